@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Descriptor layer: AArch64 VMSAv8-64 translation-table geometry and
+ * descriptor encoding. Pure functions, no state, no allocation.
+ *
+ * Terms used throughout libpgtable:
+ *   granule   translation granule: 4K, 16K or 64K (enum pgt_granule holds
+ *             its log2, 12/14/16)
+ *   level     lookup level, -1 (4K + LPA2 only) .. 3 (last level)
+ *   IA / OA   input address (VA or IPA) / output address (PA or IPA)
+ *   leaf      a block (level < 3) or page (level 3) descriptor
+ *
+ * Architecture reference: Arm ARM (DDI 0487) D8.3 "Translation table
+ * descriptor formats" and D8.2 "Translation table walk".
+ */
+#ifndef PGTABLE_DESC_H
+#define PGTABLE_DESC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t pgt_pte_t;
+
+/* Translation granule; the value is the granule's log2 (page shift). */
+enum pgt_granule {
+    PGT_GRANULE_4K = 12,
+    PGT_GRANULE_16K = 14,
+    PGT_GRANULE_64K = 16,
+};
+
+#define PGT_LEVEL_MIN (-1)    /* 4K granule with FEAT_LPA2, 52-bit IA */
+#define PGT_LEVEL_MAX 3       /* last level: page descriptors */
+#define PGT_LEVEL_UNKNOWN 127 /* TLB hint: level not known (table zaps) */
+#define PGT_LEVEL_AUTO (-128) /* ask pgt_geom_init to pick the start level */
+#define PGT_MAX_LEVELS 5      /* -1..3 */
+#define PGT_MAX_ROOT_PAGES 16 /* stage-2 start-level concatenation limit */
+
+/* Bits common to all descriptors (D8.3). */
+#define PGT_PTE_VALID (1ull << 0)
+#define PGT_PTE_TYPE (1ull << 1) /* 1: table (level<3) or page (level 3) */
+
+/* Lower/upper leaf attribute fields, stage 1 (D8.3.2). */
+#define PGT_S1_ATTRINDX_SHIFT 2 /* [4:2] index into MAIR */
+#define PGT_S1_ATTRINDX_MASK (7ull << 2)
+#define PGT_S1_NS (1ull << 5)
+#define PGT_S1_AP_USER (1ull << 6) /* AP[1]: EL0 access (EL1&0); RES1 at EL2 */
+#define PGT_S1_AP_RO (1ull << 7)   /* AP[2]: read-only */
+#define PGT_S1_NG (1ull << 11)
+#define PGT_S1_PXN (1ull << 53)
+#define PGT_S1_UXN (1ull << 54) /* XN for the EL2 regime */
+#define PGT_S1_XN PGT_S1_UXN
+
+/* Lower/upper leaf attribute fields, stage 2 (D8.3.2). */
+#define PGT_S2_MEMATTR_SHIFT 2 /* [5:2] */
+#define PGT_S2_MEMATTR_MASK (0xfull << 2)
+#define PGT_S2_S2AP_R (1ull << 6)
+#define PGT_S2_S2AP_W (1ull << 7)
+#define PGT_S2_XN_SHIFT 53 /* XN[1:0] at [54:53] with FEAT_XNX, else XN at 54 */
+#define PGT_S2_XN_MASK (3ull << 53)
+#define PGT_S2_XN (1ull << 54)
+
+/* Stage-2 MemAttr values (D8.5.5); FWB variants apply with HCR_EL2.FWB=1. */
+#define PGT_S2_MEMATTR_DEVICE_nGnRE 0x1ull
+#define PGT_S2_MEMATTR_NORMAL_NC 0x5ull
+#define PGT_S2_MEMATTR_NORMAL_WB 0xfull
+#define PGT_S2_FWB_MEMATTR_DEVICE_nGnRE 0x1ull
+#define PGT_S2_FWB_MEMATTR_NORMAL_NC 0x5ull
+#define PGT_S2_FWB_MEMATTR_NORMAL_WB 0x6ull
+
+/* Shared leaf fields. */
+#define PGT_PTE_SH_SHIFT 8 /* [9:8]; holds OA[51:50] instead with LPA2 */
+#define PGT_PTE_SH_MASK (3ull << 8)
+#define PGT_SH_NONE 0ull
+#define PGT_SH_OUTER 2ull
+#define PGT_SH_INNER 3ull
+#define PGT_PTE_AF (1ull << 10)
+#define PGT_PTE_DBM (1ull << 51)
+#define PGT_PTE_CONT (1ull << 52)
+#define PGT_PTE_SW_SHIFT 55 /* [58:55] software-defined */
+#define PGT_PTE_SW_MASK (0xfull << 55)
+
+/*
+ * Owner annotation in an invalid stage-2 entry (pKVM's convention): bits
+ * [9:2] hold an owner id, bit 0 (valid) is clear. Id 0 means "no owner":
+ * an annotation with id 0 is the all-zero entry.
+ */
+#define PGT_OWNER_SHIFT 2
+#define PGT_OWNER_MASK (0xffull << 2)
+#define PGT_MAX_OWNER_ID 0xffu
+
+/*
+ * Stage-1 memory attributes: the MAIR_ELx value libpgtable's stage-1
+ * AttrIndx values assume. Program this into MAIR_EL2 / MAIR_EL1.
+ *   index 0: Normal, Inner/Outer Write-Back RAWA (0xff)
+ *   index 1: Device-nGnRE (0x04)
+ *   index 2: Normal, Inner/Outer Non-cacheable (0x44)
+ *   index 3: Device-nGnRnE (0x00)
+ */
+#define PGT_MAIR_IDX_NORMAL 0
+#define PGT_MAIR_IDX_DEVICE 1
+#define PGT_MAIR_IDX_NORMAL_NC 2
+#define PGT_MAIR_IDX_DEVICE_nGnRnE 3
+#define PGT_MAIR_VALUE 0x0000000000440400ffull
+
+/*
+ * The permission/attribute vocabulary, like kvm_pgtable_prot. A mapping's
+ * prot is an OR of these. Normal write-back memory is the default; DEVICE
+ * (Device-nGnRE) and NORMAL_NC are mutually exclusive.
+ *
+ * Rules (bad combinations return -PGT_EINVAL):
+ *  - stage 1 (both regimes): R is required; W|X together is refused;
+ *    X with DEVICE is refused.
+ *  - stage 2: any subset of R/W/X, including none (a valid entry that
+ *    faults on every access); X with DEVICE is refused.
+ *  - USER only for the stage-1 EL1&0 regime.
+ *  - PXN / UXN only with X, and only on stage-2 tables created with
+ *    PGT_S2_XNX (they remove execute permission at EL1 / EL0).
+ *  - SW0..SW3 go to the descriptor's software bits [58:55] unchanged.
+ */
+enum pgt_prot {
+    PGT_PROT_X = 1u << 0,
+    PGT_PROT_W = 1u << 1,
+    PGT_PROT_R = 1u << 2,
+    PGT_PROT_DEVICE = 1u << 3,
+    PGT_PROT_NORMAL_NC = 1u << 4,
+    PGT_PROT_USER = 1u << 5,
+    PGT_PROT_PXN = 1u << 6,
+    PGT_PROT_UXN = 1u << 7,
+    PGT_PROT_SW0 = 1u << 8,
+    PGT_PROT_SW1 = 1u << 9,
+    PGT_PROT_SW2 = 1u << 10,
+    PGT_PROT_SW3 = 1u << 11,
+};
+#define PGT_PROT_RW (PGT_PROT_R | PGT_PROT_W)
+#define PGT_PROT_RX (PGT_PROT_R | PGT_PROT_X)
+#define PGT_PROT_RWX (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X)
+#define PGT_PROT_SW_SHIFT 8
+#define PGT_PROT_SW_MASK (0xfu << 8)
+
+/* Translation regime / stage a descriptor belongs to. */
+enum pgt_regime {
+    PGT_REGIME_EL2 = 0,  /* stage 1, EL2 (nVHE hyp), one VA range, TTBR0_EL2 */
+    PGT_REGIME_EL10 = 1, /* stage 1, EL1&0, lower VA range, TTBR0_EL1 */
+    PGT_REGIME_S2 = 2,   /* stage 2, EL1&0, VTTBR_EL2 */
+};
+
+/* Geometry flags for pgt_geom_init(). */
+#define PGT_GEOM_LPA2 (1u << 0)    /* FEAT_LPA2 (TCR.DS/VTCR.DS = 1), 4K/16K */
+#define PGT_GEOM_CONCAT (1u << 1)  /* allow start-level concatenation (stage 2) */
+
+/*
+ * Derived geometry of one table. Filled by pgt_geom_init(); every other
+ * function takes it as read-only input.
+ */
+struct pgt_geom {
+    uint8_t granule_shift;  /* 12, 14, 16 */
+    uint8_t bits_per_level; /* granule_shift - 3: 9, 11, 13 */
+    uint8_t ia_bits;        /* input address size, 25..52 */
+    uint8_t oa_bits;        /* output address size: 32,36,40,42,44,48,52 */
+    int8_t start_level;     /* level of the root table */
+    uint8_t nr_root_pages;  /* 1, or 2..16 concatenated root pages */
+    uint8_t lpa2;           /* 1: FEAT_LPA2 descriptor format (DS=1) */
+    uint8_t pad;
+};
+
+/**
+ * pgt_geom_init() - compute and check the geometry of a table.
+ * @g:           geometry to fill (untouched on error)
+ * @granule:     translation granule
+ * @ia_bits:     input address size in bits. Minimum 25; maximum 48, or 52
+ *               with PGT_GEOM_LPA2 (4K/16K) or with the 64K granule
+ *               (FEAT_LVA/FEAT_LPA).
+ * @oa_bits:     output address size: one of 32, 36, 40, 42, 44, 48, 52
+ *               (PS/IPS encodings). 52 needs PGT_GEOM_LPA2 for 4K/16K.
+ * @start_level: the root's level, or PGT_LEVEL_AUTO for the highest level
+ *               with a single root page (the stage-1 rule). A level that
+ *               needs 2..16 concatenated root pages is accepted only with
+ *               PGT_GEOM_CONCAT.
+ * @flags:       PGT_GEOM_* flags.
+ *
+ * Return: 0, or -PGT_EINVAL for an illegal combination (the Arm ARM's rules
+ * for T0SZ, SL0/SL2, TG0 and DS).
+ */
+int pgt_geom_init(struct pgt_geom *g, enum pgt_granule granule,
+                  uint32_t ia_bits, uint32_t oa_bits, int start_level,
+                  uint32_t flags);
+
+/* log2 of the size of the region one entry at @level maps. */
+static inline uint32_t pgt_level_shift(const struct pgt_geom *g, int level)
+{
+    return g->granule_shift + (uint32_t)(g->bits_per_level * (3 - level));
+}
+
+/* Size in bytes of the region one entry at @level maps. */
+static inline uint64_t pgt_level_size(const struct pgt_geom *g, int level)
+{
+    return 1ull << pgt_level_shift(g, level);
+}
+
+/* Entries per (non-root) table page: 512, 2048 or 8192. */
+static inline uint64_t pgt_ptes_per_page(const struct pgt_geom *g)
+{
+    return 1ull << g->bits_per_level;
+}
+
+/* Number of entries in the whole root (all concatenated pages). */
+uint64_t pgt_root_entries(const struct pgt_geom *g);
+
+/* Index of @addr in a table at @level (for the root: across all pages). */
+uint64_t pgt_level_index(const struct pgt_geom *g, uint64_t addr, int level);
+
+/*
+ * Whether a leaf (block or page) may be placed at @level with this
+ * geometry: level 3 always; level 2 always; level 1 for 4K (1 GiB blocks)
+ * and, with LPA2, for 16K (64 GiB); level 0 for 4K with LPA2 (512 GiB).
+ * 64K: levels 2 (512 MiB) and 3, and level 1 (4 TiB) with 52-bit OA.
+ */
+bool pgt_level_has_block(const struct pgt_geom *g, int level);
+
+/* Encode @pa (aligned to the granule) into a descriptor's OA field. */
+pgt_pte_t pgt_oa_encode(const struct pgt_geom *g, uint64_t pa);
+
+/* Extract the output address (table or leaf) from a descriptor. */
+uint64_t pgt_oa_decode(const struct pgt_geom *g, pgt_pte_t pte);
+
+/* Whether @pte is a valid table descriptor at @level. */
+static inline bool pgt_pte_is_table(pgt_pte_t pte, int level)
+{
+    return level < PGT_LEVEL_MAX && (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+                                        (PGT_PTE_VALID | PGT_PTE_TYPE);
+}
+
+/* Whether @pte is a valid leaf (block or page) at @level. */
+static inline bool pgt_pte_is_leaf(pgt_pte_t pte, int level)
+{
+    if (!(pte & PGT_PTE_VALID))
+        return false;
+    return level == PGT_LEVEL_MAX ? (pte & PGT_PTE_TYPE) != 0
+                                  : (pte & PGT_PTE_TYPE) == 0;
+}
+
+static inline bool pgt_pte_valid(pgt_pte_t pte)
+{
+    return (pte & PGT_PTE_VALID) != 0;
+}
+
+/**
+ * pgt_leaf_attrs() - leaf attribute bits (everything but OA and type) for
+ * @prot in @regime.
+ * @g:      geometry (LPA2 moves SH out of the descriptor)
+ * @regime: PGT_REGIME_*
+ * @s2flags: for stage 2, PGT_S2_FWB / PGT_S2_XNX from s2.h; else 0
+ * @prot:   permission set
+ * @attrs:  out: the attribute bits, AF set
+ *
+ * Return: 0, or -PGT_EINVAL for a combination the regime cannot express
+ * (see enum pgt_prot).
+ */
+int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
+                   uint32_t s2flags, enum pgt_prot prot, pgt_pte_t *attrs);
+
+/**
+ * pgt_leaf_prot() - decode a valid leaf's attributes back to enum pgt_prot.
+ * Inverse of pgt_leaf_attrs() for every prot it accepts.
+ */
+enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
+                            uint32_t s2flags, pgt_pte_t pte);
+
+/**
+ * pgt_make_leaf() - a complete leaf descriptor.
+ * Returns pgt_oa_encode(@pa) | @attrs | type bits for @level (block at
+ * levels < 3, page at level 3). No checks: @pa must be aligned to
+ * pgt_level_size(@level) and @level must allow a leaf.
+ */
+pgt_pte_t pgt_make_leaf(const struct pgt_geom *g, uint64_t pa,
+                        pgt_pte_t attrs, int level);
+
+/* A table descriptor pointing at the next-level table at @table_pa. */
+pgt_pte_t pgt_make_table(const struct pgt_geom *g, uint64_t table_pa);
+
+/* An invalid stage-2 entry carrying @owner_id (0 gives the zero entry). */
+static inline pgt_pte_t pgt_make_owner(uint32_t owner_id)
+{
+    return ((pgt_pte_t)owner_id << PGT_OWNER_SHIFT) & PGT_OWNER_MASK;
+}
+
+/* The owner id held by an invalid entry (0 for a valid entry). */
+static inline uint32_t pgt_pte_owner(pgt_pte_t pte)
+{
+    if (pgt_pte_valid(pte))
+        return 0;
+    return (uint32_t)((pte & PGT_OWNER_MASK) >> PGT_OWNER_SHIFT);
+}
+
+#endif /* PGTABLE_DESC_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The embedder's hooks: memory for table pages, their reference counts,
+ * address conversion, cache maintenance and TLB invalidation.
+ *
+ * This is kvm_pgtable_mm_ops with TLB maintenance made pluggable. lib/
+ * never issues a TLBI, DSB or cache instruction itself: it calls these
+ * hooks at the points where the architecture requires the operation, and
+ * the embedder supplies the instructions (the EL2 port in examples/) or a
+ * recording model (the tests).
+ */
+#ifndef PGTABLE_MM_OPS_H
+#define PGTABLE_MM_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "desc.h"
+
+struct pgt;
+
+/*
+ * Table pages are reference counted: a table page's count is 1 (for being
+ * in use) plus the number of counted entries it holds (see pgt_pte_ops).
+ * A table whose count falls back to 1 when an unmap or set_owner leaves it
+ * is unlinked (break-before-make) and freed with put_page.
+ *
+ * Required hooks: zalloc_page, get_page, put_page, page_count,
+ * phys_to_virt, virt_to_phys. Stage-2 tables with a concatenated or
+ * multi-page root also need zalloc_pages_exact and free_pages_exact.
+ * Every other hook may be NULL.
+ */
+struct pgt_mm_ops {
+    /* One zeroed granule-sized page with count 1, or NULL. @arg is the
+     * memcache argument of the operation (NULL for stage 1). */
+    void *(*zalloc_page)(void *arg);
+    /* @size bytes (a multiple of the granule) of zeroed, physically
+     * contiguous pages aligned to @size rounded up to a power of two; each
+     * page has count 1. Used for roots. */
+    void *(*zalloc_pages_exact)(size_t size);
+    /* Free what zalloc_pages_exact returned. */
+    void (*free_pages_exact)(void *addr, size_t size);
+    /* Count +1 / -1 on the page holding @addr; put_page frees the page
+     * when its count reaches 0. */
+    void (*get_page)(void *addr);
+    void (*put_page)(void *addr);
+    /* Optional batched forms: same effect as @n calls of get/put_page. The
+     * fast paths use them to take one reference update per run of leaves. */
+    void (*get_page_n)(void *addr, int n);
+    void (*put_page_n)(void *addr, int n);
+    int (*page_count)(void *addr);
+    void *(*phys_to_virt)(uint64_t phys);
+    uint64_t (*virt_to_phys)(void *addr);
+
+    /* Cache maintenance of mapped memory (not of table pages): clean and
+     * invalidate to PoC @size bytes at @addr (a phys_to_virt address), and
+     * invalidate the instruction cache to PoU. Called by stage-2 map for
+     * normal cacheable memory when PGT_S2_FWB is off, unless the call asks
+     * to skip it. */
+    void (*dcache_clean_inval_poc)(void *addr, size_t size);
+    void (*icache_inval_pou)(void *addr, size_t size);
+
+    /*
+     * TLB maintenance. Each hook must make the preceding descriptor stores
+     * visible to the table walker first (DSB ISHST), invalidate, and
+     * complete the invalidation (DSB ISH) before returning. The regime and
+     * VMID/ASID are the embedder's: @pgt->priv identifies the context.
+     *
+     * tlbi_va:    invalidate the entries for @addr. @level is the leaf's
+     *             level when a leaf was removed or changed, or
+     *             PGT_LEVEL_UNKNOWN when a table entry was removed (so
+     *             walk caches for the whole subtree must go).
+     * tlbi_range: invalidate [@addr, @addr + @size); called for ranges
+     *             where many leaves changed. NULL: tlbi_va is called per
+     *             leaf instead, or tlbi_all past a threshold.
+     * tlbi_all:   invalidate everything for this table's context.
+     */
+    void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
+    void (*tlbi_range)(const struct pgt *pgt, uint64_t addr, uint64_t size);
+    void (*tlbi_all)(const struct pgt *pgt);
+};
+
+/*
+ * Stage-2 policy callbacks, as Android's pKVM kvm_pgtable_pte_ops. Both
+ * are optional; NULL gives the defaults described.
+ */
+struct pgt_pte_ops {
+    /* true: map [@addr, @end) with page (last-level) leaves only, never
+     * blocks. Default: blocks wherever alignment allows. */
+    bool (*force_pte)(uint64_t addr, uint64_t end, enum pgt_prot prot);
+    /* true: @pte at @level counts towards its table page's refcount.
+     * Default: any non-zero entry counts; with PGT_S2_HOST, valid leaves
+     * do not count (identity mappings can be dropped and re-faulted),
+     * tables and owner annotations do. */
+    bool (*pte_is_counted)(pgt_pte_t pte, int level);
+};
+
+#endif /* PGTABLE_MM_OPS_H */

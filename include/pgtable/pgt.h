@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct pgt (one translation table: its geometry, root and hooks) and the
+ * generic walker every operation is built on.
+ */
+#ifndef PGTABLE_PGT_H
+#define PGTABLE_PGT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "desc.h"
+#include "errno.h"
+#include "mm_ops.h"
+
+/* Stage-2 table flags (struct pgt.flags); see s2.h. */
+#define PGT_S2_FWB (1u << 0)  /* HCR_EL2.FWB=1: FWB MemAttr encodings, no CMO */
+#define PGT_S2_XNX (1u << 1)  /* FEAT_XNX: XN[1:0] split into EL1/EL0 */
+#define PGT_S2_HOST (1u << 2) /* host stage 2: identity only, leaves uncounted */
+
+/*
+ * One translation table. Fields are read-only for the embedder except
+ * @priv. Created by pgt_hyp_init()/pgt_s1_init() or pgt_s2_init*(); freed
+ * by pgt_hyp_destroy()/pgt_s2_destroy().
+ */
+struct pgt {
+    pgt_pte_t *pgd;         /* root table (all root pages), virtual address */
+    uint64_t pgd_phys;      /* its physical address */
+    struct pgt_geom geom;   /* granule, IA/OA size, start level, root pages */
+    enum pgt_regime regime; /* PGT_REGIME_EL2, _EL10 or _S2 */
+    uint32_t flags;         /* PGT_S2_* for stage 2, else 0 */
+    const struct pgt_mm_ops *mm_ops;
+    const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
+    void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
+};
+
+/* Walker visit kinds, also used as the walker's flags. */
+enum pgt_walk_flags {
+    PGT_WALK_LEAF = 1u << 0,       /* every non-table entry in range */
+    PGT_WALK_TABLE_PRE = 1u << 1,  /* a table entry, before its children */
+    PGT_WALK_TABLE_POST = 1u << 2, /* a table entry, after its children */
+};
+
+/* What a visitor sees. */
+struct pgt_visit_ctx {
+    struct pgt *pgt;
+    pgt_pte_t *ptep; /* the entry (writable) */
+    pgt_pte_t old;   /* its value when the visit started */
+    uint64_t addr;   /* walk position: first address in range under ptep */
+    uint64_t end;    /* end of the whole walk (exclusive) */
+    int level;       /* level of ptep */
+    void *arg;       /* pgt_walker.arg */
+};
+
+typedef int (*pgt_visitor_fn)(const struct pgt_visit_ctx *ctx,
+                              enum pgt_walk_flags visit);
+
+struct pgt_walker {
+    pgt_visitor_fn cb;
+    void *arg;
+    uint32_t flags; /* which visits to make: OR of enum pgt_walk_flags */
+};
+
+/**
+ * pgt_walk() - visit every entry covering [@addr, @addr + @size).
+ * @pgt:    the table
+ * @addr:   start, aligned to the granule
+ * @size:   length, a multiple of the granule, > 0
+ * @walker: callback, its argument and the visits wanted
+ *
+ * Entries are visited in address order, depth first. A table entry gets a
+ * TABLE_PRE visit before its children and a TABLE_POST visit after; every
+ * other entry (valid leaf or invalid) a LEAF visit. After a TABLE_PRE or
+ * LEAF visit the entry is read again: if the visitor turned a leaf into a
+ * table, the walk descends into it; if it removed a table, the walk does
+ * not descend and makes no TABLE_POST visit. The walk is iterative (no
+ * recursion) and does not allocate.
+ *
+ * Return: 0; the first non-zero value a visitor returned (the walk stops
+ * there); -PGT_EINVAL for a NULL/unaligned/empty argument; -PGT_ERANGE for
+ * a range beyond the table's input-address size.
+ */
+int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
+             const struct pgt_walker *walker);
+
+/**
+ * pgt_get_leaf() - the entry that translates @addr.
+ * @pgt:   the table
+ * @addr:  input address (any alignment)
+ * @ptep:  out (may be NULL): the leaf, or the invalid entry where the walk
+ *         stopped (0, or an owner annotation)
+ * @level: out (may be NULL): the level of that entry
+ *
+ * Does not allocate, change, or call any hook but phys_to_virt.
+ * Return: 0 (also for an unmapped address: *ptep is then invalid),
+ * -PGT_EINVAL for NULL @pgt, -PGT_ERANGE for @addr beyond the IA size.
+ */
+int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                 int *level);
+
+/**
+ * pgt_translate() - convenience on top of pgt_get_leaf().
+ * Return: 0 with *@pa the output address of @addr and *@prot its
+ * permissions (either may be NULL); -PGT_ENOENT if @addr is not mapped;
+ * errors as pgt_get_leaf().
+ */
+int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
+                  enum pgt_prot *prot);
+
+/* The root's physical address, encoded for TTBRn_ELx.BADDR/VTTBR_EL2.BADDR
+ * (OA[51:48] in bits [5:2] when the root is above 48 bits), no ASID/VMID. */
+uint64_t pgt_ttbr_baddr(const struct pgt *pgt);
+
+/* Number of table pages in use, root pages included (walks the table). */
+uint64_t pgt_count_table_pages(const struct pgt *pgt);
+
+#endif /* PGTABLE_PGT_H */

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* libpgtable: AArch64 translation tables. Include this for the whole API. */
+#ifndef PGTABLE_PGTABLE_H
+#define PGTABLE_PGTABLE_H
+
+#include "desc.h"
+#include "errno.h"
+#include "mm_ops.h"
+#include "pgt.h"
+#include "s1.h"
+#include "s2.h"
+
+#endif /* PGTABLE_PGTABLE_H */

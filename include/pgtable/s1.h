@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage-1 tables: the EL2 (nVHE hyp) regime, like kvm_pgtable_hyp_*, and
+ * the EL1&0 regime's lower VA range.
+ */
+#ifndef PGTABLE_S1_H
+#define PGTABLE_S1_H
+
+#include "pgt.h"
+
+/**
+ * pgt_s1_init() - create an empty stage-1 table.
+ * @pgt:      table to initialise (untouched on error)
+ * @regime:   PGT_REGIME_EL2 or PGT_REGIME_EL10
+ * @va_bits:  VA size (T0SZ = 64 - va_bits), 25..48, 52 with LPA2/64K
+ * @granule:  translation granule
+ * @oa_bits:  PA size the table may map (32..52, a PS encoding)
+ * @geom_flags: PGT_GEOM_LPA2 or 0
+ * @mm_ops:   hooks; zalloc_page(NULL) gives the root
+ *
+ * Return: 0; -PGT_EINVAL for a bad argument or geometry; -PGT_ENOMEM.
+ */
+int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
+                enum pgt_granule granule, uint32_t oa_bits,
+                uint32_t geom_flags, const struct pgt_mm_ops *mm_ops);
+
+/* pgt_s1_init(pgt, PGT_REGIME_EL2, va_bits, granule, 48, 0, mm_ops). */
+int pgt_hyp_init(struct pgt *pgt, uint32_t va_bits, enum pgt_granule granule,
+                 const struct pgt_mm_ops *mm_ops);
+
+/**
+ * pgt_hyp_map() - map [@addr, @addr + @size) to @phys.
+ * @addr, @size, @phys: granule aligned, @size > 0
+ * @prot: see enum pgt_prot (stage-1 rules)
+ *
+ * Uses the largest block that the alignment of @addr, @phys and the
+ * remaining size allow. Mapping over an existing identical leaf is
+ * accepted (nothing changes); over a valid leaf with a different output or
+ * attributes returns -PGT_EEXIST. All-or-nothing: conflicts are found and
+ * the table pages needed are allocated before any entry is written, so on
+ * any error the table is unchanged and no page is kept. New entries
+ * replace only invalid ones, so no TLB maintenance is needed.
+ *
+ * Return: 0; -PGT_EINVAL (NULL, alignment, prot); -PGT_ERANGE (beyond VA
+ * or PA size); -PGT_EEXIST; -PGT_ENOMEM.
+ */
+int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+                enum pgt_prot prot);
+
+/**
+ * pgt_hyp_unmap() - remove every leaf in [@addr, @addr + @size).
+ * A block only partly inside the range is split first (this may allocate;
+ * on -PGT_ENOMEM nothing has been unmapped). Each removed leaf is
+ * invalidated (tlbi_va at its level); tables left with no counted entry
+ * are unlinked, invalidated (PGT_LEVEL_UNKNOWN) and freed.
+ *
+ * Return: bytes unmapped (>= 0); -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM.
+ */
+int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size);
+
+/**
+ * pgt_hyp_protect() - change the permissions of the mapped leaves in
+ * [@addr, @addr + @size) to @prot (attributes other than permissions must
+ * stay the same, else -PGT_EINVAL). Done in place (permission changes need
+ * no break-before-make) followed by TLB invalidation. Blocks partly inside
+ * the range are split first (all-or-nothing on -PGT_ENOMEM).
+ *
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOENT if nothing is mapped in
+ * the range; -PGT_ENOMEM.
+ */
+int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
+                    enum pgt_prot prot);
+
+/* Free every table page, root included (put_page). No TLB maintenance:
+ * the table must no longer be live. @pgt is zeroed. */
+void pgt_hyp_destroy(struct pgt *pgt);
+
+/* TCR_EL2 (nVHE layout: RES1 bits 31 and 23 set) for this table: T0SZ,
+ * inner/outer WBWA, inner shareable (or DS=1 for LPA2), TG0, PS. For the
+ * EL1&0 regime, the TTBR0 half of TCR_EL1 (IPS, EPD1=1 included). */
+uint64_t pgt_s1_tcr(const struct pgt *pgt);
+
+#endif /* PGTABLE_S1_H */

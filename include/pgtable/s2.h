@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage-2 tables, like kvm_pgtable_stage2_*. Operations that may allocate
+ * take @mc, passed unchanged to mm_ops->zalloc_page() (a memcache).
+ *
+ * TLB maintenance: every removed or replaced valid leaf is invalidated with
+ * tlbi_va(addr, level) (or tlbi_range for large ranges); every removed table
+ * with tlbi_va(addr, PGT_LEVEL_UNKNOWN). A valid entry is never replaced by
+ * a different valid one without break-before-make (write invalid, TLBI,
+ * write new) except for the changes the architecture allows in place:
+ * permission relaxation/restriction and the access flag.
+ */
+#ifndef PGTABLE_S2_H
+#define PGTABLE_S2_H
+
+#include "pgt.h"
+
+/* Flags for pgt_s2_map(). */
+#define PGT_MAP_SKIP_DCACHE (1u << 0) /* no dcache_clean_inval_poc */
+#define PGT_MAP_SKIP_ICACHE (1u << 1) /* no icache_inval_pou for X */
+
+/* VTCR_EL2 fields (D19.2 VTCR_EL2). */
+#define PGT_VTCR_T0SZ_SHIFT 0
+#define PGT_VTCR_SL0_SHIFT 6
+#define PGT_VTCR_IRGN0_SHIFT 8
+#define PGT_VTCR_ORGN0_SHIFT 10
+#define PGT_VTCR_SH0_SHIFT 12
+#define PGT_VTCR_TG0_SHIFT 14 /* 0: 4K, 1: 64K, 2: 16K */
+#define PGT_VTCR_PS_SHIFT 16  /* 0:32 1:36 2:40 3:42 4:44 5:48 6:52 bits */
+#define PGT_VTCR_DS (1ull << 32)
+#define PGT_VTCR_SL2 (1ull << 33)
+#define PGT_VTCR_RES1 (1ull << 31)
+
+/* Explicit geometry for pgt_s2_init(). */
+struct pgt_s2_cfg {
+    enum pgt_granule granule;
+    uint32_t ia_bits;    /* IPA size */
+    uint32_t oa_bits;    /* PA size (VTCR.PS) */
+    int start_level;     /* PGT_LEVEL_AUTO: lowest root-page count rule
+                          * (the highest level with at most 16 pages) */
+    uint32_t geom_flags; /* PGT_GEOM_LPA2 */
+    uint32_t flags;      /* PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST */
+};
+
+/**
+ * pgt_s2_init() - create an empty stage-2 table.
+ * @pgt: table (untouched on error); @cfg: geometry; @mm_ops: hooks;
+ * @pte_ops: policy callbacks or NULL.
+ * The root is one page (zalloc_page(NULL)) or 2..16 concatenated pages
+ * (zalloc_pages_exact).
+ * Return: 0; -PGT_EINVAL; -PGT_ENOMEM.
+ */
+int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
+                const struct pgt_mm_ops *mm_ops,
+                const struct pgt_pte_ops *pte_ops);
+
+/**
+ * pgt_s2_init_vtcr() - create an empty stage-2 table from a VTCR_EL2 value:
+ * T0SZ gives the IPA size, TG0 the granule, SL0 (and SL2 with DS) the start
+ * level, PS the OA size, DS the LPA2 format.
+ * Return: 0; -PGT_EINVAL for a reserved or illegal encoding; -PGT_ENOMEM.
+ */
+int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
+                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_pte_ops *pte_ops);
+
+/* The VTCR_EL2 value for @pgt: T0SZ, SL0/SL2, inner/outer WBWA, inner
+ * shareable (SH0 kept with DS=1), TG0, PS, DS; RES1 bit 31. */
+uint64_t pgt_s2_vtcr(const struct pgt *pgt);
+
+/**
+ * pgt_s2_map() - map [@addr, @addr + @size) to @phys with @prot.
+ * @flags: PGT_MAP_SKIP_* (cache maintenance)
+ *
+ * Blocks wherever alignment allows (unless pte_ops->force_pte says no).
+ * Existing entries in the range are replaced: valid leaves and owner
+ * annotations with break-before-make, tables in the way of a block are
+ * unlinked and freed; a block only partly covered is split so the rest of
+ * it stays mapped. An identical existing leaf is left alone. With
+ * PGT_S2_HOST, @phys must equal @addr (identity).
+ * All-or-nothing: the pages needed are allocated before any entry is
+ * written; on -PGT_ENOMEM the table is unchanged.
+ *
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM.
+ */
+int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+               enum pgt_prot prot, void *mc, uint32_t flags);
+
+/**
+ * pgt_s2_unmap() - remove every leaf and owner annotation in the range,
+ * splitting blocks that straddle its ends, and free tables left without a
+ * counted entry.
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM (only when a straddling
+ * block must be split; nothing changed then).
+ */
+int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
+
+/**
+ * pgt_s2_set_owner() - annotate [@addr, @addr + @size) as owned by
+ * @owner_id: every entry becomes the invalid owner annotation, at page
+ * granularity where a block straddles the range (it is split). Owner 0
+ * removes annotations (and with them, any mapping). Valid leaves are
+ * removed with break-before-make.
+ * Return: 0; -PGT_EINVAL (id > PGT_MAX_OWNER_ID, alignment); -PGT_ERANGE;
+ * -PGT_ENOMEM (table unchanged).
+ */
+int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
+                     uint32_t owner_id);
+
+/**
+ * pgt_s2_relax_perms() - add the R/W/X bits of @prot to the valid leaf at
+ * @addr, in place, then tlbi_va at the leaf's level.
+ * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_EINVAL (@prot holds other
+ * than R/W/X/PXN/UXN, or X with a device mapping).
+ */
+int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot);
+
+/**
+ * pgt_s2_wrprotect() - clear write permission on every valid leaf in the
+ * range, in place, then invalidate the range.
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE.
+ */
+int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size);
+
+/**
+ * pgt_s2_mkyoung() - set the access flag of the valid leaf at @addr (no
+ * TLB maintenance needed). Return: 0; -PGT_ENOENT; -PGT_ERANGE.
+ */
+int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr);
+
+/**
+ * pgt_s2_test_clear_young() - whether any valid leaf in the range has its
+ * access flag set; with @mkold, clear them (no TLB maintenance, as KVM).
+ * Return: 1 young, 0 not; -PGT_EINVAL; -PGT_ERANGE.
+ */
+int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
+                            bool mkold);
+
+/**
+ * pgt_s2_split() - split every block leaf in the range down to page
+ * (last-level) leaves with the same attributes and output, taking table
+ * pages from @mc. Break-before-make on each block.
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM (table unchanged).
+ */
+int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
+
+/* Free every table page, root included. No TLB maintenance. @pgt zeroed. */
+void pgt_s2_destroy(struct pgt *pgt);
+
+#endif /* PGTABLE_S2_H */

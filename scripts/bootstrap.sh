@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# One entry point for a fresh Debian 12 machine (run as root, or with sudo
+# available): installs whatever Debian packages are missing, configures,
+# builds, and then
+#   demo  runs the host demo and boots the EL2 reference hypervisor in QEMU
+#   test  runs every test suite: native (gcc) build, ASan+UBSan (clang)
+#         build with the fuzz targets, and both aarch64 cross builds
+#         (freestanding lib/ + the EL2 hypervisor under QEMU)
+#   bench builds optimised and runs the benchmarks, then plots them
+#
+# Environment: JOBS (parallel build jobs), PGT_SKIP_APT=1 (no apt at all).
+set -euo pipefail
+
+mode=${1:-test}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+pkgs=(meson ninja-build build-essential pkg-config python3 clang lld llvm-14
+      libclang-rt-14-dev libcmocka-dev libunicorn-dev qemu-system-arm
+      gcc-aarch64-linux-gnu)
+if [ "$mode" = bench ]; then
+    pkgs+=(python3-matplotlib)
+fi
+
+install_missing() {
+    [ "${PGT_SKIP_APT:-0}" = 1 ] && return 0
+    local missing=()
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "bootstrap: installing ${missing[*]}"
+    local sudo=
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"
+}
+
+# setup DIR [meson args...]: configure once, reconfigure if already there.
+setup() {
+    local dir=$1; shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+jobs=${JOBS:-$(nproc)}
+
+# Sum meson's JSON test logs into one closing line.
+summary() {
+    python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    try:
+        lines = open(d + '/meson-logs/testlog.json').read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line)
+        res = r.get('result')
+        if res in ('OK', 'EXPECTEDFAIL'):
+            passed += 1
+        elif res == 'SKIP':
+            skipped += 1
+        else:
+            failed += 1
+            print('FAILED: %s (%s) in %s' % (r.get('name'), res, d))
+print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
+sys.exit(1 if failed else 0)
+PY
+}
+
+case "$mode" in
+demo)
+    install_missing
+    setup build
+    ninja -C build -j "$jobs" examples/host-demo/host-demo
+    ./build/examples/host-demo/host-demo
+    if [ -f examples/el2/meson.build ] && grep -q executable examples/el2/meson.build; then
+        setup build-aarch64 --cross-file cross/aarch64-none-elf-clang.ini
+        ninja -C build-aarch64 -j "$jobs"
+        python3 tests/qemu/run_el2.py build-aarch64/examples/el2/pgt-hyp.elf --show
+    fi
+    ;;
+test)
+    install_missing
+    rc=0
+    setup build
+    ninja -C build -j "$jobs"
+    meson test -C build --num-processes "$jobs" --print-errorlogs || rc=1
+    setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+        --native-file cross/clang-native.ini
+    ninja -C build-san -j "$jobs"
+    meson test -C build-san --num-processes "$jobs" --print-errorlogs \
+        --no-suite bench || rc=1
+    for tc in clang gcc; do
+        d=build-aarch64-$tc
+        file=cross/aarch64-none-elf-clang.ini
+        [ $tc = gcc ] && file=cross/aarch64-linux-gnu-gcc.ini
+        setup $d --cross-file $file
+        ninja -C $d -j "$jobs"
+        ./scripts/check-freestanding.sh $d
+        meson test -C $d --num-processes "$jobs" --print-errorlogs || rc=1
+    done
+    summary build build-san build-aarch64-clang build-aarch64-gcc || rc=1
+    exit $rc
+    ;;
+bench)
+    install_missing
+    setup build-bench -Dbuildtype=release -Db_ndebug=true
+    ninja -C build-bench -j "$jobs"
+    shift || true
+    ./build-bench/bench/pgt-bench --json build-bench/bench.json "$@"
+    python3 bench/plot.py build-bench/bench.json build-bench/bench.png
+    echo "plot: build-bench/bench.png"
+    ;;
+*)
+    echo "usage: $0 demo|test|bench" >&2
+    exit 2
+    ;;
+esac
