@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/* Test memory for translation tables; see test_mm.h. */
+#include "test_mm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct tmm *cur;
+
+#define ARENA_ALIGN (64u * 1024u)
+
+void tmm_init(struct tmm *m, size_t page_size, size_t nr_pages,
+              uint64_t pa_base)
+{
+    memset(m, 0, sizeof(*m));
+    if (pa_base % ARENA_ALIGN) {
+        fprintf(stderr, "tmm_init: pa_base %#llx not 64K aligned\n",
+                (unsigned long long)pa_base);
+        abort();
+    }
+    m->page_size = page_size;
+    m->nr_pages = nr_pages;
+    m->pa_base = pa_base;
+    m->base = aligned_alloc(ARENA_ALIGN,
+                            (nr_pages * page_size + ARENA_ALIGN - 1) /
+                                ARENA_ALIGN * ARENA_ALIGN);
+    m->refcount = calloc(nr_pages, sizeof(*m->refcount));
+    if (!m->base || !m->refcount) {
+        fprintf(stderr, "tmm_init: host out of memory\n");
+        abort();
+    }
+    /* Garbage, so a page handed out without zeroing is noticed. */
+    memset(m->base, 0xa5, nr_pages * page_size);
+    m->fail_countdown = -1;
+    cur = m;
+}
+
+void tmm_fini(struct tmm *m)
+{
+    free(m->base);
+    free(m->refcount);
+    free(m->log);
+    if (cur == m)
+        cur = NULL;
+    memset(m, 0, sizeof(*m));
+}
+
+void tmm_use(struct tmm *m)
+{
+    cur = m;
+}
+
+void tmm_fail_after(struct tmm *m, long n)
+{
+    m->fail_countdown = n;
+}
+
+static size_t page_index(const struct tmm *m, const void *p)
+{
+    const uint8_t *b = p;
+    if (!m || b < m->base || b >= m->base + m->nr_pages * m->page_size) {
+        fprintf(stderr, "tmm: address %p is not in the arena\n", p);
+        abort();
+    }
+    return (size_t)(b - m->base) / m->page_size;
+}
+
+int tmm_page_ref(const struct tmm *m, const void *p)
+{
+    return m->refcount[page_index(m, p)];
+}
+
+void tmm_log_clear(struct tmm *m)
+{
+    m->nlog = 0;
+}
+
+static int may_allocate(struct tmm *m)
+{
+    if (m->fail_countdown == 0) {
+        m->failed++;
+        return 0;
+    }
+    if (m->fail_countdown > 0)
+        m->fail_countdown--;
+    return 1;
+}
+
+/* First run of @n free pages whose index is a multiple of @align. */
+static void *take_run(struct tmm *m, size_t n, size_t align)
+{
+    if (!may_allocate(m))
+        return NULL;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t start = pass ? 0 : (m->next_hint + align - 1) / align * align;
+        for (size_t i = start; i + n <= m->nr_pages; i += align) {
+            size_t j = 0;
+            while (j < n && m->refcount[i + j] == 0)
+                j++;
+            if (j < n)
+                continue;
+            for (j = 0; j < n; j++)
+                m->refcount[i + j] = 1;
+            memset(m->base + i * m->page_size, 0, n * m->page_size);
+            m->allocs += (long)n;
+            m->live += (long)n;
+            m->next_hint = i + n;
+            return m->base + i * m->page_size;
+        }
+    }
+    m->failed++;
+    return NULL;
+}
+
+static void *tmm_zalloc_page(void *arg)
+{
+    (void)arg;
+    return take_run(cur, 1, 1);
+}
+
+static void *tmm_zalloc_pages_exact(size_t size)
+{
+    size_t n = (size + cur->page_size - 1) / cur->page_size;
+    size_t align = 1;
+    while (align < n)
+        align <<= 1;
+    return take_run(cur, n, align);
+}
+
+static void release(struct tmm *m, size_t idx)
+{
+    /* Poison freed pages so a use after free reads garbage. */
+    memset(m->base + idx * m->page_size, 0x5a, m->page_size);
+    m->frees++;
+    m->live--;
+}
+
+static void tmm_free_pages_exact(void *addr, size_t size)
+{
+    size_t idx = page_index(cur, addr);
+    size_t n = (size + cur->page_size - 1) / cur->page_size;
+    for (size_t i = idx; i < idx + n; i++) {
+        if (cur->refcount[i] != 1) {
+            fprintf(stderr, "tmm: free_pages_exact of page %zu with count %d\n",
+                    i, cur->refcount[i]);
+            abort();
+        }
+        cur->refcount[i] = 0;
+        release(cur, i);
+    }
+}
+
+static void tmm_get_page_n(void *addr, int n)
+{
+    size_t idx = page_index(cur, addr);
+    if (cur->refcount[idx] <= 0) {
+        fprintf(stderr, "tmm: get_page on free page %zu\n", idx);
+        abort();
+    }
+    cur->refcount[idx] += n;
+}
+
+static void tmm_put_page_n(void *addr, int n)
+{
+    size_t idx = page_index(cur, addr);
+    if (cur->refcount[idx] < n) {
+        fprintf(stderr, "tmm: put_page underflow on page %zu (%d - %d)\n", idx,
+                cur->refcount[idx], n);
+        abort();
+    }
+    cur->refcount[idx] -= n;
+    if (cur->refcount[idx] == 0)
+        release(cur, idx);
+}
+
+static void tmm_get_page(void *addr)
+{
+    tmm_get_page_n(addr, 1);
+}
+
+static void tmm_put_page(void *addr)
+{
+    tmm_put_page_n(addr, 1);
+}
+
+static int tmm_page_count(void *addr)
+{
+    return cur->refcount[page_index(cur, addr)];
+}
+
+static void *tmm_phys_to_virt(uint64_t phys)
+{
+    uint64_t off = phys - cur->pa_base;
+    if (phys >= cur->pa_base && off < cur->nr_pages * cur->page_size)
+        return cur->base + off;
+    /* Mapped memory outside the arena (cache hooks only): never read. */
+    return (void *)(uintptr_t)phys;
+}
+
+static uint64_t tmm_virt_to_phys(void *addr)
+{
+    return cur->pa_base + (uint64_t)((uint8_t *)addr - cur->base);
+}
+
+static void log_event(const struct pgt *pgt, enum tmm_event_kind kind,
+                      uint64_t addr, uint64_t size, int level)
+{
+    struct tmm *m = cur;
+    if (m->nlog == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 1024;
+        m->log = realloc(m->log, m->cap * sizeof(*m->log));
+        if (!m->log)
+            abort();
+    }
+    struct tmm_event *ev = &m->log[m->nlog++];
+    ev->kind = kind;
+    ev->addr = addr;
+    ev->size = size;
+    ev->level = level;
+    ev->seq = m->nlog;
+    if (m->on_event)
+        m->on_event(m, pgt, ev);
+}
+
+static void tmm_dcache(void *addr, size_t size)
+{
+    log_event(NULL, TMM_DCACHE, (uint64_t)(uintptr_t)addr, size, 0);
+}
+
+static void tmm_icache(void *addr, size_t size)
+{
+    log_event(NULL, TMM_ICACHE, (uint64_t)(uintptr_t)addr, size, 0);
+}
+
+static void tmm_tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
+{
+    log_event(pgt, TMM_TLBI_VA, addr, 0, level);
+}
+
+static void tmm_tlbi_range(const struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    log_event(pgt, TMM_TLBI_RANGE, addr, size, 0);
+}
+
+static void tmm_tlbi_all(const struct pgt *pgt)
+{
+    log_event(pgt, TMM_TLBI_ALL, 0, 0, 0);
+}
+
+const struct pgt_mm_ops tmm_ops = {
+    .zalloc_page = tmm_zalloc_page,
+    .zalloc_pages_exact = tmm_zalloc_pages_exact,
+    .free_pages_exact = tmm_free_pages_exact,
+    .get_page = tmm_get_page,
+    .put_page = tmm_put_page,
+    .get_page_n = tmm_get_page_n,
+    .put_page_n = tmm_put_page_n,
+    .page_count = tmm_page_count,
+    .phys_to_virt = tmm_phys_to_virt,
+    .virt_to_phys = tmm_virt_to_phys,
+    .dcache_clean_inval_poc = tmm_dcache,
+    .icache_inval_pou = tmm_icache,
+    .tlbi_va = tmm_tlbi_va,
+    .tlbi_range = tmm_tlbi_range,
+    .tlbi_all = tmm_tlbi_all,
+};
