@@ -114,11 +114,13 @@ test)
     ;;
 bench)
     install_missing
-    setup build-bench -Dbuildtype=release -Db_ndebug=true
+    setup build-bench -Doptimization=2 -Ddebug=false -Db_ndebug=true
     ninja -C build-bench -j "$jobs"
     shift || true
     ./build-bench/bench/pgt-bench --json build-bench/bench.json "$@"
-    python3 bench/plot.py build-bench/bench.json build-bench/bench.png
+    py=python3
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3  # Debian's, with python3-matplotlib
+    "$py" bench/plot.py build-bench/bench.json build-bench/bench.png
     echo "plot: build-bench/bench.png"
     ;;
 *)

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pgt-bench internals: the timing harness, the embedder-style page pool
+ * behind the tables' mm_ops, and the scenario groups (issue 6).
+ *
+ * Every scenario is a setup (untimed), one timed run, and a teardown
+ * (untimed), repeated; the harness keeps every sample and reports best and
+ * median in ns per unit (a 4 KiB page of input address space, a call, or
+ * an allocator operation).
+ */
+#ifndef PGT_BENCH_H
+#define PGT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgtable/pgtable.h"
+
+#define BENCH_MAX_REPS 64
+
+/* ---- options ---- */
+struct bench_opts {
+    int reps;         /* repetitions per scenario */
+    bool quick;       /* fewer repetitions, smaller allocator loops */
+    bool check;       /* verify results (translations, coalescing) */
+    const char *only; /* comma-separated scenario names, or NULL */
+    const char *json; /* JSON output path, or NULL */
+};
+extern struct bench_opts bopt;
+
+/* ---- targets ---- */
+enum target_kind {
+    TGT_NONE = 0,
+    TGT_NS,      /* median ns/unit <= value */
+    TGT_X_G,     /* median / G (same granule) <= value */
+    TGT_X_GD,    /* median / Gd <= value */
+    TGT_X_ZERO,  /* median / (zero 2 MiB) <= value */
+    TGT_INFO,    /* no bound: value is a figure for context (Linux) */
+};
+
+struct target {
+    enum target_kind kind;
+    double value;
+};
+
+/* ---- results ---- */
+struct result {
+    char name[16];     /* scenario id: "a", "c2", "G", "h"... */
+    char granule[8];   /* "4K", "16K", "64K" or "-" */
+    const char *desc;  /* one line */
+    const char *unit;  /* "4KiB", "call", "op", "page" */
+    uint64_t units;    /* units per timed run */
+    int nsamples;
+    double sample_ns[BENCH_MAX_REPS]; /* whole-run times */
+    double best, median;              /* ns per unit */
+    double ratio;      /* median / reference (G, Gd, zero), 0 if none */
+    const char *ratio_ref; /* "G", "Gd", "Z" */
+    uint64_t table_pages; /* table pages in use at the end of the run
+                           * (maps) or before it (unmaps/walks) */
+    uint64_t peak_bytes;  /* peak table (or pool) memory during the run */
+    uint64_t tlbi;        /* TLB-hook calls in one run */
+    struct target tgt[2];
+    bool pass;            /* every bounded target met (by median) */
+    bool ran;
+    const char *skip;     /* reason it did not run, or NULL */
+    bool check_failed;
+};
+
+struct result *result_new(const char *name, const char *granule,
+                          const char *desc, const char *unit);
+struct result *result_find(const char *name, const char *granule);
+void result_add_sample(struct result *r, double run_ns);
+void result_finish(struct result *r); /* best/median; call once */
+void results_evaluate(void);          /* ratios and pass/miss */
+void results_print(void);
+int results_write_json(const char *path);
+int results_check_failures(void);
+
+bool scenario_wanted(const char *name);
+void bench_fail(struct result *r, const char *fmt, ...);
+
+/* ---- clock ---- */
+uint64_t now_ns(void);
+
+/* ---- deterministic random numbers (splitmix64) ---- */
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+void shuffle_u64(uint64_t *v, size_t n, uint64_t seed);
+void shuffle_u32(uint32_t *v, size_t n, uint64_t seed);
+
+/* ---- the embedder's page pool (bpool.c) ---- */
+/*
+ * A pool of granule-sized pages over one host buffer with fake physical
+ * addresses, as an embedder's memcache/hyp_pool would be: zalloc_page pops
+ * a page from a LIFO free stack and zeroes it (inside the timed region),
+ * get/put keep a per-page count, and the TLB/cache hooks are real,
+ * separately compiled functions that count their calls.
+ */
+struct bpool {
+    uint8_t *base;
+    uint64_t pa_base;
+    size_t gran;        /* page size */
+    size_t nr;          /* pages */
+    uint32_t *stack;    /* free page indices; top = stack[nfree - 1] */
+    size_t nfree;
+    int32_t *ref;
+    size_t exact_pages; /* first pages kept for zalloc_pages_exact */
+    uint8_t *exact_used;
+    size_t used, peak;  /* pages handed out (incl. exact), high-water */
+};
+
+struct hook_counts {
+    uint64_t tlbi_va, tlbi_range, tlbi_all, dcache, icache;
+    uint64_t zalloc, get, put;
+};
+extern struct hook_counts hooks;
+extern struct bpool *bp_cur;
+extern const struct pgt_mm_ops bpool_ops;
+
+void bpool_init(struct bpool *p, size_t gran, size_t nr_pages,
+                uint64_t pa_base);
+void bpool_fini(struct bpool *p);
+void bpool_use(struct bpool *p);
+void bpool_reset_peak(struct bpool *p);
+/* Restore the initial free order (so each repetition sees the same pages
+ * in the same order); only valid when nothing is allocated. */
+void bpool_restack(struct bpool *p);
+void *bpool_page(struct bpool *p, size_t idx);
+static inline uint64_t hooks_tlbi(void)
+{
+    return hooks.tlbi_va + hooks.tlbi_range + hooks.tlbi_all;
+}
+void hooks_reset(void);
+
+/* ---- scenario groups ---- */
+void bench_tables(void);    /* a..f, G, Gd for 4K, 16K, 64K */
+void bench_zero(void);      /* Z: zeroing 2 MiB (reference for i) */
+void bench_alloc(void);     /* h, i, k1, k2, l, j */
+
+#endif /* PGT_BENCH_H */

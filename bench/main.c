@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pgt-bench: libpgtable's map/unmap/walk and allocator benchmarks (issue 6).
+ *
+ *   pgt-bench [--quick] [--check] [--reps N] [--only a,c,G...] [--json FILE]
+ *
+ * Prints one table (best and median ns per unit, ratio to the floor measured
+ * in the same run, target and pass/MISS, table pages, peak table memory,
+ * TLB-hook calls) and optionally the same as JSON for bench/plot.py.
+ * --check verifies what the scenarios built (translations, page counts,
+ * full coalescing) and exits non-zero if anything is wrong; it never
+ * judges time.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bench_opts bopt;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pgt-bench [--quick] [--check] [--reps N] [--only LIST] "
+            "[--json FILE]\n"
+            "  --quick      3 repetitions, smaller (d) and allocator loops "
+            "(under a minute)\n"
+            "  --check      verify results; exit 1 if any check fails\n"
+            "  --reps N     repetitions per scenario (default 7, quick 3)\n"
+            "  --only LIST  comma-separated scenario ids (a,a2,b,c,c2,d,d2,e,"
+            "f,f2,G,Gd,Z,h,i,k1,k2,l,j)\n"
+            "  --json FILE  also write the results as JSON\n");
+}
+
+int main(int argc, char **argv)
+{
+    bopt.reps = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            bopt.quick = true;
+        } else if (!strcmp(argv[i], "--check")) {
+            bopt.check = true;
+        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            bopt.reps = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            bopt.only = argv[++i];
+        } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+            bopt.json = argv[++i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (bopt.reps <= 0)
+        bopt.reps = bopt.quick ? 3 : 7;
+    if (bopt.reps > BENCH_MAX_REPS)
+        bopt.reps = BENCH_MAX_REPS;
+
+    uint64_t t0 = now_ns();
+    bench_zero();
+    bench_tables();
+    bench_alloc();
+    results_evaluate();
+    results_print();
+    printf("total %.1f s\n", (double)(now_ns() - t0) / 1e9);
+    if (bopt.json && results_write_json(bopt.json))
+        return 2;
+    int bad = results_check_failures();
+    if (bad) {
+        fprintf(stderr, "pgt-bench: %d check(s) failed\n", bad);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Turn pgt-bench's JSON into a PNG bar chart.
+
+usage: plot.py bench.json bench.png
+
+One bar per scenario and granule (median ns per unit, log scale; a tick
+marks the best run), grouped by scenario; a red line shows each absolute
+target (ns) and, for ratio targets, the bound computed from the floor
+measured in the same run. Allocator scenarios get their own panel.
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+GRAN_COLOURS = {"4K": "#4477aa", "16K": "#66ccee", "64K": "#228833",
+                "-": "#aa3377"}
+TABLE_ORDER = ["G", "a", "a2", "b", "c", "c2", "Gd", "d", "d2", "e", "f", "f2"]
+ALLOC_ORDER = ["Z", "Zl", "h", "i", "k1", "k2", "l", "j"]
+
+
+def bound(res, by_key):
+    """Absolute ns bound implied by the result's targets (tightest)."""
+    out = None
+    for t in res.get("targets", []):
+        v = None
+        if t["kind"] == "ns":
+            v = t["value"]
+        elif t["kind"] in ("xG", "xGd", "xZ"):
+            ref = {"xG": ("G", res["granule"]), "xGd": ("Gd", res["granule"]),
+                   "xZ": ("Z", "-")}[t["kind"]]
+            r = by_key.get(ref)
+            if r and r.get("ran"):
+                v = t["value"] * r["median_ns"]
+        if v is not None:
+            out = v if out is None else min(out, v)
+    return out
+
+
+def panel(ax, results, order, by_key, title):
+    ids = [i for i in order if any(r["id"] == i for r in results)]
+    ids += sorted({r["id"] for r in results} - set(ids))
+    grans = [g for g in ("4K", "16K", "64K", "-")
+             if any(r["granule"] == g for r in results)]
+    width = 0.8 / max(1, len(grans))
+    labelled = set()
+    for xi, sid in enumerate(ids):
+        for gi, g in enumerate(grans):
+            r = by_key.get((sid, g))
+            if not r:
+                continue
+            x = xi - 0.4 + width * (gi + 0.5)
+            if not r.get("ran"):
+                ax.text(x, 1, "n/a", ha="center", va="bottom", fontsize=6,
+                        rotation=90, color="grey")
+                continue
+            lab = g if g not in labelled else None
+            labelled.add(g)
+            ax.bar(x, r["median_ns"], width, color=GRAN_COLOURS.get(g, "grey"),
+                   label=lab, edgecolor="black", linewidth=0.3)
+            ax.plot([x - width / 2, x + width / 2], [r["best_ns"]] * 2,
+                    color="black", linewidth=0.8)
+            txt = "%.3g" % r["median_ns"]
+            if r.get("ratio_ref"):
+                txt += "\n%.2fx%s" % (r["ratio"], r["ratio_ref"])
+            ax.text(x, r["median_ns"] * 1.15, txt, ha="center", va="bottom",
+                    fontsize=5.5)
+            b = bound(r, by_key)
+            if b is not None:
+                col = "green" if r.get("pass") else "red"
+                ax.plot([x - width / 2, x + width / 2], [b, b], color=col,
+                        linewidth=1.6)
+    ax.set_xticks(range(len(ids)))
+    ax.set_xticklabels(ids)
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * 4)
+    ax.set_ylabel("median ns per unit (log)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="y", which="both", linewidth=0.2)
+    ax.legend(fontsize=7, title="granule", title_fontsize=7)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.stderr.write(__doc__)
+        return 2
+    with open(sys.argv[1]) as f:
+        data = json.load(f)
+    results = data["results"]
+    by_key = {(r["id"], r["granule"]): r for r in results}
+    tables = [r for r in results if r["granule"] != "-"]
+    alloc = [r for r in results if r["granule"] == "-"]
+    fig, axes = plt.subplots(2, 1, figsize=(12, 9), constrained_layout=True,
+                             gridspec_kw={"height_ratios": [3, 2]})
+    panel(axes[0], tables, TABLE_ORDER, by_key,
+          "tables: ns per 4 KiB page or per call (bar median, tick best, "
+          "line target: green met, red missed)")
+    panel(axes[1], alloc, ALLOC_ORDER, by_key,
+          "allocator: ns per operation; Z = zero 2 MiB (memset), "
+          "Zl = plain loop")
+    fig.suptitle("pgt-bench (%d runs%s)" % (data.get("reps", 0),
+                 ", quick" if data.get("quick") else ""))
+    fig.savefig(sys.argv[2], dpi=130)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
