@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Unicorn oracle: an emulated AArch64 CPU (Unicorn Engine 2.0.1) walks
+ * translation tables that live in a test_mm arena, in place, and reports
+ * what the hardware would do with each address (AT + PAR_EL1), plus real
+ * loads and stores through the tables.
+ *
+ * Physical memory seen by the emulated CPU (all below 2^44, the models'
+ * PARange):
+ *   ORC_CODE_PA   64 KiB  guest code (AT loops, setup, load/store loops)
+ *   ORC_DATA_PA   64 KiB  load/store test arrays (address in, value out)
+ *   ORC_BATCH_PA  2 MiB   AT input addresses / PAR_EL1 results
+ *   ORC_RAM_PA    ORC_RAM_SIZE  "target RAM": every 8-byte word holds
+ *                 orc_ram_word(its PA), so a load shows which PA it read
+ *   the arena     at tmm.pa_base, mapped in place (uc_mem_map_ptr)
+ *
+ * The CPU is taken to EL3 (MMU off, SCR_EL3 = NS|RW|HCE) once; AT loops
+ * run there and walk the regime the last orc_set_*() call programmed
+ * (see ../../../shared/EMULATORS.md for why each step is done this way).
+ */
+#ifndef PGT_TEST_ORACLE_H
+#define PGT_TEST_ORACLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "test_mm.h"
+
+#define ORC_CODE_PA 0x20000ull
+#define ORC_DATA_PA 0x30000ull
+#define ORC_WIN_SIZE 0x10000ull /* each of code and data: one 64K page */
+#define ORC_BATCH_PA 0x1000000ull
+#define ORC_BATCH_MAX 65536     /* addresses per emulation run */
+#define ORC_RAM_PA 0x40000000ull
+#define ORC_RAM_SIZE 0x400000ull /* 4 MiB */
+#define ORC_MEM_MAX 2048        /* addresses per load/store run */
+
+static inline uint64_t orc_ram_word(uint64_t pa)
+{
+    return pa ^ 0x5eed000000000000ull;
+}
+
+/* Which AT instruction. */
+enum orc_at {
+    ORC_AT_S1E2R,
+    ORC_AT_S1E2W,
+    ORC_AT_S1E1R,
+    ORC_AT_S1E1W,
+    ORC_AT_S1E0R,
+    ORC_AT_S1E0W,
+    ORC_AT_S12E1R,
+    ORC_AT_S12E1W,
+    ORC_AT_NR,
+};
+
+/* Translation regime programmed for the next AT / load / store runs. */
+enum orc_regime {
+    ORC_NONE,
+    ORC_S1_EL2,  /* TTBR0_EL2/TCR_EL2/MAIR_EL2, SCTLR_EL2.M = 1 */
+    ORC_S1_EL10, /* TTBR0_EL1/TCR_EL1/MAIR_EL1, SCTLR_EL1.M = 1, HCR.VM = 0 */
+    ORC_S2,      /* VTTBR_EL2/VTCR_EL2, HCR_EL2.VM = 1, SCTLR_EL1.M = 0 */
+};
+
+/* Fault kinds decoded from PAR_EL1.FST. */
+enum orc_fault {
+    ORC_OK = 0,
+    ORC_F_TRANS,  /* translation fault */
+    ORC_F_AF,     /* access flag fault */
+    ORC_F_PERM,   /* permission fault */
+    ORC_F_ASIZE,  /* address size fault */
+    ORC_F_OTHER,  /* anything else (external abort, ...) */
+};
+
+/* A decoded PAR_EL1. */
+struct orc_par {
+    uint64_t raw;
+    enum orc_fault fault;
+    int level;     /* fault level (0..3; -1 for level -1) */
+    bool s2;       /* S: fault at stage 2 */
+    bool ptw;      /* PTW: stage-2 fault on a stage-1 table walk */
+    uint32_t fst;  /* raw FST */
+    uint64_t pa;   /* PA[51:12] << 12, on success */
+    uint8_t attr;  /* ATTR (MAIR encoding), on success */
+    uint8_t sh;    /* SH, on success */
+    bool ns;
+};
+
+void orc_par_decode(uint64_t par, struct orc_par *out);
+const char *orc_fault_name(enum orc_fault f);
+
+struct orc;
+
+/* Start an emulated CPU (Cortex-A72 model) at EL3 with @arena's pages as
+ * physical RAM at arena->pa_base. Aborts on any Unicorn error. */
+struct orc *orc_open(struct tmm *arena);
+void orc_close(struct orc *o);
+
+/* Program a regime (from EL3, with TLBI ALLE2/ALLE1 + DSB + ISB after). */
+void orc_set_s1_el2(struct orc *o, uint64_t ttbr0, uint64_t tcr, uint64_t mair);
+void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
+                     uint64_t mair);
+void orc_set_s2(struct orc *o, uint64_t vttbr, uint64_t vtcr);
+/* Same regime, tables edited: TLBI + DSB + ISB from the guest. */
+void orc_tlbi(struct orc *o);
+
+/* Run @op on each of @ia[0..n) and store PAR_EL1 in @par[i]. */
+void orc_at(struct orc *o, enum orc_at op, const uint64_t *ia, uint64_t *par,
+            size_t n);
+
+/*
+ * Loads and stores at the EL the regime belongs to (EL2 for ORC_S1_EL2,
+ * EL1 for ORC_S1_EL10 and ORC_S2), running the code at ORC_CODE_PA and
+ * using ORC_DATA_PA: the tables under test must map both windows
+ * identically (code executable, data writable). @va must be 8-byte
+ * aligned. Every VA is shadow-mapped in Unicorn first (EMULATORS.md rule 3).
+ *
+ * orc_load: @val[i] = *(u64 *)va[i] for i < n; stops at the first access
+ * that faults. orc_store: *(u64 *)va[i] = val[i].
+ * Return: n if no access faulted, else the index of the faulting access.
+ */
+size_t orc_load(struct orc *o, const uint64_t *va, uint64_t *val, size_t n);
+size_t orc_store(struct orc *o, const uint64_t *va, const uint64_t *val,
+                 size_t n);
+
+/* The host pointer to emulated physical memory at @pa (RAM window or
+ * arena), or NULL. */
+void *orc_phys(struct orc *o, uint64_t pa);
+/* Refill the RAM window with orc_ram_word(). */
+void orc_ram_reset(struct orc *o);
+
+/* What one AT must return; attr/sh < 0: not checked. */
+struct orc_expect {
+    enum orc_fault fault;
+    int level;    /* fault level */
+    bool s2;      /* fault reported at stage 2 */
+    uint64_t pa;  /* on success: the full PA of the input address */
+    int attr;     /* PAR.ATTR */
+    int sh;       /* PAR.SH */
+};
+
+/*
+ * Compare PAR values with expectations. Prints the first few mismatches,
+ * labelled with @what, the AT name and the address.
+ * Return: number of mismatches.
+ */
+size_t orc_compare(const char *what, enum orc_at op, const uint64_t *ia,
+                   const uint64_t *par, const struct orc_expect *exp,
+                   size_t n);
+const char *orc_at_name(enum orc_at op);
+
+/* Totals over the process (for the closing line of each test). */
+struct orc_stats {
+    uint64_t ats;        /* AT instructions run */
+    uint64_t loads;      /* loads run */
+    uint64_t stores;     /* stores run */
+    uint64_t emu_runs;   /* uc_emu_start calls */
+};
+extern struct orc_stats orc_stats;
+
+#endif /* PGT_TEST_ORACLE_H */
