@@ -95,7 +95,7 @@ def main():
     by_key = {(r["id"], r["granule"]): r for r in results}
     tables = [r for r in results if r["granule"] != "-"]
     alloc = [r for r in results if r["granule"] == "-"]
-    fig, axes = plt.subplots(2, 1, figsize=(12, 9), constrained_layout=True,
+    fig, axes = plt.subplots(2, 1, figsize=(12, 9),
                              gridspec_kw={"height_ratios": [3, 2]})
     panel(axes[0], tables, TABLE_ORDER, by_key,
           "tables: ns per 4 KiB page or per call (bar median, tick best, "
@@ -105,6 +105,8 @@ def main():
           "Zl = plain loop")
     fig.suptitle("pgt-bench (%d runs%s)" % (data.get("reps", 0),
                  ", quick" if data.get("quick") else ""))
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.93, bottom=0.05,
+                        hspace=0.25)
     fig.savefig(sys.argv[2], dpi=130)
     return 0
 
