@@ -5,6 +5,8 @@
 
 #include "desc.h"
 #include "errno.h"
+#include "hyp_page.h"
+#include "hyp_pool.h"
 #include "mm_ops.h"
 #include "pgt.h"
 #include "s1.h"

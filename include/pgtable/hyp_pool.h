@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hyp_pool: pKVM's buddy allocator over a physical range described by a
+ * vmemmap (hyp_page.h).
+ *
+ * Blocks are 2^order pages, naturally aligned in physical memory (a block's
+ * buddy is found by XOR-ing its PFN with 2^order). Free blocks sit on one
+ * doubly linked list per order whose links live in the vmemmap records, so
+ * every list operation is O(1) and freeing never touches page memory.
+ *
+ * Zeroing is lazy: a free block remembers whether it may hold data
+ * (HYP_PAGE_DIRTY); hyp_alloc_pages() zeroes a dirty block when it hands it
+ * out and skips the work for a block known to be zero (never handed out
+ * since the pool was initialised with zeroed memory, or since it was last
+ * zeroed). Every block handed out is zero.
+ *
+ * Reference counts: an allocated block's head page has count >= 1, its
+ * other pages 0 (hyp_split_page() makes them independent order-0 pages).
+ * A page whose count drops to 0 is freed and coalesced with its free
+ * buddies up to the pool's max_order, never across the pool's range.
+ *
+ * External pages (outside [pfn, pfn + nr_pages) but described by the same
+ * vmemmap, e.g. handed to the pool by hyp_set_page_refcounted() + put) are
+ * accepted the way pKVM accepts them: freed into the list of their order
+ * without coalescing, and handed out again like any other block.
+ *
+ * Locking: every public function takes the pool's lock (hyp_pool_cfg.lock)
+ * for its whole duration; with no lock the caller serialises. Several pools
+ * may share one vmemmap (their ranges must not overlap).
+ */
+#ifndef PGTABLE_HYP_POOL_H
+#define PGTABLE_HYP_POOL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errno.h"
+#include "hyp_page.h"
+
+/* Highest order a pool can be configured for, and the default cap
+ * (pKVM's MAX_PAGE_ORDER for 4K pages: 4 MiB blocks). */
+#define HYP_POOL_MAX_ORDER 23
+#define HYP_POOL_DEFAULT_MAX_ORDER 10
+
+/* A lock: the embedder's, or hyp_spinlock_ops below. */
+struct hyp_lock_ops {
+    void (*lock)(void *lock);
+    void (*unlock)(void *lock);
+};
+
+/* Test-and-test-and-set spinlock on C11 atomics (acquire/release), for
+ * hosts and for EL2 ports without their own. Zero-initialised = unlocked. */
+struct hyp_spinlock {
+    atomic_uint locked;
+};
+void hyp_spin_lock(void *lock);
+void hyp_spin_unlock(void *lock);
+extern const struct hyp_lock_ops hyp_spinlock_ops;
+
+/* hyp_pool_cfg.flags */
+#define HYP_POOL_MEM_ZEROED (1u << 0) /* the free range is already zero */
+#define HYP_POOL_ZERO_NOW (1u << 1)   /* zero the free range in init */
+
+/* Optional pool configuration (NULL: max order HYP_POOL_DEFAULT_MAX_ORDER,
+ * no lock, lazy zeroing). */
+struct hyp_pool_cfg {
+    unsigned int max_order;           /* cap on block order, <= HYP_POOL_MAX_ORDER */
+    const struct hyp_lock_ops *lock;  /* NULL: no locking */
+    void *lock_arg;                   /* passed to lock/unlock */
+    uint32_t flags;                   /* HYP_POOL_* */
+};
+
+#define HYP_POOL_NIL 0xffffffu /* empty list link */
+
+struct hyp_pool {
+    const struct hyp_vmemmap *vm;
+    struct hyp_page *base;       /* vmemmap records, for link indices */
+    uint64_t range_start;        /* first PFN of the pool's own range */
+    uint64_t range_end;          /* PFN after it */
+    uint32_t head[HYP_POOL_MAX_ORDER + 1];     /* free list heads */
+    uint64_t nr_free[HYP_POOL_MAX_ORDER + 1];  /* free blocks per order */
+    uint64_t free_pages;         /* pages in free blocks */
+    uint8_t max_order;           /* largest block order (inclusive) */
+    const struct hyp_lock_ops *lock;
+    void *lock_arg;
+};
+
+/**
+ * hyp_pool_init() - make [@pfn, @pfn + @nr_pages) a pool.
+ * @pool:           out (untouched on error)
+ * @vm:             vmemmap describing the whole range
+ * @pfn, @nr_pages: the range (@nr_pages > 0)
+ * @reserved_pages: the first @reserved_pages pages stay allocated, each an
+ *                  order-0 page with count 1 (hyp_put_page() gives one to
+ *                  the pool later); the rest are free
+ * @cfg:            NULL or options (see struct hyp_pool_cfg)
+ *
+ * max_order = min(floor(log2(@nr_pages)), cfg max_order). The free pages
+ * are carved into the largest naturally aligned blocks that fit. Writes
+ * the records of the range; page memory only with HYP_POOL_ZERO_NOW.
+ *
+ * Return: 0; -PGT_EINVAL for NULL @pool/@vm, @nr_pages 0, @reserved_pages >
+ * @nr_pages, a range the vmemmap does not describe, max_order >
+ * HYP_POOL_MAX_ORDER or unknown flags; -PGT_ERANGE for a range whose records
+ * lie beyond HYP_VMEMMAP_MAX_LINKED.
+ */
+int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
+                  uint64_t pfn, uint64_t nr_pages, uint64_t reserved_pages,
+                  const struct hyp_pool_cfg *cfg);
+
+/**
+ * hyp_alloc_pages() - allocate 2^@order zeroed, physically contiguous
+ * pages aligned to their size. The head page's count is 1.
+ * Return: the block's virtual address; NULL if @order > max_order or no
+ * block is free (the pool is unchanged).
+ */
+void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order);
+
+/* Count +1 on the page at @addr (pool lock held inside). A free page, or
+ * an overflow, goes to the panic hook and changes nothing. */
+void hyp_get_page(struct hyp_pool *pool, void *addr);
+
+/* Count -1 on the page at @addr; at 0 the block it heads is freed and
+ * coalesced. Underflow (count 0: free page or a block's tail page) goes to
+ * the panic hook and changes nothing. */
+void hyp_put_page(struct hyp_pool *pool, void *addr);
+
+/* The batched forms: as @n calls of get/put, with one lock round trip. */
+void hyp_get_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
+void hyp_put_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
+
+/* Page-record forms of get/put (no address conversion). */
+void hyp_pool_get_page(struct hyp_pool *pool, struct hyp_page *p);
+void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p);
+
+/**
+ * hyp_split_page() - make an allocated block of order n 2^n independent
+ * order-0 pages, each with count 1 (as pKVM, for exact-size allocations:
+ * put the pages not needed). @p is the block's head with count 1; else the
+ * panic hook is called and nothing changes.
+ */
+void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
+
+/* Reference count of the page at @addr (0 if free). */
+unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr);
+
+/* Number of free blocks of @order (0 for an order above max_order). */
+uint64_t hyp_pool_nr_free_blocks(const struct hyp_pool *pool, unsigned int order);
+
+/* Number of free pages (all orders). */
+uint64_t hyp_pool_nr_free_pages(const struct hyp_pool *pool);
+
+#endif /* PGTABLE_HYP_POOL_H */

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hyp_pool: buddy allocator with its free lists in the vmemmap.
+ *
+ * Free-list links are 24-bit vmemmap indices (HYP_POOL_NIL = none): a free
+ * block's head record keeps "next" in link[23:0] and "prev" split between
+ * the refcount bytes (bits 15:0) and link[31:24] (bits 23:16). Records of
+ * pages that head no block are kept in the "tail" state: count 0, order
+ * HYP_NO_ORDER, no flags, no links.
+ */
+#include "pgtable/hyp_pool.h"
+
+#define LINK_MASK 0xffffffu
+
+/* --- lock ---------------------------------------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+void hyp_spin_lock(void *lock)
+{
+    struct hyp_spinlock *l = lock;
+
+    for (;;) {
+        /* Acquire: the critical section's accesses stay after this. */
+        if (!atomic_exchange_explicit(&l->locked, 1u, memory_order_acquire))
+            return;
+        while (atomic_load_explicit(&l->locked, memory_order_relaxed))
+            cpu_relax();
+    }
+}
+
+void hyp_spin_unlock(void *lock)
+{
+    struct hyp_spinlock *l = lock;
+
+    /* Release: the critical section's accesses complete before this. */
+    atomic_store_explicit(&l->locked, 0u, memory_order_release);
+}
+
+const struct hyp_lock_ops hyp_spinlock_ops = {
+    .lock = hyp_spin_lock,
+    .unlock = hyp_spin_unlock,
+};
+
+static inline void pool_lock(const struct hyp_pool *pool)
+{
+    if (pool->lock)
+        pool->lock->lock(pool->lock_arg);
+}
+
+static inline void pool_unlock(const struct hyp_pool *pool)
+{
+    if (pool->lock)
+        pool->lock->unlock(pool->lock_arg);
+}
+
+/* --- records and links ---------------------------------------------------- */
+
+static inline uint32_t page_idx(const struct hyp_pool *pool, const struct hyp_page *p)
+{
+    return (uint32_t)(p - pool->base);
+}
+
+static inline uint32_t link_next(const struct hyp_page *p)
+{
+    return p->link & LINK_MASK;
+}
+
+static inline void set_next(struct hyp_page *p, uint32_t next)
+{
+    p->link = (p->link & ~LINK_MASK) | next;
+}
+
+static inline void set_prev(struct hyp_page *p, uint32_t prev)
+{
+    p->prev_lo = (uint16_t)prev;
+    p->link = (p->link & LINK_MASK) | ((prev >> 16) << 24);
+}
+
+static inline uint32_t link_prev(const struct hyp_page *p)
+{
+    return (uint32_t)p->prev_lo | ((p->link >> 24) << 16);
+}
+
+static inline void set_tail(struct hyp_page *p)
+{
+    p->refcount = 0;
+    p->order = HYP_NO_ORDER;
+    p->flags = 0;
+    p->link = 0;
+}
+
+/* Make @p the head of a free block of @order and push it on its list. */
+static inline void push_free(struct hyp_pool *pool, struct hyp_page *p,
+                             unsigned int order, uint8_t dirty)
+{
+    uint32_t idx = page_idx(pool, p);
+    uint32_t head = pool->head[order];
+
+    p->order = (uint8_t)order;
+    p->flags = (uint8_t)(HYP_PAGE_FREE | dirty);
+    p->link = head; /* next = head; prev bits [23:16] = 0 ... */
+    set_prev(p, HYP_POOL_NIL);
+    if (head != HYP_POOL_NIL)
+        set_prev(&pool->base[head], idx);
+    pool->head[order] = idx;
+    pool->nr_free[order]++;
+}
+
+/* Take free block @p of @order off its list (anywhere in it). */
+static inline void unlink_free(struct hyp_pool *pool, struct hyp_page *p,
+                               unsigned int order)
+{
+    uint32_t prev = link_prev(p);
+    uint32_t next = link_next(p);
+
+    if (prev != HYP_POOL_NIL)
+        set_next(&pool->base[prev], next);
+    else
+        pool->head[order] = next;
+    if (next != HYP_POOL_NIL)
+        set_prev(&pool->base[next], prev);
+    pool->nr_free[order]--;
+}
+
+static inline bool in_range(const struct hyp_pool *pool, uint64_t pfn)
+{
+    return pfn - pool->range_start < pool->range_end - pool->range_start;
+}
+
+/* Whether the vmemmap describes @p and a free list can link it. */
+static inline bool page_ok(const struct hyp_pool *pool, const struct hyp_page *p)
+{
+    uint64_t idx = (uint64_t)(p - pool->base);
+
+    return idx < pool->vm->nr_pages && idx < HYP_VMEMMAP_MAX_LINKED;
+}
+
+/* --- init ----------------------------------------------------------------- */
+
+static inline unsigned int floor_log2(uint64_t x)
+{
+    return 63u - (unsigned int)__builtin_clzll(x);
+}
+
+int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
+                  uint64_t pfn, uint64_t nr_pages, uint64_t reserved_pages,
+                  const struct hyp_pool_cfg *cfg)
+{
+    unsigned int cap = HYP_POOL_DEFAULT_MAX_ORDER;
+    uint32_t flags = 0;
+    uint64_t i, cur, end;
+    uint8_t dirty;
+
+    if (!pool || !vm || !vm->pages || nr_pages == 0 || reserved_pages > nr_pages)
+        return -PGT_EINVAL;
+    if (cfg) {
+        cap = cfg->max_order;
+        flags = cfg->flags;
+        if (cap > HYP_POOL_MAX_ORDER)
+            return -PGT_EINVAL;
+        if (flags & ~(uint32_t)(HYP_POOL_MEM_ZEROED | HYP_POOL_ZERO_NOW))
+            return -PGT_EINVAL;
+        if (cfg->lock && (!cfg->lock->lock || !cfg->lock->unlock))
+            return -PGT_EINVAL;
+    }
+    if (pfn < vm->first_pfn || pfn - vm->first_pfn > vm->nr_pages ||
+        nr_pages > vm->nr_pages - (pfn - vm->first_pfn))
+        return -PGT_EINVAL;
+    if (pfn - vm->first_pfn + nr_pages > HYP_VMEMMAP_MAX_LINKED)
+        return -PGT_ERANGE;
+
+    pool->vm = vm;
+    pool->base = vm->pages;
+    pool->range_start = pfn;
+    pool->range_end = pfn + nr_pages;
+    for (i = 0; i <= HYP_POOL_MAX_ORDER; i++) {
+        pool->head[i] = HYP_POOL_NIL;
+        pool->nr_free[i] = 0;
+    }
+    pool->max_order = (uint8_t)(floor_log2(nr_pages) < cap ? floor_log2(nr_pages) : cap);
+    pool->lock = cfg ? cfg->lock : NULL;
+    pool->lock_arg = cfg ? cfg->lock_arg : NULL;
+    pool->free_pages = nr_pages - reserved_pages;
+
+    /* Reserved pages: independent order-0 pages, count 1. */
+    for (i = 0; i < reserved_pages; i++) {
+        struct hyp_page *p = hyp_pfn_to_page(vm, pfn + i);
+
+        set_tail(p);
+        p->order = 0;
+        p->refcount = 1;
+    }
+    cur = pfn + reserved_pages;
+    end = pfn + nr_pages;
+    for (i = cur; i < end; i++)
+        set_tail(hyp_pfn_to_page(vm, i));
+
+    if (flags & HYP_POOL_ZERO_NOW) {
+        void (*clear)(void *, size_t) = vm->clear_pages ? vm->clear_pages : hyp_clear_pages;
+
+        for (i = cur; i < end; i++)
+            clear(hyp_phys_to_virt(vm, hyp_pfn_to_phys(vm, i)), 1ul << vm->granule_shift);
+    }
+    dirty = (flags & (HYP_POOL_MEM_ZEROED | HYP_POOL_ZERO_NOW)) ? 0 : HYP_PAGE_DIRTY;
+
+    /*
+     * Carve the free range into the largest naturally aligned blocks that
+     * fit: exactly what freeing every page one by one and coalescing would
+     * leave.
+     */
+    while (cur < end) {
+        unsigned int order = cur ? (unsigned int)__builtin_ctzll(cur) : 63u;
+
+        if (order > pool->max_order)
+            order = pool->max_order;
+        while (cur + (1ull << order) > end)
+            order--;
+        push_free(pool, hyp_pfn_to_page(vm, cur), order, dirty);
+        cur += 1ull << order;
+    }
+    return 0;
+}
+
+/* --- alloc ---------------------------------------------------------------- */
+
+void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
+{
+    const struct hyp_vmemmap *vm = pool->vm;
+    struct hyp_page *p;
+    unsigned int i = order;
+    uint32_t idx, next;
+    uint8_t dirty;
+    void *va;
+
+    if (order > pool->max_order)
+        return NULL;
+
+    pool_lock(pool);
+    while (pool->head[i] == HYP_POOL_NIL) {
+        if (++i > pool->max_order) {
+            pool_unlock(pool);
+            return NULL;
+        }
+    }
+    /* Pop the head of list i. */
+    idx = pool->head[i];
+    p = &pool->base[idx];
+    next = link_next(p);
+    pool->head[i] = next;
+    if (next != HYP_POOL_NIL)
+        set_prev(&pool->base[next], HYP_POOL_NIL);
+    pool->nr_free[i]--;
+    dirty = p->flags & HYP_PAGE_DIRTY;
+
+    /* Give back the upper halves until the block has the order asked. */
+    while (i > order) {
+        i--;
+        push_free(pool, p + (1u << i), i, dirty);
+    }
+    p->refcount = 1;
+    p->order = (uint8_t)order;
+    p->flags = 0;
+    p->link = 0;
+    pool->free_pages -= 1ull << order;
+    pool_unlock(pool);
+
+    /* The block is ours now: zero it outside the lock. */
+    va = hyp_page_to_virt(vm, p);
+    if (dirty) {
+        size_t size = (size_t)1 << (vm->granule_shift + order);
+
+        if (vm->clear_pages)
+            vm->clear_pages(va, size);
+        else
+            hyp_clear_pages(va, size);
+    }
+    return va;
+}
+
+/* --- free ----------------------------------------------------------------- */
+
+/* @p's count just reached 0: free the block it heads (pool lock held). */
+static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    const struct hyp_vmemmap *vm = pool->vm;
+    unsigned int order = p->order;
+    uint64_t pfn = hyp_page_to_pfn(vm, p);
+
+    pool->free_pages += 1ull << order;
+    /* External pages go on their list as they are (pKVM's rule). */
+    if (in_range(pool, pfn)) {
+        while (order < pool->max_order) {
+            uint64_t bpfn = pfn ^ (1ull << order);
+            struct hyp_page *b;
+
+            if (!in_range(pool, bpfn))
+                break;
+            b = hyp_pfn_to_page(vm, bpfn);
+            if (!(b->flags & HYP_PAGE_FREE) || b->order != order)
+                break;
+            unlink_free(pool, b, order);
+            /* The higher half's record becomes a tail. */
+            if (bpfn < pfn) {
+                set_tail(p);
+                p = b;
+                pfn = bpfn;
+            } else {
+                set_tail(b);
+            }
+            order++;
+        }
+    }
+    push_free(pool, p, order, HYP_PAGE_DIRTY);
+}
+
+/* Checks shared by get/put/split: panics and returns false on misuse. */
+static inline bool check_page(const struct hyp_pool *pool, const struct hyp_page *p,
+                              enum hyp_page_panic free_why)
+{
+    if (!page_ok(pool, p)) {
+        hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_PAGE,
+                          (uint64_t)(p - pool->base) + pool->vm->first_pfn);
+        return false;
+    }
+    if (p->flags & HYP_PAGE_FREE) {
+        hyp_vmemmap_panic(pool->vm, free_why, hyp_page_to_pfn(pool->vm, p));
+        return false;
+    }
+    return true;
+}
+
+static inline void put_locked(struct hyp_pool *pool, struct hyp_page *p, unsigned int n)
+{
+    if (!check_page(pool, p, HYP_PANIC_REF_UNDERFLOW))
+        return;
+    if (n > p->refcount) {
+        hyp_vmemmap_panic(pool->vm, HYP_PANIC_REF_UNDERFLOW, hyp_page_to_pfn(pool->vm, p));
+        return;
+    }
+    if (p->order > HYP_POOL_MAX_ORDER && p->refcount == n) {
+        /* A count that falls to 0 on a page heading no block. */
+        hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_PAGE, hyp_page_to_pfn(pool->vm, p));
+        return;
+    }
+    p->refcount = (uint16_t)(p->refcount - n);
+    if (p->refcount == 0)
+        attach_page(pool, p);
+}
+
+static inline void get_locked(struct hyp_pool *pool, struct hyp_page *p, unsigned int n)
+{
+    if (!check_page(pool, p, HYP_PANIC_FREE_PAGE))
+        return;
+    hyp_page_ref_add(pool->vm, p, n);
+}
+
+void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    pool_lock(pool);
+    put_locked(pool, p, 1);
+    pool_unlock(pool);
+}
+
+void hyp_pool_get_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    pool_lock(pool);
+    get_locked(pool, p, 1);
+    pool_unlock(pool);
+}
+
+void hyp_put_page(struct hyp_pool *pool, void *addr)
+{
+    hyp_pool_put_page(pool, hyp_virt_to_page(pool->vm, addr));
+}
+
+void hyp_get_page(struct hyp_pool *pool, void *addr)
+{
+    hyp_pool_get_page(pool, hyp_virt_to_page(pool->vm, addr));
+}
+
+void hyp_put_page_n(struct hyp_pool *pool, void *addr, unsigned int n)
+{
+    if (n == 0)
+        return;
+    pool_lock(pool);
+    put_locked(pool, hyp_virt_to_page(pool->vm, addr), n);
+    pool_unlock(pool);
+}
+
+void hyp_get_page_n(struct hyp_pool *pool, void *addr, unsigned int n)
+{
+    if (n == 0)
+        return;
+    pool_lock(pool);
+    get_locked(pool, hyp_virt_to_page(pool->vm, addr), n);
+    pool_unlock(pool);
+}
+
+/* --- split and statistics -------------------------------------------------- */
+
+void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    unsigned int order, i;
+
+    pool_lock(pool);
+    if (!check_page(pool, p, HYP_PANIC_FREE_PAGE))
+        goto out;
+    order = p->order;
+    if (order == HYP_NO_ORDER || p->refcount == 0) {
+        hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_PAGE, hyp_page_to_pfn(pool->vm, p));
+        goto out;
+    }
+    for (i = 1; i < (1u << order); i++) {
+        struct hyp_page *t = p + i;
+
+        t->flags = 0;
+        t->link = 0;
+        t->order = 0;
+        t->refcount = 1;
+    }
+    p->order = 0;
+out:
+    pool_unlock(pool);
+}
+
+unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr)
+{
+    unsigned int n;
+
+    pool_lock(pool);
+    n = hyp_page_count(hyp_virt_to_page(pool->vm, addr));
+    pool_unlock(pool);
+    return n;
+}
+
+uint64_t hyp_pool_nr_free_blocks(const struct hyp_pool *pool, unsigned int order)
+{
+    uint64_t n;
+
+    if (order > HYP_POOL_MAX_ORDER)
+        return 0;
+    pool_lock(pool);
+    n = pool->nr_free[order];
+    pool_unlock(pool);
+    return n;
+}
+
+uint64_t hyp_pool_nr_free_pages(const struct hyp_pool *pool)
+{
+    uint64_t n;
+
+    pool_lock(pool);
+    n = pool->free_pages;
+    pool_unlock(pool);
+    return n;
+}
