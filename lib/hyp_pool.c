@@ -68,33 +68,46 @@ static inline uint32_t page_idx(const struct hyp_pool *pool, const struct hyp_pa
     return (uint32_t)(p - pool->base);
 }
 
+/*
+ * The record as one 64-bit word (little-endian): [15:0] refcount or
+ * prev[15:0], [23:16] order, [31:24] flags, [55:32] next, [63:56]
+ * prev[23:16]. Free-list updates are whole-word read-modify-writes.
+ */
+#define W_ORDER_SHIFT 16
+#define W_FLAGS_SHIFT 24
+#define W_NEXT_SHIFT 32
+#define W_NEXT_MASK (0xffffffull << W_NEXT_SHIFT)
+#define W_PREV_MASK (0xffffull | (0xffull << 56))
+#define W_TAIL ((uint64_t)HYP_NO_ORDER << W_ORDER_SHIFT)
+
+static inline uint64_t w_prev(uint32_t prev)
+{
+    return (uint64_t)(prev & 0xffffu) | ((uint64_t)(prev >> 16) << 56);
+}
+
 static inline uint32_t link_next(const struct hyp_page *p)
 {
-    return p->link & LINK_MASK;
-}
-
-static inline void set_next(struct hyp_page *p, uint32_t next)
-{
-    p->link = (p->link & ~LINK_MASK) | next;
-}
-
-static inline void set_prev(struct hyp_page *p, uint32_t prev)
-{
-    p->prev_lo = (uint16_t)prev;
-    p->link = (p->link & LINK_MASK) | ((prev >> 16) << 24);
+    return (uint32_t)((p->word & W_NEXT_MASK) >> W_NEXT_SHIFT);
 }
 
 static inline uint32_t link_prev(const struct hyp_page *p)
 {
-    return (uint32_t)p->prev_lo | ((p->link >> 24) << 16);
+    return (uint32_t)(p->word & 0xffffu) | (uint32_t)((p->word >> 56) << 16);
+}
+
+static inline void set_next(struct hyp_page *p, uint32_t next)
+{
+    p->word = (p->word & ~W_NEXT_MASK) | ((uint64_t)next << W_NEXT_SHIFT);
+}
+
+static inline void set_prev(struct hyp_page *p, uint32_t prev)
+{
+    p->word = (p->word & ~W_PREV_MASK) | w_prev(prev);
 }
 
 static inline void set_tail(struct hyp_page *p)
 {
-    p->refcount = 0;
-    p->order = HYP_NO_ORDER;
-    p->flags = 0;
-    p->link = 0;
+    p->word = W_TAIL;
 }
 
 /* Make @p the head of a free block of @order and push it on its list. */
@@ -104,10 +117,9 @@ static inline void push_free(struct hyp_pool *pool, struct hyp_page *p,
     uint32_t idx = page_idx(pool, p);
     uint32_t head = pool->head[order];
 
-    p->order = (uint8_t)order;
-    p->flags = (uint8_t)(HYP_PAGE_FREE | dirty);
-    p->link = head; /* next = head; prev bits [23:16] = 0 ... */
-    set_prev(p, HYP_POOL_NIL);
+    p->word = w_prev(HYP_POOL_NIL) | ((uint64_t)order << W_ORDER_SHIFT) |
+              ((uint64_t)(HYP_PAGE_FREE | dirty) << W_FLAGS_SHIFT) |
+              ((uint64_t)head << W_NEXT_SHIFT);
     if (head != HYP_POOL_NIL)
         set_prev(&pool->base[head], idx);
     pool->head[order] = idx;
@@ -265,10 +277,7 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
         i--;
         push_free(pool, p + (1u << i), i, dirty);
     }
-    p->refcount = 1;
-    p->order = (uint8_t)order;
-    p->flags = 0;
-    p->link = 0;
+    p->word = 1u | ((uint64_t)order << W_ORDER_SHIFT); /* count 1, no flags */
     pool->free_pages -= 1ull << order;
     pool_unlock(pool);
 
@@ -304,7 +313,11 @@ static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
             if (!in_range(pool, bpfn))
                 break;
             b = hyp_pfn_to_page(vm, bpfn);
-            if (!(b->flags & HYP_PAGE_FREE) || b->order != order)
+            /* The buddy must head a free block of the same order. */
+            if ((b->word & (((uint64_t)0xff << W_ORDER_SHIFT) |
+                            ((uint64_t)HYP_PAGE_FREE << W_FLAGS_SHIFT))) !=
+                (((uint64_t)order << W_ORDER_SHIFT) |
+                 ((uint64_t)HYP_PAGE_FREE << W_FLAGS_SHIFT)))
                 break;
             unlink_free(pool, b, order);
             /* The higher half's record becomes a tail. */

@@ -35,16 +35,23 @@
 
 struct hyp_page {
     union {
-        uint16_t refcount; /* allocated page: reference count */
-        uint16_t prev_lo;  /* free block head: prev link, bits [15:0] */
+        struct {
+            union {
+                uint16_t refcount; /* allocated page: reference count */
+                uint16_t prev_lo;  /* free block head: prev link [15:0] */
+            };
+            uint8_t order; /* block order if the page heads a block, else HYP_NO_ORDER */
+            uint8_t flags; /* HYP_PAGE_* */
+            uint32_t link; /* free block head: next link in [23:0], prev
+                            * link [23:16] in [31:24]; unused otherwise */
+        };
+        uint64_t word; /* the whole record, for single-store updates */
     };
-    uint8_t order;  /* block order if the page heads a block, else HYP_NO_ORDER */
-    uint8_t flags;  /* HYP_PAGE_* */
-    uint32_t link;  /* free block head: next link [23:0], prev link [31:24]
-                     * holds prev bits [23:16]; unused otherwise */
 };
 
 _Static_assert(sizeof(struct hyp_page) <= 8, "struct hyp_page must fit in 8 bytes");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "hyp_page.word layout assumes little-endian");
 
 /* Records a pool free list can link: indices 0 .. HYP_VMEMMAP_MAX_LINKED-1
  * of a vmemmap (2^24 - 1 pages: 64 GiB at 4K, 1 TiB at 64K). */
@@ -97,7 +104,7 @@ int hyp_vmemmap_init(struct hyp_vmemmap *vm, struct hyp_page *pages,
                      uint64_t first_pfn, uint64_t nr_pages,
                      unsigned int granule_shift, uint64_t physvirt_offset);
 
-/* Zero @size bytes at @addr (8-byte aligned, multiple of 64): the portable
+/* Zero @size bytes at @addr (16-byte aligned, multiple of 64): the portable
  * default behind hyp_vmemmap.clear_pages. 64-bit stores, unrolled. */
 void hyp_clear_pages(void *addr, size_t size);
 

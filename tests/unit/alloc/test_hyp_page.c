@@ -200,15 +200,15 @@ static void free_page_reads_count_zero(void **state)
 
 static void clear_pages_zeroes_exactly_the_range(void **state)
 {
-    uint64_t buf[64 + 2];
+    _Alignas(64) uint64_t buf[8 + 64 + 8];
     (void)state;
 
-    for (int i = 0; i < 66; i++)
+    for (int i = 0; i < 80; i++)
         buf[i] = 0xdeadbeefcafef00dull;
-    hyp_clear_pages(&buf[1], 64 * 8);
-    assert_int_equal(buf[0], 0xdeadbeefcafef00dull);
-    assert_int_equal(buf[65], 0xdeadbeefcafef00dull);
-    assert_true(ah_is_zero(&buf[1], 64 * 8));
+    hyp_clear_pages(&buf[8], 64 * 8);
+    assert_int_equal(buf[7], 0xdeadbeefcafef00dull);
+    assert_int_equal(buf[72], 0xdeadbeefcafef00dull);
+    assert_true(ah_is_zero(&buf[8], 64 * 8));
 }
 
 static void panic_hook_gets_pfn_of_record(void **state)
