@@ -138,6 +138,11 @@ static inline uint64_t hooks_tlbi(void)
 }
 void hooks_reset(void);
 
+/* The same pages behind the library's hyp_pool (call after every other
+ * user of the bpool's memory: it zeroes the pool once). */
+int bpool_hyp_pool_init(struct bpool *p);
+extern const struct pgt_mm_ops hpool_ops;
+
 /* ---- scenario groups ---- */
 void bench_tables(void);    /* a..f, G, Gd for 4K, 16K, 64K */
 void bench_zero(void);      /* Z: zeroing 2 MiB (reference for i) */

@@ -69,6 +69,7 @@ struct tctx {
     uint64_t *d_ipa2;    /* (d2): the same in unmap order */
     size_t d_n;
     int err;             /* first library error in a timed run */
+    const struct pgt_mm_ops *ops; /* bpool_ops, or hpool_ops (-hp rows) */
     uint64_t tables_before;
 };
 
@@ -162,7 +163,7 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
 {
     for (int rep = 0; rep < bopt.reps; rep++) {
         t->err = 0;
-        if (t->pool.used == 0)
+        if (t->pool.used == 0 && t->ops == &bpool_ops)
             bpool_restack(&t->pool);
         if (s->setup)
             s->setup(t);
@@ -212,7 +213,7 @@ static void s2_setup(struct tctx *t)
         .geom_flags = PGT_GEOM_CONCAT,
         .flags = 0,
     };
-    int ret = pgt_s2_init(&t->pgt, &cfg, &bpool_ops, NULL);
+    int ret = pgt_s2_init(&t->pgt, &cfg, t->ops, NULL);
     if (ret)
         t->err = ret;
 }
@@ -478,7 +479,7 @@ static void check_e(struct tctx *t, struct result *r)
 
 static void s1_setup(struct tctx *t)
 {
-    int ret = pgt_hyp_init(&t->pgt, S1_VA_BITS, t->gc->g, &bpool_ops);
+    int ret = pgt_hyp_init(&t->pgt, S1_VA_BITS, t->gc->g, t->ops);
     if (ret)
         t->err = ret;
 }
@@ -707,20 +708,27 @@ static const struct scen s_f2 = {
     "f2", "s1 hyp unmap the 1GiB of (f), one call", "4KiB",
     setup_f_mapped, run_f2, s1_teardown, check_f2, units_4k, false, true };
 
-static void scen(struct tctx *t, const struct scen *s, bool avail,
-                 struct target t0, struct target t1)
+static void scen_as(struct tctx *t, const struct scen *s, const char *id,
+                    const char *desc, bool avail, struct target t0,
+                    struct target t1)
 {
-    if (!scenario_wanted(s->name))
+    if (!scenario_wanted(id))
         return;
-    struct result *r = result_new(s->name, t->gc->name, s->desc, s->unit);
+    struct result *r = result_new(id, t->gc->name, desc, s->unit);
     r->tgt[0] = t0;
     r->tgt[1] = t1;
     if (!avail) {
         r->skip = "library function missing";
         return;
     }
-    fprintf(stderr, "  %s/%s...\n", s->name, t->gc->name);
+    fprintf(stderr, "  %s/%s...\n", id, t->gc->name);
     run_scen(t, s, r);
+}
+
+static void scen(struct tctx *t, const struct scen *s, bool avail,
+                 struct target t0, struct target t1)
+{
+    scen_as(t, s, s->name, s->desc, avail, t0, t1);
 }
 
 #define NS(v) ((struct target){TGT_NS, (v)})
@@ -741,6 +749,7 @@ static void bench_granule(const struct gcfg *gc)
     if (!t)
         exit(2);
     t->gc = gc;
+    t->ops = &bpool_ops;
     bpool_init(&t->pool, gc->gran, gc->pool_pages, POOL_PA_BASE);
     bpool_use(&t->pool);
     bool s2 = have_s2(), s1 = have_s1();
@@ -773,6 +782,22 @@ static void bench_granule(const struct gcfg *gc)
     scen(t, &s_f, s1, NS(2), NONE);
     if (gc->full)
         scen(t, &s_f2, s1, NS(1.5), NONE);
+
+    /* The same a, c, d, d2 with the library's hyp_pool as page source
+     * (last: the hyp_pool takes over the bpool's memory). */
+    if (gc->full && (scenario_wanted("a-hp") || scenario_wanted("c-hp") ||
+                     scenario_wanted("d-hp") || scenario_wanted("d2-hp"))) {
+        if (bpool_hyp_pool_init(&t->pool)) {
+            fprintf(stderr, "pgt-bench: hyp_pool init failed\n");
+            exit(2);
+        }
+        t->ops = &hpool_ops;
+        scen_as(t, &s_a, "a-hp", "(a), tables from hyp_pool", s2, NONE, NONE);
+        scen_as(t, &s_c, "c-hp", "(c), tables from hyp_pool", s2, NONE, NONE);
+        scen_as(t, &s_d, "d-hp", "(d), tables from hyp_pool", s2, NONE, NONE);
+        scen_as(t, &s_d2, "d2-hp", "(d2), tables from hyp_pool", s2, NONE,
+                NONE);
+    }
 
     free(t->d_ipa);
     free(t->d_ipa2);
