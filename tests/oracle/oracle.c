@@ -614,19 +614,31 @@ size_t orc_compare(const char *what, enum orc_at op, const uint64_t *ia,
                  (e->attr < 0 || p.attr == e->attr) &&
                  (e->sh < 0 || p.sh == e->sh);
         } else if (ok) {
-            ok = p.level == e->level && p.s2 == e->s2;
+            ok = (e->level == ORC_ANY_LEVEL || p.level == e->level) &&
+                 p.s2 == e->s2;
         }
         if (ok)
             continue;
         if (bad++ < 8) {
             char got[96], want[96];
-            struct orc_par w = {
-                .fault = e->fault, .level = e->level, .s2 = e->s2,
-                .pa = e->pa & ~0xfffull, .attr = (uint8_t)e->attr,
-                .sh = (uint8_t)e->sh,
-            };
             describe(got, sizeof(got), &p);
-            describe(want, sizeof(want), &w);
+            if (e->fault == ORC_OK) {
+                int n = snprintf(want, sizeof(want), "ok pa=%#llx",
+                                 (unsigned long long)(e->pa & ~0xfffull));
+                if (e->attr >= 0)
+                    n += snprintf(want + n, sizeof(want) - (size_t)n,
+                                  " attr=%#04x", (unsigned)e->attr);
+                if (e->sh >= 0)
+                    snprintf(want + n, sizeof(want) - (size_t)n, " sh=%d",
+                             e->sh);
+            } else if (e->level == ORC_ANY_LEVEL) {
+                snprintf(want, sizeof(want), "%s fault%s",
+                         orc_fault_name(e->fault), e->s2 ? " stage-2" : "");
+            } else {
+                snprintf(want, sizeof(want), "%s fault L%d%s",
+                         orc_fault_name(e->fault), e->level,
+                         e->s2 ? " stage-2" : "");
+            }
             fprintf(stderr,
                     "oracle mismatch [%s] AT %s %#llx: emulator %s (PAR %#llx), "
                     "expected %s\n",

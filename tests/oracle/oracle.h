@@ -130,9 +130,10 @@ void *orc_phys(struct orc *o, uint64_t pa);
 void orc_ram_reset(struct orc *o);
 
 /* What one AT must return; attr/sh < 0: not checked. */
+#define ORC_ANY_LEVEL (-100)
 struct orc_expect {
     enum orc_fault fault;
-    int level;    /* fault level */
+    int level;    /* fault level, or ORC_ANY_LEVEL */
     bool s2;      /* fault reported at stage 2 */
     uint64_t pa;  /* on success: the full PA of the input address */
     int attr;     /* PAR.ATTR */

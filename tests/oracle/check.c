@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: MIT
+/* Reference model and emulator checks; see check.h. */
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct orc_check_stats orc_check_stats;
+
+/* --- reference model ---------------------------------------------------- */
+
+void ref_init(struct ref *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void ref_fini(struct ref *m)
+{
+    free(m->r);
+    memset(m, 0, sizeof(*m));
+}
+
+static struct ref_region *ref_push(struct ref *m)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64;
+        m->r = realloc(m->r, m->cap * sizeof(*m->r));
+        if (!m->r)
+            abort();
+    }
+    return &m->r[m->n++];
+}
+
+/* Split regions so that none straddles @at. */
+static void ref_cut(struct ref *m, uint64_t at)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->ia < at && at < r->ia + r->size) {
+            struct ref_region tail = *r;
+            uint64_t head = at - r->ia;
+            r->size = head;
+            tail.ia = at;
+            tail.size -= head;
+            if (tail.st == REF_MAPPED)
+                tail.pa += head;
+            *ref_push(m) = tail;
+            return;
+        }
+    }
+}
+
+static bool inside(const struct ref_region *r, uint64_t ia, uint64_t size)
+{
+    return r->ia >= ia && r->ia + r->size <= ia + size;
+}
+
+void ref_unmap(struct ref *m, uint64_t ia, uint64_t size)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (!inside(&m->r[i], ia, size))
+            m->r[k++] = m->r[i];
+    m->n = k;
+}
+
+void ref_map(struct ref *m, uint64_t ia, uint64_t size, uint64_t pa,
+             uint32_t prot)
+{
+    ref_unmap(m, ia, size);
+    *ref_push(m) = (struct ref_region){
+        .ia = ia, .size = size, .pa = pa, .st = REF_MAPPED, .prot = prot};
+}
+
+void ref_set_owner(struct ref *m, uint64_t ia, uint64_t size, uint32_t owner)
+{
+    ref_unmap(m, ia, size);
+    if (owner)
+        *ref_push(m) = (struct ref_region){
+            .ia = ia, .size = size, .st = REF_OWNED, .owner = owner};
+}
+
+#define PERM_BITS (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X | PGT_PROT_USER)
+
+void ref_set_perms(struct ref *m, uint64_t ia, uint64_t size, uint32_t prot)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->st == REF_MAPPED && inside(r, ia, size))
+            r->prot = (r->prot & ~(uint32_t)PERM_BITS) | (prot & PERM_BITS);
+    }
+}
+
+void ref_wrprotect(struct ref *m, uint64_t ia, uint64_t size)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->st == REF_MAPPED && inside(r, ia, size))
+            r->prot &= ~(uint32_t)PGT_PROT_W;
+    }
+}
+
+void ref_relax(struct ref *m, uint64_t ia, uint64_t size, uint32_t prot)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->st == REF_MAPPED && inside(r, ia, size))
+            r->prot |= prot & (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X);
+    }
+}
+
+void ref_set_old(struct ref *m, uint64_t ia, uint64_t size, bool old)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->st == REF_MAPPED && inside(r, ia, size))
+            r->old = old;
+    }
+}
+
+const struct ref_region *ref_find(const struct ref *m, uint64_t ia)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (ia >= m->r[i].ia && ia - m->r[i].ia < m->r[i].size)
+            return &m->r[i];
+    return NULL;
+}
+
+uint64_t ref_mapped_pages(const struct ref *m, unsigned gs)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->r[i].st == REF_MAPPED)
+            n += m->r[i].size >> gs;
+    return n;
+}
+
+/* --- expectations ------------------------------------------------------- */
+
+
+static size_t accesses(enum orc_regime regime, struct orc_access *a)
+{
+    switch (regime) {
+    case ORC_S1_EL2:
+        a[0] = (struct orc_access){ORC_AT_S1E2R, false, false};
+        a[1] = (struct orc_access){ORC_AT_S1E2W, true, false};
+        return 2;
+    case ORC_S1_EL10:
+        a[0] = (struct orc_access){ORC_AT_S1E1R, false, false};
+        a[1] = (struct orc_access){ORC_AT_S1E1W, true, false};
+        a[2] = (struct orc_access){ORC_AT_S1E0R, false, true};
+        a[3] = (struct orc_access){ORC_AT_S1E0W, true, true};
+        return 4;
+    case ORC_S2:
+        a[0] = (struct orc_access){ORC_AT_S12E1R, false, false};
+        a[1] = (struct orc_access){ORC_AT_S12E1W, true, false};
+        return 2;
+    default:
+        abort();
+    }
+}
+
+/* The MAIR byte the documented MAIR gives each memory type. */
+static int mair_attr_of_prot(uint32_t prot)
+{
+    if (prot & PGT_PROT_DEVICE)
+        return 0x04;
+    if (prot & PGT_PROT_NORMAL_NC)
+        return 0x44;
+    return 0xff;
+}
+
+/* Permission outcome shared by both expectations. */
+bool orc_perm_fault(enum orc_regime regime, uint32_t prot,
+                       const struct orc_access *a)
+{
+    if (regime == ORC_S2)
+        return a->write ? !(prot & PGT_PROT_W) : !(prot & PGT_PROT_R);
+    if (a->el0 && !(prot & PGT_PROT_USER))
+        return true;
+    return a->write && !(prot & PGT_PROT_W);
+}
+
+/* Level reported for stage-2-only ATs has no stage-1 part: stage 1 is off
+ * (Device-nGnRnE, reported as ATTR 0x00, SH outer). */
+
+/* (2) from the reference model. @level: the fault level (from the
+ * library's walk, or ORC_ANY_LEVEL). */
+static struct orc_expect expect_ref(const struct orc_target *t,
+                                    const struct ref *m, uint64_t ia,
+                                    const struct orc_access *a, int level)
+{
+    bool s2 = t->regime == ORC_S2;
+    struct orc_expect e = {.fault = ORC_F_TRANS, .level = level, .s2 = s2,
+                           .attr = -1, .sh = -1};
+    const struct ref_region *r = ref_find(m, ia);
+    if (!r || r->st != REF_MAPPED)
+        return e;
+    if (r->old) {
+        e.fault = ORC_F_AF;
+        return e;
+    }
+    if (orc_perm_fault(t->regime, r->prot, a)) {
+        e.fault = ORC_F_PERM;
+        return e;
+    }
+    e.fault = ORC_OK;
+    e.pa = r->pa + (ia - r->ia);
+    if (s2) {
+        e.attr = ORC_S2_ONLY_ATTR;
+        e.sh = ORC_S2_ONLY_SH;
+    } else {
+        e.attr = mair_attr_of_prot(r->prot);
+        /* Normal write-back memory is inner shareable (the TCR the library
+         * gives says so too); Device / NC shareability is not checked
+         * against the model (the architecture treats Device as outer
+         * shareable whatever the descriptor says). */
+        e.sh = e.attr == 0xff ? 3 : -1;
+    }
+    return e;
+}
+
+/* --- the check ------------------------------------------------------------ */
+
+struct addrs {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static void add(struct addrs *a, uint64_t ia)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 4096;
+        a->v = realloc(a->v, a->cap * sizeof(*a->v));
+        if (!a->v)
+            abort();
+    }
+    a->v[a->n++] = ia;
+}
+
+static size_t check_mem(const struct orc_target *t, const struct ref *m,
+                        const struct orc_check_opts *opt, uint64_t *seed);
+
+size_t orc_check(const struct orc_target *t, const struct ref *m,
+                 const struct orc_check_opts *opt)
+{
+    const uint64_t g = 1ull << t->gs;
+    const uint64_t ia_end = 1ull << t->ia_bits;
+    uint64_t seed = opt->seed | 1;
+    struct addrs a = {0};
+
+    /* Every mapped page (or an even sample), at a random offset. */
+    uint64_t total = ref_mapped_pages(m, t->gs);
+    uint64_t stride = 1;
+    if (opt->max_pages && total > opt->max_pages)
+        stride = (total + opt->max_pages - 1) / opt->max_pages;
+    uint64_t k = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct ref_region *r = &m->r[i];
+        if (r->st != REF_MAPPED)
+            continue;
+        for (uint64_t off = 0; off < r->size; off += g, k++)
+            if (k % stride == 0)
+                add(&a, r->ia + off + (orc_rand(&seed) & (g - 8)));
+    }
+    size_t npages = a.n;
+    /* Owned regions, region edges, and random addresses. */
+    for (size_t i = 0; i < m->n; i++) {
+        const struct ref_region *r = &m->r[i];
+        if (r->st == REF_OWNED)
+            for (int j = 0; j < 16; j++)
+                add(&a, r->ia + (orc_rand(&seed) % r->size & ~7ull));
+        if (r->ia >= g)
+            add(&a, r->ia - 8);
+        if (r->ia + r->size < ia_end)
+            add(&a, r->ia + r->size);
+    }
+    for (size_t i = 0; i < opt->unmapped; i++)
+        add(&a, orc_rand(&seed) & (ia_end - 8));
+
+    struct orc_access acc[4];
+    size_t nacc = accesses(t->regime, acc);
+    uint64_t *par = malloc(a.n * sizeof(*par));
+    struct orc_expect *eref = malloc(a.n * sizeof(*eref));
+    struct orc_expect *elib = malloc(a.n * sizeof(*elib));
+    if (!par || !eref || !elib)
+        abort();
+    size_t bad = 0;
+    char label[160];
+    for (size_t j = 0; j < nacc; j++) {
+        orc_at(t->o, acc[j].op, a.v, par, a.n);
+        for (size_t i = 0; i < a.n; i++) {
+            int level = ORC_ANY_LEVEL;
+            if (t->lib_expect)
+                elib[i] = t->lib_expect(t, a.v[i], &acc[j], &level);
+            eref[i] = expect_ref(t, m, a.v[i], &acc[j], level);
+        }
+        snprintf(label, sizeof(label), "%s: vs reference model", opt->what);
+        bad += orc_compare(label, acc[j].op, a.v, par, eref, a.n);
+        if (t->lib_expect) {
+            snprintf(label, sizeof(label), "%s: vs pgt_get_leaf", opt->what);
+            bad += orc_compare(label, acc[j].op, a.v, par, elib, a.n);
+        }
+    }
+    orc_check_stats.pages += npages;
+    orc_check_stats.unmapped += a.n - npages;
+    orc_check_stats.checks++;
+    free(par);
+    free(eref);
+    free(elib);
+    free(a.v);
+    if (opt->mem)
+        bad += check_mem(t, m, opt, &seed);
+    return bad;
+}
+
+/* Loads and stores through a sample of mappings whose PA is in the RAM
+ * window: each load must return the word stored at the model's PA, each
+ * store must land there, and forbidden accesses must fault. */
+static size_t check_mem(const struct orc_target *t, const struct ref *m,
+                        const struct orc_check_opts *opt, uint64_t *seed)
+{
+    const uint64_t g = 1ull << t->gs;
+    uint64_t va[ORC_MEM_MAX], val[ORC_MEM_MAX], want[ORC_MEM_MAX];
+    size_t n = 0, bad = 0;
+    size_t limit = opt->mem < ORC_MEM_MAX ? opt->mem : ORC_MEM_MAX;
+
+    for (size_t i = 0; i < m->n && n < limit; i++) {
+        const struct ref_region *r = &m->r[i];
+        if (r->st != REF_MAPPED || r->old)
+            continue;
+        if (t->regime == ORC_S2 && !(r->prot & PGT_PROT_R))
+            continue;
+        for (uint64_t off = 0; off < r->size && n < limit; off += g) {
+            uint64_t pa = r->pa + off + (orc_rand(seed) & (g - 8));
+            if (pa < ORC_RAM_PA || pa >= ORC_RAM_PA + ORC_RAM_SIZE)
+                continue;
+            va[n] = r->ia + (pa - r->pa);
+            want[n++] = pa;
+        }
+    }
+    if (n) {
+        size_t done = orc_load(t->o, va, val, n);
+        if (done != n) {
+            fprintf(stderr, "oracle [%s]: load from %#llx faulted\n",
+                    opt->what, (unsigned long long)va[done]);
+            bad++;
+        }
+        for (size_t i = 0; i < done; i++)
+            if (val[i] != orc_ram_word(want[i])) {
+                if (bad++ < 8)
+                    fprintf(stderr,
+                            "oracle [%s]: load %#llx gave %#llx, expected "
+                            "the word at PA %#llx\n",
+                            opt->what, (unsigned long long)va[i],
+                            (unsigned long long)val[i],
+                            (unsigned long long)want[i]);
+            }
+    }
+    /* Stores: writable ones in a batch, then one forbidden one alone. */
+    size_t ns = 0;
+    uint64_t sva[ORC_MEM_MAX], spa[ORC_MEM_MAX], ro_va = 0, ro_pa = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ref_region *r = ref_find(m, va[i]);
+        if (r->prot & PGT_PROT_W) {
+            sva[ns] = va[i];
+            spa[ns] = want[i];
+            val[ns] = va[i] ^ 0x0123456789abcdefull;
+            ns++;
+        } else if (!ro_va) {
+            ro_va = va[i];
+            ro_pa = want[i];
+        }
+    }
+    if (ns) {
+        size_t done = orc_store(t->o, sva, val, ns);
+        if (done != ns) {
+            fprintf(stderr, "oracle [%s]: store to %#llx faulted\n",
+                    opt->what, (unsigned long long)sva[done]);
+            bad++;
+        }
+        for (size_t i = 0; i < done; i++) {
+            uint64_t *host = orc_phys(t->o, spa[i]);
+            if (*host != val[i] && bad++ < 8)
+                fprintf(stderr,
+                        "oracle [%s]: store to %#llx did not reach PA %#llx\n",
+                        opt->what, (unsigned long long)sva[i],
+                        (unsigned long long)spa[i]);
+        }
+    }
+    if (ro_va) {
+        uint64_t v = 0xdead;
+        if (orc_store(t->o, &ro_va, &v, 1) != 0 ||
+            *(uint64_t *)orc_phys(t->o, ro_pa) != orc_ram_word(ro_pa)) {
+            fprintf(stderr, "oracle [%s]: store to read-only %#llx did not "
+                            "fault\n",
+                    opt->what, (unsigned long long)ro_va);
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < ns; i++) /* put the RAM words back */
+        *(uint64_t *)orc_phys(t->o, spa[i]) = orc_ram_word(spa[i]);
+    return bad;
+}

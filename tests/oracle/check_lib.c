@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The library's view for orc_check(): what pgt_get_leaf() says the
+ * hardware must do with an address. Kept apart from check.c so the
+ * harness can be linked (and tested on hand-written tables) without lib/.
+ */
+#include "check.h"
+#include <string.h>
+
+/* (1) from the library's walk. */
+static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
+                                    const struct orc_access *a, int *levelp)
+{
+    const struct pgt *p = t->pgt;
+    bool s2 = t->regime == ORC_S2;
+    pgt_pte_t pte = 0;
+    int level = 0;
+    int rc = pgt_get_leaf(p, ia, &pte, &level);
+    struct orc_expect e = {.fault = ORC_F_TRANS, .level = level, .s2 = s2,
+                           .attr = -1, .sh = -1};
+    *levelp = level;
+    if (rc) {
+        e.fault = ORC_F_OTHER; /* never what the emulator reports */
+        return e;
+    }
+    if (!pgt_pte_is_leaf(pte, level))
+        return e;
+    if (!(pte & PGT_PTE_AF)) {
+        e.fault = ORC_F_AF;
+        return e;
+    }
+    uint32_t prot = pgt_leaf_prot(&p->geom, p->regime, p->flags, pte);
+    if (orc_perm_fault(t->regime, prot, a)) {
+        e.fault = ORC_F_PERM;
+        return e;
+    }
+    e.fault = ORC_OK;
+    e.pa = pgt_oa_decode(&p->geom, pte) +
+           (ia & (pgt_level_size(&p->geom, level) - 1));
+    if (s2) {
+        e.attr = ORC_S2_ONLY_ATTR;
+        e.sh = ORC_S2_ONLY_SH;
+    } else {
+        unsigned idx = (unsigned)((pte & PGT_S1_ATTRINDX_MASK) >>
+                                  PGT_S1_ATTRINDX_SHIFT);
+        e.attr = (int)((ORC_MAIR_DOC >> (8 * idx)) & 0xff);
+        e.sh = (int)((pte & PGT_PTE_SH_MASK) >> PGT_PTE_SH_SHIFT);
+    }
+    return e;
+}
+
+void orc_target_pgt(struct orc_target *t, struct orc *o, const struct pgt *p)
+{
+    memset(t, 0, sizeof(*t));
+    t->o = o;
+    t->pgt = p;
+    t->regime = p->regime == PGT_REGIME_EL2    ? ORC_S1_EL2
+                : p->regime == PGT_REGIME_EL10 ? ORC_S1_EL10
+                                               : ORC_S2;
+    t->gs = p->geom.granule_shift;
+    t->ia_bits = p->geom.ia_bits;
+    t->lib_expect = expect_lib;
+}
