@@ -218,8 +218,8 @@ static struct orc_expect expect_ref(const struct orc_target *t,
     e.fault = ORC_OK;
     e.pa = r->pa + (ia - r->ia);
     if (s2) {
-        e.attr = ORC_S2_ONLY_ATTR;
-        e.sh = ORC_S2_ONLY_SH;
+        e.attr = mair_attr_of_prot(r->prot);
+        e.sh = e.attr == 0xff ? 3 : ORC_S2_SH_DEVICE_NC;
     } else {
         e.attr = mair_attr_of_prot(r->prot);
         /* Normal write-back memory is inner shareable (the TCR the library

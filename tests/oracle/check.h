@@ -66,11 +66,12 @@ struct orc_access {
     bool el0;
 };
 
-/* Stage-2-only ATs (stage 1 off): Device-nGnRnE, reported outer
- * shareable, whatever stage 2 says (EMULATORS.md; also what the
- * architecture gives for stage 1 off with HCR_EL2.DC = 0). */
-#define ORC_S2_ONLY_ATTR 0x00
-#define ORC_S2_ONLY_SH 2
+/* What PAR_EL1 reports for a stage-2-only AT under orc_set_s2()
+ * (HCR_EL2.DC = 1) for each stage-2 memory type. */
+#define ORC_S2_ATTR_WB 0xff
+#define ORC_S2_ATTR_DEVICE 0x04
+#define ORC_S2_ATTR_NC 0x44
+#define ORC_S2_SH_DEVICE_NC 2 /* Device and Normal NC: outer shareable */
 
 struct orc_target;
 typedef struct orc_expect (*orc_lib_expect_fn)(const struct orc_target *t,

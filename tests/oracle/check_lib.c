@@ -38,8 +38,16 @@ static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
     e.pa = pgt_oa_decode(&p->geom, pte) +
            (ia & (pgt_level_size(&p->geom, level) - 1));
     if (s2) {
-        e.attr = ORC_S2_ONLY_ATTR;
-        e.sh = ORC_S2_ONLY_SH;
+        /* Stage-2 MemAttr[3:0] (non-FWB encodings, D8.5.5) combined with
+         * the Normal WB non-shareable stage 1 that HCR_EL2.DC gives. */
+        unsigned ma = (unsigned)((pte & PGT_S2_MEMATTR_MASK) >>
+                                 PGT_S2_MEMATTR_SHIFT);
+        e.attr = ma == 0xf   ? ORC_S2_ATTR_WB
+                 : ma == 0x1 ? ORC_S2_ATTR_DEVICE
+                 : ma == 0x5 ? ORC_S2_ATTR_NC
+                             : 0x100; /* an encoding we never expect */
+        e.sh = ma == 0xf ? (int)((pte & PGT_PTE_SH_MASK) >> PGT_PTE_SH_SHIFT)
+                         : ORC_S2_SH_DEVICE_NC;
     } else {
         unsigned idx = (unsigned)((pte & PGT_S1_ATTRINDX_MASK) >>
                                   PGT_S1_ATTRINDX_SHIFT);

@@ -25,6 +25,7 @@ struct orc_stats orc_stats;
 #define SCR_RW (1ull << 10)
 
 #define HCR_VM (1ull << 0)
+#define HCR_DC (1ull << 12)
 #define HCR_RW (1ull << 31)
 
 /* SCTLR RES1 bits (Arm ARM D19.2: SCTLR_EL2 without E2H, SCTLR_EL1). */
@@ -414,10 +415,16 @@ void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
 
 void orc_set_s2(struct orc *o, uint64_t vttbr, uint64_t vtcr)
 {
+    orc_set_s2_hcr(o, vttbr, vtcr, HCR_VM | HCR_DC);
+}
+
+void orc_set_s2_hcr(struct orc *o, uint64_t vttbr, uint64_t vtcr,
+                    uint64_t hcr)
+{
     base_params(o);
     o->param[P_VTTBR_EL2] = vttbr;
     o->param[P_VTCR_EL2] = vtcr;
-    o->param[P_HCR_EL2] |= HCR_VM;
+    o->param[P_HCR_EL2] = hcr | HCR_RW;
     program(o, ORC_S2);
 }
 

@@ -59,7 +59,8 @@ enum orc_regime {
     ORC_NONE,
     ORC_S1_EL2,  /* TTBR0_EL2/TCR_EL2/MAIR_EL2, SCTLR_EL2.M = 1 */
     ORC_S1_EL10, /* TTBR0_EL1/TCR_EL1/MAIR_EL1, SCTLR_EL1.M = 1, HCR.VM = 0 */
-    ORC_S2,      /* VTTBR_EL2/VTCR_EL2, HCR_EL2.VM = 1, SCTLR_EL1.M = 0 */
+    ORC_S2,      /* VTTBR_EL2/VTCR_EL2, HCR_EL2.VM = 1, SCTLR_EL1.M = 0,
+                  * HCR_EL2.DC = 1 (see orc_set_s2) */
 };
 
 /* Fault kinds decoded from PAR_EL1.FST. */
@@ -100,7 +101,18 @@ void orc_close(struct orc *o);
 void orc_set_s1_el2(struct orc *o, uint64_t ttbr0, uint64_t tcr, uint64_t mair);
 void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
                      uint64_t mair);
+/*
+ * Stage 2 alone: stage 1 of EL1&0 is off, so S12E1R/W give the stage-2
+ * translation of IA = IPA. HCR_EL2.DC = 1 makes "stage 1 off" Normal
+ * write-back non-shareable (Arm ARM D8.2.11) instead of Device-nGnRnE, so
+ * PAR_EL1.ATTR/SH show the stage-2 MemAttr and SH combined with it:
+ * MemAttr WB -> 0xff with the descriptor's SH, Device-nGnRE -> 0x04,
+ * Normal NC -> 0x44, both outer shareable (checked on this Unicorn).
+ */
 void orc_set_s2(struct orc *o, uint64_t vttbr, uint64_t vtcr);
+/* Stage 2 with an exact HCR_EL2 (RW is forced on). */
+void orc_set_s2_hcr(struct orc *o, uint64_t vttbr, uint64_t vtcr,
+                    uint64_t hcr);
 /* Same regime, tables edited: TLBI + DSB + ISB from the guest. */
 void orc_tlbi(struct orc *o);
 

@@ -313,10 +313,10 @@ static void s2_4k_concat(void **state)
     struct orc *o = orc_open(&m);
     orc_set_s2(o, h.root_pa,
                T0SZ(40) | SL0(1) | WBWA_ISH | TG0_4K | PS_40 | VTCR_RES1);
-    /* Stage 1 is off: Device-nGnRnE (ATTR 0x00), reported outer
-     * shareable (SH 2) whatever stage 2 says. */
+    /* Stage 1 off with HCR_EL2.DC = 1: Normal WB non-shareable, combined
+     * with stage 2's Normal WB inner shareable: ATTR 0xff, SH 3. */
     const struct hcase c[] = {
-        {0x8040000ab8, ORC_AT_S12E1R, OK(0x40003ab8, 0x00, 2)},
+        {0x8040000ab8, ORC_AT_S12E1R, OK(0x40003ab8, 0xff, 3)},
         {0x8040000ab8, ORC_AT_S12E1W, S2FAULT(ORC_F_PERM, 3)},
         {0x8040001000, ORC_AT_S12E1R, S2FAULT(ORC_F_AF, 3)},
         {0x8040002000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 3)},
@@ -324,10 +324,22 @@ static void s2_4k_concat(void **state)
         {0x8080000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 1)},
         {0x7fc0000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 1)},
         {0x7ffffff000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 1)},
-        {0x7ffff000, ORC_AT_S12E1W, OK(0x17ffff000, 0x00, 2)},
-        {0x00030008, ORC_AT_S12E1W, OK(0x00030008, 0x00, 2)},
+        {0x7ffff000, ORC_AT_S12E1W, OK(0x17ffff000, 0xff, 3)},
+        {0x00030008, ORC_AT_S12E1W, OK(0x00030008, 0xff, 3)},
     };
     run_cases(o, "hand 4K S2 40-bit concat x2", c, sizeof(c) / sizeof(c[0]));
+    /* With HCR_EL2.DC = 0, stage 1 off is Device-nGnRnE (ATTR 0x00),
+     * reported outer shareable, whatever stage 2 says. */
+    orc_set_s2_hcr(o, h.root_pa,
+                   T0SZ(40) | SL0(1) | WBWA_ISH | TG0_4K | PS_40 | VTCR_RES1,
+                   1 /* VM */);
+    const struct hcase dc0[] = {
+        {0x8040000ab8, ORC_AT_S12E1R, OK(0x40003ab8, 0x00, 2)},
+        {0x7ffff000, ORC_AT_S12E1W, OK(0x17ffff000, 0x00, 2)},
+    };
+    run_cases(o, "hand 4K S2 DC=0", dc0, 2);
+    orc_set_s2(o, h.root_pa,
+               T0SZ(40) | SL0(1) | WBWA_ISH | TG0_4K | PS_40 | VTCR_RES1);
     const uint64_t lva[] = {0x8040000ab8, 0x8040000000};
     uint64_t val[2];
     assert_int_equal(orc_load(o, lva, val, 2), 2);
@@ -358,15 +370,22 @@ static void s2_16k_concat16(void **state)
     const uint64_t n = H_AF | H_SH_INNER | H_S2_MEMATTR(0xf);
     hand_leaf(&h, 0xf000000000, 0x42000000, 2, n | H_S2_R | H_S2_W);
     hand_leaf(&h, 0x02004000, 0x4000c000, 3, n | H_S2_W);
+    /* Device-nGnRE and Normal NC at stage 2 (MemAttr 0b0001, 0b0101). */
+    hand_leaf(&h, 0x02008000, 0x4000c000, 3,
+              H_AF | H_S2_MEMATTR(0x1) | H_S2_R);
+    hand_leaf(&h, 0x0200c000, 0x4000c000, 3,
+              H_AF | H_SH_INNER | H_S2_MEMATTR(0x5) | H_S2_R);
     struct orc *o = orc_open(&m);
     orc_set_s2(o, h.root_pa,
                T0SZ(40) | SL0(1) | WBWA_ISH | TG0_16K | PS_40 | VTCR_RES1);
     const struct hcase c[] = {
-        {0xf001234560, ORC_AT_S12E1R, OK(0x43234560, 0x00, 2)},
-        {0xf001ffc000, ORC_AT_S12E1W, OK(0x43ffc000, 0x00, 2)},
+        {0xf001234560, ORC_AT_S12E1R, OK(0x43234560, 0xff, 3)},
+        {0xf001ffc000, ORC_AT_S12E1W, OK(0x43ffc000, 0xff, 3)},
+        {0x02008008, ORC_AT_S12E1R, OK(0x4000c008, 0x04, 2)},
+        {0x0200c008, ORC_AT_S12E1R, OK(0x4000c008, 0x44, 2)},
         {0xf002000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 2)},
         {0x02004008, ORC_AT_S12E1R, S2FAULT(ORC_F_PERM, 3)},
-        {0x02007ff8, ORC_AT_S12E1W, OK(0x4000fff8, 0x00, 2)},
+        {0x02007ff8, ORC_AT_S12E1W, OK(0x4000fff8, 0xff, 3)},
         {0x02000000, ORC_AT_S12E1W, S2FAULT(ORC_F_TRANS, 3)},
         {0xeffe000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 2)},
     };
@@ -396,10 +415,10 @@ static void s2_64k(void **state)
     orc_set_s2(o, h.root_pa,
                T0SZ(44) | SL0(2) | WBWA_ISH | TG0_64K | PS_44 | VTCR_RES1);
     const struct hcase c[] = {
-        {0x5ffffff8, ORC_AT_S12E1R, OK(0x21ffffff8, 0x00, 2)},
+        {0x5ffffff8, ORC_AT_S12E1R, OK(0x21ffffff8, 0xff, 3)},
         {0x40000000, ORC_AT_S12E1W, S2FAULT(ORC_F_PERM, 2)},
         {0x60000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 2)},
-        {0xc000001abc8, ORC_AT_S12E1W, OK(0x4003abc8, 0x00, 2)},
+        {0xc000001abc8, ORC_AT_S12E1W, OK(0x4003abc8, 0xff, 3)},
         {0xc0000020000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 3)},
         {0x80000000000, ORC_AT_S12E1R, S2FAULT(ORC_F_TRANS, 1)},
     };

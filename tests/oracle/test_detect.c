@@ -168,6 +168,10 @@ static void s2_detects_corruption(void **state)
     ref_map(&m, 0x8040028000, 0x4000, 0x40028000, PGT_PROT_RW);
     ref_set_old(&m, 0x8040028000, 0x2000, true);
     ref_set_owner(&m, 0x8040030000, 0x8000, 3);
+    ref_map(&m, 0x8040040000, 0x4000, 0x40040000,
+            PGT_PROT_RW | PGT_PROT_DEVICE);
+    ref_map(&m, 0x8040044000, 0x4000, 0x40044000,
+            PGT_PROT_RWX | PGT_PROT_NORMAL_NC);
     hand_from_ref(&h, &m, true);
 
     struct orc *o = orc_open(&mm);
@@ -183,6 +187,14 @@ static void s2_detects_corruption(void **state)
     expect_detected(&t, &h, &m, 0x8040020000, H_S2_W, "S2AP W added");
     expect_detected(&t, &h, &m, 0x8040024000, H_S2_R, "S2AP R added");
     expect_detected(&t, &h, &m, 0x8040028000, H_AF, "AF set on old page");
+    expect_detected(&t, &h, &m, 0x8040002000, H_S2_MEMATTR(0xe),
+                    "MemAttr WB -> Device-nGnRE");
+    expect_detected(&t, &h, &m, 0x8040041000, H_S2_MEMATTR(0x4),
+                    "MemAttr Device -> Normal NC");
+    expect_detected(&t, &h, &m, 0x8040045000, H_S2_MEMATTR(0xa),
+                    "MemAttr Normal NC -> WB");
+    expect_detected(&t, &h, &m, 0x8040003000, 1ull << 8,
+                    "SH inner -> outer (stage 2)");
     expect_detected(&t, &h, &m, 0x8040030000,
                     (0x40030000ull | hand_s2_attrs(PGT_PROT_RW) | 3),
                     "owner annotation -> mapping");
