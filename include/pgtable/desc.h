@@ -100,7 +100,7 @@ enum pgt_granule {
 #define PGT_MAIR_IDX_DEVICE 1
 #define PGT_MAIR_IDX_NORMAL_NC 2
 #define PGT_MAIR_IDX_DEVICE_nGnRnE 3
-#define PGT_MAIR_VALUE 0x0000000000440400ffull
+#define PGT_MAIR_VALUE 0x00000000004404ffull
 
 /*
  * The permission/attribute vocabulary, like kvm_pgtable_prot. A mapping's
