@@ -1,3 +1,542 @@
 // SPDX-License-Identifier: MIT
-/* placeholder: implemented by the core-engine work */
-#include "pgtable/pgtable.h"
+/*
+ * Stage-2 tables (like kvm_pgtable_stage2_*): init from explicit geometry
+ * or a VTCR_EL2 value, map/unmap/set_owner over the engine in ops.c, and
+ * the in-place leaf operations (permissions, access flag, split).
+ */
+#include "pgt_internal.h"
+
+#define VTCR_T0SZ_MASK 0x3full
+#define VTCR_SL0_MASK 3ull
+#define VTCR_TG0_MASK 3ull
+#define VTCR_PS_MASK 7ull
+#define VTCR_IRGN0_WBWA (1ull << PGT_VTCR_IRGN0_SHIFT)
+#define VTCR_ORGN0_WBWA (1ull << PGT_VTCR_ORGN0_SHIFT)
+#define VTCR_SH0_INNER (3ull << PGT_VTCR_SH0_SHIFT)
+
+#define S2_FLAGS (PGT_S2_FWB | PGT_S2_XNX | PGT_S2_HOST)
+
+static bool is_s2(const struct pgt *pgt)
+{
+    return pgt && pgt->pgd && pgt->mm_ops && pgt->regime == PGT_REGIME_S2;
+}
+
+static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
+                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_pte_ops *pte_ops)
+{
+    pgt_pte_t *root;
+    size_t size = (size_t)g->nr_root_pages << g->granule_shift;
+
+    if (g->nr_root_pages > 1) {
+        if (!mm_ops->zalloc_pages_exact || !mm_ops->free_pages_exact)
+            return -PGT_EINVAL;
+        root = mm_ops->zalloc_pages_exact(size);
+    } else {
+        root = mm_ops->zalloc_page(NULL);
+    }
+    if (!root)
+        return -PGT_ENOMEM;
+    pgt->pgd = root;
+    pgt->pgd_phys = mm_ops->virt_to_phys(root);
+    pgt->geom = *g;
+    pgt->regime = PGT_REGIME_S2;
+    pgt->flags = flags;
+    pgt->mm_ops = mm_ops;
+    pgt->pte_ops = pte_ops;
+    pgt->priv = NULL;
+    return 0;
+}
+
+int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
+                const struct pgt_mm_ops *mm_ops,
+                const struct pgt_pte_ops *pte_ops)
+{
+    uint32_t gflags;
+    struct pgt_geom g;
+    int ret;
+
+    if (!pgt || !cfg || !pgt_mm_ops_ok(mm_ops))
+        return -PGT_EINVAL;
+    if ((cfg->flags & ~S2_FLAGS) || (cfg->geom_flags & ~PGT_GEOM_LPA2))
+        return -PGT_EINVAL;
+    gflags = cfg->geom_flags | PGT_GEOM_CONCAT;
+    if (cfg->start_level == PGT_LEVEL_AUTO) {
+        /* Fewest levels: the highest start level with <= 16 root pages
+         * (level 3 with 4K needs FEAT_TTST: not chosen automatically). */
+        int top = cfg->granule == PGT_GRANULE_4K ? 2 : 3;
+        ret = -PGT_EINVAL;
+        for (int l = top; l >= PGT_LEVEL_MIN && ret; l--)
+            ret = pgt_geom_init(&g, cfg->granule, cfg->ia_bits, cfg->oa_bits,
+                                l, gflags);
+    } else {
+        ret = pgt_geom_init(&g, cfg->granule, cfg->ia_bits, cfg->oa_bits,
+                            cfg->start_level, gflags);
+    }
+    if (ret)
+        return ret;
+    return s2_create(pgt, &g, cfg->flags, mm_ops, pte_ops);
+}
+
+int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
+                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_pte_ops *pte_ops)
+{
+    static const uint8_t ps_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+    uint64_t t0sz = vtcr & VTCR_T0SZ_MASK;
+    uint64_t sl0 = (vtcr >> PGT_VTCR_SL0_SHIFT) & VTCR_SL0_MASK;
+    uint64_t tg0 = (vtcr >> PGT_VTCR_TG0_SHIFT) & VTCR_TG0_MASK;
+    uint64_t ps = (vtcr >> PGT_VTCR_PS_SHIFT) & VTCR_PS_MASK;
+    bool ds = (vtcr & PGT_VTCR_DS) != 0, sl2 = (vtcr & PGT_VTCR_SL2) != 0;
+    enum pgt_granule granule;
+    struct pgt_geom g;
+    int level, ret;
+
+    if (!pgt || !pgt_mm_ops_ok(mm_ops) || (flags & ~S2_FLAGS))
+        return -PGT_EINVAL;
+    if (ps > 6 || tg0 == 3)
+        return -PGT_EINVAL;
+    granule = tg0 == 0 ? PGT_GRANULE_4K
+              : tg0 == 1 ? PGT_GRANULE_64K : PGT_GRANULE_16K;
+    if (sl2 && (!ds || granule != PGT_GRANULE_4K || sl0 != 0))
+        return -PGT_EINVAL;
+    switch (granule) {
+    case PGT_GRANULE_4K:
+        /* SL0: 0 -> 2, 1 -> 1, 2 -> 0, 3 -> 3 (FEAT_TTST); SL2 -> -1 */
+        level = sl2 ? -1 : sl0 == 3 ? 3 : 2 - (int)sl0;
+        break;
+    case PGT_GRANULE_16K:
+        level = 3 - (int)sl0; /* 0 -> 3 ... 3 -> 0 */
+        break;
+    default:
+        if (sl0 == 3)
+            return -PGT_EINVAL; /* reserved for 64K */
+        level = 3 - (int)sl0;
+        break;
+    }
+    ret = pgt_geom_init(&g, granule, 64 - (uint32_t)t0sz, ps_bits[ps], level,
+                        PGT_GEOM_CONCAT | (ds ? PGT_GEOM_LPA2 : 0));
+    if (ret)
+        return ret;
+    return s2_create(pgt, &g, flags, mm_ops, pte_ops);
+}
+
+uint64_t pgt_s2_vtcr(const struct pgt *pgt)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    int l = g->start_level;
+    uint64_t sl0, vtcr;
+
+    if (g->granule_shift == PGT_GRANULE_4K)
+        sl0 = l == -1 ? 0 : l == 3 ? 3 : (uint64_t)(2 - l);
+    else
+        sl0 = (uint64_t)(3 - l);
+    vtcr = ((uint64_t)(64 - g->ia_bits) << PGT_VTCR_T0SZ_SHIFT) |
+           (sl0 << PGT_VTCR_SL0_SHIFT) | VTCR_IRGN0_WBWA | VTCR_ORGN0_WBWA |
+           VTCR_SH0_INNER |
+           (pgt_tg0_encode(g->granule_shift) << PGT_VTCR_TG0_SHIFT) |
+           (pgt_ps_encode(g->oa_bits) << PGT_VTCR_PS_SHIFT) | PGT_VTCR_RES1;
+    if (g->lpa2)
+        vtcr |= PGT_VTCR_DS;
+    if (l == -1)
+        vtcr |= PGT_VTCR_SL2;
+    return vtcr;
+}
+
+int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+               enum pgt_prot prot, void *mc, uint32_t flags)
+{
+    struct pgt_op op = { 0 };
+    const struct pgt_mm_ops *mm;
+    int ret;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    mm = pgt->mm_ops;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret == -PGT_EINVAL)
+        return ret;
+    if ((phys & (pgt_granule(pgt) - 1)) ||
+        (flags & ~(PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)))
+        return -PGT_EINVAL;
+    if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &op.attrs))
+        return -PGT_EINVAL;
+    if ((pgt->flags & PGT_S2_HOST) && phys != addr)
+        return -PGT_EINVAL;
+    if (ret)
+        return ret;
+    if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
+        return -PGT_ERANGE;
+
+    op.pgt = pgt;
+    op.kind = PGT_OP_MAP;
+    op.addr = addr;
+    op.end = addr + size;
+    op.phys = phys;
+    op.mc = mc;
+    op.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
+                   pgt->pte_ops->force_pte(addr, addr + size, prot);
+    /* Normal write-back memory needs cleaning to PoC unless FWB forces
+     * the guest's accesses cacheable; executable memory needs the
+     * instruction cache invalidated to PoU (FWB does not cover that). */
+    bool wb = !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC));
+    op.cmo_d = wb && !(pgt->flags & PGT_S2_FWB) &&
+               !(flags & PGT_MAP_SKIP_DCACHE) && mm->dcache_clean_inval_poc;
+    op.cmo_i = (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
+               mm->icache_inval_pou;
+    return pgt_op_run(&op);
+}
+
+static int s2_clear(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
+                    pgt_pte_t annot)
+{
+    struct pgt_op op = { 0 };
+
+    op.pgt = pgt;
+    op.kind = PGT_OP_CLEAR;
+    op.addr = addr;
+    op.end = addr + size;
+    op.annot = annot;
+    op.mc = mc;
+    op.free_empty = true;
+    return pgt_op_run(&op);
+}
+
+int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+{
+    int ret;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    return s2_clear(pgt, addr, size, mc, 0);
+}
+
+int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
+                     uint32_t owner_id)
+{
+    int ret;
+
+    if (!is_s2(pgt) || owner_id > PGT_MAX_OWNER_ID)
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    return s2_clear(pgt, addr, size, mc, pgt_make_owner(owner_id));
+}
+
+/* The entry translating @addr: its pointer and level. */
+static pgt_pte_t *leaf_ptep(const struct pgt *pgt, uint64_t addr, int *level)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    int l = g->start_level;
+    uint32_t shift = pgt_level_shift(g, l);
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+
+    while (pgt_pte_is_table(pte, l)) {
+        l++;
+        shift -= g->bits_per_level;
+        ptep = &pgt_table_va(pgt, pte)[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+    }
+    *level = l;
+    return ptep;
+}
+
+/* Execute permission of a stage-2 leaf as (EL1, EL0) bits: bit 0 EL1. */
+static unsigned s2_exec(const struct pgt *pgt, pgt_pte_t pte)
+{
+    uint64_t xn = (pte & PGT_S2_XN_MASK) >> PGT_S2_XN_SHIFT;
+
+    if (!(pgt->flags & PGT_S2_XNX))
+        return (pte & PGT_S2_XN) ? 0 : 3;
+    return xn == 0 ? 3 : xn == 1 ? 2 : xn == 3 ? 1 : 0;
+}
+
+static pgt_pte_t s2_xn_field(unsigned exec)
+{
+    static const pgt_pte_t enc[4] = { 2, 3, 1, 0 }; /* none, EL1, EL0, both */
+
+    return enc[exec & 3] << PGT_S2_XN_SHIFT;
+}
+
+int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
+{
+    const uint32_t allowed = PGT_PROT_RWX | PGT_PROT_PXN | PGT_PROT_UXN;
+    pgt_pte_t *ptep, old, new;
+    int level;
+
+    if (!is_s2(pgt) || ((uint32_t)prot & ~allowed))
+        return -PGT_EINVAL;
+    if ((prot & (PGT_PROT_PXN | PGT_PROT_UXN)) &&
+        (!(prot & PGT_PROT_X) || !(pgt->flags & PGT_S2_XNX) ||
+         (prot & (PGT_PROT_PXN | PGT_PROT_UXN)) ==
+             (PGT_PROT_PXN | PGT_PROT_UXN)))
+        return -PGT_EINVAL;
+    if (addr >> pgt->geom.ia_bits)
+        return -PGT_ERANGE;
+    ptep = leaf_ptep(pgt, addr, &level);
+    old = pgt_read(ptep);
+    if (!pgt_pte_is_leaf(old, level))
+        return -PGT_ENOENT;
+    new = old;
+    if (prot & PGT_PROT_R)
+        new |= PGT_S2_S2AP_R;
+    if (prot & PGT_PROT_W)
+        new |= PGT_S2_S2AP_W;
+    if (prot & PGT_PROT_X) {
+        if (pgt_leaf_prot(&pgt->geom, PGT_REGIME_S2, pgt->flags, old) &
+            PGT_PROT_DEVICE)
+            return -PGT_EINVAL;
+        unsigned want = (prot & PGT_PROT_PXN)   ? 2u
+                        : (prot & PGT_PROT_UXN) ? 1u : 3u;
+        unsigned exec = s2_exec(pgt, old) | want;
+        if (!(pgt->flags & PGT_S2_XNX))
+            exec = 3;
+        new = (new & ~PGT_S2_XN_MASK) | s2_xn_field(exec);
+    }
+    if (new == old)
+        return 0;
+    /* Relaxing permissions needs no break-before-make. */
+    pgt_write(ptep, new);
+    pgt_tlbi_leaf(pgt, addr & ~(pgt_level_size(&pgt->geom, level) - 1), level);
+    return 0;
+}
+
+struct leaf_walk {
+    bool mkold, young;
+    uint64_t first, last_end; /* span of changed leaves */
+    uint64_t changed;
+    int level;
+};
+
+static int wrprotect_visit(const struct pgt_visit_ctx *ctx,
+                           enum pgt_walk_flags visit)
+{
+    struct leaf_walk *w = ctx->arg;
+    uint64_t size, base;
+
+    (void)visit;
+    if (!pgt_pte_is_leaf(ctx->old, ctx->level) || !(ctx->old & PGT_S2_S2AP_W))
+        return 0;
+    pgt_write(ctx->ptep, ctx->old & ~PGT_S2_S2AP_W);
+    size = pgt_level_size(&ctx->pgt->geom, ctx->level);
+    base = ctx->addr & ~(size - 1);
+    if (!w->changed)
+        w->first = base;
+    w->last_end = base + size;
+    w->level = ctx->level;
+    w->changed++;
+    if (!ctx->pgt->mm_ops->tlbi_range)
+        pgt_tlbi_leaf(ctx->pgt, base, ctx->level);
+    return 0;
+}
+
+int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    struct leaf_walk lw = { 0 };
+    struct pgt_walker w = { wrprotect_visit, &lw, PGT_WALK_LEAF };
+    int ret;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    pgt_walk_internal(pgt, addr, addr + size, &w, NULL);
+    /* Permission restriction in place; then invalidate what changed. */
+    if (lw.changed && pgt->mm_ops->tlbi_range) {
+        if (lw.changed == 1)
+            pgt_tlbi_leaf(pgt, lw.first, lw.level);
+        else
+            pgt->mm_ops->tlbi_range(pgt, lw.first, lw.last_end - lw.first);
+    }
+    return 0;
+}
+
+int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr)
+{
+    pgt_pte_t *ptep, old;
+    int level;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    if (addr >> pgt->geom.ia_bits)
+        return -PGT_ERANGE;
+    ptep = leaf_ptep(pgt, addr, &level);
+    old = pgt_read(ptep);
+    if (!pgt_pte_is_leaf(old, level))
+        return -PGT_ENOENT;
+    if (!(old & PGT_PTE_AF))
+        pgt_write(ptep, old | PGT_PTE_AF); /* AF: no TLBI needed */
+    return 0;
+}
+
+static int young_visit(const struct pgt_visit_ctx *ctx,
+                       enum pgt_walk_flags visit)
+{
+    struct leaf_walk *w = ctx->arg;
+
+    (void)visit;
+    if (!pgt_pte_is_leaf(ctx->old, ctx->level) || !(ctx->old & PGT_PTE_AF))
+        return 0;
+    w->young = true;
+    if (w->mkold)
+        pgt_write(ctx->ptep, ctx->old & ~PGT_PTE_AF);
+    return 0;
+}
+
+int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
+                            bool mkold)
+{
+    struct leaf_walk lw = { 0 };
+    struct pgt_walker w = { young_visit, &lw, PGT_WALK_LEAF };
+    int ret;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    lw.mkold = mkold;
+    pgt_walk_internal(pgt, addr, addr + size, &w, NULL);
+    return lw.young ? 1 : 0;
+}
+
+/* ---- split ------------------------------------------------------------ */
+
+/* Table pages needed to split a block at @level down to pages. */
+static uint64_t split_cost(const struct pgt_geom *g, int level)
+{
+    uint64_t cost = 0;
+
+    for (int l = PGT_LEVEL_MAX - 1; l >= level; l--)
+        cost = 1 + pgt_ptes_per_page(g) * cost;
+    return cost;
+}
+
+static int split_prep(const struct pgt_visit_ctx *ctx,
+                      enum pgt_walk_flags visit)
+{
+    struct pgt_op *op = ctx->arg;
+
+    (void)visit;
+    if (ctx->level < PGT_LEVEL_MAX && pgt_pte_is_leaf(ctx->old, ctx->level))
+        op->need += split_cost(&op->pgt->geom, ctx->level);
+    return 0;
+}
+
+/*
+ * Build, off-line, the complete subtree of tables that maps what the block
+ * @blk at @level maps, with page leaves at the bottom, and return the
+ * table descriptor for its top. Iterative with a stack of tables.
+ */
+static pgt_pte_t build_split(struct pgt_op *op, pgt_pte_t blk, int level)
+{
+    struct pgt *pgt = op->pgt;
+    const struct pgt_geom *g = &pgt->geom;
+    pgt_pte_t attrs = blk & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
+                              PGT_PTE_VALID);
+    uint64_t per = pgt_ptes_per_page(g);
+    struct {
+        pgt_pte_t *t;
+        uint64_t i, oa;
+        int level;
+    } st[PGT_MAX_LEVELS];
+    int d = 0;
+
+    st[0].t = pgt_pool_take(op);
+    st[0].i = 0;
+    st[0].oa = pgt_oa_decode(g, blk);
+    st[0].level = level + 1;
+    for (;;) {
+        if (st[d].level == PGT_LEVEL_MAX || st[d].i == per) {
+            if (st[d].level == PGT_LEVEL_MAX) {
+                uint64_t step = pgt_granule(pgt), oa = st[d].oa;
+                int counted = 0;
+                for (uint64_t i = 0; i < per; i++, oa += step) {
+                    st[d].t[i] = pgt_make_leaf(g, oa, attrs, PGT_LEVEL_MAX);
+                    counted += pgt_counted(pgt, st[d].t[i], PGT_LEVEL_MAX);
+                }
+                pgt_get_n(pgt, st[d].t, counted);
+            }
+            if (d == 0)
+                break;
+            pgt_pte_t tbl = pgt_make_table(g, pgt->mm_ops->virt_to_phys(st[d].t));
+            d--;
+            st[d].t[st[d].i] = tbl;
+            if (pgt_counted(pgt, tbl, st[d].level))
+                pgt->mm_ops->get_page(st[d].t);
+            st[d].i++;
+            continue;
+        }
+        uint64_t csz = pgt_level_size(g, st[d].level);
+        st[d + 1].t = pgt_pool_take(op);
+        st[d + 1].i = 0;
+        st[d + 1].oa = st[d].oa + st[d].i * csz;
+        st[d + 1].level = st[d].level + 1;
+        d++;
+    }
+    return pgt_make_table(g, pgt->mm_ops->virt_to_phys(st[0].t));
+}
+
+static int split_commit(const struct pgt_visit_ctx *ctx,
+                        enum pgt_walk_flags visit)
+{
+    struct pgt_op *op = ctx->arg;
+    int level = ctx->level;
+
+    (void)visit;
+    if (level == PGT_LEVEL_MAX || !pgt_pte_is_leaf(ctx->old, level))
+        return 0;
+    pgt_pte_t table = build_split(op, ctx->old, level);
+    uint64_t base = ctx->addr & ~(pgt_level_size(&op->pgt->geom, level) - 1);
+
+    pgt_write(ctx->ptep, 0); /* break: the block goes */
+    pgt_tlbi_leaf(op->pgt, base, level);
+    __atomic_store_n(ctx->ptep, table, __ATOMIC_RELEASE); /* make */
+    pgt_adjust_count(op->pgt, ctx->ptep, ctx->old, table, level);
+    return 0;
+}
+
+static int run_nop(const struct pgt_visit_ctx *ctx, uint64_t n)
+{
+    (void)ctx;
+    (void)n;
+    return 0;
+}
+
+int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+{
+    struct pgt_op op = { 0 };
+    struct pgt_walker w = { split_prep, &op, PGT_WALK_LEAF };
+    int ret;
+
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    op.pgt = pgt;
+    op.mc = mc;
+    pgt_walk_internal(pgt, addr, addr + size, &w, run_nop);
+    ret = pgt_pool_fill(&op);
+    if (ret)
+        return ret;
+    w.cb = split_commit;
+    pgt_walk_internal(pgt, addr, addr + size, &w, run_nop);
+    pgt_pool_release(&op);
+    return 0;
+}
+
+void pgt_s2_destroy(struct pgt *pgt)
+{
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return;
+    pgt_destroy_tables(pgt);
+    *pgt = (struct pgt){ 0 };
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the table core (desc.c, walk.c, ops.c, s1.c, s2.c).
+ * Not installed.
+ */
+#ifndef PGT_INTERNAL_H
+#define PGT_INTERNAL_H
+
+#include "pgtable/pgtable.h"
+
+#define PGT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PGT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Internal walker extensions on top of pgt_walk():
+ *  - a visitor may return PGT_WALK_SKIP from a TABLE_PRE visit: the walk
+ *    does not descend into that table and makes no TABLE_POST visit.
+ *  - @run, when set, replaces the LEAF visits at the last level: it is
+ *    called once per table page with the run of @n entries in range.
+ */
+#define PGT_WALK_SKIP 0x40000000
+
+typedef int (*pgt_run_fn)(const struct pgt_visit_ctx *ctx, uint64_t n);
+
+int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
+                      const struct pgt_walker *walker, pgt_run_fn run);
+
+/* Argument checks shared by the operations. */
+int pgt_check_range(const struct pgt *pgt, uint64_t addr, uint64_t size);
+
+static inline uint64_t pgt_granule(const struct pgt *pgt)
+{
+    return 1ull << pgt->geom.granule_shift;
+}
+
+static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
+{
+    return (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt_oa_decode(&pgt->geom, pte));
+}
+
+/* Reference counting of table pages, batched where the embedder allows. */
+void pgt_get_n(const struct pgt *pgt, void *p, int n);
+void pgt_put_n(const struct pgt *pgt, void *p, int n);
+
+/* Whether @pte at @level counts towards its table page's refcount. */
+static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
+{
+    if (pgt->pte_ops && pgt->pte_ops->pte_is_counted)
+        return pte != 0 && pgt->pte_ops->pte_is_counted(pte, level);
+    if (!pte)
+        return false;
+    if ((pgt->flags & PGT_S2_HOST) && pgt_pte_is_leaf(pte, level))
+        return false;
+    return true;
+}
+
+typedef void (*pgt_table_fn)(struct pgt *pgt, pgt_pte_t *table, int level,
+                             void *arg);
+/* Call @fn on every table page under and including @table (at @level,
+ * @nr_entries entries), children before parents. Iterative. */
+void pgt_for_each_table_post(struct pgt *pgt, pgt_pte_t *table, int level,
+                             uint64_t nr_entries, pgt_table_fn fn, void *arg);
+
+/* Free every table page of @pgt, root included. */
+void pgt_destroy_tables(struct pgt *pgt);
+
+/* Descriptor bits that hold the output address. */
+pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g);
+
+/* Drop every reference on a table page (frees it), children first. */
+void pgt_free_subtree(struct pgt *pgt, pgt_pte_t *table, int level);
+
+/* Shared operation engine (ops.c). */
+enum pgt_op_kind {
+    PGT_OP_MAP,   /* install leaves (stage 1 or 2) */
+    PGT_OP_CLEAR, /* unmap / set_owner: write @annot (0 or an owner id) */
+    PGT_OP_PROT,  /* stage-1 protect: change permissions in place */
+};
+
+struct pgt_op {
+    struct pgt *pgt;
+    enum pgt_op_kind kind;
+    uint64_t addr, end;  /* IA range */
+    uint64_t phys;       /* MAP: output address of @addr */
+    pgt_pte_t attrs;     /* MAP, PROT: leaf attribute bits */
+    pgt_pte_t annot;     /* CLEAR: the invalid entry to leave behind */
+    bool stage1;         /* MAP: conflict (-EEXIST) instead of replace */
+    bool force_pte;      /* MAP: last-level leaves only */
+    bool cmo_d, cmo_i;   /* MAP: dcache / icache maintenance per leaf */
+    bool free_empty;     /* free tables left with no counted entry */
+    void *mc;            /* zalloc_page() argument */
+    /* prepared pages, linked through their first word */
+    void *pool;
+    uint64_t need;
+    int64_t bytes;       /* CLEAR: bytes of valid leaves removed */
+    bool found;          /* PROT: some valid leaf seen */
+};
+
+int pgt_op_run(struct pgt_op *op);
+
+/* Prepared pages: allocate op->need pages (all or none), take one (zeroed),
+ * give back what is left. */
+int pgt_pool_fill(struct pgt_op *op);
+pgt_pte_t *pgt_pool_take(struct pgt_op *op);
+void pgt_pool_release(struct pgt_op *op);
+
+/* get_page/put_page on the page holding @ptep when @old -> @new changes
+ * whether the entry is counted. */
+void pgt_adjust_count(struct pgt *pgt, pgt_pte_t *ptep, pgt_pte_t old,
+                      pgt_pte_t new, int level);
+
+bool pgt_mm_ops_ok(const struct pgt_mm_ops *mm);
+uint64_t pgt_ps_encode(uint32_t oa_bits);
+uint64_t pgt_tg0_encode(uint32_t granule_shift);
+
+/* TLB maintenance for one removed or changed leaf. */
+static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
+                                 int level)
+{
+    if (pgt->mm_ops->tlbi_va)
+        pgt->mm_ops->tlbi_va(pgt, addr, level);
+    else if (pgt->mm_ops->tlbi_all)
+        pgt->mm_ops->tlbi_all(pgt);
+}
+
+/* TLB maintenance after many leaves in [addr, addr+size) changed. */
+void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                     int level);
+
+/* TLB maintenance for a removed table entry covering [addr, addr+size);
+ * @had_leaves: valid leaves were reachable through it. */
+void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                    bool had_leaves);
+
+/* Zero @n 64-bit words (no memset: lib/ is freestanding). */
+static inline void pgt_zero(pgt_pte_t *p, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        ((volatile pgt_pte_t *)p)[i] = 0;
+}
+
+/* Descriptor store: one single-copy-atomic 64-bit write. */
+static inline void pgt_write(pgt_pte_t *ptep, pgt_pte_t v)
+{
+    __atomic_store_n(ptep, v, __ATOMIC_RELAXED);
+}
+
+static inline pgt_pte_t pgt_read(const pgt_pte_t *ptep)
+{
+    return __atomic_load_n(ptep, __ATOMIC_RELAXED);
+}
+
+#endif /* PGT_INTERNAL_H */
