@@ -623,6 +623,47 @@ static int commit_run(const struct pgt_visit_ctx *ctx, uint64_t n)
     return 0;
 }
 
+void pgt_op_init(struct pgt_op *op, struct pgt *pgt, enum pgt_op_kind kind,
+                 uint64_t addr, uint64_t size)
+{
+    op->pgt = pgt;
+    op->kind = kind;
+    op->addr = addr;
+    op->end = addr + size;
+    op->phys = 0;
+    op->attrs = 0;
+    op->annot = 0;
+    op->stage1 = false;
+    op->force_pte = false;
+    op->cmo_d = false;
+    op->cmo_i = false;
+    op->free_empty = false;
+    op->mc = NULL;
+    op->pool = NULL;
+    op->need = 0;
+    op->bytes = 0;
+    op->found = false;
+}
+
+void pgt_clear(struct pgt *pgt)
+{
+    pgt->pgd = NULL;
+    pgt->pgd_phys = 0;
+    pgt->geom.granule_shift = 0;
+    pgt->geom.bits_per_level = 0;
+    pgt->geom.ia_bits = 0;
+    pgt->geom.oa_bits = 0;
+    pgt->geom.start_level = 0;
+    pgt->geom.nr_root_pages = 0;
+    pgt->geom.lpa2 = 0;
+    pgt->geom.pad = 0;
+    pgt->regime = PGT_REGIME_EL2;
+    pgt->flags = 0;
+    pgt->mm_ops = NULL;
+    pgt->pte_ops = NULL;
+    pgt->priv = NULL;
+}
+
 int pgt_op_run(struct pgt_op *op)
 {
     struct pgt_walker w;

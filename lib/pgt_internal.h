@@ -64,8 +64,6 @@ void pgt_for_each_table_post(struct pgt *pgt, pgt_pte_t *table, int level,
 /* Free every table page of @pgt, root included. */
 void pgt_destroy_tables(struct pgt *pgt);
 
-/* Descriptor bits that hold the output address. */
-pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g);
 
 /* Drop every reference on a table page (frees it), children first. */
 void pgt_free_subtree(struct pgt *pgt, pgt_pte_t *table, int level);
@@ -97,6 +95,27 @@ struct pgt_op {
 };
 
 int pgt_op_run(struct pgt_op *op);
+
+/* Set every field of @op (no struct-literal zeroing: that may become a
+ * memset call). */
+void pgt_op_init(struct pgt_op *op, struct pgt *pgt, enum pgt_op_kind kind,
+                 uint64_t addr, uint64_t size);
+
+/* Copy a geometry field by field (a struct copy may become memcpy). */
+static inline void pgt_geom_copy(struct pgt_geom *d, const struct pgt_geom *s)
+{
+    d->granule_shift = s->granule_shift;
+    d->bits_per_level = s->bits_per_level;
+    d->ia_bits = s->ia_bits;
+    d->oa_bits = s->oa_bits;
+    d->start_level = s->start_level;
+    d->nr_root_pages = s->nr_root_pages;
+    d->lpa2 = s->lpa2;
+    d->pad = 0;
+}
+
+/* Zero a struct pgt field by field (destroy). */
+void pgt_clear(struct pgt *pgt);
 
 /* Prepared pages: allocate op->need pages (all or none), take one (zeroed),
  * give back what is left. */

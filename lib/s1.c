@@ -48,7 +48,7 @@ int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
         return -PGT_ENOMEM;
     pgt->pgd = root;
     pgt->pgd_phys = mm_ops->virt_to_phys(root);
-    pgt->geom = g;
+    pgt_geom_copy(&pgt->geom, &g);
     pgt->regime = regime;
     pgt->flags = 0;
     pgt->mm_ops = mm_ops;
@@ -72,7 +72,8 @@ static bool is_s1(const struct pgt *pgt)
 int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                 enum pgt_prot prot)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
+    pgt_pte_t attrs = 0;
     int ret;
 
     if (!is_s1(pgt))
@@ -82,17 +83,15 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
         return ret;
     if (phys & (pgt_granule(pgt) - 1))
         return -PGT_EINVAL;
-    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &op.attrs))
+    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &attrs))
         return -PGT_EINVAL;
     if (ret)
         return ret;
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
 
-    op.pgt = pgt;
-    op.kind = PGT_OP_MAP;
-    op.addr = addr;
-    op.end = addr + size;
+    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
+    op.attrs = attrs;
     op.phys = phys;
     op.stage1 = true;
     return pgt_op_run(&op);
@@ -100,7 +99,7 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
 
 int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
     int ret;
 
     if (!is_s1(pgt))
@@ -108,10 +107,7 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
-    op.pgt = pgt;
-    op.kind = PGT_OP_CLEAR;
-    op.addr = addr;
-    op.end = addr + size;
+    pgt_op_init(&op, pgt, PGT_OP_CLEAR, addr, size);
     op.free_empty = true;
     ret = pgt_op_run(&op);
     if (ret)
@@ -122,7 +118,8 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
 int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
                     enum pgt_prot prot)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
+    pgt_pte_t attrs = 0;
     int ret;
 
     if (!is_s1(pgt))
@@ -130,14 +127,12 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
     ret = pgt_check_range(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
-    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &op.attrs))
+    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &attrs))
         return -PGT_EINVAL;
     if (ret)
         return ret;
-    op.pgt = pgt;
-    op.kind = PGT_OP_PROT;
-    op.addr = addr;
-    op.end = addr + size;
+    pgt_op_init(&op, pgt, PGT_OP_PROT, addr, size);
+    op.attrs = attrs;
     return pgt_op_run(&op);
 }
 
@@ -146,7 +141,7 @@ void pgt_hyp_destroy(struct pgt *pgt)
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return;
     pgt_destroy_tables(pgt);
-    *pgt = (struct pgt){ 0 };
+    pgt_clear(pgt);
 }
 
 /* PS/IPS encoding of an OA size (D19.2 TCR_EL2.PS). */

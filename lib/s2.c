@@ -39,7 +39,7 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
         return -PGT_ENOMEM;
     pgt->pgd = root;
     pgt->pgd_phys = mm_ops->virt_to_phys(root);
-    pgt->geom = *g;
+    pgt_geom_copy(&pgt->geom, g);
     pgt->regime = PGT_REGIME_S2;
     pgt->flags = flags;
     pgt->mm_ops = mm_ops;
@@ -146,7 +146,8 @@ uint64_t pgt_s2_vtcr(const struct pgt *pgt)
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
+    pgt_pte_t attrs = 0;
     const struct pgt_mm_ops *mm;
     int ret;
 
@@ -159,7 +160,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if ((phys & (pgt_granule(pgt) - 1)) ||
         (flags & ~(PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)))
         return -PGT_EINVAL;
-    if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &op.attrs))
+    if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &attrs))
         return -PGT_EINVAL;
     if ((pgt->flags & PGT_S2_HOST) && phys != addr)
         return -PGT_EINVAL;
@@ -168,10 +169,8 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
 
-    op.pgt = pgt;
-    op.kind = PGT_OP_MAP;
-    op.addr = addr;
-    op.end = addr + size;
+    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
+    op.attrs = attrs;
     op.phys = phys;
     op.mc = mc;
     op.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
@@ -190,12 +189,9 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
 static int s2_clear(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
                     pgt_pte_t annot)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
 
-    op.pgt = pgt;
-    op.kind = PGT_OP_CLEAR;
-    op.addr = addr;
-    op.end = addr + size;
+    pgt_op_init(&op, pgt, PGT_OP_CLEAR, addr, size);
     op.annot = annot;
     op.mc = mc;
     op.free_empty = true;
@@ -338,7 +334,7 @@ static int wrprotect_visit(const struct pgt_visit_ctx *ctx,
 
 int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
-    struct leaf_walk lw = { 0 };
+    struct leaf_walk lw = { false, false, 0, 0, 0, 0 };
     struct pgt_walker w = { wrprotect_visit, &lw, PGT_WALK_LEAF };
     int ret;
 
@@ -393,7 +389,7 @@ static int young_visit(const struct pgt_visit_ctx *ctx,
 int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
                             bool mkold)
 {
-    struct leaf_walk lw = { 0 };
+    struct leaf_walk lw = { false, false, 0, 0, 0, 0 };
     struct pgt_walker w = { young_visit, &lw, PGT_WALK_LEAF };
     int ret;
 
@@ -512,7 +508,7 @@ static int run_nop(const struct pgt_visit_ctx *ctx, uint64_t n)
 
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
-    struct pgt_op op = { 0 };
+    struct pgt_op op;
     struct pgt_walker w = { split_prep, &op, PGT_WALK_LEAF };
     int ret;
 
@@ -521,7 +517,7 @@ int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
-    op.pgt = pgt;
+    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
     op.mc = mc;
     pgt_walk_internal(pgt, addr, addr + size, &w, run_nop);
     ret = pgt_pool_fill(&op);
@@ -538,5 +534,5 @@ void pgt_s2_destroy(struct pgt *pgt)
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return;
     pgt_destroy_tables(pgt);
-    *pgt = (struct pgt){ 0 };
+    pgt_clear(pgt);
 }

@@ -223,6 +223,11 @@ pgt_pte_t pgt_oa_encode(const struct pgt_geom *g, uint64_t pa);
 /* Extract the output address (table or leaf) from a descriptor. */
 uint64_t pgt_oa_decode(const struct pgt_geom *g, pgt_pte_t pte);
 
+/* The descriptor bits that hold the output address for this geometry
+ * (with LPA2 they include [9:8], with 64K [15:12]). A leaf's attributes
+ * are pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID). */
+pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g);
+
 /* Whether @pte is a valid table descriptor at @level. */
 static inline bool pgt_pte_is_table(pgt_pte_t pte, int level)
 {

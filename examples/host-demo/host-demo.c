@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * host-demo: build a host stage-2 table (4K granule, 40-bit IPA, start
+ * level 1: two concatenated root pages) for a small machine, the way a
+ * pKVM-style hypervisor would at boot, and print the tree.
+ *
+ *   RAM   0x4000_0000 .. 0x8000_0000 with a hole at 0x5000_0000 (+2 MiB)
+ *   RAM   0x8_0000_0000 .. +1 GiB  (mapped as one 1 GiB block)
+ *   MMIO  GIC 0x0800_0000 (+64K), UART 0x0900_0000 (+4K): device memory
+ *   hyp   0x7f00_0000 .. 0x7f20_0000 owned by the hypervisor (owner 1),
+ *         and one page inside RAM at 0x4010_3000 (splits a block)
+ *
+ * Table pages come from a small static arena whose "physical" address
+ * is its host address (phys_to_virt is the identity), with a refcount per
+ * page, so the demo can show that unmapping returns every page.
+ */
+#include <inttypes.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pgtable/pgtable.h"
+
+#define PAGE 4096u
+#define NPAGES 64u
+
+static alignas(65536) uint8_t arena[NPAGES * PAGE];
+static int refs[NPAGES];
+
+static size_t idx_of(const void *p)
+{
+    return (size_t)((const uint8_t *)p - arena) / PAGE;
+}
+
+static void *take(size_t n)
+{
+    size_t align = 1;
+    while (align < n)
+        align <<= 1;
+    for (size_t i = 0; i + n <= NPAGES; i += align) {
+        size_t j = 0;
+        while (j < n && !refs[i + j])
+            j++;
+        if (j < n)
+            continue;
+        for (j = 0; j < n; j++)
+            refs[i + j] = 1;
+        memset(arena + i * PAGE, 0, n * PAGE);
+        return arena + i * PAGE;
+    }
+    return NULL;
+}
+
+static void *zalloc_page(void *arg) { (void)arg; return take(1); }
+static void *zalloc_pages_exact(size_t size) { return take(size / PAGE); }
+static void free_pages_exact(void *p, size_t size)
+{
+    for (size_t i = 0; i < size / PAGE; i++)
+        refs[idx_of(p) + i] = 0;
+}
+static void get_page_n(void *p, int n) { refs[idx_of(p)] += n; }
+static void put_page_n(void *p, int n) { refs[idx_of(p)] -= n; }
+static void get_page(void *p) { get_page_n(p, 1); }
+static void put_page(void *p) { put_page_n(p, 1); }
+static int page_count(void *p) { return refs[idx_of(p)]; }
+static void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }
+static uint64_t virt_to_phys(void *va) { return (uint64_t)(uintptr_t)va; }
+
+static int tlbis;
+static void tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
+{
+    (void)pgt; (void)addr; (void)level;
+    tlbis++;
+}
+
+static const struct pgt_mm_ops demo_mm = {
+    .zalloc_page = zalloc_page,
+    .zalloc_pages_exact = zalloc_pages_exact,
+    .free_pages_exact = free_pages_exact,
+    .get_page = get_page,
+    .put_page = put_page,
+    .get_page_n = get_page_n,
+    .put_page_n = put_page_n,
+    .page_count = page_count,
+    .phys_to_virt = phys_to_virt,
+    .virt_to_phys = virt_to_phys,
+    .tlbi_va = tlbi_va,
+};
+
+static int live_pages(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < NPAGES; i++)
+        n += refs[i] != 0;
+    return n;
+}
+
+/* ---- the dump: runs of similar last-level entries are folded ---------- */
+
+struct dump {
+    int active;
+    int level;
+    uint64_t start, end;   /* IA range of the pending run */
+    uint64_t oa_next;      /* expected OA of the next entry, leaves */
+    pgt_pte_t kind;        /* attrs (leaves) or the invalid entry value */
+    uint64_t count;
+};
+
+static void prot_str(enum pgt_prot p, char *buf)
+{
+    sprintf(buf, "%c%c%c %s", p & PGT_PROT_R ? 'R' : '-',
+            p & PGT_PROT_W ? 'W' : '-', p & PGT_PROT_X ? 'X' : '-',
+            p & PGT_PROT_DEVICE ? "device" :
+            p & PGT_PROT_NORMAL_NC ? "normal-nc" : "normal-wb");
+}
+
+static const char *indent(int level)
+{
+    static const char *pad[] = { "", "  ", "    ", "      " };
+    return pad[level < 0 ? 0 : level > 3 ? 3 : level];
+}
+
+static void flush(const struct pgt *pgt, struct dump *d)
+{
+    char buf[32];
+
+    if (!d->active)
+        return;
+    d->active = 0;
+    printf("%sL%d [%#012" PRIx64 "-%#012" PRIx64 ") ", indent(d->level),
+           d->level, d->start, d->end);
+    if (d->kind & PGT_PTE_VALID) {
+        uint64_t sz = pgt_level_size(&pgt->geom, d->level);
+        uint64_t oa = d->oa_next - d->count * sz;
+        prot_str(pgt_leaf_prot(&pgt->geom, pgt->regime, pgt->flags, d->kind),
+                 buf);
+        printf("%s%s x%" PRIu64 " -> %#" PRIx64 "  %s\n",
+               d->level == 3 ? "page" : "block",
+               d->count > 1 ? "s" : "", d->count, oa, buf);
+    } else {
+        printf("invalid x%" PRIu64 ", owner %u\n", d->count,
+               pgt_pte_owner(d->kind));
+    }
+}
+
+static int dump_visit(const struct pgt_visit_ctx *ctx,
+                      enum pgt_walk_flags visit)
+{
+    struct dump *d = ctx->arg;
+    const struct pgt *pgt = ctx->pgt;
+    uint64_t sz = pgt_level_size(&pgt->geom, ctx->level);
+    uint64_t base = ctx->addr & ~(sz - 1);
+    pgt_pte_t pte = ctx->old;
+
+    if (visit == PGT_WALK_TABLE_PRE) {
+        flush(pgt, d);
+        printf("%sL%d [%#012" PRIx64 "-%#012" PRIx64 ") table @ %#" PRIx64
+               " (%d refs)\n",
+               indent(ctx->level), ctx->level, base, base + sz,
+               pgt_oa_decode(&pgt->geom, pte),
+               page_count(phys_to_virt(pgt_oa_decode(&pgt->geom, pte))));
+        return 0;
+    }
+    if (!pte) {
+        flush(pgt, d); /* empty entries are not printed */
+        return 0;
+    }
+    /* a leaf's kind: everything but its OA; an invalid entry: itself */
+    pgt_pte_t kind = pgt_pte_valid(pte)
+                         ? pte & ~pgt_oa_field_mask(&pgt->geom)
+                         : pte;
+    uint64_t oa = pgt_pte_valid(pte) ? pgt_oa_decode(&pgt->geom, pte) : 0;
+    if (d->active && d->level == ctx->level && d->kind == kind &&
+        d->end == base && (!pgt_pte_valid(pte) || d->oa_next == oa)) {
+        d->end = base + sz;
+        d->oa_next += sz;
+        d->count++;
+        return 0;
+    }
+    flush(pgt, d);
+    d->active = 1;
+    d->level = ctx->level;
+    d->start = base;
+    d->end = base + sz;
+    d->kind = kind;
+    d->oa_next = oa + sz;
+    d->count = 1;
+    return 0;
+}
+
+static void dump(struct pgt *pgt)
+{
+    struct dump d = { 0 };
+    struct pgt_walker w = { dump_visit, &d,
+                            PGT_WALK_LEAF | PGT_WALK_TABLE_PRE };
+
+    printf("stage-2 root @ %#" PRIx64 ": level %d, %u page(s), %" PRIu64
+           " entries\n", pgt->pgd_phys, pgt->geom.start_level,
+           pgt->geom.nr_root_pages, pgt_root_entries(&pgt->geom));
+    pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
+    flush(pgt, &d);
+}
+
+#define CHECK(x)                                                               \
+    do {                                                                       \
+        int r_ = (x);                                                          \
+        if (r_) {                                                              \
+            fprintf(stderr, "%s failed: %d\n", #x, r_);                        \
+            return 1;                                                          \
+        }                                                                      \
+    } while (0)
+
+int main(void)
+{
+    struct pgt pgt;
+    /* VTCR_EL2: T0SZ=24 (40-bit IPA), SL0=1 (level 1), inner/outer WBWA,
+     * inner shareable, TG0=4K, PS=40 bits. */
+    uint64_t vtcr = 0x80023558ull;
+
+    CHECK(pgt_s2_init_vtcr(&pgt, vtcr, PGT_S2_HOST, &demo_mm, NULL));
+
+    /* RAM with a hole, one big block of RAM, device MMIO. */
+    CHECK(pgt_s2_map(&pgt, 0x40000000, 0x10000000, 0x40000000, PGT_PROT_RWX,
+                     NULL, 0));
+    CHECK(pgt_s2_map(&pgt, 0x50200000, 0x2fe00000, 0x50200000, PGT_PROT_RWX,
+                     NULL, 0));
+    CHECK(pgt_s2_map(&pgt, 0x800000000ull, 0x40000000, 0x800000000ull,
+                     PGT_PROT_RWX, NULL, 0));
+    CHECK(pgt_s2_map(&pgt, 0x08000000, 0x10000, 0x08000000,
+                     PGT_PROT_RW | PGT_PROT_DEVICE, NULL, 0));
+    CHECK(pgt_s2_map(&pgt, 0x09000000, 0x1000, 0x09000000,
+                     PGT_PROT_RW | PGT_PROT_DEVICE, NULL, 0));
+    /* The hypervisor takes its carve-out and one page of RAM. */
+    CHECK(pgt_s2_set_owner(&pgt, 0x7f000000, 0x200000, NULL, 1));
+    CHECK(pgt_s2_set_owner(&pgt, 0x40103000, 0x1000, NULL, 1));
+
+    printf("VTCR_EL2  = %#018" PRIx64 " (from the table: %#018" PRIx64 ")\n",
+           vtcr, pgt_s2_vtcr(&pgt));
+    printf("VTTBR_EL2 = %#018" PRIx64 " (BADDR; add the VMID in [63:48])\n",
+           pgt_ttbr_baddr(&pgt));
+    dump(&pgt);
+
+    uint64_t pa;
+    enum pgt_prot prot;
+    static const uint64_t probes[] = { 0x40000000, 0x40103000, 0x50100000,
+                                       0x7f000000, 0x09000000, 0x800123000ull };
+    printf("\nlookups:\n");
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        pgt_pte_t pte;
+        int level;
+        pgt_get_leaf(&pgt, probes[i], &pte, &level);
+        if (pgt_translate(&pgt, probes[i], &pa, &prot) == 0) {
+            char buf[32];
+            prot_str(prot, buf);
+            printf("  IPA %#012" PRIx64 " -> PA %#012" PRIx64 " %s (L%d)\n",
+                   probes[i], pa, buf, level);
+        } else {
+            printf("  IPA %#012" PRIx64 " -> fault at L%d (owner %u)\n",
+                   probes[i], level, pgt_pte_owner(pte));
+        }
+    }
+
+    printf("\ntable pages in use: %" PRIu64 "; TLB invalidations: %d\n",
+           pgt_count_table_pages(&pgt), tlbis);
+    pgt_s2_destroy(&pgt);
+    printf("after destroy: %d arena pages in use\n", live_pages());
+    return live_pages() != 0;
+}
