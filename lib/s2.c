@@ -58,7 +58,8 @@ int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
 
     if (!pgt || !cfg || !pgt_mm_ops_ok(mm_ops))
         return -PGT_EINVAL;
-    if ((cfg->flags & ~S2_FLAGS) || (cfg->geom_flags & ~PGT_GEOM_LPA2))
+    if ((cfg->flags & ~S2_FLAGS) ||
+        (cfg->geom_flags & ~(PGT_GEOM_LPA2 | PGT_GEOM_CONCAT)))
         return -PGT_EINVAL;
     gflags = cfg->geom_flags | PGT_GEOM_CONCAT;
     if (cfg->start_level == PGT_LEVEL_AUTO) {

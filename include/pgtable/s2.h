@@ -38,7 +38,7 @@ struct pgt_s2_cfg {
     uint32_t oa_bits;    /* PA size (VTCR.PS) */
     int start_level;     /* PGT_LEVEL_AUTO: lowest root-page count rule
                           * (the highest level with at most 16 pages) */
-    uint32_t geom_flags; /* PGT_GEOM_LPA2 */
+    uint32_t geom_flags; /* PGT_GEOM_LPA2 (PGT_GEOM_CONCAT is implied) */
     uint32_t flags;      /* PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST */
 };
 
