@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host's side of pgt-hyp: its stage 2 (an identity map filled on
+ * demand, the hypervisor's memory annotated as owned by it), the stage-2
+ * faults it takes, and the hypercalls (hypercall.h). All of it runs at EL2
+ * on the hypervisor's own stage 1, one exception at a time.
+ */
+#include "hyp.h"
+
+#include "arch.h"
+#include "hypercall.h"
+#include "semihost.h"
+#include "uart.h"
+
+/* Refused accesses reported in full; later ones are only counted. */
+#define REPORT_REFUSALS 3
+
+int host_s2_init(struct hyp_state *h)
+{
+    struct pgt *s2 = &h->host_s2;
+    int ret;
+
+    ret = pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops,
+                           NULL);
+    if (ret < 0)
+        return ret;
+    uart_printf("[s2] host stage 2 from VTCR 0x%lx: %u-bit IPA, start level "
+                "%d, %u root pages; library's VTCR 0x%lx\n",
+                (uint64_t)HOST_S2_VTCR, s2->geom.ia_bits, s2->geom.start_level,
+                s2->geom.nr_root_pages, pgt_s2_vtcr(s2));
+    if (pgt_s2_vtcr(s2) != HOST_S2_VTCR) {
+        uart_puts("hyp: [FAIL] pgt_s2_vtcr differs from the hand-computed "
+                  "VTCR_EL2\n");
+        h->failures++;
+    }
+
+    /* The hypervisor's memory: owned by it, never mappable by the host. */
+#ifndef PGT_HYP_UNPROTECTED
+    ret = pgt_s2_set_owner(s2, h->image.start, h->image.end - h->image.start,
+                           NULL, PKVM_ID_HYP);
+    if (ret < 0)
+        return ret;
+    ret = pgt_s2_set_owner(s2, h->carveout.start,
+                           h->carveout.end - h->carveout.start, NULL,
+                           PKVM_ID_HYP);
+    if (ret < 0)
+        return ret;
+    uart_printf("[s2] owner %u (hyp): 0x%lx-0x%lx and 0x%lx-0x%lx\n",
+                PKVM_ID_HYP, h->image.start, h->image.end, h->carveout.start,
+                h->carveout.end);
+#else
+    uart_puts("[s2] UNPROTECTED BUILD: hypervisor memory NOT annotated\n");
+#endif
+    uart_printf("[s2] RAM normal RWX, everything else device RW XN, mapped "
+                "on the host's first touch\n");
+
+    uint64_t vttbr = pgt_ttbr_baddr(s2); /* VMID 0 */
+    write_sysreg(pgt_s2_vtcr(s2), vtcr_el2);
+    write_sysreg(vttbr, vttbr_el2);
+    isb();
+    __asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+    dsb(ish);
+    write_sysreg(HCR_HOST_NVHE | HCR_VM, hcr_el2);
+    /* The host starts with its MMU off. */
+    write_sysreg(SCTLR_EL1_RES1, sctlr_el1);
+    isb();
+    uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM)\n",
+                read_sysreg(vtcr_el2), read_sysreg(vttbr_el2),
+                read_sysreg(hcr_el2));
+    uart_printf("[pool] free pages: hyp pool %lu, host stage-2 pool %lu\n",
+                hyp_pool_free_pages(), host_pool_free_pages());
+    return 0;
+}
+
+static const struct fdt_region *ram_region(const struct hyp_state *h,
+                                           uint64_t pa)
+{
+    for (int i = 0; i < h->nr_ram; i++)
+        if (pa >= h->ram[i].base && pa - h->ram[i].base < h->ram[i].size)
+            return &h->ram[i];
+    return NULL;
+}
+
+/*
+ * The range around @ipa that has one memory type: its RAM region, or the
+ * gap between RAM regions (MMIO) within the IPA space.
+ */
+static struct range host_region(const struct hyp_state *h, uint64_t ipa,
+                                bool *is_ram)
+{
+    const struct fdt_region *r = ram_region(h, ipa);
+    struct range g = {0, 1ull << HOST_IPA_BITS};
+
+    *is_ram = r != NULL;
+    if (r)
+        return (struct range){r->base, r->base + r->size};
+    for (int i = 0; i < h->nr_ram; i++) {
+        uint64_t s = h->ram[i].base, e = s + h->ram[i].size;
+        if (e <= ipa && e > g.start)
+            g.start = e;
+        if (s > ipa && s < g.end)
+            g.end = s;
+    }
+    return g;
+}
+
+/*
+ * Map the host's access to @ipa as pKVM's host_stage2_idmap does: find
+ * where the walk stops (an empty entry at some level: nothing under it is
+ * owned or mapped), and map the largest block at or below that level that
+ * lies inside @ipa's memory region. Return: 0 mapped (or already mapped),
+ * -PGT_EPERM if the page is not the host's, other negative errors.
+ */
+static int host_s2_idmap(struct hyp_state *h, uint64_t ipa)
+{
+    struct pgt *s2 = &h->host_s2;
+    pgt_pte_t pte;
+    int level, ret;
+    bool is_ram;
+
+    if (ipa >> HOST_IPA_BITS)
+        return -PGT_EPERM;
+    ret = pgt_get_leaf(s2, ipa, &pte, &level);
+    if (ret < 0)
+        return ret;
+    if (pgt_pte_owner(pte) != 0)
+        return -PGT_EPERM;
+    if (pgt_pte_valid(pte))
+        return 0; /* mapped meanwhile: retry the access */
+
+    struct range r = host_region(h, ipa, &is_ram);
+    enum pgt_prot prot = is_ram ? PGT_PROT_RWX : PGT_PROT_RW | PGT_PROT_DEVICE;
+    for (; level <= PGT_LEVEL_MAX; level++) {
+        if (!pgt_level_has_block(&s2->geom, level))
+            continue;
+        uint64_t size = pgt_level_size(&s2->geom, level);
+        uint64_t start = ipa & ~(size - 1);
+        if (start < r.start || start + size > r.end)
+            continue;
+        ret = pgt_s2_map(s2, start, size, start, prot, NULL,
+                         PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
+        if (ret == 0)
+            h->host_faults_mapped++;
+        return ret;
+    }
+    return -PGT_EPERM;
+}
+
+/*
+ * Give the host a synchronous external abort for the access it just made,
+ * as if its own memory system had failed it: the abort is taken at EL1
+ * (current-EL vector of VBAR_EL1) with ESR_EL1/FAR_EL1 describing it.
+ */
+static void inject_host_abort(struct trap_frame *f, uint64_t esr, uint64_t far)
+{
+    uint64_t ec = ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR
+                                                 : ESR_EC_DABT_CUR;
+    uint64_t iss = ESR_ISS(esr) & ~0x3full; /* keep WnR etc., new FSC */
+    uint64_t vbar = read_sysreg(vbar_el1);
+    /* EL1t (SPSR.M = 4) uses the SP0 vectors, EL1h (5) the SPx ones. */
+    uint64_t offset = (f->spsr & 0xf) == 0x4 ? 0x000 : 0x200;
+
+    write_sysreg(ec << ESR_EC_SHIFT | ESR_IL | iss | 0x10, esr_el1);
+    write_sysreg(far, far_el1);
+    write_sysreg(f->elr, elr_el1);
+    write_sysreg(f->spsr, spsr_el1);
+    f->elr = vbar + offset;
+    f->spsr = SPSR_EL1H | SPSR_DAIF;
+}
+
+static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
+                           uint64_t esr)
+{
+    uint64_t far = read_sysreg(far_el2);
+    uint64_t hpfar = read_sysreg(hpfar_el2);
+    uint64_t ipa = hpfar_to_ipa(hpfar) | (far & (PAGE_SIZE - 1));
+    int ret = -PGT_EPERM;
+
+    if (ESR_FSC_TYPE(esr) == ESR_FSC_TRANS)
+        ret = host_s2_idmap(h, ipa);
+    if (ret == 0)
+        return; /* retry the access */
+
+    h->host_refused++;
+    if (h->host_refused <= REPORT_REFUSALS) {
+        uart_printf("hyp: host %s at IPA 0x%lx refused (%s): ESR_EL2=0x%lx "
+                    "FAR_EL2=0x%lx HPFAR_EL2=0x%lx\n",
+                    ESR_EC(esr) == ESR_EC_IABT_LOW ? "instruction fetch"
+                    : esr & ESR_WNR                ? "write"
+                                                   : "read",
+                    ipa,
+                    ret == -PGT_EPERM ? "not the host's memory" : "error",
+                    esr, far, hpfar);
+        if (h->host_refused == REPORT_REFUSALS)
+            uart_puts("hyp: (further refusals counted, not printed)\n");
+    }
+    inject_host_abort(f, esr, far);
+}
+
+/* The host's stage-2 leaf for page @pa: its state for the hypercalls. */
+enum host_page_state {
+    HOST_PAGE_OWNED,        /* host's alone (mapped or not yet touched) */
+    HOST_PAGE_SHARED,       /* host's, shared with the hypervisor */
+    HOST_PAGE_NOT_OWNED,    /* annotated with another owner */
+};
+
+static enum host_page_state host_page_state(struct hyp_state *h, uint64_t pa)
+{
+    pgt_pte_t pte;
+    int level;
+
+    if (pgt_get_leaf(&h->host_s2, pa, &pte, &level) < 0)
+        return HOST_PAGE_NOT_OWNED;
+    if (!pgt_pte_valid(pte))
+        return pgt_pte_owner(pte) ? HOST_PAGE_NOT_OWNED : HOST_PAGE_OWNED;
+    if (pgt_leaf_prot(&h->host_s2.geom, PGT_REGIME_S2, h->host_s2.flags,
+                      pte) &
+        HOST_PAGE_SHARED_OWNED)
+        return HOST_PAGE_SHARED;
+    return HOST_PAGE_OWNED;
+}
+
+/* A host RAM page the host may hand over: aligned, RAM, not ours. */
+static bool host_page_ok(struct hyp_state *h, uint64_t pa)
+{
+    return !(pa & (PAGE_SIZE - 1)) && ram_region(h, pa) &&
+           !hyp_owns(h, pa, PAGE_SIZE);
+}
+
+/* Whether the hypervisor's stage 1 maps @va: the library's walk and the
+ * hardware's (AT S1E2R) must agree, else it is a failed check. */
+static bool hyp_s1_maps(struct hyp_state *h, uint64_t va)
+{
+    pgt_pte_t pte = 0;
+    int level;
+    bool walk = pgt_get_leaf(&h->hyp_s1, va, &pte, &level) == 0 &&
+                pgt_pte_valid(pte);
+    uint64_t par = hyp_at_s1e2r(va);
+    bool at = !(par & PAR_F) && (par & PAR_PA_MASK) == (va & PAR_PA_MASK);
+
+    if (walk != at) {
+        uart_printf("hyp: [FAIL] stage 1 at 0x%lx: walk says %d, AT says "
+                    "PAR_EL1=0x%lx\n",
+                    va, walk, par);
+        h->failures++;
+    }
+    return walk && at;
+}
+
+static int64_t host_share_hyp(struct hyp_state *h, uint64_t pa, uint64_t *out)
+{
+    int ret;
+
+    if (!host_page_ok(h, pa) || host_page_state(h, pa) != HOST_PAGE_OWNED)
+        return -PGT_EPERM;
+    /* Host keeps the page, marked shared; the hypervisor borrows it. */
+    ret = pgt_s2_map(&h->host_s2, pa, PAGE_SIZE, pa,
+                     PGT_PROT_RWX | HOST_PAGE_SHARED_OWNED, NULL,
+                     PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
+    if (ret < 0)
+        return ret;
+    ret = pgt_hyp_map(&h->hyp_s1, pa, PAGE_SIZE, pa,
+                      PGT_PROT_RW | HYP_PAGE_SHARED_BORROWED);
+    if (ret < 0) {
+        pgt_s2_map(&h->host_s2, pa, PAGE_SIZE, pa, PGT_PROT_RWX, NULL,
+                   PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
+        return ret;
+    }
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)pa;
+    *out = *p;
+    *p = ~*out;
+    uart_printf("hyp: share 0x%lx: host keeps it (SHARED_OWNED), hyp maps it "
+                "(SHARED_BORROWED), read 0x%lx, wrote 0x%lx\n",
+                pa, *out, ~*out);
+    return 0;
+}
+
+static int64_t host_unshare_hyp(struct hyp_state *h, uint64_t pa)
+{
+    if (!host_page_ok(h, pa) || host_page_state(h, pa) != HOST_PAGE_SHARED)
+        return -PGT_EPERM;
+    int64_t n = pgt_hyp_unmap(&h->hyp_s1, pa, PAGE_SIZE);
+    if (n != (int64_t)PAGE_SIZE) {
+        uart_printf("hyp: [FAIL] unshare 0x%lx: pgt_hyp_unmap gave %ld\n", pa,
+                    (long)n);
+        h->failures++;
+        return n < 0 ? n : -PGT_EFAULT;
+    }
+    int ret = pgt_s2_map(&h->host_s2, pa, PAGE_SIZE, pa, PGT_PROT_RWX, NULL,
+                         PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
+    if (ret < 0)
+        return ret;
+    bool gone = !hyp_s1_maps(h, pa);
+    uart_printf("hyp: unshare 0x%lx: hyp stage-1 mapping %s (walk and AT "
+                "S1E2R)\n",
+                pa, gone ? "gone" : "STILL THERE");
+    if (!gone)
+        h->failures++;
+    return 0;
+}
+
+static int64_t host_donate_hyp(struct hyp_state *h, uint64_t pa)
+{
+    int ret;
+
+    if (!host_page_ok(h, pa) || host_page_state(h, pa) != HOST_PAGE_OWNED)
+        return -PGT_EPERM;
+    ret = pgt_hyp_map(&h->hyp_s1, pa, PAGE_SIZE, pa, PGT_PROT_RW);
+    if (ret < 0)
+        return ret;
+    ret = pgt_s2_set_owner(&h->host_s2, pa, PAGE_SIZE, NULL, PKVM_ID_HYP);
+    if (ret < 0) {
+        pgt_hyp_unmap(&h->hyp_s1, pa, PAGE_SIZE);
+        return ret;
+    }
+    *(volatile uint64_t *)(uintptr_t)pa = HC_DONATE_MAGIC;
+    uart_printf("hyp: donate 0x%lx: host stage 2 owner %u, hyp maps it RW\n",
+                pa, PKVM_ID_HYP);
+    return 0;
+}
+
+static void __attribute__((noreturn)) host_exit(struct hyp_state *h,
+                                                uint64_t verdict)
+{
+    unsigned code = verdict ? 1 : 0;
+
+    uart_printf("hyp: host exits with verdict %lu; %lu host faults mapped, "
+                "%lu accesses refused, %u hypervisor check failures\n",
+                verdict, h->host_faults_mapped, h->host_refused, h->failures);
+    if (h->failures)
+        code = 1;
+    uart_printf("pgt-hyp: %s\n", code ? "FAIL" : "PASS");
+    semihost_exit(code);
+}
+
+static void host_hvc(struct hyp_state *h, struct trap_frame *f)
+{
+    uint64_t id = f->x[0], a1 = f->x[1], out = 0;
+    int64_t ret;
+
+    switch (id) {
+    case HC_HOST_SHARE_HYP:
+        ret = host_share_hyp(h, a1, &out);
+        f->x[1] = out;
+        break;
+    case HC_HOST_UNSHARE_HYP:
+        ret = host_unshare_hyp(h, a1);
+        break;
+    case HC_HOST_DONATE_HYP:
+        ret = host_donate_hyp(h, a1);
+        break;
+    case HC_HYP_PROBE:
+        f->x[1] = hyp_s1_maps(h, a1);
+        ret = 0;
+        break;
+    case HC_HOST_STATS:
+        f->x[1] = h->host_faults_mapped;
+        f->x[2] = h->host_refused;
+        ret = 0;
+        break;
+    case HC_HOST_EXIT:
+        host_exit(h, a1);
+    default:
+        ret = -PGT_EINVAL;
+        break;
+    }
+    f->x[0] = (uint64_t)ret;
+}
+
+void host_handle_trap(struct hyp_state *h, struct trap_frame *f)
+{
+    uint64_t esr = read_sysreg(esr_el2);
+
+    switch (ESR_EC(esr)) {
+    case ESR_EC_HVC64:
+        host_hvc(h, f); /* ELR already points past the HVC */
+        return;
+    case ESR_EC_DABT_LOW:
+    case ESR_EC_IABT_LOW:
+        host_mem_abort(h, f, esr);
+        return;
+    case ESR_EC_SMC64:
+        /* Trapped SMC (HCR_EL2.TSC): ELR is the SMC itself. PSCI
+         * SYSTEM_OFF ends the run as a failed one (the host should have
+         * used HC_HOST_EXIT); anything else is NOT_SUPPORTED. */
+        if ((uint32_t)f->x[0] == PSCI_SYSTEM_OFF) {
+            uart_puts("hyp: host PSCI SYSTEM_OFF without a verdict\n");
+            host_exit(h, 1);
+        }
+        f->x[0] = (uint64_t)-1;
+        f->elr += 4;
+        return;
+    default:
+        el2_unexpected(f, VEC_LOW64_SYNC);
+    }
+}

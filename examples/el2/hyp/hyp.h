@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pgt-hyp internals: the boot state every part reads, and the functions
+ * main.c, mem.c and host.c provide to each other.
+ */
+#ifndef PGT_HYP_HYP_H
+#define PGT_HYP_HYP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fdt.h"
+#include "trap.h"
+#include "pgtable/pgtable.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define MAX_RAM_REGIONS 4
+
+/* Hypervisor stage 1: 4K granule, 39-bit VA (start level 1). The image,
+ * carve-out and UART are mapped at VA == PA; the vmemmap at VMEMMAP_VA. */
+#define HYP_VA_BITS 39
+#define VMEMMAP_VA 0x0000004000000000ull
+
+/* Host stage 2: 4K granule, 40-bit IPA, start level 1 (two concatenated
+ * root pages), PS = 40 bits. The VTCR_EL2 value, computed by hand from the
+ * Arm ARM (D19.2.160): T0SZ=24 | SL0=1 | IRGN0=1 | ORGN0=1 | SH0=3 |
+ * TG0=0 (4K) | PS=2 (40 bits) | RES1 bit 31. */
+#define HOST_S2_VTCR 0x80023558ull
+#define HOST_IPA_BITS 40
+
+/* Owner id the hypervisor puts in the host stage 2 for its own pages. */
+#define PKVM_ID_HYP 1u
+
+/* Page-state software bits, pKVM's: on the host's stage-2 leaf of a page
+ * it shares (SHARED_OWNED), on the hypervisor's stage-1 leaf of a page it
+ * borrows (SHARED_BORROWED). */
+#define HOST_PAGE_SHARED_OWNED PGT_PROT_SW0
+#define HYP_PAGE_SHARED_BORROWED PGT_PROT_SW1
+
+struct range {
+    uint64_t start, end;
+};
+
+struct hyp_state {
+    uint64_t dtb;
+    struct fdt_region ram[MAX_RAM_REGIONS];
+    int nr_ram;
+    struct range image;    /* [__hyp_start, __hyp_end) */
+    struct range carveout; /* everything below is inside it */
+    struct range vmemmap;  /* hyp_page records for all RAM */
+    struct range s1_pool;  /* hyp stage-1 pages: early allocator, then pool */
+    struct range s2_pool;  /* host stage-2 pages */
+    struct pgt hyp_s1;
+    struct pgt host_s2;
+    /* statistics */
+    uint64_t host_faults_mapped;
+    uint64_t host_refused;
+    unsigned failures; /* hypervisor-side checks that failed */
+};
+
+extern struct hyp_state hyp;
+
+/* Linker-script symbols (common/image.ld). */
+extern char __hyp_start[], __hyp_end[], __text_start[], __text_end[];
+extern char __rodata_start[], __rodata_end[], __data_start[], __data_end[];
+extern char __idmap_text_start[], __idmap_text_end[];
+extern char __boot_stack_bottom[], __boot_stack_top[];
+extern char __hyp_stack_bottom[], __hyp_stack_top[];
+extern char __host_payload_start[], __host_payload_end[];
+
+/* switch.S */
+void __attribute__((noreturn))
+hyp_switch_pgd(uint64_t ttbr0, uint64_t tcr, uint64_t mair, uint64_t new_sp,
+               void (*fn)(void *), void *arg);
+void __attribute__((noreturn)) hyp_enter_host(uint64_t entry, uint64_t a0,
+                                              uint64_t a1, uint64_t a2,
+                                              uint64_t a3, uint64_t a4);
+
+/* mem.c: reservation, early allocator, pools, mm_ops. */
+uint64_t hyp_mem_reserve_pages(struct hyp_state *h, uint64_t *vmemmap,
+                               uint64_t *s1, uint64_t *s2);
+void hyp_early_init(struct hyp_state *h);
+uint64_t hyp_early_used_pages(void);
+extern const struct pgt_mm_ops hyp_early_mm_ops;
+int hyp_pools_init(struct hyp_state *h);
+extern const struct pgt_mm_ops hyp_pool_mm_ops;
+extern const struct pgt_mm_ops host_s2_mm_ops;
+uint64_t hyp_pool_free_pages(void);
+uint64_t host_pool_free_pages(void);
+
+/* host.c: host stage 2, its faults, the hypercalls. */
+int host_s2_init(struct hyp_state *h);
+void host_handle_trap(struct hyp_state *h, struct trap_frame *f);
+
+/* Whether [pa, pa + size) intersects the hypervisor's memory. */
+static inline bool hyp_owns(const struct hyp_state *h, uint64_t pa,
+                            uint64_t size)
+{
+    return (pa < h->image.end && h->image.start < pa + size) ||
+           (pa < h->carveout.end && h->carveout.start < pa + size);
+}
+
+/* AT S1E2R: PAR_EL1 for @va in the hypervisor's current stage 1. */
+uint64_t hyp_at_s1e2r(uint64_t va);
+
+#endif /* PGT_HYP_HYP_H */

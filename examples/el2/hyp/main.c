@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pgt-hyp: a small nVHE hypervisor that boots the pKVM way with libpgtable.
+ *
+ *   boot_main()      at EL2, MMU off, on the boot stack:
+ *     1. early boot: CurrentEL, HCR_EL2 (nVHE host), SCTLR_EL2, VBAR_EL2
+ *     2. RAM from the DTB; the carve-out sized by the library's reservation
+ *        arithmetic, at the top of RAM
+ *     3. early allocator over the carve-out's stage-1 part; the hyp stage 1
+ *        built with the library (text RX, rodata R, data/stacks RW XN,
+ *        UART device, the switch page identity mapped)
+ *     4. hyp_switch_pgd(): MMU off, TTBR0/TCR/MAIR_EL2, MMU on, new stack
+ *   hyp_finalise()   at EL2 with the hypervisor's own stage 1:
+ *     5. vmemmap backed; hyp_pool over the carve-out; early tables handed
+ *        over (refcounts); host stage 2: an identity map, filled lazily,
+ *        with the hypervisor's memory owned by it; VTCR/VTTBR/HCR.VM
+ *     6. eret to the EL1 host payload
+ *   el2_trap()       every exception from the host afterwards (host.c).
+ *
+ * Every step prints a "[step] ..." line that tests/qemu/run_el2.py checks.
+ */
+#include "hyp.h"
+
+#include "arch.h"
+#include "hypercall.h"
+#include "semihost.h"
+#include "uart.h"
+
+/* Where QEMU's virt machine leaves the DTB for a bare-metal image. */
+#define QEMU_VIRT_DTB 0x40000000ull
+
+struct hyp_state hyp;
+
+static void __attribute__((noreturn)) hyp_panic(const char *what, long err)
+{
+    uart_printf("hyp: PANIC: %s (error %ld)\n", what, err);
+    semihost_exit(1);
+}
+
+#define CHECK(expr, what)                                                    \
+    do {                                                                     \
+        long __r = (long)(expr);                                             \
+        if (__r < 0)                                                         \
+            hyp_panic(what, __r);                                            \
+    } while (0)
+
+static uint64_t sym(const char *s)
+{
+    return (uint64_t)(uintptr_t)s;
+}
+
+uint64_t hyp_at_s1e2r(uint64_t va)
+{
+    __asm__ volatile("at s1e2r, %0" : : "r"(va));
+    isb();
+    return read_sysreg(par_el1);
+}
+
+/* Clean and invalidate [start, end) to the point of coherency, by line. */
+static void dcache_clean_inval(uint64_t start, uint64_t end)
+{
+    uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+
+    for (uint64_t a = start & ~(line - 1); a < end; a += line)
+        __asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
+    dsb(sy);
+}
+
+static void early_boot(uint64_t dtb)
+{
+    uint64_t el = CURRENTEL_EL(read_sysreg(CurrentEL));
+
+    uart_printf("\n[boot] pgt-hyp entered at EL%lu, DTB at 0x%lx\n", el, dtb);
+    /* nVHE: E2H=0, TGE=0, EL1 is AArch64, SMC from EL1 trapped. VM comes
+     * later, with the host stage 2. */
+    write_sysreg(HCR_HOST_NVHE, hcr_el2);
+    isb();
+    uart_printf("[boot] nVHE: HCR_EL2=0x%lx SCTLR_EL2=0x%lx (MMU off) "
+                "VBAR_EL2=0x%lx\n",
+                read_sysreg(hcr_el2), read_sysreg(sctlr_el2),
+                read_sysreg(vbar_el2));
+}
+
+static void read_memory(struct hyp_state *h)
+{
+    int nr = fdt_memory((const void *)(uintptr_t)h->dtb, h->ram,
+                        MAX_RAM_REGIONS);
+    if (nr <= 0 || nr > MAX_RAM_REGIONS)
+        hyp_panic("no usable memory node in the DTB", nr);
+    h->nr_ram = nr;
+    for (int i = 0; i < nr; i++)
+        uart_printf("[dtb] memory: 0x%lx-0x%lx (%lu MiB)\n", h->ram[i].base,
+                    h->ram[i].base + h->ram[i].size, h->ram[i].size >> 20);
+}
+
+/*
+ * The carve-out: the library's worst-case page counts (vmemmap, hyp stage-1
+ * tables, host stage-2 tables) at the top of the last RAM region, split in
+ * pKVM's order.
+ */
+static void reserve(struct hyp_state *h)
+{
+    uint64_t vm_pages, s1_pages, s2_pages;
+    uint64_t pages = hyp_mem_reserve_pages(h, &vm_pages, &s1_pages, &s2_pages);
+    const struct fdt_region *top = &h->ram[h->nr_ram - 1];
+    uint64_t end = (top->base + top->size) & ~(PAGE_SIZE - 1);
+    uint64_t start = end - pages * PAGE_SIZE;
+
+    if (start < top->base || start < sym(__hyp_end))
+        hyp_panic("RAM too small for the carve-out", -PGT_ENOMEM);
+    h->image = (struct range){sym(__hyp_start), sym(__hyp_end)};
+    h->carveout = (struct range){start, end};
+    h->vmemmap = (struct range){start, start + vm_pages * PAGE_SIZE};
+    h->s1_pool = (struct range){h->vmemmap.end,
+                                h->vmemmap.end + s1_pages * PAGE_SIZE};
+    h->s2_pool = (struct range){h->s1_pool.end,
+                                h->s1_pool.end + s2_pages * PAGE_SIZE};
+    uart_printf("[reserve] vmemmap %lu + hyp stage-1 %lu + host stage-2 %lu "
+                "pages = %lu pages\n",
+                vm_pages, s1_pages, s2_pages, pages);
+    uart_printf("[reserve] carve-out 0x%lx-0x%lx; image 0x%lx-0x%lx\n",
+                h->carveout.start, h->carveout.end, h->image.start,
+                h->image.end);
+}
+
+static void map_or_panic(struct pgt *t, uint64_t va, uint64_t size,
+                         uint64_t pa, enum pgt_prot prot, const char *what)
+{
+    int ret = pgt_hyp_map(t, va, size, pa, prot);
+    if (ret < 0)
+        hyp_panic(what, ret);
+    uart_printf("[s1]   %-8s 0x%lx-0x%lx %s\n", what, va, va + size,
+                prot & PGT_PROT_DEVICE ? "RW device XN"
+                : prot & PGT_PROT_X    ? "R-X"
+                : prot & PGT_PROT_W    ? "RW- XN"
+                                       : "R-- XN");
+}
+
+static void build_hyp_s1(struct hyp_state *h)
+{
+    struct pgt *t = &h->hyp_s1;
+
+    hyp_early_init(h);
+    CHECK(pgt_hyp_init(t, HYP_VA_BITS, PGT_GRANULE_4K, &hyp_early_mm_ops),
+          "pgt_hyp_init");
+    uart_printf("[s1] hyp stage 1: 4K granule, %u-bit VA, start level %d, "
+                "tables from the early allocator\n",
+                HYP_VA_BITS, t->geom.start_level);
+    map_or_panic(t, sym(__text_start), sym(__text_end) - sym(__text_start),
+                 sym(__text_start), PGT_PROT_RX, "text");
+    /* The page that turns the MMU off and on must translate to itself: it
+     * is inside text (already VA == PA), map it again to say so: an
+     * identical mapping is accepted and changes nothing. */
+    map_or_panic(t, sym(__idmap_text_start),
+                 sym(__idmap_text_end) - sym(__idmap_text_start),
+                 sym(__idmap_text_start), PGT_PROT_RX, "idmap");
+    map_or_panic(t, sym(__rodata_start),
+                 sym(__rodata_end) - sym(__rodata_start), sym(__rodata_start),
+                 PGT_PROT_R, "rodata");
+    /* data, bss and the boot stack; a guard page; the hyp stack. */
+    map_or_panic(t, sym(__data_start),
+                 sym(__boot_stack_top) - sym(__data_start), sym(__data_start),
+                 PGT_PROT_RW, "data");
+    map_or_panic(t, sym(__hyp_stack_bottom),
+                 sym(__hyp_stack_top) - sym(__hyp_stack_bottom),
+                 sym(__hyp_stack_bottom), PGT_PROT_RW, "stack");
+    map_or_panic(t, h->carveout.start, h->carveout.end - h->carveout.start,
+                 h->carveout.start, PGT_PROT_RW, "carveout");
+    map_or_panic(t, UART_BASE, UART_SIZE, UART_BASE,
+                 PGT_PROT_RW | PGT_PROT_DEVICE, "uart");
+    uart_printf("[s1] %lu table pages from the early allocator\n",
+                hyp_early_used_pages());
+}
+
+static void __attribute__((noreturn)) hyp_finalise(void *arg);
+
+void __attribute__((noreturn)) boot_main(uint64_t dtb);
+void boot_main(uint64_t dtb)
+{
+    struct hyp_state *h = &hyp;
+
+    early_boot(dtb);
+    if (!fdt_totalsize((const void *)(uintptr_t)dtb)) {
+        /* QEMU sets x0 only for Linux kernel images; for an ELF image it
+         * leaves the DTB at the start of RAM (docs/system/arm/virt.rst). */
+        dtb = QEMU_VIRT_DTB;
+        uart_printf("[boot] x0 holds no DTB: using QEMU virt's 0x%lx\n", dtb);
+    }
+    h->dtb = dtb;
+    read_memory(h);
+    reserve(h);
+    build_hyp_s1(h);
+
+    uint64_t ttbr = pgt_ttbr_baddr(&h->hyp_s1);
+    uint64_t tcr = pgt_s1_tcr(&h->hyp_s1);
+    /* The tables were written with the MMU off (non-cacheable); the walker
+     * will read them cacheable: no stale line may shadow them. */
+    dcache_clean_inval(h->carveout.start, h->carveout.end);
+    uart_printf("[switch] TTBR0_EL2=0x%lx TCR_EL2=0x%lx MAIR_EL2=0x%lx, "
+                "stack 0x%lx\n",
+                ttbr, tcr, (uint64_t)PGT_MAIR_VALUE, sym(__hyp_stack_top));
+    hyp_switch_pgd(ttbr, tcr, PGT_MAIR_VALUE, sym(__hyp_stack_top),
+                   hyp_finalise, h);
+}
+
+static void __attribute__((noreturn)) hyp_finalise(void *arg)
+{
+    struct hyp_state *h = arg;
+    uint64_t sp;
+
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    uart_printf("[switch] MMU on: SCTLR_EL2=0x%lx, running on the hyp stack "
+                "(sp=0x%lx)\n",
+                read_sysreg(sctlr_el2), sp);
+    /* The boot stack is still mapped; its guard page must not be. */
+    uint64_t par = hyp_at_s1e2r(sym(__hyp_stack_bottom) - PAGE_SIZE);
+    if (!(par & PAR_F)) {
+        uart_puts("hyp: [FAIL] stack guard page is mapped\n");
+        h->failures++;
+    }
+
+    CHECK(hyp_pools_init(h), "hyp_pools_init");
+    CHECK(host_s2_init(h), "host_s2_init");
+
+    uart_printf("[host] eret to the EL1 host at 0x%lx\n", (uint64_t)HOST_BASE);
+    hyp_enter_host(HOST_BASE, h->dtb, h->image.start, h->image.end,
+                   h->carveout.start, h->carveout.end);
+}
+
+void el2_trap(struct trap_frame *f, unsigned kind)
+{
+    if (kind == VEC_LOW64_SYNC) {
+        host_handle_trap(&hyp, f);
+        return;
+    }
+    el2_unexpected(f, kind);
+}
