@@ -48,7 +48,7 @@ HYP_STEPS = [
     (r'^\[s1\]   carveout +' + HEX + '-0x48000000 RW- XN$', 'carve-out RW XN'),
     (r'^\[s1\]   uart +0x9000000-0x9001000 RW device XN$', 'UART device'),
     (r'^\[switch\] TTBR0_EL2=' + HEX + ' TCR_EL2=' + HEX +
-     ' MAIR_EL2=0x440400ff', 'TTBR0/TCR/MAIR_EL2'),
+     ' MAIR_EL2=0x4404ff', 'TTBR0/TCR/MAIR_EL2'),
     (r'^\[switch\] MMU on: SCTLR_EL2=0x30cd183d, running on the hyp stack',
      'MMU on, new stack'),
     (r'^\[pool\] ', 'vmemmap / hyp_pool / hand-over'),
@@ -98,7 +98,16 @@ HYP_STEPS = [
 ]
 
 LPA2_STEPS = [
-    (r'^\[lpa2\] ', 'test started'),
+    (r'^\[lpa2\] 52-bit output addresses on qemu: ', 'test started'),
+] + [
+    (r'^\[lpa2\] stage %d %s: start level %s.*: 20 ATs match$'
+     % (stage, name, level), '%s stage %d' % (name, stage))
+    for name, s1, s2 in [(r'4K\+LPA2 52-bit VA/IPA', '-1', '-1 x1'),
+                         (r'4K\+LPA2 52-bit VA/IPA', '-1', '0 x16'),
+                         (r'16K\+LPA2 48-bit VA/IPA', '0', '1 x2'),
+                         (r'64K\+LPA 52-bit VA/IPA', '1', '1 x1')]
+    for stage, level in [(1, s1), (2, s2)]
+] + [
     (r'^lpa2: PASS \(\d+ translations checked\)$', 'verdict'),
 ]
 
@@ -198,7 +207,6 @@ def main():
                 break
         else:
             errors.append('missing step (%s): /%s/' % (what, rx))
-            break
     for line in lines:
         if any(re.search(p, line) for p in FAIL_PATTERNS):
             errors.append('failure reported: %s' % line)

@@ -62,6 +62,11 @@ void uart_printf(const char *fmt, ...)
         fmt++;
         char pad = ' ';
         int width = 0, longs = 0;
+        bool left = false;
+        if (*fmt == '-') {
+            left = true;
+            fmt++;
+        }
         if (*fmt == '0') {
             pad = '0';
             fmt++;
@@ -75,7 +80,16 @@ void uart_printf(const char *fmt, ...)
         switch (*fmt) {
         case 's': {
             const char *s = va_arg(ap, const char *);
-            uart_puts(s ? s : "(null)");
+            int n = 0;
+            if (!s)
+                s = "(null)";
+            while (s[n])
+                n++;
+            while (!left && n < width--)
+                uart_putc(' ');
+            uart_puts(s);
+            while (left && n < width--)
+                uart_putc(' ');
             break;
         }
         case 'c':

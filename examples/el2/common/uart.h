@@ -14,7 +14,7 @@
 void uart_putc(char c);
 void uart_puts(const char *s);
 /*
- * printf subset: %s %c %d %u %x %lx %llx %p and %0Nx / %Nx / %Nd widths;
+ * printf subset: %s %c %d %u %x %lx %llx %p, widths (%0Nx, %Nd, %-Ns);
  * 'l' modifiers are accepted (every integer is handled as 64-bit when 'l'
  * is given, 32-bit otherwise). Freestanding: no libc.
  */

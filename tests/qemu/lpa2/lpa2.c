@@ -138,6 +138,7 @@ struct config {
     uint32_t ia_bits;
     uint32_t geom_flags;
     int s1_start_level; /* expected: ceil((ia - g) / (g - 3)) levels */
+    int s2_start_level; /* asked for explicitly */
     struct mapping map[3];
 };
 
@@ -148,16 +149,21 @@ struct config {
  * 64K, 512M, 4T (level 1 blocks need 52-bit OA).
  */
 static const struct config configs[] = {
-    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1,
+    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, -1,
      {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
       {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
       {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
-    {"16K+LPA2 48-bit VA/IPA", PGT_GRANULE_16K, 48, PGT_GEOM_LPA2, 0,
+    /* Same maps, stage 2 rooted at level 0: 16 concatenated pages. */
+    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, 0,
+     {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
+      {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
+      {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
+    {"16K+LPA2 48-bit VA/IPA", PGT_GRANULE_16K, 48, PGT_GEOM_LPA2, 0, 1,
      {{0x0000812345678000ull, 0x000c00004000c000ull, 0x4000, 3, true},
       {0x0000812346000000ull, 0x0008000082000000ull, 0x2000000, 2, false},
       {0x0000834000000000ull, 0x0005001000000000ull, 0x1000000000ull, 1,
        true}}},
-    {"64K+LPA 52-bit VA/IPA", PGT_GRANULE_64K, 52, 0, 1,
+    {"64K+LPA 52-bit VA/IPA", PGT_GRANULE_64K, 52, 0, 1, 1,
      {{0x0008123456780000ull, 0x000f000040030000ull, 0x10000, 3, true},
       {0x0008123460000000ull, 0x000b0000a0000000ull, 0x20000000, 2, false},
       {0x0008840000000000ull, 0x000e040000000000ull, 0x40000000000ull, 1,
@@ -232,16 +238,23 @@ static void expect_fault(const struct config *c, unsigned kind, uint64_t va,
     }
 }
 
+/* An address whose root entry is empty: the walk faults at the start
+ * level (level -1 gives the FEAT_LPA2 code 0x2b). */
+#define UNMAPPED_IN_ROOT 0x10000000ull
+
 /* Every mapping: its first, a middle and its last 4K (PAR has PA[51:12],
- * so 4K steps inside a 16K/64K page are checked too), read and write; and
- * the granule after the page, which must fault at level 3. */
+ * so 4K steps inside a 16K/64K page are checked too), read and write; the
+ * granule after the page, which must fault at level 3; and an address
+ * whose root entry is empty, which must fault at the start level. */
 static void check_mappings(const struct config *c, bool s2)
 {
     unsigned r = s2 ? 2 : 0, w = s2 ? 3 : 1;
 
     for (int i = 0; i < 3; i++) {
         const struct mapping *m = &c->map[i];
-        uint64_t offs[3] = {0, (m->size / 2) | 0x1000, m->size - 0x1000};
+        /* first 4K, an odd 4K in the middle, last 4K */
+        uint64_t mid = m->size > 0x1000 ? (m->size / 2) | 0x1000 : 0;
+        uint64_t offs[3] = {0, mid, m->size - 0x1000};
         for (int k = 0; k < 3; k++) {
             expect_pa(c, r, m->va + offs[k], m->pa + offs[k], !s2);
             if (m->writable)
@@ -252,6 +265,9 @@ static void check_mappings(const struct config *c, bool s2)
         }
     }
     expect_fault(c, r, c->map[0].va + c->map[0].size, fst_translation(3), s2);
+    expect_fault(c, r, UNMAPPED_IN_ROOT,
+                 fst_translation(s2 ? c->s2_start_level : c->s1_start_level),
+                 s2);
 }
 
 static enum pgt_prot prot_of(const struct mapping *m, bool s2)
@@ -328,7 +344,7 @@ static void run_s2(const struct config *c)
         .granule = c->g,
         .ia_bits = c->ia_bits,
         .oa_bits = 52,
-        .start_level = PGT_LEVEL_AUTO,
+        .start_level = c->s2_start_level,
         .geom_flags = c->geom_flags,
         .flags = 0,
     };
@@ -338,7 +354,8 @@ static void run_s2(const struct config *c)
     granule = 1ull << c->g;
     ret = pgt_s2_init(&t, &cfg, &mm, NULL);
     if (ret < 0) {
-        uart_printf("lpa2: [FAIL] %s: pgt_s2_init %d\n", c->name, ret);
+        uart_printf("lpa2: [FAIL] %s: pgt_s2_init (start level %d) %d\n",
+                    c->name, c->s2_start_level, ret);
         failures++;
         return;
     }
