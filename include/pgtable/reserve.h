@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reservation arithmetic: how many pages a boot loader must carve out for
+ * the hypervisor before anything runs (pKVM's kvm_hyp_reserve), and the
+ * carving itself (pKVM's divide_memory_pool).
+ *
+ * Memory regions need not be page aligned: each is rounded outward to the
+ * granule before counting (a region ending mid-page still needs that page
+ * mapped and described).
+ *
+ * Table counts are for the worst case: every page of every region mapped
+ * with last-level (page) leaves into an initially empty table, so no block
+ * mapping ever saves a table. Two placements are offered:
+ *  - at the regions' own addresses (identity: the host stage 2): the exact
+ *    number of distinct table pages the union of the regions touches;
+ *  - anywhere (the hyp stage 1, whose VA offset is not known before boot):
+ *    each region counted as if it started one page before the boundary of
+ *    the largest non-root table span, which maximises the tables at every
+ *    level at once, and no two regions sharing a table.
+ * Root pages (all concatenated pages for stage 2) are included.
+ */
+#ifndef PGTABLE_RESERVE_H
+#define PGTABLE_RESERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "desc.h"
+#include "early_alloc.h"
+#include "errno.h"
+
+struct pgt_mem_region {
+    uint64_t base; /* physical address, any alignment */
+    uint64_t size; /* bytes, may be 0 (ignored) */
+};
+
+/**
+ * pgt_table_pages_at() - table pages (root included) needed to map every
+ * page of @regions at their own addresses with page leaves in table @g.
+ * Return: 0 with *@pages set; -PGT_EINVAL for NULL (with @n > 0) or a
+ * region whose end overflows; -PGT_ERANGE for a region beyond @g's input
+ * address size.
+ */
+int pgt_table_pages_at(const struct pgt_geom *g, const struct pgt_mem_region *regions,
+                       size_t n, uint64_t *pages);
+
+/**
+ * pgt_table_pages_anywhere() - worst case over placement: table pages
+ * (root included) needed to map each region's pages, at any address, with
+ * page leaves in table @g.
+ * Return: as pgt_table_pages_at(); -PGT_ERANGE if a region alone is larger
+ * than the input address space.
+ */
+int pgt_table_pages_anywhere(const struct pgt_geom *g, const struct pgt_mem_region *regions,
+                             size_t n, uint64_t *pages);
+
+/**
+ * hyp_s1_pgtable_pages() - pages for the hyp stage-1 table: every region
+ * mapped anywhere, plus a private VA range of @private_va_size bytes
+ * (pKVM allows 1 GiB), one root.
+ */
+int hyp_s1_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *regions,
+                         size_t n, uint64_t private_va_size, uint64_t *pages);
+
+/**
+ * hyp_s2_pgtable_pages() - pages for the host stage-2 table (identity map
+ * of every region at its own address), concatenated root included.
+ */
+int hyp_s2_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *regions,
+                         size_t n, uint64_t *pages);
+
+/**
+ * hyp_vmemmap_pages() - granule pages backing the vmemmap records of
+ * every page of @regions, records of @entry_size bytes indexed from PFN
+ * @first_pfn (the record of PFN p at byte (p - first_pfn) * entry_size of
+ * a granule-aligned array). Pages shared by neighbouring regions count once.
+ * Return: 0; -PGT_EINVAL (NULL, entry_size 0, bad granule, overflow);
+ * -PGT_ERANGE for a region below @first_pfn.
+ */
+int hyp_vmemmap_pages(const struct pgt_mem_region *regions, size_t n,
+                      unsigned int granule_shift, uint64_t first_pfn,
+                      size_t entry_size, uint64_t *pages);
+
+/* What kvm_hyp_reserve adds up, in pages of the hyp granule. */
+struct hyp_reserve {
+    uint64_t vmemmap;
+    uint64_t s1;     /* hyp stage-1 table pages */
+    uint64_t s2;     /* host stage-2 table pages */
+    uint64_t extra;  /* the embedder's (pKVM: VM table, FF-A buffers, ...) */
+    uint64_t total;
+};
+
+/**
+ * hyp_reserve_compute() - fill @out for @regions: vmemmap (8-byte struct
+ * hyp_page records from PFN 0, pKVM's layout), stage 1 with @s1 and
+ * @private_va_size, stage 2 with @s2 (NULL: none), plus @extra_pages.
+ * @s1 and @s2 must use the same granule. Return: as the helpers above.
+ */
+int hyp_reserve_compute(const struct pgt_mem_region *regions, size_t n,
+                        const struct pgt_geom *s1, uint64_t private_va_size,
+                        const struct pgt_geom *s2, uint64_t extra_pages,
+                        struct hyp_reserve *out);
+
+/* The sub-ranges carved out of the reservation (virtual addresses of
+ * zeroed pages; NULL for a zero-page part). */
+struct hyp_carveout {
+    void *vmemmap;
+    void *s1;
+    void *s2;
+    void *extra;
+};
+
+/**
+ * hyp_divide_memory_pool() - carve @res out of @ea in pKVM's order:
+ * vmemmap, stage-1 tables, stage-2 tables, extra; each part contiguous.
+ * Return: 0; -PGT_EINVAL for NULL; -PGT_ENOMEM if @ea is too small (then
+ * @ea and @out are unchanged).
+ */
+int hyp_divide_memory_pool(struct hyp_early_alloc *ea, const struct hyp_reserve *res,
+                           struct hyp_carveout *out);
+
+#endif /* PGTABLE_RESERVE_H */

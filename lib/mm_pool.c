@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* pgt_mm_ops adapters over hyp_pool and the early allocator (mm_pool.h). */
+#include "pgtable/mm_pool.h"
+
+/* --- hyp_pool ------------------------------------------------------------- */
+
+void *hyp_pool_zalloc_page(struct hyp_pool *pool)
+{
+    return hyp_alloc_pages(pool, 0);
+}
+
+/* Smallest order whose block holds @nr pages. */
+static unsigned int order_for(uint64_t nr)
+{
+    unsigned int order = 0;
+
+    while ((1ull << order) < nr)
+        order++;
+    return order;
+}
+
+void *hyp_pool_zalloc_pages_exact(struct hyp_pool *pool, size_t size)
+{
+    unsigned int shift = pool->vm->granule_shift;
+    uint64_t nr, i;
+    unsigned int order;
+    uint8_t *va;
+
+    if (size == 0 || (size & ((1ull << shift) - 1)))
+        return NULL;
+    nr = size >> shift;
+    if (nr > (1ull << HYP_POOL_MAX_ORDER))
+        return NULL;
+    order = order_for(nr);
+    va = hyp_alloc_pages(pool, order);
+    if (!va)
+        return NULL;
+    if (order == 0)
+        return va;
+    hyp_split_page(pool, hyp_virt_to_page(pool->vm, va));
+    /* Give back the pages beyond @size. */
+    for (i = nr; i < (1ull << order); i++)
+        hyp_put_page(pool, va + (i << shift));
+    return va;
+}
+
+void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size)
+{
+    unsigned int shift = pool->vm->granule_shift;
+    uint64_t i, nr = size >> shift;
+
+    for (i = 0; i < nr; i++)
+        hyp_put_page(pool, (uint8_t *)addr + (i << shift));
+}
+
+static struct hyp_pool *cur_pool;
+
+void hyp_pool_mm_ops_use(struct hyp_pool *pool)
+{
+    cur_pool = pool;
+}
+
+HYP_POOL_MM_OPS_FNS(cur_pool_ops, cur_pool)
+
+const struct pgt_mm_ops hyp_pool_mm_ops = HYP_POOL_MM_OPS_INIT(cur_pool_ops);
+
+/* --- early allocator ------------------------------------------------------ */
+
+static struct hyp_early_alloc *cur_ea;
+
+void hyp_early_alloc_mm_ops_use(struct hyp_early_alloc *ea)
+{
+    cur_ea = ea;
+}
+
+static void *ea_zalloc_page(void *arg)
+{
+    (void)arg;
+    return hyp_early_alloc_page(cur_ea);
+}
+
+static void *ea_zalloc_pages_exact(size_t size)
+{
+    uint64_t nr;
+
+    if (size == 0 || (size & ((1ull << cur_ea->granule_shift) - 1)))
+        return NULL;
+    nr = size >> cur_ea->granule_shift;
+    return hyp_early_alloc_contig_aligned(cur_ea, nr, 1ull << order_for(nr));
+}
+
+static void ea_free_pages_exact(void *addr, size_t size)
+{
+    (void)addr;
+    (void)size;
+}
+
+static void ea_get_put(void *addr)
+{
+    (void)addr;
+}
+
+static void ea_get_put_n(void *addr, int n)
+{
+    (void)addr;
+    (void)n;
+}
+
+static int ea_page_count(void *addr)
+{
+    (void)addr;
+    return 1;
+}
+
+static void *ea_phys_to_virt(uint64_t phys)
+{
+    return hyp_early_phys_to_virt(cur_ea, phys);
+}
+
+static uint64_t ea_virt_to_phys(void *addr)
+{
+    return hyp_early_virt_to_phys(cur_ea, addr);
+}
+
+const struct pgt_mm_ops hyp_early_alloc_mm_ops = {
+    .zalloc_page = ea_zalloc_page,
+    .zalloc_pages_exact = ea_zalloc_pages_exact,
+    .free_pages_exact = ea_free_pages_exact,
+    .get_page = ea_get_put,
+    .put_page = ea_get_put,
+    .get_page_n = ea_get_put_n,
+    .put_page_n = ea_get_put_n,
+    .page_count = ea_page_count,
+    .phys_to_virt = ea_phys_to_virt,
+    .virt_to_phys = ea_virt_to_phys,
+};
