@@ -33,10 +33,30 @@ static inline uint64_t pgt_granule(const struct pgt *pgt)
     return 1ull << pgt->geom.granule_shift;
 }
 
+/* pgt_oa_decode() with the common formats (48-bit OA, 4K/16K without
+ * LPA2) inline. */
+static inline uint64_t pgt_oa_of(const struct pgt_geom *g, pgt_pte_t pte)
+{
+    if (PGT_LIKELY(!g->lpa2 && g->granule_shift != PGT_GRANULE_64K))
+        return pte & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1));
+    return pgt_oa_decode(g, pte);
+}
+
 static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 {
-    return (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt_oa_decode(&pgt->geom, pte));
+    return (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt_oa_of(&pgt->geom, pte));
 }
+
+/*
+ * Single-page fast paths (fast.c): a direct descent, no walker. They
+ * return PGT_FAST_FALLBACK when the entry they meet needs the general
+ * engine (a block to split, an entry to replace).
+ */
+#define PGT_FAST_FALLBACK 1
+int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
+                      pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
+                      bool stage1);
+int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes);
 
 /* Reference counting of table pages, batched where the embedder allows. */
 void pgt_get_n(const struct pgt *pgt, void *p, int n);

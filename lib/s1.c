@@ -94,6 +94,12 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     op.attrs = attrs;
     op.phys = phys;
     op.stage1 = true;
+    if (size == pgt_granule(pgt)) {
+        ret = pgt_fast_map_page(pgt, addr, phys, attrs, NULL, false, false,
+                                true);
+        if (ret != PGT_FAST_FALLBACK)
+            return ret;
+    }
     return pgt_op_run(&op);
 }
 
@@ -107,6 +113,12 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
+    if (size == pgt_granule(pgt)) {
+        int64_t bytes;
+        ret = pgt_fast_clear_page(pgt, addr, &bytes);
+        if (ret != PGT_FAST_FALLBACK)
+            return ret ? ret : bytes;
+    }
     pgt_op_init(&op, pgt, PGT_OP_CLEAR, addr, size);
     op.free_empty = true;
     ret = pgt_op_run(&op);

@@ -184,6 +184,12 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                !(flags & PGT_MAP_SKIP_DCACHE) && mm->dcache_clean_inval_poc;
     op.cmo_i = (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
                mm->icache_inval_pou;
+    if (size == pgt_granule(pgt)) {
+        ret = pgt_fast_map_page(pgt, addr, phys, attrs, mc, op.cmo_d, op.cmo_i,
+                                false);
+        if (ret != PGT_FAST_FALLBACK)
+            return ret;
+    }
     return pgt_op_run(&op);
 }
 
@@ -208,6 +214,12 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
+    if (size == pgt_granule(pgt)) {
+        int64_t bytes;
+        ret = pgt_fast_clear_page(pgt, addr, &bytes);
+        if (ret != PGT_FAST_FALLBACK)
+            return ret;
+    }
     return s2_clear(pgt, addr, size, mc, 0);
 }
 

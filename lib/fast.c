@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Single-page fast paths for map and unmap: a direct descent from the
+ * root with no walker and no prepare pass, for the call pattern of a
+ * fault handler (one page at a time). They keep every contract of the
+ * general engine in ops.c; whenever the descent meets something the fast
+ * path does not handle (a block or annotation above the last level, an
+ * entry to replace), they return PGT_FAST_FALLBACK before writing
+ * anything and the caller runs the engine.
+ */
+#include "pgt_internal.h"
+
+int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
+                      pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
+                      bool stage1)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    uint32_t bpl = g->bits_per_level;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    int level = g->start_level;
+    uint32_t shift = pgt_level_shift(g, level);
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+    pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
+
+    while (level < PGT_LEVEL_MAX && pgt_pte_is_table(pte, level)) {
+        level++;
+        shift -= bpl;
+        ptep = &pgt_table_va(pgt, pte)[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+    }
+
+    if (level == PGT_LEVEL_MAX) {
+        if (pte == leaf)
+            return 0;
+        if (pte) {
+            if (stage1)
+                return -PGT_EEXIST;
+            return PGT_FAST_FALLBACK; /* replace: break-before-make */
+        }
+        if (cmo_d || cmo_i) {
+            void *va = mm->phys_to_virt(phys);
+            if (cmo_d)
+                mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
+            if (cmo_i)
+                mm->icache_inval_pou(va, 1ull << g->granule_shift);
+        }
+        pgt_write(ptep, leaf);
+        if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
+            mm->get_page(ptep);
+        return 0;
+    }
+    if (pte)
+        return PGT_FAST_FALLBACK; /* a block or annotation: split */
+
+    /*
+     * An empty entry above the last level: build the missing tables
+     * off-line (all allocations first, so -PGT_ENOMEM changes nothing),
+     * then link the chain with one store.
+     */
+    pgt_pte_t *tables[PGT_MAX_LEVELS];
+    int n = PGT_LEVEL_MAX - level;
+    for (int i = 0; i < n; i++) {
+        tables[i] = mm->zalloc_page(mc);
+        if (!tables[i]) {
+            while (i--)
+                mm->put_page(tables[i]);
+            return -PGT_ENOMEM;
+        }
+    }
+    /* tables[i] is at level + 1 + i; the last one holds the page. */
+    pgt_pte_t *last = tables[n - 1];
+    pgt_pte_t *lp = &last[(addr >> g->granule_shift) & mask];
+    if (cmo_d || cmo_i) {
+        void *va = mm->phys_to_virt(phys);
+        if (cmo_d)
+            mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
+        if (cmo_i)
+            mm->icache_inval_pou(va, 1ull << g->granule_shift);
+    }
+    *lp = leaf;
+    if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
+        mm->get_page(lp);
+    for (int i = n - 2; i >= 0; i--) {
+        int l = level + 1 + i;
+        pgt_pte_t *e = &tables[i][(addr >> pgt_level_shift(g, l)) & mask];
+        *e = pgt_make_table(g, mm->virt_to_phys(tables[i + 1]));
+        mm->get_page(e);
+    }
+    /* The release orders the new tables' contents before the link. */
+    __atomic_store_n(ptep, pgt_make_table(g, mm->virt_to_phys(tables[0])),
+                     __ATOMIC_RELEASE);
+    mm->get_page(ptep);
+    return 0;
+}
+
+int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    uint32_t bpl = g->bits_per_level;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    int level = g->start_level;
+    uint32_t shift = pgt_level_shift(g, level);
+    pgt_pte_t *path[PGT_MAX_LEVELS]; /* entry at each level, by depth */
+    pgt_pte_t *tbl[PGT_MAX_LEVELS];  /* the table holding it */
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+    int d = 0;
+
+    path[0] = ptep;
+    tbl[0] = pgt->pgd;
+    while (level < PGT_LEVEL_MAX && pgt_pte_is_table(pte, level)) {
+        pgt_pte_t *t = pgt_table_va(pgt, pte);
+        level++;
+        shift -= bpl;
+        ptep = &t[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+        d++;
+        path[d] = ptep;
+        tbl[d] = t;
+    }
+    *bytes = 0;
+    if (pte && level < PGT_LEVEL_MAX)
+        return PGT_FAST_FALLBACK; /* a block or annotation: split */
+
+    if (pte) {
+        pgt_write(ptep, 0);
+        if (pgt_pte_valid(pte)) {
+            pgt_tlbi_leaf(pgt, addr, level);
+            *bytes = (int64_t)1 << g->granule_shift;
+        }
+        if (pgt_counted(pgt, pte, level))
+            mm->put_page(ptep);
+    }
+
+    /*
+     * Free the tables on the path left without a counted entry, bottom
+     * up (as the engine's TABLE_POST visits would). Without a custom
+     * pte_is_counted and outside host mode such a table is empty.
+     */
+    bool maybe_leaves = (pgt->flags & PGT_S2_HOST) ||
+                        (pgt->pte_ops && pgt->pte_ops->pte_is_counted);
+    while (d > 0) {
+        pgt_pte_t *table = tbl[d];
+        if (mm->page_count(table) != 1)
+            break;
+        d--;
+        level--;
+        pgt_pte_t *pe = path[d];
+        pgt_pte_t old = pgt_read(pe);
+        uint64_t size = pgt_level_size(g, level);
+        bool leaves = false;
+        if (maybe_leaves) {
+            uint64_t n = pgt_ptes_per_page(g);
+            for (uint64_t i = 0; i < n && !leaves; i++) {
+                pgt_pte_t c = pgt_read(&table[i]);
+                leaves = pgt_pte_valid(c);
+            }
+        }
+        pgt_write(pe, 0); /* break: unlink the table */
+        pgt_tlbi_table(pgt, addr & ~(size - 1), size, leaves);
+        pgt_free_subtree(pgt, table, level + 1);
+        if (pgt_counted(pgt, old, level))
+            mm->put_page(pe);
+    }
+    return 0;
+}
