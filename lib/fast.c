@@ -10,26 +10,69 @@
  */
 #include "pgt_internal.h"
 
+struct descent {
+    pgt_pte_t pte; /* the entry where the descent stopped */
+    int level;     /* its level */
+    int depth;     /* tables below the root on the way */
+};
+
+/*
+ * Walk down to the entry translating @addr; record the entry pointers and
+ * tables on the way when @path/@tbl are given. The geometry is copied to
+ * locals first: the phys_to_virt calls would otherwise force reloads.
+ */
+static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
+                                 struct descent *dc, pgt_pte_t **path,
+                                 pgt_pte_t **tbl)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
+    uint32_t bpl = g->bits_per_level;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
+    uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
+    int level = g->start_level, d = 0;
+    uint32_t shift = pgt_level_shift(g, level);
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+
+    if (path) {
+        path[0] = ptep;
+        tbl[0] = pgt->pgd;
+    }
+    while (level < PGT_LEVEL_MAX &&
+           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+        uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
+                                            : pgt_oa_decode(g, pte);
+        pgt_pte_t *t = p2v(pa);
+        level++;
+        d++;
+        shift -= bpl;
+        ptep = &t[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+        if (path) {
+            path[d] = ptep;
+            tbl[d] = t;
+        }
+    }
+    dc->pte = pte;
+    dc->level = level;
+    dc->depth = d;
+    return ptep;
+}
+
 int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
                       pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
                       bool stage1)
 {
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    uint32_t bpl = g->bits_per_level;
-    uint64_t mask = pgt_ptes_per_page(g) - 1;
-    int level = g->start_level;
-    uint32_t shift = pgt_level_shift(g, level);
-    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
-    pgt_pte_t pte = pgt_read(ptep);
+    struct descent dc;
     pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
-
-    while (level < PGT_LEVEL_MAX && pgt_pte_is_table(pte, level)) {
-        level++;
-        shift -= bpl;
-        ptep = &pgt_table_va(pgt, pte)[(addr >> shift) & mask];
-        pte = pgt_read(ptep);
-    }
+    pgt_pte_t *ptep = descend(pgt, addr, &dc, NULL, NULL);
+    pgt_pte_t pte = dc.pte;
+    int level = dc.level;
 
     if (level == PGT_LEVEL_MAX) {
         if (pte == leaf)
@@ -71,6 +114,7 @@ int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
     }
     /* tables[i] is at level + 1 + i; the last one holds the page. */
     pgt_pte_t *last = tables[n - 1];
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
     pgt_pte_t *lp = &last[(addr >> g->granule_shift) & mask];
     if (cmo_d || cmo_i) {
         void *va = mm->phys_to_virt(phys);
@@ -99,28 +143,12 @@ int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
 {
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    uint32_t bpl = g->bits_per_level;
-    uint64_t mask = pgt_ptes_per_page(g) - 1;
-    int level = g->start_level;
-    uint32_t shift = pgt_level_shift(g, level);
     pgt_pte_t *path[PGT_MAX_LEVELS]; /* entry at each level, by depth */
     pgt_pte_t *tbl[PGT_MAX_LEVELS];  /* the table holding it */
-    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
-    pgt_pte_t pte = pgt_read(ptep);
-    int d = 0;
-
-    path[0] = ptep;
-    tbl[0] = pgt->pgd;
-    while (level < PGT_LEVEL_MAX && pgt_pte_is_table(pte, level)) {
-        pgt_pte_t *t = pgt_table_va(pgt, pte);
-        level++;
-        shift -= bpl;
-        ptep = &t[(addr >> shift) & mask];
-        pte = pgt_read(ptep);
-        d++;
-        path[d] = ptep;
-        tbl[d] = t;
-    }
+    struct descent dc;
+    pgt_pte_t *ptep = descend(pgt, addr, &dc, path, tbl);
+    pgt_pte_t pte = dc.pte;
+    int level = dc.level, d = dc.depth;
     *bytes = 0;
     if (pte && level < PGT_LEVEL_MAX)
         return PGT_FAST_FALLBACK; /* a block or annotation: split */
@@ -161,7 +189,10 @@ int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
         }
         pgt_write(pe, 0); /* break: unlink the table */
         pgt_tlbi_table(pgt, addr & ~(size - 1), size, leaves);
-        pgt_free_subtree(pgt, table, level + 1);
+        if (maybe_leaves)
+            pgt_free_subtree(pgt, table, level + 1);
+        else
+            mm->put_page(table); /* empty: its count is 1 */
         if (pgt_counted(pgt, old, level))
             mm->put_page(pe);
     }

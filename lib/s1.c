@@ -90,16 +90,16 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
 
-    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
-    op.attrs = attrs;
-    op.phys = phys;
-    op.stage1 = true;
     if (size == pgt_granule(pgt)) {
         ret = pgt_fast_map_page(pgt, addr, phys, attrs, NULL, false, false,
                                 true);
         if (ret != PGT_FAST_FALLBACK)
             return ret;
     }
+    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
+    op.attrs = attrs;
+    op.phys = phys;
+    op.stage1 = true;
     return pgt_op_run(&op);
 }
 

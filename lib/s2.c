@@ -170,26 +170,29 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
 
+    /* Normal write-back memory needs cleaning to PoC unless FWB forces
+     * the guest's accesses cacheable; executable memory needs the
+     * instruction cache invalidated to PoU (FWB does not cover that). */
+    bool wb = !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC));
+    bool cmo_d = wb && !(pgt->flags & PGT_S2_FWB) &&
+                 !(flags & PGT_MAP_SKIP_DCACHE) && mm->dcache_clean_inval_poc;
+    bool cmo_i = (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
+                 mm->icache_inval_pou;
+    if (size == pgt_granule(pgt)) {
+        ret = pgt_fast_map_page(pgt, addr, phys, attrs, mc, cmo_d, cmo_i,
+                                false);
+        if (ret != PGT_FAST_FALLBACK)
+            return ret;
+    }
+
     pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
     op.attrs = attrs;
     op.phys = phys;
     op.mc = mc;
     op.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
                    pgt->pte_ops->force_pte(addr, addr + size, prot);
-    /* Normal write-back memory needs cleaning to PoC unless FWB forces
-     * the guest's accesses cacheable; executable memory needs the
-     * instruction cache invalidated to PoU (FWB does not cover that). */
-    bool wb = !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC));
-    op.cmo_d = wb && !(pgt->flags & PGT_S2_FWB) &&
-               !(flags & PGT_MAP_SKIP_DCACHE) && mm->dcache_clean_inval_poc;
-    op.cmo_i = (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
-               mm->icache_inval_pou;
-    if (size == pgt_granule(pgt)) {
-        ret = pgt_fast_map_page(pgt, addr, phys, attrs, mc, op.cmo_d, op.cmo_i,
-                                false);
-        if (ret != PGT_FAST_FALLBACK)
-            return ret;
-    }
+    op.cmo_d = cmo_d;
+    op.cmo_i = cmo_i;
     return pgt_op_run(&op);
 }
 

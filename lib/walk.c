@@ -145,26 +145,31 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level)
 {
-    const struct pgt_geom *g;
-    const pgt_pte_t *table;
-    pgt_pte_t pte;
-    int l;
-
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return -PGT_EINVAL;
-    g = &pgt->geom;
+
+    /* Everything the descent needs in locals: the phys_to_virt call
+     * would otherwise force reloads from *pgt at every level. */
+    const struct pgt_geom *g = &pgt->geom;
+    void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
+    uint32_t bpl = g->bits_per_level;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
+    uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
+    int l = g->start_level;
+    uint32_t shift = pgt_level_shift(g, l);
+
     if (addr >> g->ia_bits)
         return -PGT_ERANGE;
-
-    l = g->start_level;
-    uint32_t shift = pgt_level_shift(g, l);
-    table = pgt->pgd;
-    pte = pgt_read(&table[addr >> shift]);
-    uint64_t mask = pgt_ptes_per_page(g) - 1;
-    while (pgt_pte_is_table(pte, l)) {
-        table = pgt_table_va(pgt, pte);
+    pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
+    while (l < PGT_LEVEL_MAX &&
+           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+        uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
+                                            : pgt_oa_decode(g, pte);
+        const pgt_pte_t *table = p2v(pa);
         l++;
-        shift -= g->bits_per_level;
+        shift -= bpl;
         pte = pgt_read(&table[(addr >> shift) & mask]);
     }
     if (ptep)
