@@ -244,7 +244,7 @@ static bool has_bound(const struct result *r)
 
 void results_print(void)
 {
-    printf("\n%-3s %-4s %-46s %-5s %10s %10s %7s %-16s %-4s %7s %9s %8s\n",
+    printf("\n%-5s %-4s %-46s %-5s %10s %10s %7s %-16s %-4s %7s %9s %8s\n",
            "id", "gran", "scenario", "unit", "best ns", "median ns", "ratio",
            "target", "ok", "tables", "peak KiB", "tlbi");
     for (int i = 0; i < nresults; i++) {
@@ -252,7 +252,7 @@ void results_print(void)
         char tgt[40], ratio[16];
         target_text(r, tgt, sizeof(tgt));
         if (!r->ran) {
-            printf("%-3s %-4s %-46s %-5s %10s %10s %7s %-16s %-4s  (%s)\n",
+            printf("%-5s %-4s %-46s %-5s %10s %10s %7s %-16s %-4s  (%s)\n",
                    r->name, r->granule, r->desc, r->unit, "-", "-", "-", tgt,
                    "-", r->skip ? r->skip : "not run");
             continue;
@@ -261,7 +261,7 @@ void results_print(void)
             snprintf(ratio, sizeof(ratio), "%.2f%s", r->ratio, r->ratio_ref);
         else
             snprintf(ratio, sizeof(ratio), "-");
-        printf("%-3s %-4s %-46s %-5s %10.2f %10.2f %7s %-16s %-4s %7llu %9llu "
+        printf("%-5s %-4s %-46s %-5s %10.2f %10.2f %7s %-16s %-4s %7llu %9llu "
                "%8llu%s\n",
                r->name, r->granule, r->desc, r->unit, r->best, r->median,
                ratio, tgt, has_bound(r) ? (r->pass ? "pass" : "MISS") : "",

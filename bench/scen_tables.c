@@ -24,21 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Until every table function is on main the bench links against whatever
- * the library has: missing functions resolve to NULL and their scenarios
- * are reported as not run.
- */
-#pragma weak pgt_s2_init
-#pragma weak pgt_s2_map
-#pragma weak pgt_s2_unmap
-#pragma weak pgt_s2_destroy
-#pragma weak pgt_get_leaf
-#pragma weak pgt_count_table_pages
-#pragma weak pgt_hyp_init
-#pragma weak pgt_hyp_map
-#pragma weak pgt_hyp_unmap
-#pragma weak pgt_hyp_destroy
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -87,18 +72,6 @@ static void cache_flush(void)
     }
     memset(flush_buf, (int)(sink & 0xff), FLUSH_BYTES);
     sink += flush_buf[FLUSH_BYTES / 2];
-}
-
-static bool have_s2(void)
-{
-    return pgt_s2_init && pgt_s2_map && pgt_s2_unmap && pgt_s2_destroy &&
-           pgt_get_leaf;
-}
-
-static bool have_s1(void)
-{
-    return pgt_hyp_init && pgt_hyp_map && pgt_hyp_unmap && pgt_hyp_destroy &&
-           pgt_get_leaf;
 }
 
 /* ---- table geometry, computed here independently of the library ---- */
@@ -752,7 +725,7 @@ static void bench_granule(const struct gcfg *gc)
     t->ops = &bpool_ops;
     bpool_init(&t->pool, gc->gran, gc->pool_pages, POOL_PA_BASE);
     bpool_use(&t->pool);
-    bool s2 = have_s2(), s1 = have_s1();
+    bool s2 = true, s1 = true;
 
     if (scenario_wanted("G")) {
         struct result *r = result_new("G", gc->name,
