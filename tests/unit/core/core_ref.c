@@ -6,6 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef PGT_CORE_KNOWN_BUGS
+void known_bug_skip(void **state)
+{
+    (void)state;
+    /* Open bug in BUGS.md: reported as skipped, not run. */
+    skip();
+}
+#endif
+
 void assert_u64_eq_(uint64_t got, uint64_t exp, const char *expr,
                     const char *file, int line)
 {

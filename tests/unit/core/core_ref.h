@@ -68,6 +68,18 @@
 #define SZ_512M 0x20000000ull
 #define SZ_1G 0x40000000ull
 
+/*
+ * Tests that fail because of an open core bug (BUGS.md) are registered with
+ * KNOWN_BUG(): built always, run only with -Dc_args=-DPGT_CORE_KNOWN_BUGS,
+ * so main stays green. Remove the wrapper when the bug is fixed.
+ */
+#ifdef PGT_CORE_KNOWN_BUGS
+#define KNOWN_BUG(t) cmocka_unit_test(t)
+#else
+#define KNOWN_BUG(t) {#t, known_bug_skip, NULL, NULL, (void *)(uintptr_t)(t)}
+void known_bug_skip(void **state);
+#endif
+
 /* ---- 64-bit equality with hex output ---- */
 void assert_u64_eq_(uint64_t got, uint64_t exp, const char *expr,
                     const char *file, int line);
