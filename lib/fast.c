@@ -179,7 +179,7 @@ int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
         pgt_pte_t *pe = path[d];
         pgt_pte_t old = pgt_read(pe);
         uint64_t size = pgt_level_size(g, level);
-        bool leaves = false;
+        bool leaves = false; /* or tables: anything cached elsewhere */
         if (maybe_leaves) {
             uint64_t n = pgt_ptes_per_page(g);
             for (uint64_t i = 0; i < n && !leaves; i++) {

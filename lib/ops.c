@@ -367,13 +367,16 @@ static void set_entry(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
 }
 
 struct scan {
-    uint64_t bytes;
+    uint64_t bytes; /* mapped by valid leaves */
+    uint64_t pages; /* table pages */
 };
 
 static void scan_table(struct pgt *pgt, pgt_pte_t *table, int level, void *arg)
 {
     struct scan *s = arg;
     uint64_t n = pgt_ptes_per_page(&pgt->geom);
+
+    s->pages++;
     uint64_t size = pgt_level_size(&pgt->geom, level);
 
     for (uint64_t i = 0; i < n; i++)
@@ -381,13 +384,20 @@ static void scan_table(struct pgt *pgt, pgt_pte_t *table, int level, void *arg)
             s->bytes += size;
 }
 
-/* Bytes mapped by valid leaves under the table @table at @level. */
-static uint64_t subtree_bytes(struct pgt *pgt, pgt_pte_t *table, int level)
+/*
+ * What a removed subtree held: bytes mapped by valid leaves (returned) and
+ * whether a TLBI by VA is not enough to forget it (*@wide): valid leaves
+ * anywhere, or tables below its first table (walk-cache entries for the
+ * other addresses of the span).
+ */
+static uint64_t subtree_scan(struct pgt *pgt, pgt_pte_t *table, int level,
+                             bool *wide)
 {
-    struct scan s = { 0 };
+    struct scan s = { 0, 0 };
 
     pgt_for_each_table_post(pgt, table, level, pgt_ptes_per_page(&pgt->geom),
                             scan_table, &s);
+    *wide = s.bytes != 0 || s.pages > 1;
     return s.bytes;
 }
 
@@ -402,10 +412,11 @@ static void replace_table(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
     struct pgt *pgt = op->pgt;
     pgt_pte_t *child = pgt_table_va(pgt, old);
     uint64_t size = pgt_level_size(&pgt->geom, level);
-    uint64_t bytes = subtree_bytes(pgt, child, level + 1);
+    bool wide;
+    uint64_t bytes = subtree_scan(pgt, child, level + 1, &wide);
 
     pgt_write(ptep, 0); /* break: unlink the table */
-    pgt_tlbi_table(pgt, base, size, bytes != 0);
+    pgt_tlbi_table(pgt, base, size, wide);
     pgt_free_subtree(pgt, child, level + 1);
     op->bytes += (int64_t)bytes;
     if (new)
@@ -525,9 +536,10 @@ static int commit_visit(const struct pgt_visit_ctx *ctx,
     pgt_pte_t *child = pgt_table_va(pgt, ctx->old);
     if (pgt->mm_ops->page_count(child) != 1)
         return 0;
-    uint64_t bytes = subtree_bytes(pgt, child, level + 1);
+    bool wide;
+    subtree_scan(pgt, child, level + 1, &wide);
     pgt_write(ctx->ptep, 0); /* break: unlink */
-    pgt_tlbi_table(pgt, e.base, e.size, bytes != 0);
+    pgt_tlbi_table(pgt, e.base, e.size, wide);
     pgt_free_subtree(pgt, child, level + 1);
     pgt_adjust_count(pgt, ctx->ptep, ctx->old, 0, level);
     return 0;

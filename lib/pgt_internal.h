@@ -166,10 +166,14 @@ static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
 void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
                      int level);
 
-/* TLB maintenance for a removed table entry covering [addr, addr+size);
- * @had_leaves: valid leaves were reachable through it. */
+/*
+ * TLB maintenance for a removed table entry covering [addr, addr+size):
+ * tlbi_va(addr, PGT_LEVEL_UNKNOWN), and with @wide (valid leaves or
+ * nested tables were reachable through it: cached for other addresses
+ * than @addr) the whole span too (tlbi_range, else tlbi_all).
+ */
 void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
-                    bool had_leaves);
+                    bool wide);
 
 /* Zero @n 64-bit words (no memset: lib/ is freestanding). */
 static inline void pgt_zero(pgt_pte_t *p, uint64_t n)

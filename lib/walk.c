@@ -358,15 +358,16 @@ void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
 }
 
 void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
-                    bool had_leaves)
+                    bool wide)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
 
     if (mm->tlbi_va)
         mm->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
-    if (!had_leaves && mm->tlbi_va)
+    if (!wide && mm->tlbi_va)
         return;
-    /* Leaves cached from the subtree are not covered by one VA. */
+    /* Leaves and walk-cache entries cached for other addresses of the
+     * span are not covered by a TLBI by VA (Arm ARM D8.13). */
     if (mm->tlbi_range)
         mm->tlbi_range(pgt, addr, size);
     else if (mm->tlbi_all)

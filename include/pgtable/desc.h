@@ -116,6 +116,13 @@ enum pgt_granule {
  *  - PXN / UXN only with X, and only on stage-2 tables created with
  *    PGT_S2_XNX (they remove execute permission at EL1 / EL0).
  *  - SW0..SW3 go to the descriptor's software bits [58:55] unchanged.
+ *
+ * Encoding (pgt_leaf_attrs): AF always set; SH inner shareable (not in
+ * the descriptor with LPA2); stage 1 EL2: AP[1] set (RES1), AP[2] unless
+ * W, XN (bit 54) unless X; stage 1 EL1&0: AP[1] = USER, AP[2] unless W,
+ * no X: PXN|UXN, X|USER: PXN (user code), X alone: UXN (kernel code); nG
+ * is never set. Stage 2: MemAttr per FWB, S2AP from R/W, XN[1:0] 0b10
+ * without X, 0b00 with X, 0b01 with X|PXN, 0b11 with X|UXN.
  */
 enum pgt_prot {
     PGT_PROT_X = 1u << 0,

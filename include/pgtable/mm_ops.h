@@ -55,9 +55,13 @@ struct pgt_mm_ops {
 
     /* Cache maintenance of mapped memory (not of table pages): clean and
      * invalidate to PoC @size bytes at @addr (a phys_to_virt address), and
-     * invalidate the instruction cache to PoU. Called by stage-2 map for
-     * normal cacheable memory when PGT_S2_FWB is off, unless the call asks
-     * to skip it. */
+     * invalidate the instruction cache to PoU. Stage-2 map calls
+     * dcache_clean_inval_poc for normal write-back memory when PGT_S2_FWB
+     * is off, and icache_inval_pou for executable mappings (FWB or not,
+     * as KVM), unless the call passes PGT_MAP_SKIP_*. Both are called
+     * before the leaves become valid, once per block or once per run of
+     * consecutive pages in one last-level table (@size is then the run's
+     * size). */
     void (*dcache_clean_inval_poc)(void *addr, size_t size);
     void (*icache_inval_pou)(void *addr, size_t size);
 
@@ -69,8 +73,11 @@ struct pgt_mm_ops {
      *
      * tlbi_va:    invalidate the entries for @addr. @level is the leaf's
      *             level when a leaf was removed or changed, or
-     *             PGT_LEVEL_UNKNOWN when a table entry was removed (so
-     *             walk caches for the whole subtree must go).
+     *             PGT_LEVEL_UNKNOWN when a table entry was removed. When
+     *             the removed subtree held valid leaves or tables below
+     *             its first table (entries cached for other addresses of
+     *             its span), tlbi_range over the whole span follows (or
+     *             tlbi_all when tlbi_range is NULL).
      * tlbi_range: invalidate [@addr, @addr + @size); called for ranges
      *             where many leaves changed. NULL: tlbi_va is called per
      *             leaf instead, or tlbi_all past a threshold.

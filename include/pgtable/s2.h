@@ -109,7 +109,9 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
 
 /**
  * pgt_s2_relax_perms() - add the R/W/X bits of @prot to the valid leaf at
- * @addr, in place, then tlbi_va at the leaf's level.
+ * @addr, in place, then tlbi_va at the leaf's level (nothing when the
+ * leaf already allows it all). With PGT_S2_XNX, X|PXN adds EL0 execute,
+ * X|UXN EL1 execute, X both.
  * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_EINVAL (@prot holds other
  * than R/W/X/PXN/UXN, or X with a device mapping).
  */
