@@ -325,8 +325,10 @@ static void __attribute__((noreturn)) host_exit(struct hyp_state *h,
     unsigned code = verdict ? 1 : 0;
 
     uart_printf("hyp: host exits with verdict %lu; %lu host faults mapped, "
-                "%lu accesses refused, %u hypervisor check failures\n",
-                verdict, h->host_faults_mapped, h->host_refused, h->failures);
+                "%lu accesses refused, %u hypervisor check failures (%lu ms "
+                "since reset)\n",
+                verdict, h->host_faults_mapped, h->host_refused, h->failures,
+                hyp_now_ms());
     if (h->failures)
         code = 1;
     uart_printf("pgt-hyp: %s\n", code ? "FAIL" : "PASS");

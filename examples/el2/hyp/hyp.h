@@ -14,13 +14,13 @@
 #include "pgtable/pgtable.h"
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define PAGE_SIZE ((uint64_t)1 << PAGE_SHIFT)
 #define MAX_RAM_REGIONS 4
 
 /* Hypervisor stage 1: 4K granule, 39-bit VA (start level 1). The image,
  * carve-out and UART are mapped at VA == PA; the vmemmap at VMEMMAP_VA. */
 #define HYP_VA_BITS 39
-#define VMEMMAP_VA 0x0000004000000000ull
+#define VMEMMAP_VA ((uint64_t)0x0000004000000000)
 
 /* Host stage 2: 4K granule, 40-bit IPA, start level 1 (two concatenated
  * root pages), PS = 40 bits. The VTCR_EL2 value, computed by hand from the
@@ -82,10 +82,11 @@ uint64_t hyp_mem_reserve_pages(struct hyp_state *h, uint64_t *vmemmap,
                                uint64_t *s1, uint64_t *s2);
 void hyp_early_init(struct hyp_state *h);
 uint64_t hyp_early_used_pages(void);
-extern const struct pgt_mm_ops hyp_early_mm_ops;
 int hyp_pools_init(struct hyp_state *h);
-extern const struct pgt_mm_ops hyp_pool_mm_ops;
-extern const struct pgt_mm_ops host_s2_mm_ops;
+/* Filled by hyp_early_init / hyp_pools_init: the library's adapters with
+ * the EL2 TLB hooks added. */
+extern struct pgt_mm_ops hyp_early_mm_ops, hyp_pool_mm_ops_el2;
+extern struct pgt_mm_ops host_s2_mm_ops;
 uint64_t hyp_pool_free_pages(void);
 uint64_t host_pool_free_pages(void);
 
@@ -100,6 +101,9 @@ static inline bool hyp_owns(const struct hyp_state *h, uint64_t pa,
     return (pa < h->image.end && h->image.start < pa + size) ||
            (pa < h->carveout.end && h->carveout.start < pa + size);
 }
+
+/* Milliseconds since reset (generic timer). */
+uint64_t hyp_now_ms(void);
 
 /* AT S1E2R: PAR_EL1 for @va in the hypervisor's current stage 1. */
 uint64_t hyp_at_s1e2r(uint64_t va);

@@ -44,6 +44,12 @@ static void __attribute__((noreturn)) hyp_panic(const char *what, long err)
             hyp_panic(what, __r);                                            \
     } while (0)
 
+/* Milliseconds since reset on the generic timer (QEMU starts it at 0). */
+uint64_t hyp_now_ms(void)
+{
+    return read_sysreg(cntpct_el0) * 1000 / read_sysreg(cntfrq_el0);
+}
+
 static uint64_t sym(const char *s)
 {
     return (uint64_t)(uintptr_t)s;
@@ -222,7 +228,8 @@ static void __attribute__((noreturn)) hyp_finalise(void *arg)
     CHECK(hyp_pools_init(h), "hyp_pools_init");
     CHECK(host_s2_init(h), "host_s2_init");
 
-    uart_printf("[host] eret to the EL1 host at 0x%lx\n", (uint64_t)HOST_BASE);
+    uart_printf("[host] eret to the EL1 host at 0x%lx (%lu ms since reset)\n",
+                (uint64_t)HOST_BASE, hyp_now_ms());
     hyp_enter_host(HOST_BASE, h->dtb, h->image.start, h->image.end,
                    h->carveout.start, h->carveout.end);
 }
