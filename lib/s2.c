@@ -21,6 +21,19 @@ static bool is_s2(const struct pgt *pgt)
     return pgt && pgt->pgd && pgt->mm_ops && pgt->regime == PGT_REGIME_S2;
 }
 
+/*
+ * Stage-2 start-level rules beyond the common ones in pgt_geom_init()
+ * (Arm ARM AArch64.S2InvalidSL): with the 16K granule, start level 0
+ * (SL0=0b11) needs DS=1.
+ */
+static int s2_geom_check(const struct pgt_geom *g)
+{
+    if (g->granule_shift == PGT_GRANULE_16K && g->start_level == 0 &&
+        !g->lpa2)
+        return -PGT_EINVAL;
+    return 0;
+}
+
 static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
                      const struct pgt_mm_ops *mm_ops,
                      const struct pgt_pte_ops *pte_ops)
@@ -67,12 +80,17 @@ int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
          * (level 3 with 4K needs FEAT_TTST: not chosen automatically). */
         int top = cfg->granule == PGT_GRANULE_4K ? 2 : 3;
         ret = -PGT_EINVAL;
-        for (int l = top; l >= PGT_LEVEL_MIN && ret; l--)
+        for (int l = top; l >= PGT_LEVEL_MIN && ret; l--) {
             ret = pgt_geom_init(&g, cfg->granule, cfg->ia_bits, cfg->oa_bits,
                                 l, gflags);
+            if (!ret)
+                ret = s2_geom_check(&g);
+        }
     } else {
         ret = pgt_geom_init(&g, cfg->granule, cfg->ia_bits, cfg->oa_bits,
                             cfg->start_level, gflags);
+        if (!ret)
+            ret = s2_geom_check(&g);
     }
     if (ret)
         return ret;
@@ -117,6 +135,8 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
     }
     ret = pgt_geom_init(&g, granule, 64 - (uint32_t)t0sz, ps_bits[ps], level,
                         PGT_GEOM_CONCAT | (ds ? PGT_GEOM_LPA2 : 0));
+    if (!ret)
+        ret = s2_geom_check(&g);
     if (ret)
         return ret;
     return s2_create(pgt, &g, flags, mm_ops, pte_ops);
