@@ -293,6 +293,51 @@ static void test_s2_unmap_emptying_table_zaps_it_with_level_unknown(
     fx_fini(&f);
 }
 
+static void test_s2_unmap_of_range_emptying_table_zaps_it_before_freeing(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, 3 * SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    void *l3 = table_below(&f, 0x40200000, 2);
+    watch(o, &f, 0x40200000, 2, l3);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0x40200000, SZ_2M, NULL), 0);
+    unwatch(&f);
+    check_table_zap(o, &f.m, 0x40200000, SZ_2M);
+    assert_true(log_tlbi_covers(&f.m, 0x40201000));
+    assert_true(log_tlbi_covers(&f.m, 0x40202000));
+    assert_int_equal(tmm_page_ref(&f.m, l3), 0);
+    free(o);
+    fx_fini(&f);
+}
+
+static void test_s2_set_owner_zero_emptying_table_zaps_it_before_freeing(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x40200000, 2 * SZ_4K, NULL, 1),
+                     0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    void *l3 = table_below(&f, 0x40200000, 2);
+    watch(o, &f, 0x40200000, 2, l3);
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x40200000, 2 * SZ_4K, NULL, 0),
+                     0);
+    unwatch(&f);
+    check_table_zap(o, &f.m, 0x40200000, SZ_2M);
+    assert_int_equal(tmm_page_ref(&f.m, l3), 0);
+    free(o);
+    fx_fini(&f);
+}
+
 static void test_s2_unmap_splitting_block_breaks_it_before_installing_table(
     void **state)
 {
@@ -428,6 +473,10 @@ int main(void)
         cmocka_unit_test(test_s2_unmap_blocks_use_their_level_as_hint),
         cmocka_unit_test(
             test_s2_unmap_emptying_table_zaps_it_with_level_unknown),
+        cmocka_unit_test(
+            test_s2_unmap_of_range_emptying_table_zaps_it_before_freeing),
+        cmocka_unit_test(
+            test_s2_set_owner_zero_emptying_table_zaps_it_before_freeing),
         cmocka_unit_test(
             test_s2_unmap_splitting_block_breaks_it_before_installing_table),
         cmocka_unit_test(test_s2_split_breaks_block_before_installing_table),
