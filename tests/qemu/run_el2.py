@@ -52,7 +52,14 @@ HYP_STEPS = [
      ' MAIR_EL2=0x4404ff', 'TTBR0/TCR/MAIR_EL2'),
     (r'^\[switch\] MMU on: SCTLR_EL2=0x30cd183d, running on the hyp stack',
      'MMU on, new stack'),
-    (r'^\[pool\] ', 'vmemmap / hyp_pool / hand-over'),
+    (r'^\[s1\] checked by AT S1E2R/W and fetches: .*: as built$',
+     'hyp stage 1 permissions checked by the CPU'),
+    (r'^\[pool\] vmemmap backed: \d+ pages at hyp VA 0x4000000000 ',
+     'vmemmap backed'),
+    (r'^\[pool\] hyp_pool over ' + HEX + '-' + HEX + r': (\d+) early pages '
+     r'reserved, \d+ free; hand-over: \1 table pages counted',
+     'hyp_pool, hand-over'),
+    (r'^\[pool\] host stage-2 pool over ', 'host stage-2 pool'),
     (r'^\[s2\] host stage 2 from VTCR 0x80023558: 40-bit IPA, start level 1, '
      r'2 root pages; library\'s VTCR 0x80023558$', 'host stage 2 geometry'),
     (r'^\[s2\] owner 1 \(hyp\): 0x40200000-' + HEX + ' and ' + HEX +
