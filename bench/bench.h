@@ -106,6 +106,7 @@ struct bpool {
     uint8_t *base;
     uint64_t pa_base;
     size_t gran;        /* page size */
+    unsigned gran_shift; /* log2(gran): no division in the hooks */
     size_t nr;          /* pages */
     uint32_t *stack;    /* free page indices; top = stack[nfree - 1] */
     size_t nfree;
@@ -123,6 +124,8 @@ extern struct hook_counts hooks;
 extern struct bpool *bp_cur;
 extern const struct pgt_mm_ops bpool_ops;
 
+/* Host memory, huge-page backed where the kernel allows, faulted in. */
+void *bench_map(size_t bytes);
 void bpool_init(struct bpool *p, size_t gran, size_t nr_pages,
                 uint64_t pa_base);
 void bpool_fini(struct bpool *p);

@@ -25,14 +25,16 @@ void hooks_reset(void)
     memset(&hooks, 0, sizeof(hooks));
 }
 
-static void *xmap(size_t bytes)
+void *bench_map(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror("pgt-bench: mmap");
         exit(2);
     }
+    /* Huge pages before the first touch, so the host TLB behaves the same
+     * in every run (no khugepaged collapse half-way through the bench). */
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE);
 #endif
@@ -46,11 +48,12 @@ void bpool_init(struct bpool *p, size_t gran, size_t nr_pages,
 {
     memset(p, 0, sizeof(*p));
     p->gran = gran;
+    p->gran_shift = (unsigned)__builtin_ctzll(gran);
     p->nr = nr_pages;
     p->pa_base = pa_base;
     /* Over-allocate so the pool itself can be aligned to 64 KiB. */
     size_t align = 64 * 1024;
-    uint8_t *raw = xmap(nr_pages * gran + align);
+    uint8_t *raw = bench_map(nr_pages * gran + align);
     p->base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     p->stack = calloc(nr_pages, sizeof(*p->stack));
     p->ref = calloc(nr_pages, sizeof(*p->ref));
@@ -99,7 +102,7 @@ void *bpool_page(struct bpool *p, size_t idx)
 
 static inline size_t idx_of(const struct bpool *p, const void *addr)
 {
-    return (size_t)((const uint8_t *)addr - p->base) / p->gran;
+    return (size_t)((const uint8_t *)addr - p->base) >> p->gran_shift;
 }
 
 static NOINLINE void *bp_zalloc_page(void *arg)

@@ -104,13 +104,12 @@ static void ap_panic(enum hyp_page_panic why, uint64_t pfn)
 static int ap_reset(bool memset_hook)
 {
     if (!ap.mem) {
-        ap.mem = aligned_alloc(1u << 22, (size_t)POOL_PAGES * 4096);
+        ap.mem = bench_map((size_t)POOL_PAGES * 4096);
         ap.rec = calloc(POOL_PAGES, sizeof(*ap.rec));
         ap.ptr = calloc(POOL_PAGES, sizeof(void *));
         ap.order = calloc(POOL_PAGES, sizeof(uint32_t));
-        if (!ap.mem || !ap.rec || !ap.ptr || !ap.order)
+        if (!ap.rec || !ap.ptr || !ap.order)
             exit(2);
-        memset(ap.mem, 0x5a, (size_t)POOL_PAGES * 4096);
         for (uint32_t i = 0; i < POOL_PAGES; i++)
             ap.order[i] = i;
     }
