@@ -372,6 +372,41 @@ static void test_s2_split_breaks_block_before_installing_table(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_map_page_inside_block_breaks_block_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 16, 48, 48, 1, 0, 0);
+    /* 64K granule: a 512M level-2 block. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x20000000, SZ_512M, 0xa0000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    watch(o, &f, 0x20000000, 2, NULL);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x20010000, SZ_64K, 0x10000,
+                                PGT_PROT_R, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    unwatch(&f);
+    check_leaf_bbm(o, &f.m, 0x20000000, SZ_512M, 2);
+    free(o);
+    fx_fini(&f);
+}
+
+static void test_s2_16k_map_replacing_page_breaks_it_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 14, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40004000, SZ_16K, 0x80004000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    watch(o, &f, 0x40004000, 3, NULL);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40004000, SZ_16K, 0x90004000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    unwatch(&f);
+    check_leaf_bbm(o, &f.m, 0x40004000, SZ_16K, 3);
+    free(o);
+    fx_fini(&f);
+}
+
 static void test_s2_set_owner_over_page_invalidates_it_first(void **state)
 {
     (void)state;
@@ -462,6 +497,22 @@ static void test_hyp_unmap_splitting_block_breaks_it_first(void **state)
     fx_fini(&f);
 }
 
+static void test_hyp_protect_part_of_block_breaks_it_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_hyp(&f, 12, 48, 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x200000, SZ_2M, 0x80200000,
+                                 PGT_PROT_RW), 0);
+    watch(o, &f, 0x200000, 2, NULL);
+    assert_int_equal(pgt_hyp_protect(&f.pgt, 0x300000, SZ_4K, PGT_PROT_R), 0);
+    unwatch(&f);
+    check_leaf_bbm(o, &f.m, 0x200000, SZ_2M, 2);
+    free(o);
+    fx_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,11 +531,14 @@ int main(void)
         cmocka_unit_test(
             test_s2_unmap_splitting_block_breaks_it_before_installing_table),
         cmocka_unit_test(test_s2_split_breaks_block_before_installing_table),
+        cmocka_unit_test(test_s2_map_page_inside_block_breaks_block_first),
+        cmocka_unit_test(test_s2_16k_map_replacing_page_breaks_it_first),
         cmocka_unit_test(test_s2_set_owner_over_page_invalidates_it_first),
         cmocka_unit_test(test_s2_relax_perms_never_makes_the_leaf_invalid),
         cmocka_unit_test(test_hyp_unmap_page_invalidates_it_with_level_3_hint),
         cmocka_unit_test(test_hyp_unmap_emptying_table_zaps_it_before_freeing),
         cmocka_unit_test(test_hyp_unmap_splitting_block_breaks_it_first),
+        cmocka_unit_test(test_hyp_protect_part_of_block_breaks_it_first),
     };
     return cmocka_run_group_tests_name("core_bbm", tests, NULL, NULL);
 }

@@ -152,6 +152,40 @@ static void test_hyp_4k_lpa2_starts_at_level_minus_1_and_encodes_52bit_pa(
     fx_fini(&f);
 }
 
+static void test_hyp_16k_lpa2_page_and_64g_block_encode_oa_51_50(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    /* 16K, 52-bit VA: level 0 with 32 entries. */
+    fx_s1_(&f, PGT_REGIME_EL2, 14, 52, 52, 0, PGT_GEOM_LPA2, 16,
+           ARENA_HI_LPA2, __FILE__, __LINE__);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x4000, SZ_16K,
+                                 0x0008000000004000ull, PGT_PROT_RX), 0);
+    /* OA[51:50]=0b10 in [9:8] | AF | AP[2:1]=0b11 | AttrIndx 0 | page */
+    assert_u64(E(&f, 0x4000, 3), 0x4000ull | (2ull << 8) | AF | S1_AP1 |
+                                     S1_AP2_RO | D_PAGE);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 64 * SZ_1G, 64 * SZ_1G,
+                                 0x000c001000000000ull, PGT_PROT_RW), 0);
+    assert_u64(E(&f, 64 * SZ_1G, 1), 0x0000001000000000ull | (3ull << 8) |
+                                         AF | S1_AP1 | S1_XN | D_BLOCK);
+    fx_fini(&f);
+}
+
+static void test_hyp_64k_52bit_va_and_pa_use_lpa_encoding(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s1_(&f, PGT_REGIME_EL2, 16, 52, 52, 1, 0, 8, ARENA_HI_LPA, __FILE__,
+           __LINE__);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0xfffffffff0000ull, SZ_64K,
+                                 0x000f000123450000ull, PGT_PROT_RW), 0);
+    assert_u64(E(&f, 0xfffffffff0000ull, 3),
+               0x0000000123450000ull | (0xfull << 12) | AF | SH_INNER |
+                   S1_AP1 | S1_XN | D_PAGE);
+    fx_fini(&f);
+}
+
 static void test_ttbr_baddr_puts_root_pa_51_48_in_bits_5_2(void **state)
 {
     (void)state;
@@ -198,6 +232,9 @@ int main(void)
         cmocka_unit_test(test_s2_64k_lpa_level1_block_maps_4t),
         cmocka_unit_test(
             test_hyp_4k_lpa2_starts_at_level_minus_1_and_encodes_52bit_pa),
+        cmocka_unit_test(
+            test_hyp_16k_lpa2_page_and_64g_block_encode_oa_51_50),
+        cmocka_unit_test(test_hyp_64k_52bit_va_and_pa_use_lpa_encoding),
         cmocka_unit_test(test_ttbr_baddr_puts_root_pa_51_48_in_bits_5_2),
         cmocka_unit_test(test_s2_4k_lpa2_vtcr_has_ds_sl2_and_ps_52),
     };

@@ -241,6 +241,60 @@ static void test_s2_map_64k_512m_aligned_range_uses_level2_block(void **state)
     fx_fini(&f);
 }
 
+/*
+ * Largest legal block per granule without LPA2/52-bit OA (D8.3.1 block
+ * descriptor levels): 4K has no level-0 block, 16K no level-1 block, 64K no
+ * level-1 block. A range aligned for one must use the next level down.
+ */
+static void test_s2_map_4k_512g_range_uses_level1_blocks_not_level0(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 48, 48, 0, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 512 * SZ_1G, 512 * SZ_1G, 0,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_true(pgt_pte_is_table(E(&f, 512 * SZ_1G, 0), 0));
+    for (uint64_t i = 0; i < 512; i++)
+        assert_u64(E(&f, 512 * SZ_1G + i * SZ_1G, 1),
+                   (i * SZ_1G) | S2_XN | S2_WB_RW | D_BLOCK);
+    assert_int_equal(f.m.live, 2);
+    fx_fini(&f);
+}
+
+static void test_s2_map_16k_64g_range_uses_level2_blocks_not_level1(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 14, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 64 * SZ_1G, 64 * SZ_1G, 64 * SZ_1G,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_true(pgt_pte_is_table(E(&f, 64 * SZ_1G, 1), 1));
+    for (uint64_t i = 0; i < 2048; i++)
+        assert_u64(E(&f, 64 * SZ_1G + i * SZ_32M, 2),
+                   (64 * SZ_1G + i * SZ_32M) | S2_XN | S2_WB_RW | D_BLOCK);
+    assert_int_equal(f.m.live, 2);
+    fx_fini(&f);
+}
+
+static void test_s2_map_64k_4t_range_with_48bit_oa_uses_level2_blocks(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    /* 52-bit IPA (FEAT_LVA-style) but 48-bit PA: no 4 TiB blocks. */
+    fx_s2(&f, 16, 52, 48, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 4096 * SZ_1G, 4096 * SZ_1G, 0,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_true(pgt_pte_is_table(E(&f, 4096 * SZ_1G, 1), 1));
+    for (uint64_t i = 0; i < 8192; i += 1023)
+        assert_u64(E(&f, 4096 * SZ_1G + i * SZ_512M, 2),
+                   (i * SZ_512M) | S2_XN | S2_WB_RW | D_BLOCK);
+    assert_int_equal(f.m.live, 2);
+    fx_fini(&f);
+}
+
 static void test_s2_map_misaligned_pa_uses_512_pages(void **state)
 {
     (void)state;
@@ -425,6 +479,72 @@ static void test_s2_map_over_owner_annotation_replaces_it(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_map_page_inside_1g_block_keeps_every_other_address(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_1G, 0xc0000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40a05000, SZ_4K, 0x12345000,
+                                PGT_PROT_R, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    uint64_t pa, leaf;
+    assert_true(ref_translate(&f.r, &f.m, f.pgt.pgd, 0x40a05000, &pa, &leaf,
+                              NULL));
+    assert_u64(leaf, 0x12345000ull | S2_XN | AF | SH_INNER | S2AP_R |
+                         MEMATTR(MA_NORMAL_WB) | D_PAGE);
+    for (uint64_t off = 0; off < SZ_1G; off += 0x7f000) {
+        if (off == 0xa05000)
+            continue;
+        assert_true(ref_translate(&f.r, &f.m, f.pgt.pgd, 0x40000000 + off,
+                                  &pa, &leaf, NULL));
+        assert_u64(pa, 0xc0000000ull + off);
+        assert_u64(leaf & ~ref_oa(&f.r, leaf) & ~3ull, S2_XN | S2_WB_RW);
+    }
+    for (uint64_t off = 0xa00000; off < 0xc00000; off += SZ_4K) {
+        if (off == 0xa05000)
+            continue;
+        assert_true(ref_translate(&f.r, &f.m, f.pgt.pgd, 0x40000000 + off,
+                                  &pa, NULL, NULL));
+        assert_u64(pa, 0xc0000000ull + off);
+    }
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    fx_fini(&f);
+}
+
+static void test_s2_map_last_page_of_ipa_and_pa_space(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* Last IPA page sits in the second concatenated root page. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0xfffffff000ull, SZ_4K,
+                                0xfffffff000ull, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    assert_u64(E(&f, 0xfffffff000ull, 3),
+               0xfffffff000ull | S2_XN | S2_WB_RW | D_PAGE);
+    /* Root index 1023 = page 1, entry 511. */
+    assert_true(pgt_pte_is_table(f.pgt.pgd[1023], 1));
+    assert_int_equal(pgt_count_table_pages(&f.pgt), 4);
+    fx_fini(&f);
+}
+
+static void test_count_table_pages_matches_hand_count(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_count_table_pages(&f.pgt), 2);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x401ff000, SZ_2M + 2 * SZ_4K,
+                                0x801ff000, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    /* 2 root + L2 + two L3 tables. */
+    assert_int_equal(pgt_count_table_pages(&f.pgt), 5);
+    assert_int_equal(pgt_count_table_pages(&f.pgt), f.m.live);
+    fx_fini(&f);
+}
+
 /* ---------------- unmap ---------------- */
 
 static void test_s2_unmap_page_clears_entry(void **state)
@@ -494,6 +614,33 @@ static void test_s2_unmap_inside_1g_block_keeps_every_other_address_mapped(
             /* Same attributes as the block. */
             assert_u64(leaf & ~ref_oa(&f.r, leaf) & ~3ull,
                        S2_XN | S2_WB_RW);
+        }
+    }
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    fx_fini(&f);
+}
+
+static void test_s2_unmap_straddling_two_blocks_splits_both_ends(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, 2 * SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    /* Remove [0x40300000, 0x40500000): second half of block A, first half
+     * of block B. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0x40300000, SZ_2M, NULL), 0);
+    for (uint64_t off = 0; off < 2 * SZ_2M; off += SZ_4K) {
+        uint64_t pa, leaf;
+        bool hole = off >= 0x100000 && off < 0x300000;
+        assert_int_equal(ref_translate(&f.r, &f.m, f.pgt.pgd, 0x40200000 + off,
+                                       &pa, &leaf, NULL),
+                         !hole);
+        if (!hole) {
+            assert_u64(pa, 0x80200000ull + off);
+            assert_u64(leaf, (0x80200000ull + off) | S2_XN | S2_WB_RW |
+                                 D_PAGE);
         }
     }
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
@@ -859,6 +1006,12 @@ int main(void)
         cmocka_unit_test(test_s2_map_1g_aligned_range_uses_one_level1_block),
         cmocka_unit_test(test_s2_map_16k_32m_aligned_range_uses_level2_block),
         cmocka_unit_test(test_s2_map_64k_512m_aligned_range_uses_level2_block),
+        cmocka_unit_test(
+            test_s2_map_4k_512g_range_uses_level1_blocks_not_level0),
+        cmocka_unit_test(
+            test_s2_map_16k_64g_range_uses_level2_blocks_not_level1),
+        cmocka_unit_test(
+            test_s2_map_64k_4t_range_with_48bit_oa_uses_level2_blocks),
         cmocka_unit_test(test_s2_map_misaligned_pa_uses_512_pages),
         cmocka_unit_test(test_s2_map_misaligned_ipa_uses_pages),
         cmocka_unit_test(
@@ -871,7 +1024,12 @@ int main(void)
         cmocka_unit_test(
             test_s2_map_page_inside_block_splits_it_and_keeps_the_rest),
         cmocka_unit_test(test_s2_map_over_owner_annotation_replaces_it),
+        cmocka_unit_test(
+            test_s2_map_page_inside_1g_block_keeps_every_other_address),
+        cmocka_unit_test(test_s2_map_last_page_of_ipa_and_pa_space),
+        cmocka_unit_test(test_count_table_pages_matches_hand_count),
         cmocka_unit_test(test_s2_unmap_page_clears_entry),
+        cmocka_unit_test(test_s2_unmap_straddling_two_blocks_splits_both_ends),
         cmocka_unit_test(
             test_s2_unmap_part_of_block_splits_it_and_keeps_the_rest),
         cmocka_unit_test(

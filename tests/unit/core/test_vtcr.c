@@ -274,6 +274,12 @@ static void test_s1_tcr_el2_holds_t0sz_tg0_ps_and_res1_bits(void **state)
      * (with DS=1 shareability comes only from TCR.SH0). */
     assert_u64(hyp_tcr(12, 52, 52, PGT_GEOM_LPA2),
                12ull | (6ull << 16) | T2_BASE | (1ull << 32));
+    /* 64K, 52-bit VA and PA (FEAT_LVA/FEAT_LPA): no DS (4K/16K only). */
+    assert_u64(hyp_tcr(16, 52, 52, 0),
+               12ull | (1ull << 14) | (6ull << 16) | T2_BASE);
+    /* 16K + LPA2: TG0 = 0b10, DS. */
+    assert_u64(hyp_tcr(14, 52, 52, PGT_GEOM_LPA2),
+               12ull | (2ull << 14) | (6ull << 16) | T2_BASE | (1ull << 32));
 }
 
 static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
