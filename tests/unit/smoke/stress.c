@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Randomised self-check of the stage-2 engine against a per-page model:
+ * map / unmap / set_owner / split with random sizes and alignments (so
+ * blocks are made, split and replaced), with allocation failures injected
+ * at random points. After every operation: every page of the window
+ * translates as the model says (pgt_get_leaf, decoded by hand here), every
+ * table page's refcount is 1 + its counted entries, the arena holds
+ * exactly the reachable table pages, and a failed operation left the
+ * table byte-identical (checksum of every reachable table page).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_mm.h"
+
+#define PA_BASE 0x40000000000ull
+#define WIN_BASE 0x3c000000ull   /* 64 MiB window across the 1 GiB line */
+#define WIN_PAGES 16384u
+#define GRAN 4096ull
+
+struct mpage {
+    uint8_t kind; /* 0 empty, 1 mapped, 2 owned */
+    uint8_t owner;
+    uint32_t prot;
+    uint64_t pa;
+};
+
+static struct tmm mm;
+static struct mpage model[WIN_PAGES];
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* The arena page index of table memory. */
+static size_t arena_idx(const void *p)
+{
+    return (size_t)((const uint8_t *)p - mm.base) / mm.page_size;
+}
+
+struct tstate {
+    uint64_t sum;
+    long pages;
+    int bad_refs;
+};
+
+/* Walk every table page by hand (not with the library's walker). */
+static void scan(const struct pgt *pgt, const pgt_pte_t *t, int level,
+                 uint64_t n, struct tstate *st, int is_root)
+{
+    long counted = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        pgt_pte_t e = t[i];
+        st->sum = st->sum * 1000003u + e + i;
+        if (!e)
+            continue;
+        bool table = level < 3 && (e & 3) == 3;
+        bool leaf = (e & 1) && !table;
+        if (!((pgt->flags & PGT_S2_HOST) && leaf))
+            counted++;
+        if (table) {
+            uint64_t pa = e & 0x0000fffffffff000ull;
+            scan(pgt, (const pgt_pte_t *)(mm.base + (pa - mm.pa_base)),
+                 level + 1, 512, st, 0);
+        }
+        if (is_root && ((i + 1) % 512 == 0 || i + 1 == n)) {
+            /* per root page */
+        }
+    }
+    if (!is_root) {
+        st->pages++;
+        if (mm.refcount[arena_idx(t)] != 1 + counted)
+            st->bad_refs++;
+    }
+}
+
+static struct tstate table_state(const struct pgt *pgt)
+{
+    struct tstate st = { 0, 0, 0 };
+    uint64_t n = pgt_root_entries(&pgt->geom);
+    scan(pgt, pgt->pgd, pgt->geom.start_level, n, &st, 1);
+    /* root pages: count = 1 + counted entries in that page */
+    for (uint64_t p = 0; p < pgt->geom.nr_root_pages; p++) {
+        long counted = 0;
+        for (uint64_t i = 0; i < 512 && p * 512 + i < n; i++) {
+            pgt_pte_t e = pgt->pgd[p * 512 + i];
+            bool leaf = (e & 1) && (e & 3) != 3;
+            if (e && !((pgt->flags & PGT_S2_HOST) && leaf))
+                counted++;
+        }
+        if (mm.refcount[arena_idx(pgt->pgd + p * 512)] != 1 + counted)
+            st.bad_refs++;
+    }
+    st.pages += pgt->geom.nr_root_pages;
+    return st;
+}
+
+static void check_model(const struct pgt *pgt)
+{
+    for (uint32_t i = 0; i < WIN_PAGES; i++) {
+        uint64_t ipa = WIN_BASE + i * GRAN;
+        pgt_pte_t pte;
+        int level;
+        assert_int_equal(pgt_get_leaf(pgt, ipa, &pte, &level), 0);
+        const struct mpage *m = &model[i];
+        if (m->kind == 1) {
+            if (!(pte & 1)) {
+                fprintf(stderr, "page %#llx: want mapped, pte %#llx L%d\n",
+                        (unsigned long long)ipa, (unsigned long long)pte, level);
+                fail();
+            }
+            uint64_t lsz = 1ull << (12 + 9 * (3 - level));
+            uint64_t pa = (pte & 0x0000fffffffff000ull & ~(lsz - 1)) +
+                          (ipa & (lsz - 1));
+            assert_int_equal(pa, m->pa);
+            /* S2AP W bit and XN bit */
+            assert_int_equal(!!(pte & (1ull << 7)), !!(m->prot & PGT_PROT_W));
+            assert_int_equal(!(pte & (1ull << 54)), !!(m->prot & PGT_PROT_X));
+        } else {
+            if (pte & 1) {
+                fprintf(stderr, "page %#llx: want invalid (kind %d), pte %#llx\n",
+                        (unsigned long long)ipa, m->kind, (unsigned long long)pte);
+                fail();
+            }
+            assert_int_equal((pte >> 2) & 0xff, m->kind == 2 ? m->owner : 0);
+        }
+    }
+}
+
+static void run(uint32_t flags, int nops)
+{
+    struct pgt pgt;
+    struct pgt_s2_cfg cfg = { PGT_GRANULE_4K, 40, 48, 1, 0, flags };
+    static const uint32_t prots[] = { PGT_PROT_RW, PGT_PROT_R, PGT_PROT_RWX,
+                                      PGT_PROT_RW | PGT_PROT_DEVICE };
+
+    memset(model, 0, sizeof(model));
+    tmm_init(&mm, 4096, 8192, PA_BASE);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
+
+    for (int op = 0; op < nops; op++) {
+        uint64_t r = rnd();
+        uint32_t first, npages;
+        /* sizes: a page, a few pages, up to 2 MiB-ish, or a big span */
+        switch (r % 4) {
+        case 0: npages = 1; break;
+        case 1: npages = 1 + (uint32_t)(rnd() % 16); break;
+        case 2: npages = 512 * (1 + (uint32_t)(rnd() % 3)); break;
+        default: npages = 1 + (uint32_t)(rnd() % 4096); break;
+        }
+        first = (uint32_t)(rnd() % WIN_PAGES);
+        if ((r >> 8) % 3 == 0)
+            first &= ~511u; /* block aligned start */
+        if (first + npages > WIN_PAGES)
+            npages = WIN_PAGES - first;
+        uint64_t addr = WIN_BASE + first * GRAN, size = npages * GRAN;
+        int kind = (int)((r >> 16) % 4);
+        uint64_t phys = (flags & PGT_S2_HOST) ? addr
+                        : ((r >> 24) % 2) ? addr + 0x100000000ull
+                                          : 0x200000000ull + (rnd() % 4096) * GRAN;
+        uint32_t prot = prots[(r >> 32) % 4];
+        uint8_t owner = (uint8_t)(1 + (r >> 40) % 3);
+        if ((r >> 44) % 4 == 0)
+            owner = 0;
+
+        struct tstate before = table_state(&pgt);
+        long live_before = mm.live;
+        long fail_at = ((r >> 48) % 3 == 0) ? (long)(rnd() % 4) : -1;
+        tmm_fail_after(&mm, fail_at);
+        int ret;
+        switch (kind) {
+        case 0: ret = pgt_s2_map(&pgt, addr, size, phys, prot, NULL, 0); break;
+        case 1: ret = pgt_s2_unmap(&pgt, addr, size, NULL); break;
+        case 2: ret = pgt_s2_set_owner(&pgt, addr, size, NULL, owner); break;
+        default: ret = pgt_s2_split(&pgt, addr, size, NULL); break;
+        }
+        tmm_fail_after(&mm, -1);
+        if (ret == -PGT_ENOMEM) {
+            struct tstate after = table_state(&pgt);
+            assert_true(after.sum == before.sum);
+            assert_int_equal(mm.live, live_before);
+            continue;
+        }
+        if (ret) {
+            fprintf(stderr, "op %d kind %d addr %#llx size %#llx: %d\n", op, kind,
+                    (unsigned long long)addr, (unsigned long long)size, ret);
+            fail();
+        }
+        for (uint32_t i = first; i < first + npages; i++) {
+            struct mpage *m = &model[i];
+            if (kind == 0) {
+                m->kind = 1;
+                m->prot = prot;
+                m->pa = phys + (i - first) * GRAN;
+            } else if (kind == 1 || (kind == 2 && owner == 0)) {
+                m->kind = 0;
+            } else if (kind == 2) {
+                m->kind = 2;
+                m->owner = owner;
+            }
+        }
+        struct tstate st = table_state(&pgt);
+        if (st.bad_refs) {
+            fprintf(stderr, "op %d kind %d: %d bad refcounts\n", op, kind, st.bad_refs);
+            fail();
+        }
+        assert_int_equal(st.pages, mm.live);
+        assert_int_equal((uint64_t)st.pages, pgt_count_table_pages(&pgt));
+        if ((flags & PGT_S2_HOST) && (kind == 1 || kind == 2)) {
+            /* host unmap/set_owner drop identity leaves of tables they empty */
+            for (uint32_t i = 0; i < WIN_PAGES; i++)
+                if (model[i].kind == 1) {
+                    pgt_pte_t pte;
+                    int level;
+                    pgt_get_leaf(&pgt, WIN_BASE + i * GRAN, &pte, &level);
+                    if (!(pte & 1))
+                        model[i].kind = 0;
+                }
+        }
+        check_model(&pgt);
+    }
+    assert_int_equal(pgt_s2_unmap(&pgt, 0, 1ull << 40, NULL), 0);
+    assert_int_equal(mm.live, 2);
+    pgt_s2_destroy(&pgt);
+    assert_int_equal(mm.live, 0);
+    tmm_fini(&mm);
+}
+
+static void stress_guest(void **state)
+{
+    (void)state;
+    if (getenv("PGT_STRESS_SEED"))
+        rng = strtoull(getenv("PGT_STRESS_SEED"), NULL, 0);
+    run(0, getenv("PGT_STRESS_OPS") ? atoi(getenv("PGT_STRESS_OPS")) : 1500);
+}
+
+static void stress_host(void **state)
+{
+    (void)state;
+    run(PGT_S2_HOST, getenv("PGT_STRESS_OPS") ? atoi(getenv("PGT_STRESS_OPS")) : 1500);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(stress_guest),
+        cmocka_unit_test(stress_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
