@@ -13,7 +13,9 @@ expected line appears in order, and no line reports a failure.
 Profiles: 'hyp' checks every step of pgt-hyp's boot and of its EL1 host's
 proofs (examples/el2/README.md), and decodes the first refused access's
 ESR_EL2/FAR_EL2/HPFAR_EL2 against the Arm ARM; 'lpa2' checks the 52-bit
-output-address test; 'unprotected' passes only if the 'hyp' checks
+output-address test; 'crash' expects pgt-hyp built with
+-DPGT_HYP_CRASH_TEST to have its EL2 vectors report an unexpected data
+abort (ESR/FAR decoded) and stop with status 1; 'unprotected' passes only if the 'hyp' checks
 fail on a pgt-hyp built without the ownership annotation, because the
 host's read of hypervisor memory was not refused. --show prints the console as it comes (the demo).
 """
@@ -120,6 +122,20 @@ LPA2_STEPS = [
     (r'^lpa2: PASS \(\d+ translations checked\)$', 'verdict'),
 ]
 
+# A pgt-hyp built with -DPGT_HYP_CRASH_TEST reads its stack's guard page
+# after the switch: the EL2 vectors must report it and stop with status 1.
+CRASH_STEPS = HYP_STEPS[:HYP_STEPS.index(next(
+    s for s in HYP_STEPS if s[1] == 'hyp stage 1 permissions checked by the '
+    'CPU')) + 1] + [
+    (r'^\[crash-test\] reading the hyp stack\'s guard page (' + HEX + ')$',
+     'crash test starts'),
+    (r'^EL2: UNEXPECTED EXCEPTION: sync from current EL with SPx$',
+     'vectors report the exception'),
+    (r'^  ESR_EL2=(' + HEX + r') \(EC 0x25\) ELR_EL2=' + HEX +
+     ' FAR_EL2=(' + HEX + ')$', 'ESR/ELR/FAR reported'),
+    (r'^EL2: stopping \(exit 1\)$', 'stopped'),
+]
+
 FAIL_PATTERNS = [r'\[FAIL\]', r'UNEXPECTED', r'PANIC', r'\bFAIL\b']
 
 
@@ -146,11 +162,27 @@ def check_refusal(m):
     return errors
 
 
+def check_crash(m, guard):
+    """The guard-page read at EL2: a data abort from the current EL,
+    translation fault at level 3, FAR = the guard page."""
+    esr, far = (int(x, 16) for x in m.groups())
+    errors = []
+    if esr >> 26 != 0x25:
+        errors.append('ESR_EL2.EC 0x%x is not 0x25' % (esr >> 26))
+    if esr & 0x3f != 0x07:
+        errors.append('ESR_EL2.DFSC 0x%x is not 0x07 (translation fault, '
+                      'level 3)' % (esr & 0x3f))
+    if far != guard:
+        errors.append('FAR_EL2 0x%x is not the guard page 0x%x'
+                      % (far, guard or 0))
+    return errors
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('image')
-    ap.add_argument('--profile', choices=['hyp', 'unprotected', 'lpa2',
-                                          'none'],
+    ap.add_argument('--profile', choices=['hyp', 'unprotected', 'crash',
+                                          'lpa2', 'none'],
                     default='hyp')
     ap.add_argument('--qemu', default='qemu-system-aarch64')
     ap.add_argument('--cpu', default=None)
@@ -164,8 +196,8 @@ def main():
     args = ap.parse_args()
 
     cpu = args.cpu or ('max' if args.profile == 'lpa2' else 'cortex-a72')
-    steps = {'hyp': HYP_STEPS, 'unprotected': HYP_STEPS, 'lpa2': LPA2_STEPS,
-             'none': []}[args.profile]
+    steps = {'hyp': HYP_STEPS, 'unprotected': HYP_STEPS, 'crash': CRASH_STEPS,
+             'lpa2': LPA2_STEPS, 'none': []}[args.profile]
     steps = steps + [(e, e) for e in args.expect]
     cmd = [args.qemu, '-M', 'virt,virtualization=on', '-cpu', cpu,
            '-m', args.mem, '-display', 'none', '-serial', 'stdio',
@@ -201,22 +233,32 @@ def main():
     errors = []
     if timed_out.is_set():
         errors.append('timed out after %.1f s' % args.timeout)
+    elif args.profile == 'crash':
+        if proc.returncode != 1:
+            errors.append('QEMU exit status %d, not 1' % proc.returncode)
     elif proc.returncode != 0:
         errors.append('QEMU exit status %d (semihosting verdict), not 0'
                       % proc.returncode)
     pos = 0
+    guard = None
     for rx, what in steps:
         r = re.compile(rx)
         for i in range(pos, len(lines)):
             m = r.search(lines[i])
             if m:
                 pos = i + 1
-                if 'ESR_EL2=(' in rx:
+                if what == 'hypervisor reports ESR/FAR/HPFAR':
                     errors += check_refusal(m)
+                elif what == 'crash test starts':
+                    guard = int(m.group(1), 16)
+                elif what == 'ESR/ELR/FAR reported':
+                    errors += check_crash(m, guard)
                 break
         else:
             errors.append('missing step (%s): /%s/' % (what, rx))
     for line in lines:
+        if args.profile == 'crash' and re.search('UNEXPECTED', line):
+            continue
         if any(re.search(p, line) for p in FAIL_PATTERNS):
             errors.append('failure reported: %s' % line)
 

@@ -302,6 +302,16 @@ static void __attribute__((noreturn)) hyp_finalise(void *arg)
                 "(sp=0x%lx)\n",
                 read_sysreg(sctlr_el2), sp);
     check_hyp_s1(h);
+#ifdef PGT_HYP_CRASH_TEST
+    /* Test build: an access the hypervisor does not expect must be
+     * reported by the EL2 vectors and stop the machine with status 1. */
+    uint64_t guard = sym(__hyp_stack_bottom) - PAGE_SIZE;
+    uart_printf("[crash-test] reading the hyp stack's guard page 0x%lx\n",
+                guard);
+    (void)*(volatile uint64_t *)(uintptr_t)guard;
+    uart_puts("hyp: [FAIL] the guard page read did not fault\n");
+    semihost_exit(0); /* the test expects 1: this is a failure too */
+#endif
 
     CHECK(hyp_pools_init(h), "hyp_pools_init");
     CHECK(host_s2_init(h), "host_s2_init");
