@@ -71,16 +71,18 @@ void ref_map(struct ref *m, uint64_t ia, uint64_t size, uint64_t pa,
              uint32_t prot)
 {
     ref_unmap(m, ia, size);
-    *ref_push(m) = (struct ref_region){
-        .ia = ia, .size = size, .pa = pa, .st = REF_MAPPED, .prot = prot};
+    *ref_push(m) = (struct ref_region){.ia = ia, .size = size, .pa = pa,
+                                       .st = REF_MAPPED, .prot = prot,
+                                       .level = ORC_ANY_LEVEL};
 }
 
 void ref_set_owner(struct ref *m, uint64_t ia, uint64_t size, uint32_t owner)
 {
     ref_unmap(m, ia, size);
     if (owner)
-        *ref_push(m) = (struct ref_region){
-            .ia = ia, .size = size, .st = REF_OWNED, .owner = owner};
+        *ref_push(m) = (struct ref_region){.ia = ia, .size = size,
+                                           .st = REF_OWNED, .owner = owner,
+                                           .level = ORC_ANY_LEVEL};
 }
 
 #define PERM_BITS (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X | PGT_PROT_USER)
@@ -126,6 +128,17 @@ void ref_set_old(struct ref *m, uint64_t ia, uint64_t size, bool old)
         struct ref_region *r = &m->r[i];
         if (r->st == REF_MAPPED && inside(r, ia, size))
             r->old = old;
+    }
+}
+
+void ref_set_level(struct ref *m, uint64_t ia, uint64_t size, int level)
+{
+    ref_cut(m, ia);
+    ref_cut(m, ia + size);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ref_region *r = &m->r[i];
+        if (r->st == REF_MAPPED && inside(r, ia, size))
+            r->level = level;
     }
 }
 
@@ -207,6 +220,8 @@ static struct orc_expect expect_ref(const struct orc_target *t,
     const struct ref_region *r = ref_find(m, ia);
     if (!r || r->st != REF_MAPPED)
         return e;
+    if (r->level != ORC_ANY_LEVEL)
+        e.level = r->level;
     if (r->old) {
         e.fault = ORC_F_AF;
         return e;
@@ -305,6 +320,17 @@ size_t orc_check(const struct orc_target *t, const struct ref *m,
             if (t->lib_expect)
                 elib[i] = t->lib_expect(t, a.v[i], &acc[j], &level);
             eref[i] = expect_ref(t, m, a.v[i], &acc[j], level);
+            /* The leaf level the test expects vs the library's walk. */
+            const struct ref_region *r = ref_find(m, a.v[i]);
+            if (j == 0 && t->lib_expect && r && r->st == REF_MAPPED &&
+                r->level != ORC_ANY_LEVEL && r->level != level) {
+                if (bad++ < 8)
+                    fprintf(stderr,
+                            "oracle [%s]: %#llx: pgt_get_leaf level %d, "
+                            "expected a leaf at level %d\n",
+                            opt->what, (unsigned long long)a.v[i], level,
+                            r->level);
+            }
         }
         snprintf(label, sizeof(label), "%s: vs reference model", opt->what);
         bad += orc_compare(label, acc[j].op, a.v, par, eref, a.n);

@@ -35,6 +35,7 @@ struct ref_region {
     uint32_t prot;  /* enum pgt_prot, REF_MAPPED */
     uint32_t owner; /* REF_OWNED */
     bool old;       /* access flag clear (stage 2 mkold) */
+    int level;      /* leaf level the test expects, or ORC_ANY_LEVEL */
 };
 
 struct ref {
@@ -55,6 +56,9 @@ void ref_set_perms(struct ref *m, uint64_t ia, uint64_t size, uint32_t prot);
 /* Add permission bits to every mapping in range. */
 void ref_relax(struct ref *m, uint64_t ia, uint64_t size, uint32_t prot);
 void ref_set_old(struct ref *m, uint64_t ia, uint64_t size, bool old);
+/* Record the leaf level the test expects for mappings in range (checked
+ * against both the library's walk and the emulator's fault levels). */
+void ref_set_level(struct ref *m, uint64_t ia, uint64_t size, int level);
 const struct ref_region *ref_find(const struct ref *m, uint64_t ia);
 /* Number of granule pages mapped. */
 uint64_t ref_mapped_pages(const struct ref *m, unsigned gs);

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libpgtable's tables on the emulated AArch64. For each configuration
+ * (granule x regime x input-address size), the library builds tables in
+ * the arena, the emulator walks them in place, and after every operation
+ * orc_check() demands that each mapped page and a sample of unmapped
+ * addresses translate as both pgt_get_leaf() and the reference model say
+ * (fault kind and level, stage, PA, attributes, shareability), with loads
+ * and stores through a sample of mappings.
+ *
+ * Each configuration runs a scripted sequence (page and block leaves,
+ * splits by partial unmap/protect, set_owner, relax_perms, wrprotect,
+ * split, mkold/mkyoung) and then a short random sequence; every failure
+ * prints the configuration and seed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+
+#define ARENA_PA 0x80000000ull
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+
+/* Number of random operations per configuration (each followed by a
+ * check); scaled down in sanitizer builds by the ORACLE_RANDOM_OPS
+ * environment variable if set. */
+static unsigned random_ops = 24;
+
+struct cfg {
+    const char *name;
+    enum pgt_regime regime;
+    enum pgt_granule granule;
+    unsigned ia_bits;
+    int s2_start_level;   /* PGT_LEVEL_AUTO or a concatenated start */
+    unsigned expect_root_pages;
+    int expect_start_level;
+};
+
+struct fx {
+    const struct cfg *c;
+    struct tmm mm;
+    struct pgt pgt;
+    struct ref ref;
+    struct orc *o;
+    struct orc_target t;
+    uint64_t g;           /* granule size */
+    uint64_t seed;
+    unsigned step;
+    size_t bad;
+};
+
+static bool is_s2(const struct fx *f)
+{
+    return f->c->regime == PGT_REGIME_S2;
+}
+
+/* Size of a block at @level, or 0 if the geometry has no block there. */
+static uint64_t block_size(const struct fx *f, int level)
+{
+    if (level < f->pgt.geom.start_level || level > 2 || level < 1)
+        return 0; /* 4K level-0 blocks need LPA2 */
+    if (f->c->granule != PGT_GRANULE_4K && level < 2)
+        return 0; /* 16K: 64G blocks need LPA2; 64K: 4T blocks need LPA */
+    return 1ull << (f->pgt.geom.granule_shift +
+                    (f->pgt.geom.granule_shift - 3) * (unsigned)(3 - level));
+}
+
+/* Every mapped page when @all, else an even sample of at most 16384
+ * (the 1G block alone is 262144 pages). */
+static void check_n(struct fx *f, const char *what, bool all)
+{
+    char label[200];
+    snprintf(label, sizeof(label), "%s step %u (%s) seed %#llx", f->c->name,
+             f->step++, what, (unsigned long long)f->seed);
+    struct orc_check_opts opt = {
+        .what = label,
+        .seed = f->seed + f->step,
+        .unmapped = 2048,
+        .mem = 48,
+        .max_pages = all ? 0 : 16384,
+    };
+    size_t bad = orc_check(&f->t, &f->ref, &opt);
+    if (bad)
+        fprintf(stderr, "FAILED: %s: %zu mismatches\n", label, bad);
+    f->bad += bad;
+}
+
+static void check(struct fx *f, const char *what)
+{
+    check_n(f, what, false);
+}
+
+static void check_all(struct fx *f, const char *what)
+{
+    check_n(f, what, true);
+}
+
+/* --- operations applied to both the library and the model ------------- */
+
+static void forget_levels(struct fx *f, uint64_t ia, uint64_t size)
+{
+    /* Anything may have been split around the range: leaf levels of the
+     * enclosing largest blocks are no longer known to the model. */
+    uint64_t b = block_size(f, 1);
+    if (!b)
+        b = block_size(f, 2);
+    if (!b)
+        b = f->g;
+    uint64_t lo = ia & ~(b - 1), hi = (ia + size + b - 1) & ~(b - 1);
+    ref_set_level(&f->ref, lo, hi - lo, ORC_ANY_LEVEL);
+}
+
+static void op_map(struct fx *f, uint64_t ia, uint64_t size, uint64_t pa,
+                   uint32_t prot, int level)
+{
+    int rc;
+    if (is_s2(f))
+        rc = pgt_s2_map(&f->pgt, ia, size, pa, prot, NULL, 0);
+    else
+        rc = pgt_hyp_map(&f->pgt, ia, size, pa, prot);
+    if (rc) {
+        fprintf(stderr, "%s: map %#llx+%#llx -> %#llx prot %#x: %d\n",
+                f->c->name, (unsigned long long)ia, (unsigned long long)size,
+                (unsigned long long)pa, prot, rc);
+        fail();
+    }
+    forget_levels(f, ia, size);
+    ref_map(&f->ref, ia, size, pa, prot);
+    ref_set_level(&f->ref, ia, size, level);
+}
+
+static void op_unmap(struct fx *f, uint64_t ia, uint64_t size)
+{
+    int64_t rc;
+    if (is_s2(f))
+        rc = pgt_s2_unmap(&f->pgt, ia, size, NULL);
+    else
+        rc = pgt_hyp_unmap(&f->pgt, ia, size);
+    if (rc < 0) {
+        fprintf(stderr, "%s: unmap %#llx+%#llx: %lld\n", f->c->name,
+                (unsigned long long)ia, (unsigned long long)size,
+                (long long)rc);
+        fail();
+    }
+    forget_levels(f, ia, size);
+    ref_unmap(&f->ref, ia, size);
+}
+
+static void op_protect(struct fx *f, uint64_t ia, uint64_t size,
+                       uint32_t perms)
+{
+    /* pgt_hyp_protect wants the full prot (attributes unchanged): apply
+     * it per model region, keeping each region's memory type. */
+    for (size_t i = 0; i < f->ref.n; i++) {
+        struct ref_region r = f->ref.r[i];
+        if (r.st != REF_MAPPED)
+            continue;
+        uint64_t lo = r.ia > ia ? r.ia : ia;
+        uint64_t hi = r.ia + r.size < ia + size ? r.ia + r.size : ia + size;
+        if (lo >= hi)
+            continue;
+        uint32_t prot = (r.prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)) |
+                        perms;
+        int rc = pgt_hyp_protect(&f->pgt, lo, hi - lo, prot);
+        if (rc) {
+            fprintf(stderr, "%s: protect %#llx+%#llx prot %#x: %d\n",
+                    f->c->name, (unsigned long long)lo,
+                    (unsigned long long)(hi - lo), prot, rc);
+            fail();
+        }
+        forget_levels(f, lo, hi - lo);
+        ref_set_perms(&f->ref, lo, hi - lo, perms);
+    }
+}
+
+static void op_owner(struct fx *f, uint64_t ia, uint64_t size, uint32_t id)
+{
+    int rc = pgt_s2_set_owner(&f->pgt, ia, size, NULL, id);
+    if (rc) {
+        fprintf(stderr, "%s: set_owner %#llx+%#llx %u: %d\n", f->c->name,
+                (unsigned long long)ia, (unsigned long long)size, id, rc);
+        fail();
+    }
+    forget_levels(f, ia, size);
+    ref_set_owner(&f->ref, ia, size, id);
+}
+
+/* relax_perms acts on the whole leaf at @ia: @leaf_size is its size as
+ * the test knows it. */
+static void op_relax(struct fx *f, uint64_t ia, uint64_t leaf_size,
+                     uint32_t prot)
+{
+    int rc = pgt_s2_relax_perms(&f->pgt, ia, prot);
+    if (rc) {
+        fprintf(stderr, "%s: relax_perms %#llx %#x: %d\n", f->c->name,
+                (unsigned long long)ia, prot, rc);
+        fail();
+    }
+    uint64_t base = ia & ~(leaf_size - 1);
+    ref_relax(&f->ref, base, leaf_size, prot);
+}
+
+static void op_wrprotect(struct fx *f, uint64_t ia, uint64_t size)
+{
+    int rc = pgt_s2_wrprotect(&f->pgt, ia, size);
+    if (rc) {
+        fprintf(stderr, "%s: wrprotect: %d\n", f->c->name, rc);
+        fail();
+    }
+    /* Blocks partly inside the range lose W as a whole (the library
+     * works on leaves): the scripted tests only pass leaf-aligned
+     * ranges, so the model clears W on exactly the range. */
+    ref_wrprotect(&f->ref, ia, size);
+}
+
+static void op_split(struct fx *f, uint64_t ia, uint64_t size)
+{
+    int rc = pgt_s2_split(&f->pgt, ia, size, NULL);
+    if (rc) {
+        fprintf(stderr, "%s: split: %d\n", f->c->name, rc);
+        fail();
+    }
+    ref_set_level(&f->ref, ia, size, 3);
+}
+
+static void op_mkold(struct fx *f, uint64_t ia, uint64_t size)
+{
+    int rc = pgt_s2_test_clear_young(&f->pgt, ia, size, true);
+    if (rc < 0) {
+        fprintf(stderr, "%s: test_clear_young: %d\n", f->c->name, rc);
+        fail();
+    }
+    ref_set_old(&f->ref, ia, size, true);
+}
+
+static void op_mkyoung(struct fx *f, uint64_t ia, uint64_t leaf_size)
+{
+    int rc = pgt_s2_mkyoung(&f->pgt, ia);
+    if (rc) {
+        fprintf(stderr, "%s: mkyoung: %d\n", f->c->name, rc);
+        fail();
+    }
+    ref_set_old(&f->ref, ia & ~(leaf_size - 1), leaf_size, false);
+}
+
+/* --- fixture -------------------------------------------------------------- */
+
+static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
+{
+    memset(f, 0, sizeof(*f));
+    f->c = c;
+    f->seed = seed;
+    f->g = 1ull << c->granule;
+    size_t pages = (size_t)((32 * MiB) >> c->granule);
+    tmm_init(&f->mm, f->g, pages, ARENA_PA);
+    int rc;
+    if (c->regime == PGT_REGIME_S2) {
+        struct pgt_s2_cfg s2 = {
+            .granule = c->granule,
+            .ia_bits = c->ia_bits,
+            .oa_bits = 40,
+            .start_level = c->s2_start_level,
+        };
+        rc = pgt_s2_init(&f->pgt, &s2, &tmm_ops, NULL);
+    } else {
+        rc = pgt_s1_init(&f->pgt, c->regime, c->ia_bits, c->granule, 40, 0,
+                         &tmm_ops);
+    }
+    assert_int_equal(rc, 0);
+    /* The geometry the test expects, worked out by hand per config. */
+    assert_int_equal(f->pgt.geom.start_level, c->expect_start_level);
+    assert_int_equal(f->pgt.geom.nr_root_pages, c->expect_root_pages);
+    ref_init(&f->ref);
+    f->o = orc_open(&f->mm);
+    uint64_t ttbr = pgt_ttbr_baddr(&f->pgt);
+    switch (c->regime) {
+    case PGT_REGIME_EL2:
+        orc_set_s1_el2(f->o, ttbr, pgt_s1_tcr(&f->pgt), ORC_MAIR_DOC);
+        break;
+    case PGT_REGIME_EL10:
+        orc_set_s1_el10(f->o, ttbr, pgt_s1_tcr(&f->pgt), ORC_MAIR_DOC);
+        break;
+    case PGT_REGIME_S2:
+        orc_set_s2(f->o, ttbr, pgt_s2_vtcr(&f->pgt));
+        break;
+    }
+    orc_target_pgt(&f->t, f->o, &f->pgt);
+    /* The harness windows: code executable, data writable. */
+    op_map(f, ORC_CODE_PA, ORC_WIN_SIZE, ORC_CODE_PA,
+           is_s2(f) ? PGT_PROT_RWX : PGT_PROT_RX, 3);
+    op_map(f, ORC_DATA_PA, ORC_WIN_SIZE, ORC_DATA_PA, PGT_PROT_RW, 3);
+}
+
+static void fx_fini(struct fx *f)
+{
+    orc_close(f->o);
+    if (is_s2(f))
+        pgt_s2_destroy(&f->pgt);
+    else
+        pgt_hyp_destroy(&f->pgt);
+    assert_int_equal(f->mm.live, 0);
+    ref_fini(&f->ref);
+    tmm_fini(&f->mm);
+}
+
+/* Edits by the library are seen by AT at once (it walks memory), but a
+ * TLBI keeps the loads/stores honest (EMULATORS.md rule 4). */
+static void sync(struct fx *f)
+{
+    orc_tlbi(f->o);
+}
+
+/* --- the scripted sequence ------------------------------------------------ */
+
+/* IA layout (all below 2^32 so every configuration has room):
+ *   0x0002_0000  harness windows
+ *   0x1000_0000  A: 16 pages RW  (+ RAM-window PAs for loads)
+ *   0x1100_0000  R: RAM-window pages: RO, device, NC (S2: R-only, W-only)
+ *   block-aligned B at 0x4000_0000 (2M/32M/512M), 4K also a 1G block C
+ *   at 0x8000_0000 */
+#define IA_A 0x10000000ull
+#define IA_R 0x11000000ull
+#define IA_B 0x40000000ull
+#define IA_C 0x80000000ull
+
+static void scripted(struct fx *f)
+{
+    const uint64_t g = f->g;
+    const uint64_t b2 = block_size(f, 2);
+    const uint64_t b1 = block_size(f, 1);
+    const bool s2 = is_s2(f);
+    const uint32_t rw = PGT_PROT_RW;
+    const uint32_t ro = PGT_PROT_R;
+
+    /* Page leaves in the RAM window, so loads/stores see real data. */
+    op_map(f, IA_A, 16 * g, ORC_RAM_PA, rw, 3);
+    op_map(f, IA_R, 2 * g, ORC_RAM_PA + 16 * g, ro, 3);
+    op_map(f, IA_R + 2 * g, 2 * g, ORC_RAM_PA + 18 * g,
+           rw | PGT_PROT_DEVICE, 3);
+    op_map(f, IA_R + 4 * g, 2 * g, ORC_RAM_PA + 20 * g,
+           (s2 ? PGT_PROT_RWX : rw) | PGT_PROT_NORMAL_NC, 3);
+    if (s2)
+        op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g, PGT_PROT_W, 3);
+    if (f->c->regime == PGT_REGIME_EL10)
+        op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g,
+               rw | PGT_PROT_USER, 3);
+    /* A level-2 block (read-only, so writes fault at the block's level),
+     * and for 4K a 1G block, both at aligned PAs. */
+    op_map(f, IA_B, b2, 4 * GiB, ro, 2);
+    if (b1 && (1ull << f->c->ia_bits) > IA_C + b1)
+        op_map(f, IA_C, b1, 8 * GiB, s2 ? PGT_PROT_R : ro, 1);
+    /* For 4K, a 2M block inside the RAM window: loads through a block. */
+    if (b2 <= ORC_RAM_SIZE / 2)
+        op_map(f, IA_B + 4 * b2, b2, ORC_RAM_PA + b2, rw, 2);
+    sync(f);
+    check_all(f, "pages and blocks mapped");
+
+    /* Unmap one page in the middle of the block: the library must split
+     * it, and the rest must still translate to the same PAs. */
+    op_unmap(f, IA_B + b2 / 2, g);
+    sync(f);
+    check(f, "page unmapped from a block");
+
+    /* Unmap the start of A and remap it elsewhere. */
+    op_unmap(f, IA_A, 4 * g);
+    op_map(f, IA_A + 0x100000, 4 * g, ORC_RAM_PA + 32 * g, rw, 3);
+    sync(f);
+    check(f, "unmap and remap");
+
+    if (!s2) {
+        /* Permissions: part of A read-only, part of the block RW. */
+        op_protect(f, IA_A + 4 * g, 4 * g, ro);
+        op_protect(f, IA_B, 4 * g, rw);
+        sync(f);
+        check(f, "protect");
+        if (f->c->regime == PGT_REGIME_EL10) {
+            op_protect(f, IA_A + 8 * g, 2 * g, rw | PGT_PROT_USER);
+            sync(f);
+            check(f, "protect to user");
+        }
+    } else {
+        /* Ownership: part of A, then a range straddling the block. */
+        op_owner(f, IA_A + 8 * g, 4 * g, 7);
+        op_owner(f, IA_B + b2 - 2 * g, 4 * g, 9);
+        sync(f);
+        check(f, "set_owner");
+        /* relax_perms: the R-only page gets W; the W-only one gets R. */
+        op_relax(f, IA_R, g, PGT_PROT_W);
+        op_relax(f, IA_R + 6 * g, g, PGT_PROT_R);
+        sync(f);
+        check(f, "relax_perms");
+        /* wrprotect on A (pages) and on the in-RAM 2M block if any. */
+        op_wrprotect(f, IA_A, 16 * g);
+        if (b2 <= ORC_RAM_SIZE / 2)
+            op_wrprotect(f, IA_B + 4 * b2, b2);
+        sync(f);
+        check(f, "wrprotect");
+        /* split the 1G block (4K) or the block remains of B: all pages. */
+        if (b1 && (1ull << f->c->ia_bits) > IA_C + b1) {
+            op_split(f, IA_C, b1);
+        }
+        if (b2 <= ORC_RAM_SIZE / 2) {
+            op_relax(f, IA_B + 4 * b2, b2, PGT_PROT_W);
+            op_split(f, IA_B + 4 * b2, b2);
+            op_wrprotect(f, IA_B + 4 * b2 + 8 * g, 2 * g);
+        }
+        sync(f);
+        check_all(f, "split");
+        /* Access flag: clear it on A's remap, set it again on one page. */
+        op_mkold(f, IA_A + 0x100000, 4 * g);
+        sync(f);
+        check(f, "test_clear_young mkold");
+        op_mkyoung(f, IA_A + 0x100000 + g, g);
+        sync(f);
+        check(f, "mkyoung");
+        /* Owner 0 removes annotations. */
+        op_owner(f, IA_A + 8 * g, 2 * g, 0);
+        sync(f);
+        check(f, "set_owner 0");
+    }
+    /* Unmap everything but the windows. */
+    op_unmap(f, IA_A, 1ull << 30);
+    if (b1 && (1ull << f->c->ia_bits) > IA_C + b1)
+        op_unmap(f, IA_C, b1);
+    sync(f);
+    check_all(f, "unmapped");
+}
+
+/* --- random operations ------------------------------------------------------ */
+
+/* Random ops inside a window of 64 blocks-of-level-2 (or less) at IA_W,
+ * PAs from the same-sized window at 0x2_0000_0000 (or the RAM window). */
+#define IA_W 0x20000000ull
+
+static void random_ops_run(struct fx *f)
+{
+    uint64_t s = f->seed;
+    const uint64_t g = f->g;
+    const uint64_t b2 = block_size(f, 2);
+    uint64_t span = 8 * b2; /* 16M (4K), 256M (16K), 4G (64K) */
+    if (span > (1ull << f->c->ia_bits) - IA_W)
+        span = (1ull << f->c->ia_bits) - IA_W;
+    const uint64_t pa_w = 16 * GiB;
+    static const uint32_t s1_prots[] = {
+        PGT_PROT_R, PGT_PROT_RW, PGT_PROT_RX, PGT_PROT_R | PGT_PROT_DEVICE,
+        PGT_PROT_RW | PGT_PROT_NORMAL_NC};
+    static const uint32_t s2_prots[] = {
+        PGT_PROT_R, PGT_PROT_RW, PGT_PROT_RWX, PGT_PROT_W, 0,
+        PGT_PROT_RW | PGT_PROT_DEVICE, PGT_PROT_RWX | PGT_PROT_NORMAL_NC};
+    for (unsigned i = 0; i < random_ops; i++) {
+        /* Sizes: mostly a few pages, sometimes a block or more. */
+        uint64_t r = orc_rand(&s);
+        uint64_t size;
+        switch (r % 4) {
+        case 0:
+            size = (1 + orc_rand(&s) % 8) * g;
+            break;
+        case 1:
+            size = b2;
+            break;
+        case 2:
+            size = b2 + (1 + orc_rand(&s) % 4) * g;
+            break;
+        default:
+            size = (1 + orc_rand(&s) % 64) * g;
+            break;
+        }
+        if (size > span)
+            size = span;
+        uint64_t off;
+        if (orc_rand(&s) % 2)
+            off = (orc_rand(&s) % (span / b2)) * b2; /* block aligned */
+        else
+            off = (orc_rand(&s) % (span / g)) * g;
+        if (off + size > span)
+            off = span - size;
+        uint64_t ia = IA_W + off;
+        const char *what;
+        unsigned kind = (unsigned)(orc_rand(&s) % 10);
+        if (kind < 5) {
+            uint32_t prot =
+                is_s2(f) ? s2_prots[orc_rand(&s) % 7] : s1_prots[orc_rand(&s) % 5];
+            if (f->c->regime == PGT_REGIME_EL10 && orc_rand(&s) % 2)
+                prot |= PGT_PROT_USER;
+            if (!is_s2(f) && (prot & PGT_PROT_USER) && (prot & PGT_PROT_X))
+                prot &= ~(uint32_t)PGT_PROT_X;
+            /* Stage 1 refuses to overwrite a different valid mapping:
+             * clear the range first there. */
+            if (!is_s2(f))
+                op_unmap(f, ia, size);
+            op_map(f, ia, size, pa_w + off, prot, ORC_ANY_LEVEL);
+            what = "random map";
+        } else if (kind < 7) {
+            op_unmap(f, ia, size);
+            what = "random unmap";
+        } else if (is_s2(f)) {
+            if (kind == 7) {
+                op_owner(f, ia, size, 1 + (uint32_t)(orc_rand(&s) % 255));
+                what = "random set_owner";
+            } else if (kind == 8) {
+                op_wrprotect(f, ia & ~(b2 - 1),
+                             ((ia + size + b2 - 1) & ~(b2 - 1)) -
+                                 (ia & ~(b2 - 1)));
+                what = "random wrprotect (block-aligned)";
+            } else {
+                op_split(f, ia & ~(b2 - 1),
+                         ((ia + size + b2 - 1) & ~(b2 - 1)) -
+                             (ia & ~(b2 - 1)));
+                what = "random split (block-aligned)";
+            }
+        } else {
+            uint32_t perms = kind == 7 ? PGT_PROT_R : PGT_PROT_RW;
+            if (f->c->regime == PGT_REGIME_EL10 && kind == 9)
+                perms |= PGT_PROT_USER;
+            /* protect needs something mapped in range */
+            bool any = false;
+            for (size_t j = 0; j < f->ref.n && !any; j++) {
+                const struct ref_region *rr = &f->ref.r[j];
+                any = rr->st == REF_MAPPED && rr->ia < ia + size &&
+                      ia < rr->ia + rr->size &&
+                      !((rr->prot & PGT_PROT_DEVICE) && (perms & PGT_PROT_X));
+            }
+            if (any)
+                op_protect(f, ia, size, perms);
+            what = "random protect";
+        }
+        sync(f);
+        check(f, what);
+        if (f->bad)
+            break;
+    }
+}
+
+static void run_cfg(const struct cfg *c)
+{
+    struct fx f;
+    fx_init(&f, c, 0x5eed0000ull ^ (uint64_t)c->ia_bits << 8 ^ c->granule);
+    scripted(&f);
+    if (!f.bad)
+        random_ops_run(&f);
+    size_t bad = f.bad;
+    fx_fini(&f);
+    assert_int_equal(bad, 0);
+}
+
+/* Expected start level / root pages worked out from the Arm ARM:
+ * level shift = g + (g-3)*(3-level); root entries = 2^(ia - shift). */
+static const struct cfg cfgs[] = {
+    /* stage 1 EL2 */
+    {"S1 EL2 4K 32-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 32, 0, 1, 1},
+    {"S1 EL2 4K 39-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 39, 0, 1, 1},
+    {"S1 EL2 4K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 48, 0, 1, 0},
+    {"S1 EL2 16K 36-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 36, 0, 1, 2},
+    {"S1 EL2 16K 47-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 47, 0, 1, 1},
+    {"S1 EL2 16K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 48, 0, 1, 0},
+    {"S1 EL2 64K 42-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 42, 0, 1, 2},
+    {"S1 EL2 64K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 48, 0, 1, 1},
+    /* stage 1 EL1&0 */
+    {"S1 EL1&0 4K 48-bit", PGT_REGIME_EL10, PGT_GRANULE_4K, 48, 0, 1, 0},
+    {"S1 EL1&0 16K 40-bit", PGT_REGIME_EL10, PGT_GRANULE_16K, 40, 0, 1, 1},
+    {"S1 EL1&0 64K 42-bit", PGT_REGIME_EL10, PGT_GRANULE_64K, 42, 0, 1, 2},
+    /* stage 2: auto start level and concatenated roots */
+    {"S2 4K 32-bit (L2, 4 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 32,
+     PGT_LEVEL_AUTO, 4, 2},
+    {"S2 4K 40-bit (L1, 2 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 40,
+     PGT_LEVEL_AUTO, 2, 1},
+    {"S2 4K 40-bit (L0)", PGT_REGIME_S2, PGT_GRANULE_4K, 40, 0, 1, 0},
+    {"S2 4K 42-bit (L1, 8 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 42, 1, 8,
+     1},
+    {"S2 4K 44-bit (L0)", PGT_REGIME_S2, PGT_GRANULE_4K, 44, PGT_LEVEL_AUTO, 1,
+     0},
+    {"S2 16K 40-bit (L2, 16 pages)", PGT_REGIME_S2, PGT_GRANULE_16K, 40, 2,
+     16, 2},
+    {"S2 16K 42-bit (L1)", PGT_REGIME_S2, PGT_GRANULE_16K, 42, PGT_LEVEL_AUTO,
+     1, 1},
+    {"S2 64K 42-bit (L2)", PGT_REGIME_S2, PGT_GRANULE_64K, 42, PGT_LEVEL_AUTO,
+     1, 2},
+    {"S2 64K 44-bit (L1)", PGT_REGIME_S2, PGT_GRANULE_64K, 44, 1, 1, 1},
+};
+
+static void test_cfg(void **state)
+{
+    run_cfg((const struct cfg *)*state);
+}
+
+int main(void)
+{
+    const char *env = getenv("ORACLE_RANDOM_OPS");
+    if (env)
+        random_ops = (unsigned)strtoul(env, NULL, 0);
+    enum { N = sizeof(cfgs) / sizeof(cfgs[0]) };
+    struct CMUnitTest tests[N];
+    for (size_t i = 0; i < N; i++)
+        tests[i] = (struct CMUnitTest){cfgs[i].name, test_cfg, NULL, NULL,
+                                       (void *)&cfgs[i]};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("oracle lib: %zu configurations, %llu checks, %llu mapped pages + "
+           "%llu other addresses translated on the emulator, %llu ATs, %llu "
+           "loads, %llu stores, %.2f s\n",
+           (size_t)N, (unsigned long long)orc_check_stats.checks,
+           (unsigned long long)orc_check_stats.pages,
+           (unsigned long long)orc_check_stats.unmapped,
+           (unsigned long long)orc_stats.ats,
+           (unsigned long long)orc_stats.loads,
+           (unsigned long long)orc_stats.stores,
+           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return rc;
+}
