@@ -508,7 +508,14 @@ static size_t mem_run(struct orc *o, const struct routine *r,
     size_t done = n;
     if (exc)
         done = n - (size_t)xreg_read(o, 2);
+    /* The way back fetches one ERET through the tables under test: turn
+     * their MMU off first so broken tables (an unmapped code window)
+     * cannot strand the CPU, then program the regime again. */
+    cp_write(o, R_SCTLR_EL2, SCTLR_EL2_RES1);
+    cp_write(o, R_SCTLR_EL1, SCTLR_EL1_RES1);
+    cp_write(o, R_HCR_EL2, HCR_RW); /* stage 2 off too */
     goto_el3(o);
+    program(o, o->regime);
     *stats += done;
     return done;
 }
