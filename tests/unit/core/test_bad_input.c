@@ -506,6 +506,59 @@ static void test_s1_init_rejects_bad_arguments(void **state)
     tmm_fini(&m);
 }
 
+static void test_stage2_calls_on_stage1_table_and_back_are_rejected(
+    void **state)
+{
+    (void)state;
+    struct fx f, g;
+    hyp_populated(&f);
+    struct pgt *h = &f.pgt;
+    /* errno.h: -PGT_EPERM is "not allowed on this table/regime"; the
+     * function docs list -PGT_EINVAL. Either, and nothing changes. */
+    REJECT2(&f, pgt_s2_map(h, 0x0, SZ_4K, 0x0, PGT_PROT_R, NULL, 0),
+            -PGT_EINVAL, -PGT_EPERM);
+    REJECT2(&f, pgt_s2_unmap(h, 0x1000, SZ_4K, NULL), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&f, pgt_s2_set_owner(h, 0x1000, SZ_4K, NULL, 1), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&f, pgt_s2_relax_perms(h, 0x1000, PGT_PROT_W), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&f, pgt_s2_wrprotect(h, 0x1000, SZ_4K), -PGT_EINVAL, -PGT_EPERM);
+    REJECT2(&f, pgt_s2_mkyoung(h, 0x1000), -PGT_EINVAL, -PGT_EPERM);
+    REJECT2(&f, pgt_s2_test_clear_young(h, 0x1000, SZ_4K, true), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&f, pgt_s2_split(h, 0x200000, SZ_2M, NULL), -PGT_EINVAL,
+            -PGT_EPERM);
+    fx_fini(&f);
+
+    s2_populated(&g, 0);
+    struct pgt *p = &g.pgt;
+    REJECT2(&g, pgt_hyp_map(p, 0x0, SZ_4K, 0x0, PGT_PROT_R), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&g, pgt_hyp_unmap(p, 0x40000000, SZ_4K), -PGT_EINVAL,
+            -PGT_EPERM);
+    REJECT2(&g, pgt_hyp_protect(p, 0x40000000, SZ_4K, PGT_PROT_R),
+            -PGT_EINVAL, -PGT_EPERM);
+    fx_fini(&g);
+}
+
+static void test_leaf_attrs_rejects_null_and_unknown_regime(void **state)
+{
+    (void)state;
+    struct pgt_geom g;
+    pgt_pte_t a = 0x1234;
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_4K, 48, 48, PGT_LEVEL_AUTO,
+                                   0), 0);
+    assert_int_equal(pgt_leaf_attrs(NULL, PGT_REGIME_S2, 0, PGT_PROT_R, &a),
+                     -PGT_EINVAL);
+    assert_int_equal(pgt_leaf_attrs(&g, PGT_REGIME_S2, 0, PGT_PROT_R, NULL),
+                     -PGT_EINVAL);
+    assert_int_equal(pgt_leaf_attrs(&g, (enum pgt_regime)5, 0, PGT_PROT_R,
+                                    &a),
+                     -PGT_EINVAL);
+    assert_u64(a, 0x1234);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +580,9 @@ int main(void)
             test_hyp_map_rejects_bad_input_without_changing_anything),
         cmocka_unit_test(test_hyp_unmap_and_protect_reject_bad_input),
         cmocka_unit_test(test_s1_init_rejects_bad_arguments),
+        cmocka_unit_test(
+            test_stage2_calls_on_stage1_table_and_back_are_rejected),
+        cmocka_unit_test(test_leaf_attrs_rejects_null_and_unknown_regime),
     };
     return cmocka_run_group_tests_name("core_bad_input", tests, NULL, NULL);
 }

@@ -407,6 +407,44 @@ static void test_s2_16k_map_replacing_page_breaks_it_first(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_map_changing_memory_type_breaks_the_leaf_first(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* Same output address, Normal -> Device: a memory-type change needs
+     * break-before-make (only permission and AF changes may be made in
+     * place). */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    watch(o, &f, 0x40000000, 3, NULL);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW | PGT_PROT_DEVICE, NULL, 0), 0);
+    unwatch(&f);
+    check_leaf_bbm(o, &f.m, 0x40000000, SZ_4K, 3);
+    free(o);
+    fx_fini(&f);
+}
+
+static void test_s2_set_owner_inside_block_breaks_block_first(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 14, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x42000000, SZ_32M, 0x84000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    watch(o, &f, 0x42000000, 2, NULL);
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x42008000, SZ_16K, NULL, 2),
+                     0);
+    unwatch(&f);
+    check_leaf_bbm(o, &f.m, 0x42000000, SZ_32M, 2);
+    free(o);
+    fx_fini(&f);
+}
+
 static void test_s2_set_owner_over_page_invalidates_it_first(void **state)
 {
     (void)state;
@@ -533,6 +571,9 @@ int main(void)
         cmocka_unit_test(test_s2_split_breaks_block_before_installing_table),
         cmocka_unit_test(test_s2_map_page_inside_block_breaks_block_first),
         cmocka_unit_test(test_s2_16k_map_replacing_page_breaks_it_first),
+        cmocka_unit_test(
+            test_s2_map_changing_memory_type_breaks_the_leaf_first),
+        cmocka_unit_test(test_s2_set_owner_inside_block_breaks_block_first),
         cmocka_unit_test(test_s2_set_owner_over_page_invalidates_it_first),
         cmocka_unit_test(test_s2_relax_perms_never_makes_the_leaf_invalid),
         cmocka_unit_test(test_hyp_unmap_page_invalidates_it_with_level_3_hint),

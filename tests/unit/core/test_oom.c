@@ -202,6 +202,49 @@ static void test_oom_at_every_allocation_of_split_changes_nothing(
     fx_fini(&f);
 }
 
+static uint64_t g_blk; /* level-2 block size of the current granule */
+static uint64_t g_page;
+
+static int64_t s2_split_blk(struct fx *f)
+{
+    return pgt_s2_split(&f->pgt, 4 * g_blk, g_blk, NULL);
+}
+
+static int64_t s2_owner_in_blk(struct fx *f)
+{
+    return pgt_s2_set_owner(&f->pgt, 5 * g_blk + 3 * g_page, g_page, NULL, 4);
+}
+
+static void test_oom_in_split_and_set_owner_for_16k_and_64k(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned gs, ia;
+        int sl;
+    } g[] = {{14, 40, 1}, {16, 48, 1}};
+    for (size_t i = 0; i < 2; i++) {
+        struct fx f;
+        fx_s2(&f, g[i].gs, g[i].ia, g[i].ia, g[i].sl, 0, 0);
+        g_page = 1ull << g[i].gs;
+        g_blk = 1ull << (2 * g[i].gs - 3);
+        /* Two level-2 blocks at 4 and 5 block sizes. */
+        assert_int_equal(pgt_s2_map(&f.pgt, 4 * g_blk, 2 * g_blk, 0,
+                                    PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE),
+                         0);
+        oom_until_success(&f, s2_split_blk, 1, 64);
+        oom_until_success(&f, s2_owner_in_blk, 1, 64);
+        assert_u64(E(&f, 4 * g_blk + 7 * g_page, 3),
+                   (7 * g_page) | S2_XN | AF | SH_INNER | S2AP_RW |
+                       MEMATTR(MA_NORMAL_WB) | D_PAGE);
+        assert_u64(E(&f, 5 * g_blk + 3 * g_page, 3), OWNER(4));
+        assert_u64(E(&f, 5 * g_blk + 4 * g_page, 3),
+                   (g_blk + 4 * g_page) | S2_XN | AF | SH_INNER | S2AP_RW |
+                       MEMATTR(MA_NORMAL_WB) | D_PAGE);
+        ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+        fx_fini(&f);
+    }
+}
+
 static int64_t s2_split_1g(struct fx *f)
 {
     return pgt_s2_split(&f->pgt, 0x40000000, SZ_1G, NULL);
@@ -338,6 +381,7 @@ int main(void)
             test_oom_at_every_allocation_of_set_owner_changes_nothing),
         cmocka_unit_test(test_oom_at_every_allocation_of_split_changes_nothing),
         cmocka_unit_test(test_oom_while_splitting_1g_block_changes_nothing),
+        cmocka_unit_test(test_oom_in_split_and_set_owner_for_16k_and_64k),
         cmocka_unit_test(test_oom_while_unmap_splits_a_block_changes_nothing),
         cmocka_unit_test(test_oom_in_s2_init_allocates_nothing),
         cmocka_unit_test(
