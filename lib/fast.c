@@ -69,7 +69,7 @@ int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     struct descent dc;
-    pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
+    pgt_pte_t leaf = pgt_leaf_of(g, phys, attrs, PGT_LEVEL_MAX);
     pgt_pte_t *ptep = descend(pgt, addr, &dc, NULL, NULL);
     pgt_pte_t pte = dc.pte;
     int level = dc.level;

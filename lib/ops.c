@@ -137,8 +137,8 @@ static bool prot_memtype_ok(const struct pgt_op *op, pgt_pte_t old)
 /* The leaf @op's map puts at @base on @level. */
 static pgt_pte_t map_leaf(const struct pgt_op *op, uint64_t base, int level)
 {
-    return pgt_make_leaf(&op->pgt->geom, op->phys + (base - op->addr),
-                         op->attrs, level);
+    return pgt_leaf_of(&op->pgt->geom, op->phys + (base - op->addr),
+                       op->attrs, level);
 }
 
 /*
@@ -555,7 +555,7 @@ static int commit_run_map(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
     uint64_t oa = op->phys + (addr - op->addr);
     uint64_t oa_last = oa + (n - 1) * step;
     uint32_t top = g->lpa2 ? 50 : 48;
-    pgt_pte_t d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
+    pgt_pte_t d = pgt_leaf_of(g, oa, op->attrs, PGT_LEVEL_MAX);
     bool fast_oa = (oa >> top) == (oa_last >> top);
     bool const_count = !(pgt->pte_ops && pgt->pte_ops->pte_is_counted);
     int counted_new = pgt_counted(pgt, d, PGT_LEVEL_MAX);

@@ -25,8 +25,22 @@ typedef int (*pgt_run_fn)(const struct pgt_visit_ctx *ctx, uint64_t n);
 int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
                       const struct pgt_walker *walker, pgt_run_fn run);
 
-/* Argument checks shared by the operations. */
-int pgt_check_range(const struct pgt *pgt, uint64_t addr, uint64_t size);
+/* Argument checks shared by the operations: NULL, alignment, empty
+ * (-PGT_EINVAL), beyond the IA size (-PGT_ERANGE). */
+static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
+                                  uint64_t size)
+{
+    uint64_t gmask;
+
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return -PGT_EINVAL;
+    gmask = (1ull << pgt->geom.granule_shift) - 1;
+    if (!size || (addr & gmask) || (size & gmask))
+        return -PGT_EINVAL;
+    if (addr + size < addr || addr + size > (1ull << pgt->geom.ia_bits))
+        return -PGT_ERANGE;
+    return 0;
+}
 
 static inline uint64_t pgt_granule(const struct pgt *pgt)
 {
@@ -40,6 +54,18 @@ static inline uint64_t pgt_oa_of(const struct pgt_geom *g, pgt_pte_t pte)
     if (PGT_LIKELY(!g->lpa2 && g->granule_shift != PGT_GRANULE_64K))
         return pte & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1));
     return pgt_oa_decode(g, pte);
+}
+
+/* pgt_make_leaf() with the common formats inline. */
+static inline pgt_pte_t pgt_leaf_of(const struct pgt_geom *g, uint64_t pa,
+                                    pgt_pte_t attrs, int level)
+{
+    pgt_pte_t type = level == PGT_LEVEL_MAX ? PGT_PTE_TYPE : 0;
+
+    if (PGT_LIKELY(!g->lpa2 && g->granule_shift != PGT_GRANULE_64K))
+        return (pa & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1))) |
+               attrs | type | PGT_PTE_VALID;
+    return pgt_make_leaf(g, pa, attrs, level);
 }
 
 static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)

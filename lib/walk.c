@@ -6,20 +6,6 @@
  */
 #include "pgt_internal.h"
 
-int pgt_check_range(const struct pgt *pgt, uint64_t addr, uint64_t size)
-{
-    uint64_t gmask;
-
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return -PGT_EINVAL;
-    gmask = pgt_granule(pgt) - 1;
-    if (!size || (addr & gmask) || (size & gmask))
-        return -PGT_EINVAL;
-    if (addr + size < addr || addr + size > (1ull << pgt->geom.ia_bits))
-        return -PGT_ERANGE;
-    return 0;
-}
-
 /* One level of the walk: the table being scanned and where we are in it. */
 struct walk_frame {
     pgt_pte_t *table;

@@ -22,9 +22,22 @@
 #include "test_mm.h"
 
 #define PA_BASE 0x40000000000ull
-#define WIN_BASE 0x3c000000ull   /* 64 MiB window across the 1 GiB line */
 #define WIN_PAGES 16384u
-#define GRAN 4096ull
+
+/* One table shape to exercise. */
+struct scfg {
+    const char *name;
+    uint32_t gshift;     /* 12, 14, 16 */
+    uint32_t ia, oa;
+    int start_level;
+    uint32_t geom_flags; /* PGT_GEOM_LPA2 */
+    uint64_t win_base;   /* window: WIN_PAGES pages from here */
+    uint64_t pa_far;     /* a far output address to map at */
+    size_t arena_pages;
+};
+
+static const struct scfg *C;
+static uint64_t GRAN, WIN_BASE;
 
 struct mpage {
     uint8_t kind; /* 0 empty, 1 mapped, 2 owned */
@@ -57,6 +70,18 @@ struct tstate {
     int bad_refs;
 };
 
+/* Output address of a descriptor, decoded here from the Arm ARM layout:
+ * OA[47:g] in place; LPA2 (DS=1): OA[49:48] in place, OA[51:50] in [9:8];
+ * 64K: OA[51:48] in [15:12]. */
+static uint64_t ref_oa(pgt_pte_t e)
+{
+    if (C->geom_flags & PGT_GEOM_LPA2)
+        return (e & ((1ull << 50) - 1) & ~(GRAN - 1)) | (((e >> 8) & 3) << 50);
+    if (C->gshift == 16)
+        return (e & ((1ull << 48) - 1) & ~(GRAN - 1)) | (((e >> 12) & 0xf) << 48);
+    return e & ((1ull << 48) - 1) & ~(GRAN - 1);
+}
+
 /* Walk every table page by hand (not with the library's walker). */
 static void scan(const struct pgt *pgt, const pgt_pte_t *t, int level,
                  uint64_t n, struct tstate *st, int is_root)
@@ -72,9 +97,9 @@ static void scan(const struct pgt *pgt, const pgt_pte_t *t, int level,
         if (!((pgt->flags & PGT_S2_HOST) && leaf))
             counted++;
         if (table) {
-            uint64_t pa = e & 0x0000fffffffff000ull;
+            uint64_t pa = ref_oa(e);
             scan(pgt, (const pgt_pte_t *)(mm.base + (pa - mm.pa_base)),
-                 level + 1, 512, st, 0);
+                 level + 1, GRAN / 8, st, 0);
         }
         if (is_root && ((i + 1) % 512 == 0 || i + 1 == n)) {
             /* per root page */
@@ -93,15 +118,16 @@ static struct tstate table_state(const struct pgt *pgt)
     uint64_t n = pgt_root_entries(&pgt->geom);
     scan(pgt, pgt->pgd, pgt->geom.start_level, n, &st, 1);
     /* root pages: count = 1 + counted entries in that page */
+    uint64_t per = GRAN / 8;
     for (uint64_t p = 0; p < pgt->geom.nr_root_pages; p++) {
         long counted = 0;
-        for (uint64_t i = 0; i < 512 && p * 512 + i < n; i++) {
-            pgt_pte_t e = pgt->pgd[p * 512 + i];
+        for (uint64_t i = 0; i < per && p * per + i < n; i++) {
+            pgt_pte_t e = pgt->pgd[p * per + i];
             bool leaf = (e & 1) && (e & 3) != 3;
             if (e && !((pgt->flags & PGT_S2_HOST) && leaf))
                 counted++;
         }
-        if (mm.refcount[arena_idx(pgt->pgd + p * 512)] != 1 + counted)
+        if (mm.refcount[arena_idx(pgt->pgd + p * per)] != 1 + counted)
             st.bad_refs++;
     }
     st.pages += pgt->geom.nr_root_pages;
@@ -122,9 +148,8 @@ static void check_model(const struct pgt *pgt)
                         (unsigned long long)ipa, (unsigned long long)pte, level);
                 fail();
             }
-            uint64_t lsz = 1ull << (12 + 9 * (3 - level));
-            uint64_t pa = (pte & 0x0000fffffffff000ull & ~(lsz - 1)) +
-                          (ipa & (lsz - 1));
+            uint64_t lsz = 1ull << (C->gshift + (C->gshift - 3) * (uint32_t)(3 - level));
+            uint64_t pa = (ref_oa(pte) & ~(lsz - 1)) + (ipa & (lsz - 1));
             assert_int_equal(pa, m->pa);
             /* S2AP W bit and XN bit */
             assert_int_equal(!!(pte & (1ull << 7)), !!(m->prot & PGT_PROT_W));
@@ -140,15 +165,20 @@ static void check_model(const struct pgt *pgt)
     }
 }
 
-static void run(uint32_t flags, int nops)
+static void run(const struct scfg *c, uint32_t flags, int nops)
 {
     struct pgt pgt;
-    struct pgt_s2_cfg cfg = { PGT_GRANULE_4K, 40, 48, 1, 0, flags };
+    struct pgt_s2_cfg cfg = { (enum pgt_granule)c->gshift, c->ia, c->oa,
+                              c->start_level, c->geom_flags, flags };
+    uint32_t per = (uint32_t)(1u << (c->gshift - 3));
     static const uint32_t prots[] = { PGT_PROT_RW, PGT_PROT_R, PGT_PROT_RWX,
                                       PGT_PROT_RW | PGT_PROT_DEVICE };
 
+    C = c;
+    GRAN = 1ull << c->gshift;
+    WIN_BASE = c->win_base;
     memset(model, 0, sizeof(model));
-    tmm_init(&mm, 4096, 8192, PA_BASE);
+    tmm_init(&mm, GRAN, c->arena_pages, PA_BASE);
     assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
 
     for (int op = 0; op < nops; op++) {
@@ -158,19 +188,19 @@ static void run(uint32_t flags, int nops)
         switch (r % 4) {
         case 0: npages = 1; break;
         case 1: npages = 1 + (uint32_t)(rnd() % 16); break;
-        case 2: npages = 512 * (1 + (uint32_t)(rnd() % 3)); break;
+        case 2: npages = per * (1 + (uint32_t)(rnd() % 3)); break;
         default: npages = 1 + (uint32_t)(rnd() % 4096); break;
         }
         first = (uint32_t)(rnd() % WIN_PAGES);
         if ((r >> 8) % 3 == 0)
-            first &= ~511u; /* block aligned start */
+            first &= ~(per - 1); /* block aligned start */
         if (first + npages > WIN_PAGES)
             npages = WIN_PAGES - first;
         uint64_t addr = WIN_BASE + first * GRAN, size = npages * GRAN;
         int kind = (int)((r >> 16) % 4);
         uint64_t phys = (flags & PGT_S2_HOST) ? addr
-                        : ((r >> 24) % 2) ? addr + 0x100000000ull
-                                          : 0x200000000ull + (rnd() % 4096) * GRAN;
+                        : ((r >> 24) % 2) ? (addr + c->pa_far) & ((1ull << c->oa) - 1)
+                                          : c->pa_far + (rnd() % 4096) * GRAN;
         uint32_t prot = prots[(r >> 32) % 4];
         uint8_t owner = (uint8_t)(1 + (r >> 40) % 3);
         if ((r >> 44) % 4 == 0)
@@ -232,25 +262,56 @@ static void run(uint32_t flags, int nops)
         }
         check_model(&pgt);
     }
-    assert_int_equal(pgt_s2_unmap(&pgt, 0, 1ull << 40, NULL), 0);
-    assert_int_equal(mm.live, 2);
+    assert_int_equal(pgt_s2_unmap(&pgt, 0, 1ull << c->ia, NULL), 0);
+    assert_int_equal(mm.live, pgt.geom.nr_root_pages);
     pgt_s2_destroy(&pgt);
     assert_int_equal(mm.live, 0);
     tmm_fini(&mm);
 }
 
-static void stress_guest(void **state)
+static const struct scfg cfgs[] = {
+    /* 4K, 40-bit IPA, level 1 (2 root pages), window across 1 GiB */
+    { "4k", 12, 40, 48, 1, 0, 0x3c000000ull, 0x100000000ull, 8192 },
+    /* 16K, 40-bit IPA, level 2 (16 root pages), across 64 GiB at L1 */
+    { "16k", 14, 40, 48, 2, 0, 0xff8000000ull, 0x200000000ull, 2048 },
+    /* 64K, 52-bit IPA/OA (FEAT_LPA): OA[51:48] in [15:12], 4 TiB blocks */
+    { "64k-lpa", 16, 52, 52, 1, 0, 0x3ffffe0000000ull, 0x8000000000000ull, 512 },
+    /* 4K LPA2, 52-bit IPA/OA from level -1: OA[51:50] in [9:8] */
+    { "4k-lpa2", 12, 52, 52, -1, PGT_GEOM_LPA2, 0xffffffc000000ull,
+      0xc000000000000ull, 8192 },
+    /* 16K LPA2, 52-bit from level 0 */
+    { "16k-lpa2", 14, 52, 52, 0, PGT_GEOM_LPA2, 0x7ffff0000000ull,
+      0x8000000000000ull, 2048 },
+};
+
+static int nops(void)
 {
-    (void)state;
+    return getenv("PGT_STRESS_OPS") ? atoi(getenv("PGT_STRESS_OPS")) : 300;
+}
+
+static void seed(void)
+{
+    rng = 0x9e3779b97f4a7c15ull;
     if (getenv("PGT_STRESS_SEED"))
         rng = strtoull(getenv("PGT_STRESS_SEED"), NULL, 0);
-    run(0, getenv("PGT_STRESS_OPS") ? atoi(getenv("PGT_STRESS_OPS")) : 1500);
+}
+
+static void stress_guest(void **state)
+{
+    for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
+        (void)state;
+        seed();
+        run(&cfgs[i], 0, nops());
+    }
 }
 
 static void stress_host(void **state)
 {
-    (void)state;
-    run(PGT_S2_HOST, getenv("PGT_STRESS_OPS") ? atoi(getenv("PGT_STRESS_OPS")) : 1500);
+    for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
+        (void)state;
+        seed();
+        run(&cfgs[i], PGT_S2_HOST, nops());
+    }
 }
 
 int main(void)
