@@ -65,10 +65,10 @@ static inline uint64_t hand_alloc(struct hand *h, size_t pages)
     return pa;
 }
 
-/* Root at the start of the arena (aligned to its size: the arena's PA
- * base is). The arena's page size must be the granule. */
-static inline void hand_init(struct hand *h, struct tmm *m, unsigned ia_bits,
-                             int sl)
+/* Root at arena page @first (aligned to the root's size), tables after
+ * it. The arena's page size must be the granule. */
+static inline void hand_init_at(struct hand *h, struct tmm *m,
+                                unsigned ia_bits, int sl, size_t first)
 {
     h->m = m;
     h->gs = 0;
@@ -76,10 +76,17 @@ static inline void hand_init(struct hand *h, struct tmm *m, unsigned ia_bits,
         h->gs++;
     h->ia_bits = ia_bits;
     h->sl = sl;
-    h->next_page = 0;
+    h->next_page = first;
     uint64_t root_bytes = 8ull << (ia_bits - hand_shift(h, sl));
     size_t pages = (size_t)((root_bytes + m->page_size - 1) / m->page_size);
     h->root_pa = hand_alloc(h, pages);
+}
+
+/* Root at the start of the arena (aligned: the arena's PA base is). */
+static inline void hand_init(struct hand *h, struct tmm *m, unsigned ia_bits,
+                             int sl)
+{
+    hand_init_at(h, m, ia_bits, sl, 0);
 }
 
 /* The entry for @ia at @level, creating tables on the way down. */

@@ -428,6 +428,20 @@ void orc_set_s2_hcr(struct orc *o, uint64_t vttbr, uint64_t vtcr,
     program(o, ORC_S2);
 }
 
+void orc_set_s12(struct orc *o, uint64_t ttbr0_el1, uint64_t tcr_el1,
+                 uint64_t mair_el1, uint64_t vttbr, uint64_t vtcr)
+{
+    base_params(o);
+    o->param[P_TTBR0_EL1] = ttbr0_el1;
+    o->param[P_TCR_EL1] = tcr_el1;
+    o->param[P_MAIR_EL1] = mair_el1;
+    o->param[P_SCTLR_EL1] |= SCTLR_M;
+    o->param[P_VTTBR_EL2] = vttbr;
+    o->param[P_VTCR_EL2] = vtcr;
+    o->param[P_HCR_EL2] |= HCR_VM;
+    program(o, ORC_S12);
+}
+
 void orc_tlbi(struct orc *o)
 {
     if (run(o, &o->tlbi)) {
@@ -489,6 +503,7 @@ static size_t mem_run(struct orc *o, const struct routine *r,
         break;
     case ORC_S1_EL10:
     case ORC_S2:
+    case ORC_S12:
         spsr = PSTATE_EL1H;
         break;
     default:

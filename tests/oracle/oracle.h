@@ -61,6 +61,7 @@ enum orc_regime {
     ORC_S1_EL10, /* TTBR0_EL1/TCR_EL1/MAIR_EL1, SCTLR_EL1.M = 1, HCR.VM = 0 */
     ORC_S2,      /* VTTBR_EL2/VTCR_EL2, HCR_EL2.VM = 1, SCTLR_EL1.M = 0,
                   * HCR_EL2.DC = 1 (see orc_set_s2) */
+    ORC_S12,     /* both stages of EL1&0: stage-1 tables live in IPA space */
 };
 
 /* Fault kinds decoded from PAR_EL1.FST. */
@@ -110,6 +111,10 @@ void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
  * Normal NC -> 0x44, both outer shareable (checked on this Unicorn).
  */
 void orc_set_s2(struct orc *o, uint64_t vttbr, uint64_t vtcr);
+/* Stage 1 EL1&0 on top of stage 2 (HCR_EL2.VM = 1, DC = 0): S12E1R/W
+ * give the full translation, S1E1R/W the IPA. */
+void orc_set_s12(struct orc *o, uint64_t ttbr0_el1, uint64_t tcr_el1,
+                 uint64_t mair_el1, uint64_t vttbr, uint64_t vtcr);
 /* Stage 2 with an exact HCR_EL2 (RW is forced on). */
 void orc_set_s2_hcr(struct orc *o, uint64_t vttbr, uint64_t vtcr,
                     uint64_t hcr);

@@ -294,6 +294,26 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
     /* The geometry the test expects, worked out by hand per config. */
     assert_int_equal(f->pgt.geom.start_level, c->expect_start_level);
     assert_int_equal(f->pgt.geom.nr_root_pages, c->expect_root_pages);
+    /* The translation-control fields, from the Arm ARM (D19.2): T0SZ,
+     * TG0 (4K 0b00, 64K 0b01, 16K 0b10) and, for stage 2, SL0 (4K:
+     * 2 - start level; 16K/64K: 3 - start level). PS/IPS = 40 bits. */
+    uint64_t tc = c->regime == PGT_REGIME_S2 ? pgt_s2_vtcr(&f->pgt)
+                                             : pgt_s1_tcr(&f->pgt);
+    uint64_t tg0 = c->granule == PGT_GRANULE_4K    ? 0
+                   : c->granule == PGT_GRANULE_64K ? 1
+                                                   : 2;
+    assert_int_equal(tc & 0x3f, 64 - c->ia_bits);
+    assert_int_equal((tc >> 14) & 3, tg0);
+    if (c->regime == PGT_REGIME_S2) {
+        int sl0 = c->granule == PGT_GRANULE_4K ? 2 - c->expect_start_level
+                                               : 3 - c->expect_start_level;
+        assert_int_equal((tc >> 6) & 3, sl0);
+        assert_int_equal((tc >> 16) & 7, 2);
+    } else if (c->regime == PGT_REGIME_EL2) {
+        assert_int_equal((tc >> 16) & 7, 2);
+    } else {
+        assert_int_equal((tc >> 32) & 7, 2);
+    }
     ref_init(&f->ref);
     f->o = orc_open(&f->mm);
     uint64_t ttbr = pgt_ttbr_baddr(&f->pgt);
