@@ -2,6 +2,8 @@
 /* pgt_mm_ops adapters over hyp_pool and the early allocator (mm_pool.h). */
 #include "pgtable/mm_pool.h"
 
+#include "pgt_internal.h"
+
 /* --- hyp_pool ------------------------------------------------------------- */
 
 void *hyp_pool_zalloc_page(struct hyp_pool *pool)
@@ -134,3 +136,31 @@ const struct pgt_mm_ops hyp_early_alloc_mm_ops = {
     .phys_to_virt = ea_phys_to_virt,
     .virt_to_phys = ea_virt_to_phys,
 };
+
+/* --- hand-over ------------------------------------------------------------ */
+
+/* One reference on the page holding each counted entry. */
+static int count_entry(const struct pgt_visit_ctx *ctx, enum pgt_walk_flags visit)
+{
+    (void)visit;
+    if (pgt_counted(ctx->pgt, ctx->old, ctx->level))
+        ctx->pgt->mm_ops->get_page(ctx->ptep);
+    return 0;
+}
+
+int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops)
+{
+    const struct pgt_mm_ops *ops;
+    struct pgt_walker w = {
+        .cb = count_entry,
+        .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE,
+    };
+
+    if (!pgt || !pgt->pgd)
+        return -PGT_EINVAL;
+    ops = mm_ops ? mm_ops : pgt->mm_ops;
+    if (!ops || !ops->get_page || !ops->phys_to_virt)
+        return -PGT_EINVAL;
+    pgt->mm_ops = ops;
+    return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
+}

@@ -114,4 +114,28 @@ void hyp_pool_mm_ops_use(struct hyp_pool *pool);
 extern const struct pgt_mm_ops hyp_early_alloc_mm_ops;
 void hyp_early_alloc_mm_ops_use(struct hyp_early_alloc *ea);
 
+/* --- hand-over --------------------------------------------------------- */
+
+/**
+ * hyp_pgt_fix_refcounts() - hand a table built from the early allocator
+ * over to a pool (pKVM's fix_hyp_pgtable_refcnt / fix_host_ownership idea).
+ * @pgt:    the table; its pages must now be pool pages with count 1 each
+ *          (the early allocator's pages given to hyp_pool_init() as
+ *          @reserved_pages) and no entry counted yet
+ * @mm_ops: the pool's ops (e.g. from HYP_POOL_MM_OPS_DEFINE), installed in
+ *          @pgt->mm_ops before the walk; NULL keeps @pgt->mm_ops
+ *
+ * Walks the whole input range and takes, with mm_ops->get_page, one
+ * reference on the table page holding every counted entry (the core's rule:
+ * non-zero entries; with PGT_S2_HOST valid leaves are not counted; or
+ * pte_ops->pte_is_counted), so that each table page ends with 1 + its
+ * counted entries, as if the table had been built on the pool. From then
+ * on unmap frees emptied tables into the pool and destroy returns them all.
+ * No entry is changed and no TLB maintenance is done.
+ *
+ * Return: 0; -PGT_EINVAL for NULL @pgt, a table without a root, or ops
+ * without get_page / phys_to_virt; or the walker's error.
+ */
+int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops);
+
 #endif /* PGTABLE_MM_POOL_H */

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The table core with the hyp_pool adapter as its page source, and the
+ * hand-over of an early-allocator table to a pool. Table pages and their
+ * counts are read back independently (table_scan.h): every table page must
+ * have count 1 + its non-zero entries, and after unmap/destroy the pool
+ * must be back where it started.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "table_scan.h"
+
+#define PA0 0x80000000ull
+#define PFN0 (PA0 >> 12)
+#define NPOOL 256
+
+static struct hyp_pool pool;
+HYP_POOL_MM_OPS_DEFINE(pool_ops, &pool);
+
+static void snapshot(uint64_t *c)
+{
+    for (int o = 0; o <= HYP_POOL_MAX_ORDER; o++)
+        c[o] = hyp_pool_nr_free_blocks(&pool, (unsigned)o);
+}
+
+static void expect_snapshot(const uint64_t *c)
+{
+    for (int o = 0; o <= HYP_POOL_MAX_ORDER; o++)
+        assert_int_equal(hyp_pool_nr_free_blocks(&pool, (unsigned)o), c[o]);
+}
+
+static struct ts_count scan(const struct ah *h, const struct pgt *pgt)
+{
+    struct ts_count c = {.h = h, .check_counts = true};
+    ts_scan(h, pgt, ts_count_fn, &c);
+    return c;
+}
+
+static void hyp_table_on_pool_counts_and_returns_everything(void **state)
+{
+    struct ah h;
+    struct pgt pgt;
+    uint64_t initial[HYP_POOL_MAX_ORDER + 1];
+    struct ts_count c;
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 0, NULL), 0);
+    snapshot(initial);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.pages, 1);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - 1);
+
+    /* Pages, a 2 MiB block, ranges far apart. */
+    assert_int_equal(pgt_hyp_map(&pgt, 0x1000, 0x3000, 0x40001000, PGT_PROT_RW), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x200000, 0x200000, 0x40200000, PGT_PROT_R), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x7fff00000000ull, 0x5000, 0x50000000, PGT_PROT_RX), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x40000000ull - 0x1000, 0x2000, 0x60000000,
+                                 PGT_PROT_RW), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    /* root; [0,1G): L1 table, L2 table, L3 for 0x1000 (the 2M block sits in
+     * L2); 0x3ffff000 (last page of the first GiB): its L3 table;
+     * 0x40000000: new L2 and L3; 0x7fff00000000: L1, L2, L3. */
+    assert_int_equal(c.pages, 1 + 1 + 1 + 1 + 1 + 2 + 3);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - (uint64_t)c.pages);
+
+    /* Partial unmap keeps counts right; full unmap frees all but the root. */
+    assert_int_equal(pgt_hyp_unmap(&pgt, 0x2000, 0x1000), 0x1000);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    /* Left: 0x1000, 0x3000, the block, two pages at 1 GiB, five high. */
+    assert_int_equal(pgt_hyp_unmap(&pgt, 0, 1ull << 47), 0x2000 + 0x200000 + 0x2000 + 0x5000);
+    assert_int_equal(pgt_hyp_unmap(&pgt, 1ull << 47, 1ull << 47), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.pages, 1);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - 1);
+    pgt_hyp_destroy(&pgt);
+    expect_snapshot(initial);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void s2_concatenated_root_from_pool(void **state)
+{
+    struct ah h;
+    struct pgt pgt;
+    uint64_t initial[HYP_POOL_MAX_ORDER + 1];
+    struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40, .oa_bits = 40,
+                             .start_level = 1};
+    struct ts_count c;
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 0, NULL), 0);
+    snapshot(initial);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &pool_ops, NULL), 0);
+    assert_int_equal(pgt.geom.nr_root_pages, 2);
+    /* Two root pages, aligned to 8 KiB, each count 1. */
+    assert_int_equal(pgt.pgd_phys & 0x1fff, 0);
+    assert_int_equal(pgt.pgd_phys, PA0 + ((uint8_t *)pgt.pgd - h.mem));
+    assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, pgt.pgd)), 1);
+    assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, (uint8_t *)pgt.pgd + 4096)), 1);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - 2);
+    /* One map in each half of the IPA space (root page 0 and 1). */
+    assert_int_equal(pgt_s2_map(&pgt, 0x1000, 0x1000, 0x1000, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    assert_int_equal(pgt_s2_map(&pgt, (1ull << 39) + 0x200000, 0x2000, 0x2000, PGT_PROT_R,
+                                NULL, PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    assert_int_equal(pgt_s2_set_owner(&pgt, 0x40000000, 0x1000, NULL, 3), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(c.pages, 2 + 2 + 2 + 2);
+    assert_int_equal(pgt_s2_unmap(&pgt, 0, 1ull << 40, NULL), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.pages, 2);
+    assert_int_equal(c.bad, 0);
+    pgt_s2_destroy(&pgt);
+    expect_snapshot(initial);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void pool_exhaustion_leaves_a_consistent_table(void **state)
+{
+    struct ah h;
+    struct pgt pgt;
+    uint64_t initial[HYP_POOL_MAX_ORDER + 1];
+    struct ts_count c;
+    int ret = 0, mapped = 0;
+    (void)state;
+
+    /* 16 pages: the root and a few table paths, then -ENOMEM. */
+    ah_init(&h, 12, 16, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
+    snapshot(initial);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops), 0);
+    for (uint64_t i = 0; i < 64; i++) {
+        ret = pgt_hyp_map(&pgt, i << 39, 0x1000, 0x40000000, PGT_PROT_R);
+        if (ret)
+            break;
+        mapped++;
+    }
+    assert_int_equal(ret, -PGT_ENOMEM);
+    /* Each map needed an L1, L2 and L3 table: 5 maps fit in 15 pages. */
+    assert_int_equal(mapped, 5);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(c.pages, 1 + 3 * mapped);
+    assert_int_equal(pgt_hyp_unmap(&pgt, 0, 1ull << 48), 0x1000 * mapped);
+    pgt_hyp_destroy(&pgt);
+    expect_snapshot(initial);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void early_table_handed_over_to_pool(void **state)
+{
+    struct ah h;
+    struct hyp_early_alloc ea;
+    struct pgt pgt;
+    uint64_t used, fresh[HYP_POOL_MAX_ORDER + 1];
+    struct ts_count c;
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    /* Build the table on the early allocator over the pool's future range. */
+    assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
+    hyp_early_alloc_mm_ops_use(&ea);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &hyp_early_alloc_mm_ops), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x1000, 0x3000, 0x40001000, PGT_PROT_RW), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x200000, 0x200000, 0x40200000, PGT_PROT_R), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x7fff00000000ull, 0x5000, 0x50000000, PGT_PROT_RX), 0);
+    /* And a page the early allocator used for something else. */
+    assert_non_null(hyp_early_alloc_page(&ea));
+    used = hyp_early_alloc_nr_used_pages(&ea);
+    c = (struct ts_count){.h = &h};
+    ts_scan(&h, &pgt, ts_count_fn, &c);
+    assert_int_equal(c.pages, 1 + 3 + 3);
+    assert_int_equal(used, 8);
+
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, used, NULL), 0);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops), 0);
+    assert_ptr_equal(pgt.mm_ops, &pool_ops);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    /* root: 2 entries -> 3; each L3 table of 3 and 5 pages -> 4 and 6. */
+    assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, pgt.pgd)), 3);
+
+    /* The pool now manages the table: unmap frees its tables, destroy the
+     * root; only the other early page stays allocated. */
+    assert_int_equal(pgt_hyp_map(&pgt, 0x80000000, 0x1000, 0x40000000, PGT_PROT_R), 0);
+    assert_int_equal(pgt_hyp_unmap(&pgt, 0, 1ull << 48), 0x3000 + 0x200000 + 0x5000 + 0x1000);
+    pgt_hyp_destroy(&pgt);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - 1);
+    assert_int_equal(hyp_page_count(ah_rec(&h, PFN0 + 7)), 1);
+    hyp_put_page(&pool, ah_va(&h, PFN0 + 7));
+    {
+        struct ah h2;
+        struct hyp_pool p2;
+        ah_init(&h2, 12, NPOOL, PA0);
+        assert_int_equal(hyp_pool_init(&p2, &h2.vm, PFN0, NPOOL, 0, NULL), 0);
+        for (int o = 0; o <= HYP_POOL_MAX_ORDER; o++)
+            fresh[o] = hyp_pool_nr_free_blocks(&p2, (unsigned)o);
+        ah_fini(&h2);
+    }
+    expect_snapshot(fresh);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void fix_refcounts_rejects_bad_arguments(void **state)
+{
+    struct pgt pgt;
+    struct pgt_mm_ops no_get = {0};
+    (void)state;
+
+    memset(&pgt, 0, sizeof(pgt));
+    assert_int_equal(hyp_pgt_fix_refcounts(NULL, &pool_ops), -PGT_EINVAL);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops), -PGT_EINVAL);
+    pgt.pgd = (pgt_pte_t *)&pgt;
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &no_get), -PGT_EINVAL);
+    assert_null(pgt.mm_ops);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hyp_table_on_pool_counts_and_returns_everything),
+        cmocka_unit_test(s2_concatenated_root_from_pool),
+        cmocka_unit_test(pool_exhaustion_leaves_a_consistent_table),
+        cmocka_unit_test(early_table_handed_over_to_pool),
+        cmocka_unit_test(fix_refcounts_rejects_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
