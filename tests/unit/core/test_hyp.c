@@ -212,6 +212,23 @@ static void test_hyp_map_16k_32m_and_64k_512m_use_level2_blocks(void **state)
     fx_fini(&f);
 }
 
+static void test_hyp_32bit_va_maps_its_last_page_and_nothing_beyond(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    /* 4K, 32-bit VA: level 1 root with 4 entries. */
+    fx_hyp(&f, 12, 32, 1);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0xfffff000, SZ_4K, 0x80000000,
+                                 PGT_PROT_RW), 0);
+    assert_u64(E(&f, 0xfffff000, 3), 0x80000000ull | S1_XN | H_RW | D_PAGE);
+    assert_true(pgt_pte_is_table(f.pgt.pgd[3], 1));
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x100000000ull, SZ_4K, 0x80000000,
+                                 PGT_PROT_RW), -PGT_ERANGE);
+    assert_int_equal(pgt_s1_tcr(&f.pgt) & 0x3f, 32);
+    fx_fini(&f);
+}
+
 /* ---------------- conflicts ---------------- */
 
 static void test_hyp_map_over_leaf_with_different_pa_returns_eexist(
@@ -442,6 +459,8 @@ int main(void)
         cmocka_unit_test(test_hyp_map_1g_aligned_range_uses_level1_block),
         cmocka_unit_test(test_hyp_map_misaligned_pa_uses_pages),
         cmocka_unit_test(test_hyp_map_16k_32m_and_64k_512m_use_level2_blocks),
+        cmocka_unit_test(
+            test_hyp_32bit_va_maps_its_last_page_and_nothing_beyond),
         cmocka_unit_test(
             test_hyp_map_over_leaf_with_different_pa_returns_eexist),
         cmocka_unit_test(test_hyp_map_partly_conflicting_range_maps_nothing),

@@ -131,6 +131,25 @@ static void test_s2_64k_lpa_level1_block_maps_4t(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_4k_lpa2_level0_root_of_16_pages_maps_top_of_ipa(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    /* 4K + LPA2, 52-bit IPA at level 0: 2^13 entries in 16 pages. */
+    fx_s2_(&f, 12, 52, 52, 0, PGT_GEOM_LPA2, 0, NULL, 32, ARENA_HI_LPA2,
+           __FILE__, __LINE__);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0xffffffffff000ull, SZ_4K,
+                                0x000c000000001000ull, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    assert_u64(E(&f, 0xffffffffff000ull, 3), 0x1000ull | (3ull << 8) |
+                                                 S2_XN | S2_RW_NOSH | D_PAGE);
+    /* Root entry 8191: last entry of the 16th page. */
+    assert_true(pgt_pte_is_table(f.pgt.pgd[8191], 0));
+    assert_int_equal(f.m.live, 16 + 3);
+    fx_fini(&f);
+}
+
 static void test_hyp_4k_lpa2_starts_at_level_minus_1_and_encodes_52bit_pa(
     void **state)
 {
@@ -230,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_s2_16k_lpa2_page_and_64g_block_encode_oa_51_50),
         cmocka_unit_test(test_s2_64k_lpa_page_encodes_oa_51_48_in_bits_15_12),
         cmocka_unit_test(test_s2_64k_lpa_level1_block_maps_4t),
+        cmocka_unit_test(
+            test_s2_4k_lpa2_level0_root_of_16_pages_maps_top_of_ipa),
         cmocka_unit_test(
             test_hyp_4k_lpa2_starts_at_level_minus_1_and_encodes_52bit_pa),
         cmocka_unit_test(

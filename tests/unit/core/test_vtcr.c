@@ -301,6 +301,25 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
     tmm_fini(&m);
 }
 
+static void test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52(
+    void **state)
+{
+    (void)state;
+    struct tmm m;
+    struct pgt p;
+    tmm_init(&m, SZ_4K, 4, ARENA_PA);
+    assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 52, PGT_GRANULE_4K, 52,
+                                 PGT_GEOM_LPA2, &tmm_ops), 0);
+    uint64_t tcr = pgt_s1_tcr(&p);
+    /* TCR_EL1.DS is bit 59 (bit 32 is IPS[0] there, unlike TCR_EL2). */
+    uint64_t mask = 0x3full | (1ull << 7) | 0xff00ull | (1ull << 23) |
+                    (7ull << 32) | (1ull << 59);
+    assert_u64(tcr & mask, 12ull | 0x100 | 0x400 | 0x3000 | (1ull << 23) |
+                               (6ull << 32) | (1ull << 59));
+    pgt_hyp_destroy(&p);
+    tmm_fini(&m);
+}
+
 static void test_ttbr_baddr_is_root_pa_below_48_bits(void **state)
 {
     (void)state;
@@ -321,6 +340,7 @@ int main(void)
         KNOWN_BUG(test_s2_init_vtcr_rejects_16k_sl0_3_without_ds),
         cmocka_unit_test(test_s1_tcr_el2_holds_t0sz_tg0_ps_and_res1_bits),
         cmocka_unit_test(test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1),
+        cmocka_unit_test(test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52),
         cmocka_unit_test(test_ttbr_baddr_is_root_pa_below_48_bits),
     };
     return cmocka_run_group_tests_name("core_vtcr", tests, NULL, NULL);
