@@ -57,7 +57,9 @@ struct tctx {
     const struct pgt_mm_ops *ops; /* bpool_ops, or hpool_ops (-hp rows) */
     /* A floor timed right before each run of the next scenario, so floor
      * and scenario see the same machine noise (G with a, Gd with d). */
+    void (*pair_prep)(struct tctx *t); /* untimed, before pair_fn */
     uint64_t (*pair_fn)(struct tctx *t);
+    uint16_t *fcnt;      /* Gd2: entries per table page */
     struct result *pair_r;
     bool pair_flush;
     uint64_t tables_before;
@@ -142,6 +144,8 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
         if (t->pool.used == 0 && t->ops == &bpool_ops)
             bpool_restack(&t->pool);
         if (t->pair_fn && t->pool.used == 0) {
+            if (t->pair_prep)
+                t->pair_prep(t);
             if (t->pair_flush)
                 cache_flush();
             uint64_t f0 = now_ns();
@@ -615,6 +619,80 @@ static uint64_t floor_gd_run(struct tctx *t)
     return next - p->exact_pages;
 }
 
+/*
+ * Gd2: the floor for (d2). Untimed prep builds (d)'s radix with a count of
+ * entries per table page; the timed part walks to each leaf in (d2)'s
+ * order, clears it, and unlinks each table whose count drops to zero.
+ */
+static void floor_gd2_prep(struct tctx *t)
+{
+    const struct gcfg *gc = t->gc;
+    struct bpool *p = &t->pool;
+    uint64_t g = gc->gran, mask = (1ull << bits_per_level(gc)) - 1;
+    size_t next = p->exact_pages;
+    pgt_pte_t *root = bpool_page(p, 0);
+    uint64_t root_entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+
+    if (!t->fcnt) {
+        t->fcnt = calloc(p->nr, sizeof(*t->fcnt));
+        if (!t->fcnt)
+            exit(2);
+    }
+    memset(t->fcnt, 0, p->nr * sizeof(*t->fcnt));
+    memset(root, 0, root_entries * 8);
+    for (size_t k = 0; k < t->d_n; k++) {
+        uint64_t ipa = t->d_ipa[k];
+        pgt_pte_t *pt = root;
+        uint64_t idx = (ipa >> level_shift(gc, gc->s2_start)) & (root_entries - 1);
+        for (int l = gc->s2_start; l < 3; l++) {
+            if (!pt[idx]) {
+                uint8_t *np = bpool_page(p, next++);
+                memset(np, 0, g);
+                pt[idx] = (p->pa_base + (uint64_t)(np - p->base)) | FLOOR_TABLE;
+                t->fcnt[((uint8_t *)pt - p->base) >> p->gran_shift]++;
+            }
+            pt = (pgt_pte_t *)(p->base + ((pt[idx] & ~(g - 1) & ((1ull << 48) - 1)) -
+                                          p->pa_base));
+            idx = (ipa >> level_shift(gc, l + 1)) & mask;
+        }
+        pt[idx] = (ipa + g) | FLOOR_LEAF_ATTRS | PGT_PTE_TYPE;
+        t->fcnt[((uint8_t *)pt - p->base) >> p->gran_shift]++;
+    }
+}
+
+static uint64_t floor_gd2_run(struct tctx *t)
+{
+    const struct gcfg *gc = t->gc;
+    struct bpool *p = &t->pool;
+    uint64_t g = gc->gran, mask = (1ull << bits_per_level(gc)) - 1;
+    pgt_pte_t *root = bpool_page(p, 0);
+    uint64_t root_entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+    pgt_pte_t *path[PGT_MAX_LEVELS];
+    int depth = 3 - gc->s2_start;
+
+    for (size_t k = 0; k < t->d_n; k++) {
+        uint64_t ipa = t->d_ipa2[k];
+        pgt_pte_t *pt = root;
+        uint64_t idx = (ipa >> level_shift(gc, gc->s2_start)) & (root_entries - 1);
+        for (int l = gc->s2_start; l < 3; l++) {
+            path[l - gc->s2_start] = &pt[idx];
+            pt = (pgt_pte_t *)(p->base + ((pt[idx] & ~(g - 1) & ((1ull << 48) - 1)) -
+                                          p->pa_base));
+            idx = (ipa >> level_shift(gc, l + 1)) & mask;
+        }
+        pt[idx] = 0;
+        /* Unlink the tables left empty, bottom up. */
+        for (int d = depth; d > 0; d--) {
+            if (--t->fcnt[((uint8_t *)pt - p->base) >> p->gran_shift])
+                break;
+            pgt_pte_t *pe = path[d - 1];
+            *pe = 0;
+            pt = (pgt_pte_t *)((uintptr_t)pe & ~(uintptr_t)(g - 1));
+        }
+    }
+    return t->d_n;
+}
+
 static void floor_scen(struct tctx *t, struct result *r,
                        uint64_t (*fn)(struct tctx *t), bool flush,
                        uint64_t units)
@@ -683,7 +761,7 @@ static const struct scen s_d = {
     s2_setup, run_d, s2_teardown, check_d, units_d, true, false };
 static const struct scen s_d2 = {
     "d2", "s2 unmap (d) in another random order", "call",
-    setup_d_mapped, run_d2, s2_teardown, check_d2, units_d, false, true };
+    setup_d_mapped, run_d2, s2_teardown, check_d2, units_d, true, true };
 static const struct scen s_e = {
     "e", "get_leaf of every page of (a)", "call",
     setup_mapped, run_e, s2_teardown, check_e, units_pages, false, true };
@@ -785,7 +863,21 @@ static void bench_granule(const struct gcfg *gc)
             result_finish(t->pair_r);
             t->pair_fn = NULL;
         }
+        if (scenario_wanted("Gd2") && scenario_wanted("d2")) {
+            t->pair_r = result_new("Gd2", gc->name,
+                                   "floor for (d2): radix clear + unlink",
+                                   "call");
+            t->pair_r->units = t->d_n;
+            t->pair_prep = floor_gd2_prep;
+            t->pair_fn = floor_gd2_run;
+            t->pair_flush = true;
+        }
         scen(t, &s_d2, s2, NS(100), NONE);
+        if (t->pair_fn) {
+            result_finish(t->pair_r);
+            t->pair_fn = NULL;
+            t->pair_prep = NULL;
+        }
     }
     scen(t, &s_e, s2, NS(5), NONE);
     scen(t, &s_f, s1, NS(2), NONE);
@@ -810,6 +902,7 @@ static void bench_granule(const struct gcfg *gc)
 
     free(t->d_ipa);
     free(t->d_ipa2);
+    free(t->fcnt);
     bpool_fini(&t->pool);
     free(t);
 }
