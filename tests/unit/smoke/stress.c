@@ -269,6 +269,118 @@ static void run(const struct scfg *c, uint32_t flags, int nops)
     tmm_fini(&mm);
 }
 
+/* Stage 1 (EL2): map must refuse conflicts with -PGT_EEXIST, unmap
+ * reports the bytes it removed, protect keeps the memory type. */
+static void check_s1_model(const struct pgt *pgt)
+{
+    for (uint32_t i = 0; i < WIN_PAGES; i++) {
+        uint64_t va = WIN_BASE + i * GRAN, pa;
+        enum pgt_prot prot;
+        int ret = pgt_translate(pgt, va, &pa, &prot);
+        if (model[i].kind != 1) {
+            assert_int_equal(ret, -PGT_ENOENT);
+            continue;
+        }
+        assert_int_equal(ret, 0);
+        assert_int_equal(pa, model[i].pa);
+        assert_int_equal(prot, model[i].prot);
+    }
+}
+
+static void run_s1(const struct scfg *c, int nops)
+{
+    struct pgt pgt;
+    static const uint32_t prots[] = { PGT_PROT_RW, PGT_PROT_R, PGT_PROT_RX,
+                                      PGT_PROT_RW | PGT_PROT_DEVICE };
+    uint32_t per = (uint32_t)(1u << (c->gshift - 3));
+
+    C = c;
+    GRAN = 1ull << c->gshift;
+    WIN_BASE = c->win_base;
+    memset(model, 0, sizeof(model));
+    tmm_init(&mm, GRAN, c->arena_pages, PA_BASE);
+    assert_int_equal(pgt_s1_init(&pgt, PGT_REGIME_EL2, c->ia,
+                                 (enum pgt_granule)c->gshift, c->oa,
+                                 c->geom_flags, &tmm_ops), 0);
+    for (int op = 0; op < nops; op++) {
+        uint64_t r = rnd();
+        uint32_t first = (uint32_t)(rnd() % WIN_PAGES), npages;
+        switch (r % 3) {
+        case 0: npages = 1 + (uint32_t)(rnd() % 8); break;
+        case 1: npages = per * (1 + (uint32_t)(rnd() % 2)); break;
+        default: npages = 1 + (uint32_t)(rnd() % 2048); break;
+        }
+        if ((r >> 8) % 2)
+            first &= ~(per - 1);
+        if (first + npages > WIN_PAGES)
+            npages = WIN_PAGES - first;
+        uint64_t addr = WIN_BASE + first * GRAN, size = npages * GRAN;
+        uint64_t phys = ((r >> 12) % 2) ? (addr + c->pa_far) & ((1ull << c->oa) - 1)
+                                         : c->pa_far + (rnd() % 64) * GRAN;
+        uint32_t prot = prots[(r >> 16) % 4];
+        int kind = (int)((r >> 20) % 3);
+        uint32_t nmapped = 0;
+        bool conflict = false, memtype_bad = false;
+        for (uint32_t i = first; i < first + npages; i++) {
+            if (model[i].kind != 1)
+                continue;
+            nmapped++;
+            if (model[i].pa != phys + (i - first) * GRAN || model[i].prot != prot)
+                conflict = true;
+            if ((model[i].prot & PGT_PROT_DEVICE) != (prot & PGT_PROT_DEVICE))
+                memtype_bad = true;
+        }
+        struct tstate before = table_state(&pgt);
+        long fail_at = ((r >> 24) % 3 == 0) ? (long)(rnd() % 4) : -1;
+        tmm_fail_after(&mm, fail_at);
+        int64_t ret;
+        if (kind == 0)
+            ret = pgt_hyp_map(&pgt, addr, size, phys, prot);
+        else if (kind == 1)
+            ret = pgt_hyp_unmap(&pgt, addr, size);
+        else
+            ret = pgt_hyp_protect(&pgt, addr, size, prot);
+        tmm_fail_after(&mm, -1);
+        if (ret == -PGT_ENOMEM || (kind == 0 && conflict) ||
+            (kind == 2 && (memtype_bad || !nmapped))) {
+            int64_t want = (kind == 0 && conflict) ? -PGT_EEXIST
+                           : (kind == 2 && memtype_bad) ? -PGT_EINVAL
+                           : (kind == 2 && !nmapped) ? -PGT_ENOENT
+                                                     : -PGT_ENOMEM;
+            if (ret != -PGT_ENOMEM)
+                assert_int_equal(ret, want);
+            struct tstate after = table_state(&pgt);
+            assert_true(after.sum == before.sum);
+            assert_int_equal(after.pages, before.pages);
+            continue;
+        }
+        if (kind == 1)
+            assert_int_equal(ret, (int64_t)nmapped * (int64_t)GRAN);
+        else
+            assert_int_equal(ret, 0);
+        for (uint32_t i = first; i < first + npages; i++) {
+            if (kind == 0) {
+                model[i].kind = 1;
+                model[i].pa = phys + (i - first) * GRAN;
+                model[i].prot = prot;
+            } else if (kind == 1) {
+                model[i].kind = 0;
+            } else if (model[i].kind == 1) {
+                model[i].prot = prot;
+            }
+        }
+        struct tstate st = table_state(&pgt);
+        assert_int_equal(st.bad_refs, 0);
+        assert_int_equal(st.pages, mm.live);
+        check_s1_model(&pgt);
+    }
+    assert_int_equal(pgt_hyp_unmap(&pgt, 0, 1ull << c->ia) >= 0, 1);
+    assert_int_equal(mm.live, 1);
+    pgt_hyp_destroy(&pgt);
+    assert_int_equal(mm.live, 0);
+    tmm_fini(&mm);
+}
+
 static const struct scfg cfgs[] = {
     /* 4K, 40-bit IPA, level 1 (2 root pages), window across 1 GiB */
     { "4k", 12, 40, 48, 1, 0, 0x3c000000ull, 0x100000000ull, 8192 },
@@ -314,11 +426,21 @@ static void stress_host(void **state)
     }
 }
 
+static void stress_hyp(void **state)
+{
+    for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
+        (void)state;
+        seed();
+        run_s1(&cfgs[i], nops());
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stress_guest),
         cmocka_unit_test(stress_host),
+        cmocka_unit_test(stress_hyp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
