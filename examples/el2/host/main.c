@@ -158,7 +158,6 @@ static void ram_sweep(const struct fdt_region *ram, int nr)
 {
     uint64_t f0, f1, r0, expect = 0, pages = 0, bad = 0;
     uint64_t blocks = 0, small = 0;
-    char msg[160];
 
     stats(&f0, &r0);
     for (int i = 0; i < nr; i++) {
@@ -202,7 +201,6 @@ static void ram_sweep(const struct fdt_region *ram, int nr)
     uart_printf("host: host stage-2 faults during the sweep: %lu (expected %lu"
                 ": %lu 2M blocks + %lu 4K pages beside hypervisor memory)\n",
                 f1 - f0, expect, blocks, small);
-    (void)msg;
     check(f1 - f0 == expect,
           "host stage 2 filled lazily with the largest blocks that fit");
 }

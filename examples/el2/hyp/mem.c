@@ -220,16 +220,13 @@ static int count_entry(const struct pgt_visit_ctx *ctx,
     return 0;
 }
 
-static uint64_t fix_refcounts(struct pgt *t)
+static int fix_refcounts(struct pgt *t)
 {
-    uint64_t before = hyp_pool_nr_free_pages(&hpool);
     struct pgt_walker w = {
         .cb = count_entry,
         .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE,
     };
-    int ret = pgt_walk(t, 0, 1ull << t->geom.ia_bits, &w);
-    (void)before;
-    return ret ? (uint64_t)ret : 0;
+    return pgt_walk(t, 0, 1ull << t->geom.ia_bits, &w);
 }
 
 int hyp_pools_init(struct hyp_state *h)
@@ -271,7 +268,7 @@ int hyp_pools_init(struct hyp_state *h)
 
     /* Hand the early tables over: counts, then the pool as page source. */
     uint64_t tables = pgt_count_table_pages(&h->hyp_s1);
-    ret = (int)fix_refcounts(&h->hyp_s1);
+    ret = fix_refcounts(&h->hyp_s1);
     if (ret)
         return ret;
     h->hyp_s1.mm_ops = &hyp_pool_mm_ops_el2;
