@@ -215,7 +215,7 @@ static void test_s2_init_vtcr_rejects_illegal_combinations(void **state)
     }
 }
 
-/* Separate: BUGS.md (utest -> core), 16K SL0=3 accepted without DS. */
+/* Was BUGS.md (utest -> core), fixed in 7e99cba. */
 static void test_s2_init_vtcr_rejects_16k_sl0_3_without_ds(void **state)
 {
     (void)state;
@@ -337,7 +337,7 @@ int main(void)
             test_s2_vtcr_reports_back_the_value_it_was_built_from),
         cmocka_unit_test(test_s2_vtcr_of_4k_40bit_level1_table_is_0x80023558),
         cmocka_unit_test(test_s2_init_vtcr_rejects_illegal_combinations),
-        KNOWN_BUG(test_s2_init_vtcr_rejects_16k_sl0_3_without_ds),
+        cmocka_unit_test(test_s2_init_vtcr_rejects_16k_sl0_3_without_ds),
         cmocka_unit_test(test_s1_tcr_el2_holds_t0sz_tg0_ps_and_res1_bits),
         cmocka_unit_test(test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1),
         cmocka_unit_test(test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52),
