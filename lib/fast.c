@@ -27,6 +27,8 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
 {
     const struct pgt_geom *g = &pgt->geom;
     void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
+    bool linear = pgt->mm_ops->linear;
+    uint64_t lin_off = pgt->mm_ops->linear_offset;
     uint32_t bpl = g->bits_per_level;
     uint64_t mask = pgt_ptes_per_page(g) - 1;
     bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
@@ -45,7 +47,8 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
         uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
                                             : pgt_oa_decode(g, pte);
-        pgt_pte_t *t = p2v(pa);
+        pgt_pte_t *t = linear ? (pgt_pte_t *)(uintptr_t)(pa + lin_off)
+                              : p2v(pa);
         level++;
         d++;
         shift -= bpl;

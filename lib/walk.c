@@ -138,6 +138,8 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
      * would otherwise force reloads from *pgt at every level. */
     const struct pgt_geom *g = &pgt->geom;
     void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
+    bool linear = pgt->mm_ops->linear;
+    uint64_t lin_off = pgt->mm_ops->linear_offset;
     uint32_t bpl = g->bits_per_level;
     uint64_t mask = pgt_ptes_per_page(g) - 1;
     bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
@@ -153,7 +155,8 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
         uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
                                             : pgt_oa_decode(g, pte);
-        const pgt_pte_t *table = p2v(pa);
+        const pgt_pte_t *table =
+            linear ? (const pgt_pte_t *)(uintptr_t)(pa + lin_off) : p2v(pa);
         l++;
         shift -= bpl;
         pte = pgt_read(&table[(addr >> shift) & mask]);

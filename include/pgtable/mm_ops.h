@@ -86,6 +86,17 @@ struct pgt_mm_ops {
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
     void (*tlbi_range)(const struct pgt *pgt, uint64_t addr, uint64_t size);
     void (*tlbi_all)(const struct pgt *pgt);
+
+    /*
+     * Optional, for speed: set @linear when every table page satisfies
+     * phys_to_virt(pa) == (void *)(uintptr_t)(pa + @linear_offset)
+     * (arithmetic modulo 2^64, as a hypervisor's linear map). Lookups and
+     * walks then compute table addresses inline instead of calling
+     * phys_to_virt for every level. phys_to_virt stays required (it is
+     * still used for everything else, e.g. the cache-maintenance hooks).
+     */
+    bool linear;
+    uint64_t linear_offset;
 };
 
 /*

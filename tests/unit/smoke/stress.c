@@ -179,7 +179,14 @@ static void run(const struct scfg *c, uint32_t flags, int nops)
     WIN_BASE = c->win_base;
     memset(model, 0, sizeof(model));
     tmm_init(&mm, GRAN, c->arena_pages, PA_BASE);
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
+    /* guest runs use the linear-map hint, host runs phys_to_virt */
+    static struct pgt_mm_ops ops;
+    ops = tmm_ops;
+    if (!(flags & PGT_S2_HOST)) {
+        ops.linear = true;
+        ops.linear_offset = (uint64_t)(uintptr_t)mm.base - mm.pa_base;
+    }
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL), 0);
 
     for (int op = 0; op < nops; op++) {
         uint64_t r = rnd();
