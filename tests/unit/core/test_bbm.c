@@ -481,6 +481,40 @@ static void test_s2_relax_perms_never_makes_the_leaf_invalid(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_map_cleans_caches_before_the_leaf_becomes_valid(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* A guest running with its caches off must not see stale lines: the
+     * clean+invalidate (and the I-cache invalidate for X) happen while the
+     * new leaf is not yet visible. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    watch(o, &f, 0x40001000, 3, NULL);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40001000, SZ_4K, 0x80001000,
+                                PGT_PROT_RWX, NULL, 0), 0);
+    unwatch(&f);
+    size_t n = 0;
+    for (size_t i = 0; i < f.m.nlog; i++) {
+        const struct tmm_event *e = &f.m.log[i];
+        if (e->kind != TMM_DCACHE && e->kind != TMM_ICACHE)
+            continue;
+        n++;
+        if (o->rec[i].reachable && (o->rec[i].entry & D_VALID)) {
+            print_error("cache maintenance (kind %d) after the leaf was "
+                        "made valid (%#llx)\n",
+                        e->kind, (unsigned long long)o->rec[i].entry);
+            fail();
+        }
+    }
+    assert_int_equal(n >= 2, 1);
+    free(o);
+    fx_fini(&f);
+}
+
 /* ---------------- stage 1 ---------------- */
 
 static void test_hyp_unmap_page_invalidates_it_with_level_3_hint(void **state)
@@ -576,6 +610,8 @@ int main(void)
         cmocka_unit_test(test_s2_set_owner_inside_block_breaks_block_first),
         cmocka_unit_test(test_s2_set_owner_over_page_invalidates_it_first),
         cmocka_unit_test(test_s2_relax_perms_never_makes_the_leaf_invalid),
+        cmocka_unit_test(
+            test_s2_map_cleans_caches_before_the_leaf_becomes_valid),
         cmocka_unit_test(test_hyp_unmap_page_invalidates_it_with_level_3_hint),
         cmocka_unit_test(test_hyp_unmap_emptying_table_zaps_it_before_freeing),
         cmocka_unit_test(test_hyp_unmap_splitting_block_breaks_it_first),

@@ -127,6 +127,28 @@ static void test_walk_with_leaf_flag_only_skips_table_visits(void **state)
     fx_fini(&f);
 }
 
+static void test_walk_inside_a_block_visits_it_once_at_the_walk_start(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    struct trace *t = calloc(1, sizeof(*t));
+    build(&f);
+    struct pgt_walker w = {.cb = record, .arg = t,
+                           .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE |
+                                    PGT_WALK_TABLE_POST};
+    assert_int_equal(pgt_walk(&f.pgt, 0x40234000, 3 * SZ_4K, &w), 0);
+    /* PRE L1, the block (addr = first address of the walk under it),
+     * POST L1. */
+    assert_int_equal(t->n, 3);
+    expect(&t->v[0], PGT_WALK_TABLE_PRE, 1, 0x40234000);
+    expect(&t->v[1], PGT_WALK_LEAF, 2, 0x40234000);
+    expect(&t->v[2], PGT_WALK_TABLE_POST, 1, 0x40234000);
+    assert_u64(t->v[1].end, 0x40237000);
+    free(t);
+    fx_fini(&f);
+}
+
 static void test_walk_stops_at_first_visitor_error_and_returns_it(
     void **state)
 {
@@ -215,6 +237,8 @@ int main(void)
         cmocka_unit_test(
             test_walk_visits_tables_pre_and_post_and_every_leaf_in_order),
         cmocka_unit_test(test_walk_with_leaf_flag_only_skips_table_visits),
+        cmocka_unit_test(
+            test_walk_inside_a_block_visits_it_once_at_the_walk_start),
         cmocka_unit_test(test_walk_stops_at_first_visitor_error_and_returns_it),
         cmocka_unit_test(
             test_walk_does_not_descend_into_table_removed_at_table_pre),
