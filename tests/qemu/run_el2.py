@@ -111,13 +111,13 @@ HYP_STEPS = [
 LPA2_STEPS = [
     (r'^\[lpa2\] 52-bit output addresses on qemu: ', 'test started'),
 ] + [
-    (r'^\[lpa2\] stage %d %s: start level %s.*: 20 ATs match$'
-     % (stage, name, level), '%s stage %d' % (name, stage))
+    (r'^\[lpa2\] stage %s %s: start level %s.*: 20 ATs match$'
+     % (stage, name, level), '%s stage %s' % (name, stage))
     for name, s1, s2 in [(r'4K\+LPA2 52-bit VA/IPA', '-1', '-1 x1'),
                          (r'4K\+LPA2 52-bit VA/IPA', '-1', '0 x16'),
                          (r'16K\+LPA2 48-bit VA/IPA', '0', '1 x2'),
                          (r'64K\+LPA 52-bit VA/IPA', '1', '1 x1')]
-    for stage, level in [(1, s1), (2, s2)]
+    for stage, level in [('1', s1), ('2', s2), ('1 EL2', s1)]
 ] + [
     (r'^lpa2: PASS \(\d+ translations checked\)$', 'verdict'),
 ]

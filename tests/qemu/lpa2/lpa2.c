@@ -7,6 +7,8 @@
  * Entered at EL2 (common/start.S) with the MMU off. For each granule
  * (4K + LPA2, 16K + LPA2, 64K + LPA) the test builds with the library:
  *   - an EL1&0 stage-1 table, checked with AT S1E1R/S1E1W (stage 2 off);
+ *   - an EL2 stage-1 table, checked with AT S1E2R/S1E2W (with the EL2 MMU
+ *     on: the table also identity maps this image);
  *   - a stage-2 table, checked with AT S12E1R/S12E1W (EL1 stage 1 off, so
  *     VA == IPA),
  * mapping a page, a level-2 block and a level-1 (or 0) block to output
@@ -139,6 +141,7 @@ struct config {
     uint32_t geom_flags;
     int s1_start_level; /* expected: ceil((ia - g) / (g - 3)) levels */
     int s2_start_level; /* asked for explicitly */
+    int el2_fault_level; /* where EL2_UNMAPPED's walk stops (see below) */
     struct mapping map[3];
 };
 
@@ -149,21 +152,21 @@ struct config {
  * 64K, 512M, 4T (level 1 blocks need 52-bit OA).
  */
 static const struct config configs[] = {
-    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, -1,
+    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, -1, 0,
      {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
       {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
       {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
     /* Same maps, stage 2 rooted at level 0: 16 concatenated pages. */
-    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, 0,
+    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, 0, 0,
      {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
       {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
       {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
-    {"16K+LPA2 48-bit VA/IPA", PGT_GRANULE_16K, 48, PGT_GEOM_LPA2, 0, 1,
+    {"16K+LPA2 48-bit VA/IPA", PGT_GRANULE_16K, 48, PGT_GEOM_LPA2, 0, 1, 1,
      {{0x0000812345678000ull, 0x000c00004000c000ull, 0x4000, 3, true},
       {0x0000812346000000ull, 0x0008000082000000ull, 0x2000000, 2, false},
       {0x0000834000000000ull, 0x0005001000000000ull, 0x1000000000ull, 1,
        true}}},
-    {"64K+LPA 52-bit VA/IPA", PGT_GRANULE_64K, 52, 0, 1, 1,
+    {"64K+LPA 52-bit VA/IPA", PGT_GRANULE_64K, 52, 0, 1, 1, 1,
      {{0x0008123456780000ull, 0x000f000040030000ull, 0x10000, 3, true},
       {0x0008123460000000ull, 0x000b0000a0000000ull, 0x20000000, 2, false},
       {0x0008840000000000ull, 0x000e040000000000ull, 0x40000000000ull, 1,
@@ -182,15 +185,23 @@ static uint64_t at(unsigned kind, uint64_t va)
     case 2:
         __asm__ volatile("at s12e1r, %0" : : "r"(va));
         break;
-    default:
+    case 3:
         __asm__ volatile("at s12e1w, %0" : : "r"(va));
+        break;
+    case 4:
+        __asm__ volatile("at s1e2r, %0" : : "r"(va));
+        break;
+    default:
+        __asm__ volatile("at s1e2w, %0" : : "r"(va));
         break;
     }
     isb();
     return read_sysreg(par_el1);
 }
 
-static const char *const at_name[4] = {"S1E1R", "S1E1W", "S12E1R", "S12E1W"};
+enum at_kind { AT_S1E1R, AT_S1E1W, AT_S12E1R, AT_S12E1W, AT_S1E2R, AT_S1E2W };
+static const char *const at_name[6] = {"S1E1R",  "S1E1W",  "S12E1R",
+                                       "S12E1W", "S1E2R",  "S1E2W"};
 
 /* FST for a fault at @level (D19.2.100 PAR_EL1, and the DFSC table):
  * translation 0b0001LL, permission 0b0011LL; level -1 translation is
@@ -246,10 +257,9 @@ static void expect_fault(const struct config *c, unsigned kind, uint64_t va,
  * so 4K steps inside a 16K/64K page are checked too), read and write; the
  * granule after the page, which must fault at level 3; and an address
  * whose root entry is empty, which must fault at the start level. */
-static void check_mappings(const struct config *c, bool s2)
+static void check_mappings(const struct config *c, unsigned r, unsigned w,
+                           bool s2, uint64_t unmapped, int unmapped_level)
 {
-    unsigned r = s2 ? 2 : 0, w = s2 ? 3 : 1;
-
     for (int i = 0; i < 3; i++) {
         const struct mapping *m = &c->map[i];
         /* first 4K, an odd 4K in the middle, last 4K */
@@ -265,9 +275,7 @@ static void check_mappings(const struct config *c, bool s2)
         }
     }
     expect_fault(c, r, c->map[0].va + c->map[0].size, fst_translation(3), s2);
-    expect_fault(c, r, UNMAPPED_IN_ROOT,
-                 fst_translation(s2 ? c->s2_start_level : c->s1_start_level),
-                 s2);
+    expect_fault(c, r, unmapped, fst_translation(unmapped_level), s2);
 }
 
 static enum pgt_prot prot_of(const struct mapping *m, bool s2)
@@ -327,7 +335,8 @@ static void run_s1(const struct config *c)
     isb();
     tlb_flush();
     unsigned before = checked, fails = failures;
-    check_mappings(c, false);
+    check_mappings(c, AT_S1E1R, AT_S1E1W, false, UNMAPPED_IN_ROOT,
+                   c->s1_start_level);
     uart_printf("[lpa2] stage 1 %s: start level %d, TTBR0_EL1=0x%lx "
                 "TCR_EL1=0x%lx: %u ATs %s\n",
                 c->name, t.geom.start_level, read_sysreg(ttbr0_el1),
@@ -378,7 +387,8 @@ static void run_s2(const struct config *c)
     isb();
     tlb_flush();
     unsigned before = checked, fails = failures;
-    check_mappings(c, true);
+    check_mappings(c, AT_S12E1R, AT_S12E1W, true, UNMAPPED_IN_ROOT,
+                   c->s2_start_level);
     uart_printf("[lpa2] stage 2 %s: start level %d x%u, VTTBR_EL2=0x%lx "
                 "VTCR_EL2=0x%lx: %u ATs %s\n",
                 c->name, t.geom.start_level, t.geom.nr_root_pages,
@@ -386,6 +396,87 @@ static void run_s2(const struct config *c)
                 checked - before, failures == fails ? "match" : "MISMATCH");
     write_sysreg(HCR_RW, hcr_el2);
     isb();
+}
+
+/*
+ * The EL2 regime (the hypervisor's own stage 1): AT S1E2x walks only with
+ * SCTLR_EL2.M set, so the table also identity maps this image (text R-X,
+ * rodata R--, data/bss/stacks RW-, UART) and the test turns the MMU on
+ * around the checks. The sections are 64 KiB aligned (common/image.ld),
+ * which suits every granule.
+ *
+ * EL2_UNMAPPED shares no table with the mappings below the level given in
+ * the config: 4K 52-bit: level -1 entry 0 is the identity map's, level 0
+ * index 0x80 is free -> fault at 0; 16K 48-bit: level 0 entry 0 is the
+ * identity map's, level 1 index 0x400 is free -> 1; 64K 52-bit: level 1
+ * index 0x10 is free -> 1.
+ */
+#define EL2_UNMAPPED 0x0000400000000000ull
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __data_end[];
+
+static uint64_t sym(const char *p)
+{
+    return (uint64_t)(uintptr_t)p;
+}
+
+static void run_el2(const struct config *c)
+{
+    struct pgt t;
+    int ret;
+    const struct {
+        uint64_t start, end;
+        enum pgt_prot prot;
+    } ident[] = {
+        {sym(__text_start), sym(__text_end), PGT_PROT_RX},
+        {sym(__rodata_start), sym(__rodata_end), PGT_PROT_R},
+        {sym(__data_start), sym(__data_end), PGT_PROT_RW},
+        {UART_BASE, UART_BASE + (1ull << c->g), PGT_PROT_RW | PGT_PROT_DEVICE},
+    };
+
+    arena_next = 0;
+    granule = 1ull << c->g;
+    ret = pgt_s1_init(&t, PGT_REGIME_EL2, c->ia_bits, c->g, 52, c->geom_flags,
+                      &mm);
+    for (unsigned i = 0; ret == 0 && i < sizeof(ident) / sizeof(ident[0]); i++)
+        ret = pgt_hyp_map(&t, ident[i].start, ident[i].end - ident[i].start,
+                          ident[i].start, ident[i].prot);
+    for (int i = 0; ret == 0 && i < 3; i++)
+        ret = pgt_hyp_map(&t, c->map[i].va, c->map[i].size, c->map[i].pa,
+                          prot_of(&c->map[i], false));
+    if (ret < 0) {
+        uart_printf("lpa2: [FAIL] %s: EL2 table: %d\n", c->name, ret);
+        failures++;
+        return;
+    }
+    uint64_t ttbr = pgt_ttbr_baddr(&t), tcr = pgt_s1_tcr(&t);
+
+    /* MMU on: the next instruction is fetched at the same address, which
+     * the identity map translates to itself. */
+    write_sysreg(ttbr, ttbr0_el2);
+    write_sysreg(tcr, tcr_el2);
+    write_sysreg(PGT_MAIR_VALUE, mair_el2);
+    isb();
+    __asm__ volatile("tlbi alle2" ::: "memory");
+    dsb(nsh);
+    isb();
+    write_sysreg(SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I, sctlr_el2);
+    isb();
+
+    unsigned before = checked, fails = failures;
+    check_mappings(c, AT_S1E2R, AT_S1E2W, false, EL2_UNMAPPED,
+                   c->el2_fault_level);
+
+    write_sysreg(SCTLR_EL2_RES1, sctlr_el2);
+    isb();
+    __asm__ volatile("tlbi alle2" ::: "memory");
+    dsb(nsh);
+    isb();
+    uart_printf("[lpa2] stage 1 EL2 %s: start level %d, TTBR0_EL2=0x%lx "
+                "TCR_EL2=0x%lx: %u ATs %s\n",
+                c->name, t.geom.start_level, ttbr, tcr, checked - before,
+                failures == fails ? "match" : "MISMATCH");
 }
 
 void __attribute__((noreturn)) boot_main(uint64_t dtb);
@@ -404,6 +495,7 @@ void boot_main(uint64_t dtb)
     for (unsigned i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         run_s1(&configs[i]);
         run_s2(&configs[i]);
+        run_el2(&configs[i]);
     }
     uart_printf("lpa2: %s (%u translations checked)\n",
                 failures ? "FAIL" : "PASS", checked);
