@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/* Recording TLB and independent table walker; see tlbmodel.h. */
+#include "tlbmodel.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- independent walker ---------------------------------------------- */
+
+pgt_pte_t *tlbm_table_ptr(const struct tmm *m, uint64_t pa)
+{
+    if (pa < m->pa_base || (pa - m->pa_base) % m->page_size)
+        return NULL;
+    uint64_t idx = (pa - m->pa_base) / m->page_size;
+    if (idx >= m->nr_pages || m->refcount[idx] <= 0)
+        return NULL;
+    return (pgt_pte_t *)(void *)(m->base + idx * m->page_size);
+}
+
+bool tlbm_level_has_leaf(const struct pgt *pgt, int level)
+{
+    if (level < pgt->geom.start_level || level > 3)
+        return false;
+    if (level >= 2)
+        return true;
+    /* Level 1 blocks (1 GiB) only with the 4K granule when OA is 48 bits;
+     * level 0 never without LPA2 (Arm ARM D8.2, table of block sizes). */
+    return level == 1 && pgt->geom.granule_shift == 12;
+}
+
+bool tlbm_walk(const struct tmm *m, const struct pgt *pgt, uint64_t addr,
+               struct tlbm_walk_res *res)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    int level = g->start_level;
+    uint32_t shift = tlbm_shift(pgt, level);
+    uint64_t nentries = 1ull << (g->ia_bits - shift); /* whole root */
+    const pgt_pte_t *table = pgt->pgd;
+
+    memset(res, 0, sizeof(*res));
+    if (g->ia_bits < 64 && addr >> g->ia_bits) {
+        res->err = "address beyond the IA size";
+        return false;
+    }
+    for (;;) {
+        uint64_t idx = (addr >> shift) & (nentries - 1);
+        pgt_pte_t pte = table[idx];
+        res->pte = pte;
+        res->level = level;
+        if (!(pte & PGT_PTE_VALID))
+            return true;
+        if (level == 3) {
+            if (!(pte & PGT_PTE_TYPE)) {
+                res->err = "reserved level-3 descriptor (valid, type 0)";
+                return false;
+            }
+            return true;
+        }
+        if (!(pte & PGT_PTE_TYPE)) {
+            if (!tlbm_level_has_leaf(pgt, level)) {
+                res->err = "block descriptor at a level without blocks";
+                return false;
+            }
+            if (pte & ((1ull << shift) - 1) & ((1ull << 48) - 1) &
+                ~((1ull << g->granule_shift) - 1)) {
+                res->err = "block output address not aligned to its size";
+                return false;
+            }
+            return true;
+        }
+        res->tables[res->nr_tables].level = level;
+        res->tables[res->nr_tables].pte = pte;
+        res->nr_tables++;
+        table = tlbm_table_ptr(m, tlbm_oa(pgt, pte));
+        if (!table) {
+            res->err = "table descriptor points outside the live arena";
+            return false;
+        }
+        level++;
+        shift = tlbm_shift(pgt, level);
+        nentries = 1ull << (g->granule_shift - 3);
+    }
+}
+
+/* ---- recording TLB ---------------------------------------------------- */
+
+static uint64_t rnd(struct tlbm *t)
+{
+    t->rng ^= t->rng << 13;
+    t->rng ^= t->rng >> 7;
+    t->rng ^= t->rng << 17;
+    return t->rng;
+}
+
+static void violation(struct tlbm *t, unsigned long *counter, const char *fmt,
+                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+    va_end(ap);
+    t->violations++;
+    (*counter)++;
+    if (t->fatal) {
+        if (t->report)
+            t->report(t->report_arg, t->msg);
+        else
+            fprintf(stderr, "tlbmodel: %s\n", t->msg);
+        abort();
+    }
+}
+
+static uint64_t span_base(const struct tlbm *t, uint64_t addr, int level)
+{
+    return addr & ~((1ull << tlbm_shift(t->pgt, level)) - 1);
+}
+
+static uint64_t span_end(const struct tlbm *t, uint64_t va, int level)
+{
+    return va + (1ull << tlbm_shift(t->pgt, level));
+}
+
+static void insert(struct tlbm *t, uint64_t va, int level, bool walk,
+                   pgt_pte_t pte)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->e[i].va == va && t->e[i].level == level && t->e[i].walk == walk)
+            return; /* keep the older copy: it is what a TLB would hold */
+    size_t i = t->n < TLBM_CAP ? t->n++ : (size_t)(rnd(t) % TLBM_CAP);
+    t->e[i].va = va;
+    t->e[i].level = (int8_t)level;
+    t->e[i].walk = walk;
+    t->e[i].pte = pte;
+}
+
+static void drop(struct tlbm *t, size_t i)
+{
+    t->e[i] = t->e[--t->n];
+}
+
+void tlbm_touch(struct tlbm *t, uint64_t addr)
+{
+    struct tlbm_walk_res r;
+    if (!tlbm_walk(t->mm, t->pgt, addr, &r))
+        return;
+    for (int i = 0; i < r.nr_tables; i++)
+        insert(t, span_base(t, addr, r.tables[i].level), r.tables[i].level,
+               true, r.tables[i].pte);
+    if (r.pte & PGT_PTE_VALID)
+        insert(t, span_base(t, addr, r.level), r.level, false,
+               r.pte & ~PGT_PTE_AF);
+    t->refills++;
+}
+
+void tlbm_init(struct tlbm *t, struct tmm *m, const struct pgt *pgt,
+               uint64_t seed)
+{
+    memset(t, 0, sizeof(*t));
+    t->mm = m;
+    t->pgt = pgt;
+    t->rng = seed | 1;
+    t->fatal = true;
+    m->on_event = tlbm_on_event;
+    m->observer_arg = t;
+}
+
+void tlbm_fini(struct tlbm *t, struct tmm *m)
+{
+    free(t->pre);
+    t->pre = NULL;
+    if (m->observer_arg == t) {
+        m->on_event = NULL;
+        m->observer_arg = NULL;
+    }
+}
+
+void tlbm_flush(struct tlbm *t)
+{
+    t->n = 0;
+}
+
+/* Pre-operation leaf runs: sorted by va, valid leaves only. */
+static void pre_add(struct tlbm *t, uint64_t va, int level, pgt_pte_t pte)
+{
+    if (t->npre == t->precap) {
+        t->precap = t->precap ? t->precap * 2 : 1024;
+        t->pre = realloc(t->pre, t->precap * sizeof(*t->pre));
+        if (!t->pre)
+            abort();
+    }
+    struct tlbm_run *r = &t->pre[t->npre++];
+    r->va = va;
+    r->level = level;
+    r->pte = pte;
+    r->broken = false;
+}
+
+void tlbm_begin_op(struct tlbm *t, uint64_t addr, uint64_t end)
+{
+    t->in_op = true;
+    t->op_addr = addr;
+    t->op_end = end;
+    t->npre = 0;
+    for (uint64_t a = addr; a < end;) {
+        struct tlbm_walk_res r;
+        if (!tlbm_walk(t->mm, t->pgt, a, &r))
+            break; /* the property test reports broken tables */
+        uint64_t va = span_base(t, a, r.level);
+        if (r.pte & PGT_PTE_VALID)
+            pre_add(t, va, r.level, r.pte);
+        a = span_end(t, va, r.level);
+        if (!a)
+            break;
+    }
+}
+
+/* First pre run whose span ends above @addr. */
+static size_t pre_first(const struct tlbm *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->npre;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (span_end(t, t->pre[mid].va, t->pre[mid].level) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool invalid_now(struct tlbm *t, uint64_t addr)
+{
+    struct tlbm_walk_res r;
+    if (!tlbm_walk(t->mm, t->pgt, addr, &r))
+        return false;
+    return !(r.pte & PGT_PTE_VALID);
+}
+
+/* Invalidation of [addr, end) at @level (or any level: -1) happened now:
+ * remember which pre-op entries it broke. */
+static void mark_broken(struct tlbm *t, uint64_t addr, uint64_t end, int level)
+{
+    if (!t->in_op)
+        return;
+    for (size_t i = pre_first(t, addr); i < t->npre && t->pre[i].va < end;
+         i++) {
+        struct tlbm_run *r = &t->pre[i];
+        if (r->broken || (level >= 0 && r->level != level))
+            continue;
+        uint64_t at = r->va > addr ? r->va : addr;
+        if (invalid_now(t, at))
+            r->broken = true;
+    }
+}
+
+static bool entry_overlaps(const struct tlbm *t, const struct tlbm_entry *e,
+                           uint64_t addr, uint64_t end)
+{
+    return e->va < end && span_end(t, e->va, e->level) > addr;
+}
+
+void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
+                   const struct tmm_event *ev)
+{
+    struct tlbm *t = m->observer_arg;
+    (void)pgt;
+    if (!t || ev->kind == TMM_DCACHE || ev->kind == TMM_ICACHE)
+        return;
+    t->events++;
+    switch (ev->kind) {
+    case TMM_TLBI_VA:
+        if (ev->level == PGT_LEVEL_UNKNOWN) {
+            for (size_t i = t->n; i-- > 0;)
+                if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + 1))
+                    drop(t, i);
+            mark_broken(t, ev->addr, ev->addr + 1, -1);
+        } else if (!tlbm_level_has_leaf(t->pgt, ev->level)) {
+            violation(t, &t->hint,
+                      "HINT: tlbi_va(%#" PRIx64 ", level %d): no leaf can "
+                      "exist at that level in this geometry (granule %u, "
+                      "start level %d)",
+                      ev->addr, ev->level, 1u << t->pgt->geom.granule_shift,
+                      t->pgt->geom.start_level);
+        } else {
+            uint64_t va = span_base(t, ev->addr, ev->level);
+            for (size_t i = t->n; i-- > 0;)
+                if (!t->e[i].walk && t->e[i].level == ev->level &&
+                    t->e[i].va == va)
+                    drop(t, i);
+            mark_broken(t, ev->addr, ev->addr + 1, ev->level);
+        }
+        tlbm_touch(t, ev->addr); /* the walker may refill right away */
+        break;
+    case TMM_TLBI_RANGE:
+        for (size_t i = t->n; i-- > 0;)
+            if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + ev->size))
+                drop(t, i);
+        mark_broken(t, ev->addr, ev->addr + ev->size, -1);
+        tlbm_touch(t, ev->addr);
+        if (ev->size > t->mm->page_size)
+            tlbm_touch(t, ev->addr + ev->size - t->mm->page_size);
+        break;
+    case TMM_TLBI_ALL:
+        t->n = 0;
+        mark_broken(t, 0, UINT64_MAX, -1);
+        break;
+    default:
+        break;
+    }
+}
+
+static pgt_pte_t memtype(const struct tlbm *t, pgt_pte_t pte)
+{
+    return t->pgt->regime == PGT_REGIME_S2 ? pte & PGT_S2_MEMATTR_MASK
+                                           : pte & PGT_S1_ATTRINDX_MASK;
+}
+
+static void check_bbm(struct tlbm *t)
+{
+    uint64_t a = t->op_addr;
+    while (a < t->op_end) {
+        struct tlbm_walk_res r;
+        if (!tlbm_walk(t->mm, t->pgt, a, &r))
+            return;
+        uint64_t va = span_base(t, a, r.level);
+        uint64_t end = span_end(t, va, r.level);
+        if (r.pte & PGT_PTE_VALID) {
+            uint64_t lo = va > t->op_addr ? va : t->op_addr;
+            uint64_t hi = end < t->op_end ? end : t->op_end;
+            for (size_t i = pre_first(t, lo); i < t->npre && t->pre[i].va < hi;
+                 i++) {
+                struct tlbm_run *p = &t->pre[i];
+                if (p->broken)
+                    continue;
+                uint64_t at = p->va > lo ? p->va : lo;
+                uint64_t oa_old = tlbm_oa(t->pgt, p->pte) + (at - p->va);
+                uint64_t oa_new = tlbm_oa(t->pgt, r.pte) + (at - va);
+                const char *what = NULL;
+                if (oa_old != oa_new)
+                    what = "output address";
+                else if (memtype(t, p->pte) != memtype(t, r.pte))
+                    what = "memory type";
+                else if (p->level != r.level)
+                    what = "block size";
+                if (what)
+                    violation(t, &t->bbm,
+                              "BBM: %s of %#" PRIx64 " changed (level %d pte "
+                              "%#" PRIx64 " -> level %d pte %#" PRIx64
+                              ") without an invalidation while invalid",
+                              what, at, p->level, p->pte, r.level, r.pte);
+                p->broken = true; /* report each old entry once */
+            }
+        }
+        a = end;
+        if (!a)
+            break;
+    }
+}
+
+unsigned long tlbm_end_op(struct tlbm *t)
+{
+    unsigned long before = t->violations;
+    t->checks++;
+    for (size_t i = t->n; i-- > 0;) {
+        struct tlbm_entry *e = &t->e[i];
+        struct tlbm_walk_res r;
+        bool ok = tlbm_walk(t->mm, t->pgt, e->va, &r);
+        if (ok && e->walk) {
+            ok = false;
+            for (int k = 0; k < r.nr_tables; k++)
+                if (r.tables[k].level == e->level && r.tables[k].pte == e->pte)
+                    ok = true;
+        } else if (ok) {
+            ok = (r.pte & PGT_PTE_VALID) && r.level == e->level &&
+                 (r.pte & ~PGT_PTE_AF) == e->pte;
+        }
+        if (!ok) {
+            violation(t, &t->stale,
+                      "STALE: the TLB still holds %s level %d va %#" PRIx64
+                      " pte %#" PRIx64 " but the tables now give level %d pte "
+                      "%#" PRIx64 " (missing or mis-hinted invalidation)",
+                      e->walk ? "table entry" : "leaf", e->level, e->va,
+                      e->pte, r.level, r.pte);
+            drop(t, i);
+        }
+    }
+    if (t->in_op)
+        check_bbm(t);
+    t->in_op = false;
+    return t->violations - before;
+}
