@@ -72,6 +72,7 @@ struct pi {
     size_t npre_tables, pre_tables_cap;
     struct region extra[64];
     size_t nextra;
+    uint64_t ra, rb;          /* pre-op check region of the current op */
 };
 
 const char *pi_mode_name(enum pi_mode m)
@@ -595,7 +596,7 @@ struct op {
 };
 
 static void predict_levels(struct pi *p, uint64_t addr, uint64_t size,
-                           uint64_t phys, bool need_unmapped)
+                           uint64_t phys, uint32_t prot, bool need_unmapped)
 {
     p->npred = 0;
     for (uint64_t a = addr; a < addr + size;) {
@@ -610,6 +611,17 @@ static void predict_levels(struct pi *p, uint64_t addr, uint64_t size,
             level = l;
             break;
         }
+        bool known = true;
+        if (level >= 0 && !need_unmapped) {
+            /* Pages already mapped the same way may stay in a larger
+             * existing leaf ("an identical existing leaf is left alone"). */
+            uint64_t pe, sz = span(p, level);
+            struct rm_val v;
+            for (uint64_t q = a; rm_piece(&p->rm, q, a + sz, &pe, &v); q = pe)
+                if (v.kind == RM_MAPPED && v.pa == phys + (q - addr) &&
+                    v.prot == prot)
+                    known = false;
+        }
         if (p->npred == p->predcap) {
             p->predcap = p->predcap ? p->predcap * 2 : 256;
             p->pred = realloc(p->pred, p->predcap * sizeof(*p->pred));
@@ -617,7 +629,7 @@ static void predict_levels(struct pi *p, uint64_t addr, uint64_t size,
                 abort();
         }
         p->pred[p->npred].addr = a;
-        p->pred[p->npred++].level = level;
+        p->pred[p->npred++].level = known ? level : -1;
         a += level >= 0 ? span(p, level) : p->page;
     }
 }
@@ -663,6 +675,11 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
     else
         p->snap.taken = false;
 
+    if (p->cfg.verbose && p->op >= p->cfg.trace_from)
+        fprintf(stderr, "op #%lu: %s expect %" PRId64 "\n", p->op, p->opdesc,
+                o->expect);
+    p->ra = ra;
+    p->rb = rb;
     tlbm_begin_op(&p->tlb, ra, rb);
     long failed_before = p->mm.failed;
     if (inject) {
@@ -717,6 +734,27 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
     return ok;
 }
 
+static void host_drops(struct pi *p, uint64_t a, uint64_t b, uint64_t ra,
+                       uint64_t rb)
+{
+    for (uint64_t q = ra; q < rb;) {
+        struct tlbm_walk_res r;
+        walk(p, q, &r);
+        uint64_t s = align_down(q, span(p, r.level));
+        uint64_t e = s + span(p, r.level);
+        if (!r.pte) {
+            uint64_t pe;
+            struct rm_val v;
+            for (uint64_t x = s; rm_piece(&p->rm, x, e, &pe, &v); x = pe)
+                if (v.kind == RM_MAPPED && (pe <= a || x >= b))
+                    rm_unmap(&p->rm, x, pe - x);
+        }
+        q = e;
+        if (!q)
+            break;
+    }
+}
+
 /* After the model is updated: compare the region, touch the TLB. */
 static void after_op(struct pi *p, const struct op *o)
 {
@@ -724,16 +762,13 @@ static void after_op(struct pi *p, const struct op *o)
     if (!(o->size && b > a && b <= p->ia_size))
         return;
     if (is_host(p)) {
-        /* Host stage 2 may drop identity leaves (uncounted) of a table it
-         * freed, outside the range too: the host re-faults them. */
-        for (size_t i = 0; i < p->nextra; i++) {
-            uint64_t pe;
-            struct rm_val v;
-            for (uint64_t q = p->extra[i].a;
-                 rm_piece(&p->rm, q, p->extra[i].b, &pe, &v); q = pe)
-                if (v.kind == RM_MAPPED)
-                    rm_unmap(&p->rm, q, pe - q);
-        }
+        /* Host stage 2 leaves are uncounted: a table left with none but
+         * them is freed, and a block split at the range's ends gives such a
+         * table, so identity leaves around the range may go too (the host
+         * re-faults them). Accept that, only there, only mapped->unmapped. */
+        host_drops(p, a, b, p->ra, p->rb);
+        for (size_t i = 0; i < p->nextra; i++)
+            host_drops(p, a, b, p->extra[i].a, p->extra[i].b);
     }
     uint64_t ra, rb;
     op_region(p, a, b, &ra, &rb);
@@ -984,7 +1019,7 @@ static void op_s2_map(struct pi *p)
     o.may_alloc = true;
     DESC("s2_map(%#" PRIx64 ", %#" PRIx64 ", pa %#" PRIx64 ", prot %#x, "
          "flags %u)", x.addr, x.size, x.phys, x.prot, x.flags);
-    predict_levels(p, x.addr, x.size, x.phys, false);
+    predict_levels(p, x.addr, x.size, x.phys, x.prot, false);
     if (!run_op(p, &o, c_s2_map, &x)) {
         p->npred = 0;
         after_op(p, &o);
@@ -1172,7 +1207,7 @@ static void op_hyp_map(struct pi *p)
             (v.pa != x.phys + (q - x.addr) || v.prot != x.prot))
             o.expect = o.alt = -PGT_EEXIST;
     if (o.expect == 0)
-        predict_levels(p, x.addr, x.size, x.phys, true);
+        predict_levels(p, x.addr, x.size, x.phys, x.prot, true);
     if (run_op(p, &o, c_hyp_map, &x)) {
         struct rm_val nv = {.kind = RM_MAPPED, .young = 1, .prot = x.prot,
                             .pa = x.phys};

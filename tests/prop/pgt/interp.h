@@ -48,6 +48,7 @@ struct pi_cfg {
     size_t arena_pages;   /* 0: default (16 MiB worth) */
     unsigned full_every;  /* whole-table check period in ops, 0: default */
     bool verbose;
+    unsigned long trace_from; /* verbose: print operations from this index */
 };
 
 struct pi_stats {

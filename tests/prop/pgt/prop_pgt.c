@@ -11,6 +11,7 @@
  *                  epoch and the operation index: PGT_SEED=<seed> prop-pgt
  *                  GRANULE MODE <index> replays it.
  *   PGT_SEED=random  a seed from the clock (printed).
+ *   PGT_VERBOSE=N  print the geometry, and every operation from index N.
  *   PGT_FULL_EVERY=N whole-table check every N operations (default by
  *                  granule: 8, 16, 32).
  */
@@ -62,7 +63,11 @@ int main(int argc, char **argv)
     env = getenv("PGT_FULL_EVERY");
     if (env)
         cfg.full_every = (unsigned)strtoul(env, NULL, 0);
-    cfg.verbose = getenv("PGT_VERBOSE") != NULL;
+    env = getenv("PGT_VERBOSE");
+    if (env) {
+        cfg.verbose = true;
+        cfg.trace_from = strtoul(env, NULL, 0);
+    }
 
     struct pi_stats sum = {0};
     clock_t t0 = clock();
