@@ -649,6 +649,21 @@ static void check_levels(struct pi *p)
     p->npred = 0;
 }
 
+/* Print the model's runs in [a, b) (for failure reports). */
+static void dump_model(struct pi *p, uint64_t a, uint64_t b)
+{
+    uint64_t pe;
+    struct rm_val v;
+    int n = 0;
+    fprintf(stderr, "    model before the operation, [%#" PRIx64 ", %#" PRIx64
+                    "):
+", a, b);
+    for (uint64_t q = a; rm_piece(&p->rm, q, b, &pe, &v) && n < 24; q = pe, n++)
+        fprintf(stderr, "      [%#" PRIx64 ", %#" PRIx64 ") %s pa %#" PRIx64
+                        " prot %#x young %u owner %u\n", q, pe,
+                kind_name(v.kind), v.pa, v.prot, v.young, v.owner);
+}
+
 /* Run one library call under the framework. @call returns the result. */
 typedef int64_t (*call_fn)(struct pi *p, void *arg);
 
@@ -699,6 +714,7 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
         p->st->oom_hit++;
         ok = false;
     } else if (ret != o->expect && ret != o->alt) {
+        dump_model(p, o->addr, o->addr + o->size);
         fail(p, "returned %" PRId64 ", expected %" PRId64 "%s", ret, o->expect,
              o->alt != o->expect ? " (or the alternative)" : "");
     } else {
