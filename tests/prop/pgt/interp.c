@@ -656,8 +656,7 @@ static void dump_model(struct pi *p, uint64_t a, uint64_t b)
     struct rm_val v;
     int n = 0;
     fprintf(stderr, "    model before the operation, [%#" PRIx64 ", %#" PRIx64
-                    "):
-", a, b);
+                    "):\n", a, b);
     for (uint64_t q = a; rm_piece(&p->rm, q, b, &pe, &v) && n < 24; q = pe, n++)
         fprintf(stderr, "      [%#" PRIx64 ", %#" PRIx64 ") %s pa %#" PRIx64
                         " prot %#x young %u owner %u\n", q, pe,
