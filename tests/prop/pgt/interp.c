@@ -838,7 +838,7 @@ static void gen_range(struct pi *p, uint64_t *addr, uint64_t *size, bool big_ok)
         a = h + o * p->page;
         *addr = a;
         *size = n * p->page;
-    } else if (r < 90 || !big_ok || p->big_level == 2) {
+    } else if (r < 97 || !big_ok || p->big_level == 2) {
         /* level-2 aligned spans, sometimes ragged at the ends */
         uint64_t h = align_down(p->hot[draw(p, p->nhot)], s2);
         n = 1 + draw(p, 3);
