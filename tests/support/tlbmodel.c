@@ -85,6 +85,51 @@ bool tlbm_walk(const struct tmm *m, const struct pgt *pgt, uint64_t addr,
     }
 }
 
+static const char *leaves_rec(const struct tmm *m, const struct pgt *pgt,
+                              const pgt_pte_t *t, uint64_t n, int level,
+                              uint64_t va, uint64_t a, uint64_t b,
+                              tlbm_leaf_fn fn, void *arg)
+{
+    uint32_t shift = tlbm_shift(pgt, level);
+    uint64_t sz = 1ull << shift;
+    uint64_t i0 = a > va ? (a - va) >> shift : 0;
+    for (uint64_t i = i0; i < n && va + i * sz < b; i++) {
+        pgt_pte_t pte = t[i];
+        uint64_t cva = va + i * sz;
+        if ((pte & PGT_PTE_VALID) && level < 3 && (pte & PGT_PTE_TYPE)) {
+            const pgt_pte_t *child = tlbm_table_ptr(m, tlbm_oa(pgt, pte));
+            if (!child)
+                return "table descriptor points outside the live arena";
+            const char *err =
+                leaves_rec(m, pgt, child, 1ull << (pgt->geom.granule_shift - 3),
+                           level + 1, cva, a, b, fn, arg);
+            if (err)
+                return err;
+            continue;
+        }
+        if (pte & PGT_PTE_VALID) {
+            if (level == 3 && !(pte & PGT_PTE_TYPE))
+                return "reserved level-3 descriptor (valid, type 0)";
+            if (level < 3 && !tlbm_level_has_leaf(pgt, level))
+                return "block descriptor at a level without blocks";
+            if (pte & (sz - 1) & ((1ull << 48) - 1) &
+                ~((1ull << pgt->geom.granule_shift) - 1))
+                return "block output address not aligned to its size";
+        }
+        fn(arg, cva, level, pte);
+    }
+    return NULL;
+}
+
+const char *tlbm_leaves(const struct tmm *m, const struct pgt *pgt, uint64_t a,
+                        uint64_t b, tlbm_leaf_fn fn, void *arg)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    uint32_t shift = tlbm_shift(pgt, g->start_level);
+    return leaves_rec(m, pgt, pgt->pgd, 1ull << (g->ia_bits - shift),
+                      g->start_level, 0, a, b, fn, arg);
+}
+
 /* ---- recording TLB ---------------------------------------------------- */
 
 static uint64_t rnd(struct tlbm *t)
@@ -198,23 +243,20 @@ static void pre_add(struct tlbm *t, uint64_t va, int level, pgt_pte_t pte)
     r->broken = false;
 }
 
+static void pre_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+{
+    if (pte & PGT_PTE_VALID)
+        pre_add(arg, va, level, pte);
+}
+
 void tlbm_begin_op(struct tlbm *t, uint64_t addr, uint64_t end)
 {
     t->in_op = true;
     t->op_addr = addr;
     t->op_end = end;
     t->npre = 0;
-    for (uint64_t a = addr; a < end;) {
-        struct tlbm_walk_res r;
-        if (!tlbm_walk(t->mm, t->pgt, a, &r))
-            break; /* the property test reports broken tables */
-        uint64_t va = span_base(t, a, r.level);
-        if (r.pte & PGT_PTE_VALID)
-            pre_add(t, va, r.level, r.pte);
-        a = span_end(t, va, r.level);
-        if (!a)
-            break;
-    }
+    /* A broken table is reported by the property test itself. */
+    (void)tlbm_leaves(t->mm, t->pgt, addr, end, pre_leaf, t);
 }
 
 /* First pre run whose span ends above @addr. */
@@ -231,29 +273,42 @@ static size_t pre_first(const struct tlbm *t, uint64_t addr)
     return lo;
 }
 
-static bool invalid_now(struct tlbm *t, uint64_t addr)
+struct mark_ctx {
+    struct tlbm *t;
+    uint64_t addr;
+    int level;
+};
+
+/* An entry invalid now: the pre-op entries whose check point is in it
+ * were invalidated while invalid. */
+static void mark_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
 {
-    struct tlbm_walk_res r;
-    if (!tlbm_walk(t->mm, t->pgt, addr, &r))
-        return false;
-    return !(r.pte & PGT_PTE_VALID);
+    struct mark_ctx *c = arg;
+    struct tlbm *t = c->t;
+    uint64_t end = span_end(t, va, level);
+    if (pte & PGT_PTE_VALID)
+        return;
+    for (size_t i = pre_first(t, va); i < t->npre && t->pre[i].va < end; i++) {
+        struct tlbm_run *r = &t->pre[i];
+        uint64_t at = r->va > c->addr ? r->va : c->addr;
+        if (at >= va && at < end && (c->level < 0 || r->level == c->level))
+            r->broken = true;
+    }
 }
 
 /* Invalidation of [addr, end) at @level (or any level: -1) happened now:
  * remember which pre-op entries it broke. */
 static void mark_broken(struct tlbm *t, uint64_t addr, uint64_t end, int level)
 {
-    if (!t->in_op)
+    if (!t->in_op || !t->npre)
         return;
-    for (size_t i = pre_first(t, addr); i < t->npre && t->pre[i].va < end;
-         i++) {
-        struct tlbm_run *r = &t->pre[i];
-        if (r->broken || (level >= 0 && r->level != level))
-            continue;
-        uint64_t at = r->va > addr ? r->va : addr;
-        if (invalid_now(t, at))
-            r->broken = true;
-    }
+    uint64_t lo = addr > t->pre[0].va ? addr : t->pre[0].va;
+    uint64_t last = span_end(t, t->pre[t->npre - 1].va, t->pre[t->npre - 1].level);
+    uint64_t hi = end < last ? end : last;
+    if (lo >= hi)
+        return;
+    struct mark_ctx c = {t, addr, level};
+    (void)tlbm_leaves(t->mm, t->pgt, lo, hi, mark_leaf, &c);
 }
 
 static bool entry_overlaps(const struct tlbm *t, const struct tlbm_entry *e,
@@ -319,46 +374,42 @@ static pgt_pte_t memtype(const struct tlbm *t, pgt_pte_t pte)
                                            : pte & PGT_S1_ATTRINDX_MASK;
 }
 
+static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+{
+    struct tlbm *t = arg;
+    uint64_t end = span_end(t, va, level);
+    if (!(pte & PGT_PTE_VALID))
+        return;
+    uint64_t lo = va > t->op_addr ? va : t->op_addr;
+    uint64_t hi = end < t->op_end ? end : t->op_end;
+    for (size_t i = pre_first(t, lo); i < t->npre && t->pre[i].va < hi; i++) {
+        struct tlbm_run *p = &t->pre[i];
+        if (p->broken)
+            continue;
+        uint64_t at = p->va > lo ? p->va : lo;
+        uint64_t oa_old = tlbm_oa(t->pgt, p->pte) + (at - p->va);
+        uint64_t oa_new = tlbm_oa(t->pgt, pte) + (at - va);
+        const char *what = NULL;
+        if (oa_old != oa_new)
+            what = "output address";
+        else if (memtype(t, p->pte) != memtype(t, pte))
+            what = "memory type";
+        else if (p->level != level)
+            what = "block size";
+        if (what)
+            violation(t, &t->bbm,
+                      "BBM: %s of %#" PRIx64 " changed (level %d pte %#" PRIx64
+                      " -> level %d pte %#" PRIx64
+                      ") without an invalidation while invalid",
+                      what, at, p->level, p->pte, level, pte);
+        p->broken = true; /* report each old entry once */
+    }
+}
+
 static void check_bbm(struct tlbm *t)
 {
-    uint64_t a = t->op_addr;
-    while (a < t->op_end) {
-        struct tlbm_walk_res r;
-        if (!tlbm_walk(t->mm, t->pgt, a, &r))
-            return;
-        uint64_t va = span_base(t, a, r.level);
-        uint64_t end = span_end(t, va, r.level);
-        if (r.pte & PGT_PTE_VALID) {
-            uint64_t lo = va > t->op_addr ? va : t->op_addr;
-            uint64_t hi = end < t->op_end ? end : t->op_end;
-            for (size_t i = pre_first(t, lo); i < t->npre && t->pre[i].va < hi;
-                 i++) {
-                struct tlbm_run *p = &t->pre[i];
-                if (p->broken)
-                    continue;
-                uint64_t at = p->va > lo ? p->va : lo;
-                uint64_t oa_old = tlbm_oa(t->pgt, p->pte) + (at - p->va);
-                uint64_t oa_new = tlbm_oa(t->pgt, r.pte) + (at - va);
-                const char *what = NULL;
-                if (oa_old != oa_new)
-                    what = "output address";
-                else if (memtype(t, p->pte) != memtype(t, r.pte))
-                    what = "memory type";
-                else if (p->level != r.level)
-                    what = "block size";
-                if (what)
-                    violation(t, &t->bbm,
-                              "BBM: %s of %#" PRIx64 " changed (level %d pte "
-                              "%#" PRIx64 " -> level %d pte %#" PRIx64
-                              ") without an invalidation while invalid",
-                              what, at, p->level, p->pte, r.level, r.pte);
-                p->broken = true; /* report each old entry once */
-            }
-        }
-        a = end;
-        if (!a)
-            break;
-    }
+    if (t->npre)
+        (void)tlbm_leaves(t->mm, t->pgt, t->op_addr, t->op_end, bbm_leaf, t);
 }
 
 unsigned long tlbm_end_op(struct tlbm *t)

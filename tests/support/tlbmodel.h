@@ -75,12 +75,20 @@ pgt_pte_t *tlbm_table_ptr(const struct tmm *m, uint64_t pa);
 bool tlbm_walk(const struct tmm *m, const struct pgt *pgt, uint64_t addr,
                struct tlbm_walk_res *res);
 
+/* Call @fn for every leaf or invalid entry overlapping [a, b), in address
+ * order (@va: first address the entry covers). Reads each table page once.
+ * Returns NULL, or what is broken in the table (as tlbm_walk). @fn must not
+ * change the table. */
+typedef void (*tlbm_leaf_fn)(void *arg, uint64_t va, int level, pgt_pte_t pte);
+const char *tlbm_leaves(const struct tmm *m, const struct pgt *pgt, uint64_t a,
+                        uint64_t b, tlbm_leaf_fn fn, void *arg);
+
 /* Whether a leaf may sit at @level (Arm ARM, 48-bit OA, no LPA2). */
 bool tlbm_level_has_leaf(const struct pgt *pgt, int level);
 
 /* ---- recording TLB ---------------------------------------------------- */
 
-#define TLBM_CAP 256
+#define TLBM_CAP 64
 
 struct tlbm_entry {
     uint64_t va;   /* base of the span the entry covers */

@@ -260,15 +260,18 @@ static const char *kind_name(unsigned k)
     return k == RM_MAPPED ? "mapped" : k == RM_OWNED ? "owned" : "unmapped";
 }
 
-/* Compare everything in [a, b) leaf by leaf; returns leaves compared. */
-static void compare(struct pi *p, uint64_t a, uint64_t b)
+/* Compare one leaf or invalid entry with pgt_get_leaf and the model. */
+static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
 {
-    uint64_t addr = a;
-    while (addr < b) {
-        struct tlbm_walk_res r;
-        walk(p, addr, &r);
-        uint64_t sz = span(p, r.level);
-        uint64_t s = align_down(addr, sz), e = s + sz;
+    struct pi *p = arg;
+    struct {
+        pgt_pte_t pte;
+        int level;
+    } r = {pte, level};
+    uint64_t sz = span(p, r.level);
+    uint64_t e = s + sz;
+    uint64_t addr = s;
+    {
 
         /* The library's own lookup must agree with the walker. */
         pgt_pte_t lpte = 0xdead;
@@ -313,7 +316,7 @@ static void compare(struct pi *p, uint64_t a, uint64_t b)
 
             /* pgt_translate at two points of the leaf. */
             uint64_t pts[2] = {addr, e - p->page};
-            for (int k = 0; k < 2; k++) {
+            for (int k = 0; k < (r.level < 3 ? 2 : 1); k++) {
                 uint64_t pa = 0;
                 enum pgt_prot prot = 0;
                 rc = pgt_translate(&p->pgt, pts[k] + 8, &pa, &prot);
@@ -351,10 +354,15 @@ static void compare(struct pi *p, uint64_t a, uint64_t b)
         }
         p->st->leaves++;
         p->st->pages += sz / p->page;
-        addr = e;
-        if (!addr)
-            break;
     }
+}
+
+/* Compare everything in [a, b) entry by entry. */
+static void compare(struct pi *p, uint64_t a, uint64_t b)
+{
+    const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, cmp_leaf, p);
+    if (err)
+        fail(p, "broken table in [%#" PRIx64 ", %#" PRIx64 "): %s", a, b, err);
 }
 
 /* ---- whole-table traversal -------------------------------------------- */
@@ -769,25 +777,30 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
     return ok;
 }
 
+struct drop_ctx {
+    struct pi *p;
+    uint64_t a, b;
+};
+
+static void drop_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
+{
+    struct drop_ctx *c = arg;
+    uint64_t e = s + span(c->p, level), pe;
+    struct rm_val v;
+    if (pte)
+        return;
+    for (uint64_t x = s; rm_piece(&c->p->rm, x, e, &pe, &v); x = pe)
+        if (v.kind == RM_MAPPED && (pe <= c->a || x >= c->b))
+            rm_unmap(&c->p->rm, x, pe - x);
+}
+
 static void host_drops(struct pi *p, uint64_t a, uint64_t b, uint64_t ra,
                        uint64_t rb)
 {
-    for (uint64_t q = ra; q < rb;) {
-        struct tlbm_walk_res r;
-        walk(p, q, &r);
-        uint64_t s = align_down(q, span(p, r.level));
-        uint64_t e = s + span(p, r.level);
-        if (!r.pte) {
-            uint64_t pe;
-            struct rm_val v;
-            for (uint64_t x = s; rm_piece(&p->rm, x, e, &pe, &v); x = pe)
-                if (v.kind == RM_MAPPED && (pe <= a || x >= b))
-                    rm_unmap(&p->rm, x, pe - x);
-        }
-        q = e;
-        if (!q)
-            break;
-    }
+    struct drop_ctx c = {p, a, b};
+    const char *err = tlbm_leaves(&p->mm, &p->pgt, ra, rb, drop_leaf, &c);
+    if (err)
+        fail(p, "broken table: %s", err);
 }
 
 /* After the model is updated: compare the region, touch the TLB. */
@@ -841,7 +854,7 @@ static void gen_range(struct pi *p, uint64_t *addr, uint64_t *size, bool big_ok)
     } else if (r < 97 || !big_ok || p->big_level == 2) {
         /* level-2 aligned spans, sometimes ragged at the ends */
         uint64_t h = align_down(p->hot[draw(p, p->nhot)], s2);
-        n = 1 + draw(p, 3);
+        n = 1 + draw(p, 2);
         a = h;
         uint64_t e = h + n * s2;
         if (chance(p, 30))
@@ -984,27 +997,27 @@ struct extent {
 static struct extent *ext;
 static size_t next_, extcap;
 
+static void ext_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+{
+    struct pi *p = arg;
+    if (!(pte & PGT_PTE_VALID))
+        return;
+    if (next_ == extcap) {
+        extcap = extcap ? extcap * 2 : 256;
+        ext = realloc(ext, extcap * sizeof(*ext));
+        if (!ext)
+            abort();
+    }
+    ext[next_].s = va;
+    ext[next_++].e = va + span(p, level);
+}
+
 static void collect_extents(struct pi *p, uint64_t a, uint64_t b)
 {
     next_ = 0;
-    for (uint64_t q = a; q < b;) {
-        struct tlbm_walk_res r;
-        walk(p, q, &r);
-        uint64_t s = align_down(q, span(p, r.level));
-        if (r.pte & PGT_PTE_VALID) {
-            if (next_ == extcap) {
-                extcap = extcap ? extcap * 2 : 256;
-                ext = realloc(ext, extcap * sizeof(*ext));
-                if (!ext)
-                    abort();
-            }
-            ext[next_].s = s;
-            ext[next_++].e = s + span(p, r.level);
-        }
-        q = s + span(p, r.level);
-        if (!q)
-            break;
-    }
+    const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, ext_leaf, p);
+    if (err)
+        fail(p, "broken table: %s", err);
 }
 
 typedef void (*upd_fn)(struct rm_val *v, uint32_t arg);
@@ -1204,14 +1217,11 @@ static void op_s2_split(struct pi *p)
     DESC("s2_split(%#" PRIx64 ", %#" PRIx64 ")", x.addr, x.size);
     if (run_op(p, &o, c_s2_split, &x)) {
         /* Every mapped page in the range is now a page leaf. */
-        for (uint64_t q = x.addr; q < x.addr + x.size;) {
-            struct tlbm_walk_res r;
-            walk(p, q, &r);
-            if ((r.pte & PGT_PTE_VALID) && r.level != 3)
-                fail(p, "split: %#" PRIx64 " is still a level-%d block", q,
-                     r.level);
-            q = align_down(q, span(p, r.level)) + span(p, r.level);
-        }
+        collect_extents(p, x.addr, x.addr + x.size);
+        for (size_t i = 0; i < next_; i++)
+            if (ext[i].e - ext[i].s != p->page)
+                fail(p, "split: %#" PRIx64 " is still a block of %#" PRIx64
+                        " bytes", ext[i].s, ext[i].e - ext[i].s);
     }
     after_op(p, &o);
 }
