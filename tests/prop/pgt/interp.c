@@ -73,6 +73,9 @@ struct pi {
     struct region extra[64];
     size_t nextra;
     uint64_t ra, rb;          /* pre-op check region of the current op */
+    uint64_t inv_start, inv_end; /* compare(): pending invalid run */
+    pgt_pte_t inv_pte;
+    int inv_level;
 };
 
 const char *pi_mode_name(enum pi_mode m)
@@ -261,9 +264,74 @@ static const char *kind_name(unsigned k)
 }
 
 /* Compare one leaf or invalid entry with pgt_get_leaf and the model. */
+static void cmp_invalid(struct pi *p, uint64_t s, uint64_t e, int level,
+                        pgt_pte_t pte)
+{
+    uint64_t pe;
+    struct rm_val v;
+    int rc;
+    /* The library's lookup at both ends of the run. */
+    for (int k = 0; k < 2; k++) {
+        uint64_t at = k ? e - p->page : s;
+        pgt_pte_t lpte = 0xdead;
+        int llevel = -99;
+        rc = pgt_get_leaf(&p->pgt, at, &lpte, &llevel);
+        if (rc || lpte != pte || llevel != level)
+            fail(p,
+                 "pgt_get_leaf(%#" PRIx64 ") = %d, pte %#" PRIx64
+                 " level %d; the tables hold pte %#" PRIx64 " at level %d",
+                 at, rc, lpte, llevel, pte, level);
+    }
+    uint32_t owner = pgt_pte_owner(pte);
+    if (pte != pgt_make_owner(owner) || (owner && !is_s2(p)))
+        fail(p,
+             "invalid entry at %#" PRIx64 " level %d is %#" PRIx64
+             ": neither zero nor an owner annotation",
+             s, level, pte);
+    for (uint64_t q = s; rm_piece(&p->rm, q, e, &pe, &v); q = pe) {
+        bool ok = owner ? (v.kind == RM_OWNED && v.owner == owner)
+                        : v.kind == RM_UNMAPPED;
+        if (!ok)
+            fail(p,
+                 "invalid entries level %d at [%#" PRIx64 ", %#" PRIx64
+                 ") (owner %u) but the model has %s (pa %#" PRIx64
+                 " owner %u) at %#" PRIx64,
+                 level, s, e, owner, kind_name(v.kind), v.pa, v.owner, q);
+    }
+    uint64_t pa;
+    rc = pgt_translate(&p->pgt, s, &pa, NULL);
+    if (rc != -PGT_ENOENT)
+        fail(p, "pgt_translate(%#" PRIx64 ") of an unmapped address = %d, "
+                "expected -PGT_ENOENT", s, rc);
+    p->st->leaves++;
+    p->st->pages += (e - s) / p->page;
+}
+
+/* A run of identical invalid entries waiting to be compared. */
+static void flush_invalid(struct pi *p)
+{
+    if (p->inv_end > p->inv_start)
+        cmp_invalid(p, p->inv_start, p->inv_end, p->inv_level, p->inv_pte);
+    p->inv_start = p->inv_end = 0;
+}
+
 static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
 {
     struct pi *p = arg;
+    if (!(pte & PGT_PTE_VALID)) {
+        if (p->inv_end == s && p->inv_end > p->inv_start &&
+            p->inv_pte == pte && p->inv_level == level) {
+            p->inv_end += span(p, level);
+            return;
+        }
+        flush_invalid(p);
+        p->inv_start = s;
+        p->inv_end = s + span(p, level);
+        p->inv_pte = pte;
+        p->inv_level = level;
+        return;
+    }
+    flush_invalid(p);
     struct {
         pgt_pte_t pte;
         int level;
@@ -327,30 +395,6 @@ static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
                          pts[k] + 8, rc, pa, (unsigned)prot,
                          oa + (pts[k] - s) + 8, first.prot);
             }
-        } else {
-            uint32_t owner = pgt_pte_owner(r.pte);
-            if (r.pte != pgt_make_owner(owner) ||
-                (owner && !is_s2(p)))
-                fail(p,
-                     "invalid entry at %#" PRIx64 " level %d is %#" PRIx64
-                     ": neither zero nor an owner annotation",
-                     s, r.level, r.pte);
-            for (uint64_t q = s; rm_piece(&p->rm, q, e, &pe, &v); q = pe) {
-                bool ok = owner ? (v.kind == RM_OWNED && v.owner == owner)
-                                : v.kind == RM_UNMAPPED;
-                if (!ok)
-                    fail(p,
-                         "invalid entry level %d at %#" PRIx64
-                         " (owner %u) but the model has %s (pa %#" PRIx64
-                         " owner %u) at %#" PRIx64,
-                         r.level, s, owner, kind_name(v.kind), v.pa, v.owner,
-                         q);
-            }
-            uint64_t pa;
-            rc = pgt_translate(&p->pgt, addr, &pa, NULL);
-            if (rc != -PGT_ENOENT)
-                fail(p, "pgt_translate(%#" PRIx64 ") of an unmapped address "
-                        "= %d, expected -PGT_ENOENT", addr, rc);
         }
         p->st->leaves++;
         p->st->pages += sz / p->page;
@@ -360,7 +404,9 @@ static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
 /* Compare everything in [a, b) entry by entry. */
 static void compare(struct pi *p, uint64_t a, uint64_t b)
 {
+    p->inv_start = p->inv_end = 0;
     const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, cmp_leaf, p);
+    flush_invalid(p);
     if (err)
         fail(p, "broken table in [%#" PRIx64 ", %#" PRIx64 "): %s", a, b, err);
 }
@@ -1584,12 +1630,16 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
                 p->pgt.geom.start_level, p->pgt.geom.nr_root_pages,
                 p->win_base, p->win_base + p->win_size, p->fwb);
     full_check(p);
+    unsigned long next_full = every;
 
     for (p->op = 1; p->op <= nops && !p->exhausted; p->op++) {
         step(p);
         st->ops++;
-        if (p->op % every == 0)
+        if (p->op >= next_full) {
             full_check(p);
+            /* Cost grows with the table: keep it a bounded share. */
+            next_full = p->op + (every > p->ntp / 4 ? every : p->ntp / 4);
+        }
     }
     p->op--;
     snprintf(p->opdesc, sizeof(p->opdesc), "final check and destroy");
