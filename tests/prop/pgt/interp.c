@@ -263,7 +263,72 @@ static const char *kind_name(unsigned k)
     return k == RM_MAPPED ? "mapped" : k == RM_OWNED ? "owned" : "unmapped";
 }
 
-/* Compare one leaf or invalid entry with pgt_get_leaf and the model. */
+/* Compare a run of valid leaves at @level covering [s, e), all with the
+ * attributes of @pte and output addresses following on from its. */
+static void cmp_valid(struct pi *p, uint64_t s, uint64_t e, int level,
+                      pgt_pte_t pte)
+{
+    uint64_t sz = span(p, level);
+    uint64_t oa = tlbm_oa(&p->pgt, pte);
+    uint64_t pe;
+    struct rm_val v, first = rm_get(&p->rm, s);
+    bool learn = false;
+    int rc;
+
+    /* The library's own lookup must agree with the walker. */
+    for (int k = 0; k < 2; k++) {
+        uint64_t at = k ? e - sz : s;
+        pgt_pte_t want = pte + (at - s), lpte = 0xdead;
+        int llevel = -99;
+        rc = pgt_get_leaf(&p->pgt, at + 8, &lpte, &llevel);
+        if (rc || lpte != want || llevel != level)
+            fail(p,
+                 "pgt_get_leaf(%#" PRIx64 ") = %d, pte %#" PRIx64
+                 " level %d; the tables hold pte %#" PRIx64 " at level %d",
+                 at + 8, rc, lpte, llevel, want, level);
+    }
+    /* Every page must be one linear mapping in the model. */
+    for (uint64_t q = s; rm_piece(&p->rm, q, e, &pe, &v); q = pe) {
+        if (v.kind != RM_MAPPED || v.pa != oa + (q - s) || v.prot != first.prot)
+            fail(p,
+                 "leaf level %d at %#" PRIx64 " maps %#" PRIx64
+                 " (pte %#" PRIx64 ") but the model has %s pa %#" PRIx64
+                 " prot %#x at %#" PRIx64 " (first page prot %#x)",
+                 level, align_down(q, sz), oa + (align_down(q, sz) - s),
+                 pte + (align_down(q, sz) - s), kind_name(v.kind), v.pa,
+                 v.prot, q, first.prot);
+        if (v.young == RM_YOUNG_UNKNOWN)
+            learn = true;
+        else if (!!v.young != !!(pte & PGT_PTE_AF))
+            fail(p,
+                 "leaf level %d at %#" PRIx64 " has AF %d, model page %#" PRIx64
+                 " young %u",
+                 level, align_down(q, sz), !!(pte & PGT_PTE_AF), q, v.young);
+    }
+    first.pa = oa;
+    if (learn) {
+        first.young = (pte & PGT_PTE_AF) ? 1 : 0;
+        rm_set(&p->rm, s, e - s, &first);
+    }
+    check_leaf_bits(p, s, pte, level, &first);
+
+    /* pgt_translate at both ends. */
+    uint64_t pts[2] = {s + 8, e - p->page + 8};
+    for (int k = 0; k < 2; k++) {
+        uint64_t pa = 0;
+        enum pgt_prot prot = 0;
+        rc = pgt_translate(&p->pgt, pts[k], &pa, &prot);
+        if (rc || pa != oa + (pts[k] - s) || prot != first.prot)
+            fail(p,
+                 "pgt_translate(%#" PRIx64 ") = %d pa %#" PRIx64
+                 " prot %#x; expected pa %#" PRIx64 " prot %#x",
+                 pts[k], rc, pa, (unsigned)prot, oa + (pts[k] - s),
+                 first.prot);
+    }
+    p->st->leaves += (e - s) / sz;
+    p->st->pages += (e - s) / p->page;
+}
+
 static void cmp_invalid(struct pi *p, uint64_t s, uint64_t e, int level,
                         pgt_pte_t pte)
 {
@@ -307,98 +372,33 @@ static void cmp_invalid(struct pi *p, uint64_t s, uint64_t e, int level,
     p->st->pages += (e - s) / p->page;
 }
 
-/* A run of identical invalid entries waiting to be compared. */
-static void flush_invalid(struct pi *p)
+/* A run of entries waiting to be compared: identical invalid entries, or
+ * valid leaves with the same attributes and consecutive outputs. */
+static void flush_run(struct pi *p)
 {
-    if (p->inv_end > p->inv_start)
-        cmp_invalid(p, p->inv_start, p->inv_end, p->inv_level, p->inv_pte);
+    if (p->inv_end > p->inv_start) {
+        if (p->inv_pte & PGT_PTE_VALID)
+            cmp_valid(p, p->inv_start, p->inv_end, p->inv_level, p->inv_pte);
+        else
+            cmp_invalid(p, p->inv_start, p->inv_end, p->inv_level, p->inv_pte);
+    }
     p->inv_start = p->inv_end = 0;
 }
 
 static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
 {
     struct pi *p = arg;
-    if (!(pte & PGT_PTE_VALID)) {
-        if (p->inv_end == s && p->inv_end > p->inv_start &&
-            p->inv_pte == pte && p->inv_level == level) {
-            p->inv_end += span(p, level);
-            return;
-        }
-        flush_invalid(p);
-        p->inv_start = s;
-        p->inv_end = s + span(p, level);
-        p->inv_pte = pte;
-        p->inv_level = level;
+    if (p->inv_end == s && p->inv_end > p->inv_start &&
+        p->inv_level == level &&
+        pte == p->inv_pte + ((pte & PGT_PTE_VALID) ? s - p->inv_start : 0)) {
+        p->inv_end += span(p, level);
         return;
     }
-    flush_invalid(p);
-    struct {
-        pgt_pte_t pte;
-        int level;
-    } r = {pte, level};
-    uint64_t sz = span(p, r.level);
-    uint64_t e = s + sz;
-    uint64_t addr = s;
-    {
-
-        /* The library's own lookup must agree with the walker. */
-        pgt_pte_t lpte = 0xdead;
-        int llevel = -99;
-        int rc = pgt_get_leaf(&p->pgt, addr, &lpte, &llevel);
-        if (rc || lpte != r.pte || llevel != r.level)
-            fail(p,
-                 "pgt_get_leaf(%#" PRIx64 ") = %d, pte %#" PRIx64
-                 " level %d; the tables hold pte %#" PRIx64 " at level %d",
-                 addr, rc, lpte, llevel, r.pte, r.level);
-
-        uint64_t pe;
-        struct rm_val v;
-        if (r.pte & PGT_PTE_VALID) {
-            /* The whole leaf must be one linear mapping in the model. */
-            uint64_t oa = tlbm_oa(&p->pgt, r.pte);
-            struct rm_val first = rm_get(&p->rm, s);
-            bool learn = false;
-            for (uint64_t q = s; rm_piece(&p->rm, q, e, &pe, &v); q = pe) {
-                if (v.kind != RM_MAPPED || v.pa != oa + (q - s) ||
-                    v.prot != first.prot)
-                    fail(p,
-                         "leaf level %d at %#" PRIx64 " maps %#" PRIx64
-                         " (pte %#" PRIx64 ") but the model has %s pa %#" PRIx64
-                         " prot %#x at %#" PRIx64 " (first page prot %#x)",
-                         r.level, s, oa, r.pte, kind_name(v.kind), v.pa,
-                         v.prot, q, first.prot);
-                if (v.young == RM_YOUNG_UNKNOWN)
-                    learn = true;
-                else if (!!v.young != !!(r.pte & PGT_PTE_AF))
-                    fail(p,
-                         "leaf level %d at %#" PRIx64 " has AF %d, model "
-                         "page %#" PRIx64 " young %u",
-                         r.level, s, !!(r.pte & PGT_PTE_AF), q, v.young);
-            }
-            first.pa = oa;
-            if (learn) {
-                first.young = (r.pte & PGT_PTE_AF) ? 1 : 0;
-                rm_set(&p->rm, s, sz, &first);
-            }
-            check_leaf_bits(p, s, r.pte, r.level, &first);
-
-            /* pgt_translate at two points of the leaf. */
-            uint64_t pts[2] = {addr, e - p->page};
-            for (int k = 0; k < (r.level < 3 ? 2 : 1); k++) {
-                uint64_t pa = 0;
-                enum pgt_prot prot = 0;
-                rc = pgt_translate(&p->pgt, pts[k] + 8, &pa, &prot);
-                if (rc || pa != oa + (pts[k] - s) + 8 || prot != first.prot)
-                    fail(p,
-                         "pgt_translate(%#" PRIx64 ") = %d pa %#" PRIx64
-                         " prot %#x; expected pa %#" PRIx64 " prot %#x",
-                         pts[k] + 8, rc, pa, (unsigned)prot,
-                         oa + (pts[k] - s) + 8, first.prot);
-            }
-        }
-        p->st->leaves++;
-        p->st->pages += sz / p->page;
-    }
+    flush_run(p);
+    p->inv_start = s;
+    p->inv_end = s + span(p, level);
+    p->inv_pte = pte;
+    p->inv_level = level;
 }
 
 /* Compare everything in [a, b) entry by entry. */
@@ -406,7 +406,7 @@ static void compare(struct pi *p, uint64_t a, uint64_t b)
 {
     p->inv_start = p->inv_end = 0;
     const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, cmp_leaf, p);
-    flush_invalid(p);
+    flush_run(p);
     if (err)
         fail(p, "broken table in [%#" PRIx64 ", %#" PRIx64 "): %s", a, b, err);
 }
