@@ -277,6 +277,7 @@ struct mark_ctx {
     struct tlbm *t;
     uint64_t addr;
     int level;
+    size_t cur; /* pre runs before this one end before the entries seen */
 };
 
 /* An entry invalid now: the pre-op entries whose check point is in it
@@ -288,7 +289,10 @@ static void mark_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
     uint64_t end = span_end(t, va, level);
     if (pte & PGT_PTE_VALID)
         return;
-    for (size_t i = pre_first(t, va); i < t->npre && t->pre[i].va < end; i++) {
+    while (c->cur < t->npre &&
+           span_end(t, t->pre[c->cur].va, t->pre[c->cur].level) <= va)
+        c->cur++;
+    for (size_t i = c->cur; i < t->npre && t->pre[i].va < end; i++) {
         struct tlbm_run *r = &t->pre[i];
         uint64_t at = r->va > c->addr ? r->va : c->addr;
         if (at >= va && at < end && (c->level < 0 || r->level == c->level))
@@ -307,7 +311,7 @@ static void mark_broken(struct tlbm *t, uint64_t addr, uint64_t end, int level)
     uint64_t hi = end < last ? end : last;
     if (lo >= hi)
         return;
-    struct mark_ctx c = {t, addr, level};
+    struct mark_ctx c = {t, addr, level, pre_first(t, lo)};
     (void)tlbm_leaves(t->mm, t->pgt, lo, hi, mark_leaf, &c);
 }
 
@@ -382,7 +386,10 @@ static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
         return;
     uint64_t lo = va > t->op_addr ? va : t->op_addr;
     uint64_t hi = end < t->op_end ? end : t->op_end;
-    for (size_t i = pre_first(t, lo); i < t->npre && t->pre[i].va < hi; i++) {
+    while (t->cur < t->npre &&
+           span_end(t, t->pre[t->cur].va, t->pre[t->cur].level) <= lo)
+        t->cur++;
+    for (size_t i = t->cur; i < t->npre && t->pre[i].va < hi; i++) {
         struct tlbm_run *p = &t->pre[i];
         if (p->broken)
             continue;
@@ -408,6 +415,7 @@ static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
 
 static void check_bbm(struct tlbm *t)
 {
+    t->cur = 0;
     if (t->npre)
         (void)tlbm_leaves(t->mm, t->pgt, t->op_addr, t->op_end, bbm_leaf, t);
 }

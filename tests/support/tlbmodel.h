@@ -114,7 +114,7 @@ struct tlbm {
     bool in_op;
     uint64_t op_addr, op_end;
     struct tlbm_run *pre;
-    size_t npre, precap;
+    size_t npre, precap, cur;
     /* Results. */
     bool fatal;          /* abort() on the first violation */
     /* Workaround for a known library bug (see /work/BUGS.md, "walk cache"):
