@@ -333,8 +333,7 @@ void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
     case TMM_TLBI_VA:
         if (ev->level == PGT_LEVEL_UNKNOWN) {
             for (size_t i = t->n; i-- > 0;)
-                if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + 1) ||
-                    (t->lenient_walk_cache && t->e[i].walk))
+                if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + 1))
                     drop(t, i);
             mark_broken(t, ev->addr, ev->addr + 1, -1);
         } else if (!tlbm_level_has_leaf(t->pgt, ev->level)) {

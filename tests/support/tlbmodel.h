@@ -117,10 +117,6 @@ struct tlbm {
     size_t npre, precap, cur;
     /* Results. */
     bool fatal;          /* abort() on the first violation */
-    /* Workaround for a known library bug (see /work/BUGS.md, "walk cache"):
-     * tlbi_va(addr, UNKNOWN) also drops every walk-cache entry. Leaves are
-     * still checked strictly. */
-    bool lenient_walk_cache;
     unsigned long violations;
     unsigned long stale, bbm, hint;
     char msg[512];       /* the last violation */

@@ -1615,10 +1615,6 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     rm_init(&p->rm, p->page);
     tlbm_init(&p->tlb, &p->mm, &p->pgt, cfg->seed + 77);
     p->tlb.report = tlb_report;
-    /* BUGS.md (prop -> core) replace_table/pgt_tlbi_table: walk-cache
-     * entries of nested tables survive a table break. Remove this line
-     * when that entry is FIXED. */
-    p->tlb.lenient_walk_cache = !cfg->strict_tlb;
     p->tlb.report_arg = p;
     unsigned every = cfg->full_every ? cfg->full_every
                                      : 64;

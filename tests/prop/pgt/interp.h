@@ -48,9 +48,6 @@ struct pi_cfg {
     size_t arena_pages;   /* 0: default (16 MiB worth) */
     unsigned full_every;  /* whole-table check period in ops, 0: default */
     bool verbose;
-    /* false: the TLB model works around the open BUGS.md entry "walk
-     * cache" (tlbi_va UNKNOWN also drops all walk-cache entries). */
-    bool strict_tlb;
     unsigned long trace_from; /* verbose: print operations from this index */
 };
 

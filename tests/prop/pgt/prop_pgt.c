@@ -12,8 +12,6 @@
  *                  GRANULE MODE <index> replays it.
  *   PGT_SEED=random  a seed from the clock (printed).
  *   PGT_VERBOSE=N  print the geometry, and every operation from index N.
- *   PGT_STRICT=1   TLB model without the workaround for the open BUGS.md
- *                  entry on walk-cache invalidation (see interp.c).
  *   PGT_FULL_EVERY=N whole-table check every N operations (default by
  *                  granule: 8, 16, 32).
  */
@@ -65,7 +63,6 @@ int main(int argc, char **argv)
     env = getenv("PGT_FULL_EVERY");
     if (env)
         cfg.full_every = (unsigned)strtoul(env, NULL, 0);
-    cfg.strict_tlb = getenv("PGT_STRICT") != NULL;
     env = getenv("PGT_VERBOSE");
     if (env) {
         cfg.verbose = true;
