@@ -23,6 +23,7 @@ struct tpage { /* one table page found by the full traversal */
 
 struct snap {
     bool taken;
+    uint64_t a, b; /* the input range whose tables are held */
     size_t n;
     struct tpage *pages;
     uint8_t *data;
@@ -554,10 +555,20 @@ static void full_check(struct pi *p)
 
 /* ---- snapshots (for "unchanged on error") ----------------------------- */
 
-static void snap_take(struct pi *p)
+/* Snapshot the table pages under the root entries covering [a, b) (all
+ * the pages an operation on that range may touch), and the arena's count
+ * of live pages (so a page kept or freed anywhere is noticed too). */
+static void snap_take(struct pi *p, uint64_t a, uint64_t b)
 {
     struct snap *s = &p->snap;
-    traverse(p, false);
+    uint64_t rs = span(p, p->start_level);
+    if (b > p->ia_size || b < a)
+        b = p->ia_size;
+    if (a >= p->ia_size)
+        a = p->ia_size - p->page;
+    s->a = align_down(a, rs);
+    s->b = align_down(b - 1, rs) + rs;
+    traverse_range(p, false, s->a, s->b);
     s->n = p->ntp;
     s->pages = realloc(s->pages, s->n * sizeof(*s->pages));
     s->data = realloc(s->data, s->n * p->page);
@@ -577,7 +588,7 @@ static void snap_take(struct pi *p)
 static void snap_check(struct pi *p, const char *why)
 {
     struct snap *s = &p->snap;
-    traverse(p, false);
+    traverse_range(p, false, s->a, s->b);
     if (p->ntp != s->n)
         fail(p, "%s: the table changed: %zu table pages before, %zu after", why,
              s->n, p->ntp);
@@ -759,7 +770,7 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
     if (o->may_alloc && !bad && chance(p, 12))
         inject = true;
     if (bad || inject || o->alt != o->expect)
-        snap_take(p);
+        snap_take(p, o->addr, o->addr + (o->size ? o->size : p->page));
     else
         p->snap.taken = false;
 
