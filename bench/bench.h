@@ -144,7 +144,8 @@ void hooks_reset(void);
 /* The same pages behind the library's hyp_pool (call after every other
  * user of the bpool's memory: it zeroes the pool once). */
 int bpool_hyp_pool_init(struct bpool *p);
-extern const struct pgt_mm_ops hpool_ops;
+extern struct pgt_mm_ops hpool_ops;
+size_t bpool_hyp_pool_used(void); /* pages of the hyp_pool in use */
 
 /* ---- scenario groups ---- */
 void bench_tables(void);    /* a..f, G, Gd for 4K, 16K, 64K */

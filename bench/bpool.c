@@ -9,6 +9,7 @@
 #include "bench.h"
 
 #include "pgtable/hyp_pool.h"
+#include "pgtable/mm_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,7 +275,6 @@ const struct pgt_mm_ops bpool_ops = {
  * hyp_pool over the whole bpool (zeroed once at init, then zeroed lazily
  * by hyp_alloc_pages), with the mm_ops an embedder writes around it. Used
  * for the "-hp" rows so the allocator's share of a table operation shows.
- * Pages handed out are counted in the bpool's used/peak as well.
  */
 static struct {
     struct hyp_page *rec;
@@ -282,6 +282,12 @@ static struct {
     struct hyp_pool pool;
     struct hyp_spinlock lock;
 } hp;
+
+/* The library's own adapter (mm_pool.h), bound to this pool, with the
+ * counting TLB/cache hooks added. */
+HYP_POOL_MM_OPS_FNS(hpl, &hp.pool)
+static const struct pgt_mm_ops hpl_base = HYP_POOL_MM_OPS_INIT(hpl);
+struct pgt_mm_ops hpool_ops;
 
 int bpool_hyp_pool_init(struct bpool *p)
 {
@@ -302,102 +308,17 @@ int bpool_hyp_pool_init(struct bpool *p)
         .flags = HYP_POOL_ZERO_NOW,
     };
     p->used = p->peak = 0;
+    hpool_ops = hpl_base;
+    hpool_ops.dcache_clean_inval_poc = bp_dcache;
+    hpool_ops.icache_inval_pou = bp_icache;
+    hpool_ops.tlbi_va = bp_tlbi_va;
+    hpool_ops.tlbi_range = bp_tlbi_range;
+    hpool_ops.tlbi_all = bp_tlbi_all;
     return hyp_pool_init(&hp.pool, &hp.vm, p->pa_base >> shift, p->nr, 0, &cfg);
 }
 
-static inline void hp_count_alloc(size_t n)
+size_t bpool_hyp_pool_used(void)
 {
-    bp_cur->used += n;
-    if (bp_cur->used > bp_cur->peak)
-        bp_cur->peak = bp_cur->used;
+    return (size_t)(hp.pool.range_end - hp.pool.range_start) -
+           (size_t)hyp_pool_nr_free_pages(&hp.pool);
 }
-
-static NOINLINE void *hp_zalloc_page(void *arg)
-{
-    (void)arg;
-    void *va = hyp_alloc_pages(&hp.pool, 0);
-    if (va)
-        hp_count_alloc(1);
-    return va;
-}
-
-static NOINLINE void *hp_zalloc_pages_exact(size_t size)
-{
-    size_t n = (size + bp_cur->gran - 1) / bp_cur->gran;
-    unsigned order = 0;
-    while ((1ull << order) < n)
-        order++;
-    void *va = hyp_alloc_pages(&hp.pool, order);
-    if (!va)
-        return NULL;
-    hyp_split_page(&hp.pool, hyp_virt_to_page(&hp.vm, va));
-    for (size_t k = n; k < (1ull << order); k++)
-        hyp_put_page(&hp.pool, (uint8_t *)va + k * bp_cur->gran);
-    hp_count_alloc(n);
-    return va;
-}
-
-static NOINLINE void hp_put_page(void *addr)
-{
-    struct hyp_page *pg = hyp_virt_to_page(&hp.vm, addr);
-    if (hyp_page_count(pg) == 1)
-        bp_cur->used--;
-    hyp_pool_put_page(&hp.pool, pg);
-}
-
-static NOINLINE void hp_free_pages_exact(void *addr, size_t size)
-{
-    for (size_t off = 0; off < size; off += bp_cur->gran)
-        hp_put_page((uint8_t *)addr + off);
-}
-
-static NOINLINE void hp_get_page(void *addr)
-{
-    hyp_get_page(&hp.pool, addr);
-}
-
-static NOINLINE void hp_get_page_n(void *addr, int n)
-{
-    hyp_get_page_n(&hp.pool, addr, (unsigned)n);
-}
-
-static NOINLINE void hp_put_page_n(void *addr, int n)
-{
-    struct hyp_page *pg = hyp_virt_to_page(&hp.vm, addr);
-    if (hyp_page_count(pg) == (unsigned)n)
-        bp_cur->used--;
-    hyp_put_page_n(&hp.pool, addr, (unsigned)n);
-}
-
-static NOINLINE int hp_page_count(void *addr)
-{
-    return (int)hyp_page_count_va(&hp.pool, addr);
-}
-
-static NOINLINE void *hp_phys_to_virt(uint64_t phys)
-{
-    return hyp_phys_to_virt(&hp.vm, phys);
-}
-
-static NOINLINE uint64_t hp_virt_to_phys(void *addr)
-{
-    return hyp_virt_to_phys(&hp.vm, addr);
-}
-
-const struct pgt_mm_ops hpool_ops = {
-    .zalloc_page = hp_zalloc_page,
-    .zalloc_pages_exact = hp_zalloc_pages_exact,
-    .free_pages_exact = hp_free_pages_exact,
-    .get_page = hp_get_page,
-    .put_page = hp_put_page,
-    .get_page_n = hp_get_page_n,
-    .put_page_n = hp_put_page_n,
-    .page_count = hp_page_count,
-    .phys_to_virt = hp_phys_to_virt,
-    .virt_to_phys = hp_virt_to_phys,
-    .dcache_clean_inval_poc = bp_dcache,
-    .icache_inval_pou = bp_icache,
-    .tlbi_va = bp_tlbi_va,
-    .tlbi_range = bp_tlbi_range,
-    .tlbi_all = bp_tlbi_all,
-};

@@ -80,6 +80,7 @@ void bench_zero(void)
 }
 
 #if __has_include("pgtable/hyp_pool.h")
+#include "pgtable/early_alloc.h"
 #include "pgtable/hyp_pool.h"
 #define HAVE_HYP_POOL 1
 #endif
@@ -196,7 +197,22 @@ static uint64_t put_all_random(void)
     return POOL_PAGES;
 }
 
-enum alloc_scen { AS_H, AS_I, AS_K1, AS_K2, AS_L };
+enum alloc_scen { AS_H, AS_I, AS_K1, AS_K2, AS_L, AS_J };
+
+static struct hyp_early_alloc ea;
+
+/* j: every page of the range from the early allocator, one by one. */
+static uint64_t early_all(struct result *r)
+{
+    for (size_t k = 0; k < POOL_PAGES; k++) {
+        ap.ptr[k] = hyp_early_alloc_page(&ea);
+        if (!ap.ptr[k]) {
+            bench_fail(r, "early page %zu of %u failed", k, POOL_PAGES);
+            return 0;
+        }
+    }
+    return POOL_PAGES;
+}
 
 static void alloc_scen(const char *name, const char *desc, enum alloc_scen s,
                        bool memset_hook, struct target tgt)
@@ -217,6 +233,15 @@ static void alloc_scen(const char *name, const char *desc, enum alloc_scen s,
             bench_fail(r, "pool init failed");
             return;
         }
+        if (s == AS_J) {
+            /* Dirty the range first: the early allocator must zero. */
+            memset(ap.mem, 0x5a, (size_t)POOL_PAGES * 4096);
+            if (hyp_early_alloc_init(&ea, ap.mem, POOL_PA,
+                                     (uint64_t)POOL_PAGES * 4096, 12)) {
+                bench_fail(r, "early allocator init failed");
+                return;
+            }
+        }
         if (s == AS_K2 || s == AS_L) {
             if (!alloc_all(r))
                 return;
@@ -236,6 +261,7 @@ static void alloc_scen(const char *name, const char *desc, enum alloc_scen s,
         case AS_K1: n = alloc_all(r); break;
         case AS_K2: n = put_all_random(); break;
         case AS_L: n = pairs(0, l_n, r); break;
+        case AS_J: n = early_all(r); break;
         }
         uint64_t t1 = now_ns();
         if (!n)
@@ -255,6 +281,16 @@ static void alloc_scen(const char *name, const char *desc, enum alloc_scen s,
                 }
             if (hyp_pool_nr_free_pages(&ap.pool) != 0)
                 bench_fail(r, "free pages left after allocating all");
+        }
+        if (s == AS_J) {
+            for (size_t k = 0; k < POOL_PAGES; k += 61)
+                if (ap.ptr[k] != ap.mem + k * 4096 || !zeroed(ap.ptr[k], 4096)) {
+                    bench_fail(r, "early page %zu wrong or not zero", k);
+                    break;
+                }
+            if (hyp_early_alloc_nr_used_pages(&ea) != POOL_PAGES)
+                bench_fail(r, "early allocator reports %llu pages used",
+                           (unsigned long long)hyp_early_alloc_nr_used_pages(&ea));
         }
         if (s == AS_K2) {
             uint64_t want = POOL_PAGES >> POOL_MAX_ORDER;
@@ -302,11 +338,8 @@ void bench_alloc(void)
                (struct target){TGT_NS, 150});
     alloc_scen("l", "hyp_pool alloc(0)+put, every other page used", AS_L,
                false, (struct target){TGT_NS, 120});
-    if (scenario_wanted("j")) {
-        struct result *r = result_new("j", "-", "early allocator: one zeroed "
-                                      "page", "op");
-        r->skip = "early allocator not on main yet";
-    }
+    alloc_scen("j", "early allocator: 65536 zeroed pages one by one", AS_J,
+               false, NO_TARGET);
 }
 
 #else /* !HAVE_HYP_POOL */

@@ -122,6 +122,12 @@ static uint64_t tables_for_range(const struct gcfg *gc, int start,
     return n;
 }
 
+/* Table pages in use from whichever page source the scenario runs on. */
+static size_t pool_used(const struct tctx *t)
+{
+    return t->ops == &hpool_ops ? bpool_hyp_pool_used() : t->pool.used;
+}
+
 /* ---- running one scenario ---- */
 
 struct scen {
@@ -141,9 +147,9 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
 {
     for (int rep = 0; rep < bopt.reps; rep++) {
         t->err = 0;
-        if (t->pool.used == 0 && t->ops == &bpool_ops)
+        if (pool_used(t) == 0 && t->ops == &bpool_ops)
             bpool_restack(&t->pool);
-        if (t->pair_fn && t->pool.used == 0) {
+        if (t->pair_fn && pool_used(t) == 0) {
             if (t->pair_prep)
                 t->pair_prep(t);
             if (t->pair_flush)
@@ -161,7 +167,7 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
             bench_fail(r, "setup failed: %d", t->err);
             return;
         }
-        t->tables_before = t->pool.used;
+        t->tables_before = pool_used(t);
         bpool_reset_peak(&t->pool);
         hooks_reset();
         if (s->flush)
@@ -177,16 +183,22 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
         }
         result_add_sample(r, (double)(t1 - t0));
         r->tlbi = hooks_tlbi();
-        r->table_pages = s->tables_before ? t->tables_before : t->pool.used;
-        r->peak_bytes = t->pool.peak * t->gc->gran;
+        r->table_pages = s->tables_before ? t->tables_before : pool_used(t);
+        /* The hyp_pool rows know no high-water mark: the larger of the
+         * counts before and after the run. */
+        size_t peak = t->ops == &hpool_ops
+                          ? (t->tables_before > pool_used(t) ? t->tables_before
+                                                             : pool_used(t))
+                          : t->pool.peak;
+        r->peak_bytes = peak * t->gc->gran;
         r->units = s->units(t);
         if (bopt.check && rep == 0 && s->check)
             s->check(t, r);
         if (s->teardown)
             s->teardown(t);
-        if (t->pool.used != 0 && rep == 0)
+        if (pool_used(t) != 0 && rep == 0)
             bench_fail(r, "%zu pool pages still in use after teardown",
-                       t->pool.used);
+                       pool_used(t));
     }
     result_finish(r);
 }
@@ -366,8 +378,8 @@ static void check_pages_mapped(struct tctx *t, struct result *r)
         }
     }
     uint64_t want = s2_root_pages(gc) + tables_for_range(gc, gc->s2_start, GiB);
-    if (t->pool.used != want)
-        bench_fail(r, "%zu table pages in use, expected %llu", t->pool.used,
+    if (pool_used(t) != want)
+        bench_fail(r, "%zu table pages in use, expected %llu", pool_used(t),
                    (unsigned long long)want);
 }
 
@@ -385,9 +397,9 @@ static void check_blocks(struct tctx *t, struct result *r)
         }
     }
     /* The root plus one level-2 table. */
-    if (t->pool.used != s2_root_pages(t->gc) + 1)
+    if (pool_used(t) != s2_root_pages(t->gc) + 1)
         bench_fail(r, "%zu table pages in use, expected root + 1",
-                   t->pool.used);
+                   pool_used(t));
 }
 
 static void check_unmapped(struct tctx *t, struct result *r, uint64_t root)
@@ -403,9 +415,9 @@ static void check_unmapped(struct tctx *t, struct result *r, uint64_t root)
             return;
         }
     }
-    if (t->pool.used != root)
+    if (pool_used(t) != root)
         bench_fail(r, "%zu table pages left after unmap, expected the root "
-                      "(%llu)", t->pool.used, (unsigned long long)root);
+                      "(%llu)", pool_used(t), (unsigned long long)root);
 }
 
 static void check_s2_unmapped(struct tctx *t, struct result *r)
@@ -442,8 +454,8 @@ static void check_d2(struct tctx *t, struct result *r)
             return;
         }
     }
-    if (t->pool.used != s2_root_pages(t->gc))
-        bench_fail(r, "%zu table pages left after d2", t->pool.used);
+    if (pool_used(t) != s2_root_pages(t->gc))
+        bench_fail(r, "%zu table pages left after d2", pool_used(t));
 }
 
 static void check_e(struct tctx *t, struct result *r)
@@ -518,8 +530,8 @@ static void check_f(struct tctx *t, struct result *r)
     }
     /* [1 GiB, 2 GiB) is aligned to every level above the last two. */
     uint64_t want = 1 + tables_for_range(gc, s1_start_level(gc), GiB);
-    if (t->pool.used != want)
-        bench_fail(r, "%zu table pages in use, expected %llu", t->pool.used,
+    if (pool_used(t) != want)
+        bench_fail(r, "%zu table pages in use, expected %llu", pool_used(t),
                    (unsigned long long)want);
 }
 
@@ -535,9 +547,9 @@ static void check_f2(struct tctx *t, struct result *r)
             return;
         }
     }
-    if (t->pool.used != 1)
+    if (pool_used(t) != 1)
         bench_fail(r, "%zu table pages left after f2, expected 1",
-                   t->pool.used);
+                   pool_used(t));
 }
 
 /* ---- floors ---- */
