@@ -292,6 +292,52 @@ static void test_oom_while_unmap_splits_a_block_changes_nothing(void **state)
     fx_fini(&f);
 }
 
+static int64_t s2_unmap_straddling_two_blocks(struct fx *f)
+{
+    return pgt_s2_unmap(&f->pgt, 0x40300000, SZ_2M, NULL);
+}
+
+static int64_t hyp_protect_straddling_two_blocks(struct fx *f)
+{
+    return pgt_hyp_protect(&f->pgt, 0x300000, SZ_2M, PGT_PROT_R);
+}
+
+static void test_oom_while_splitting_both_ends_of_a_range_changes_nothing(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, 2 * SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    /* Two level-3 tables, one per straddled block. */
+    oom_until_success(&f, s2_unmap_straddling_two_blocks, 2, 64);
+    assert_u64(E(&f, 0x402ff000, 3), 0x802ff000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_PAGE);
+    assert_u64(E(&f, 0x40300000, 3), 0);
+    assert_u64(E(&f, 0x404ff000, 3), 0);
+    assert_u64(E(&f, 0x40500000, 3), 0x80500000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_PAGE);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    fx_fini(&f);
+
+    fx_hyp(&f, 12, 48, 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x200000, 2 * SZ_2M, 0x80200000,
+                                 PGT_PROT_RW), 0);
+    oom_until_success(&f, hyp_protect_straddling_two_blocks, 2, 64);
+    assert_u64(E(&f, 0x2ff000, 3), 0x802ff000ull | S1_XN | AF | SH_INNER |
+                                       S1_AP1 | D_PAGE);
+    assert_u64(E(&f, 0x300000, 3), 0x80300000ull | S1_XN | AF | SH_INNER |
+                                       S1_AP1 | S1_AP2_RO | D_PAGE);
+    assert_u64(E(&f, 0x4ff000, 3), 0x804ff000ull | S1_XN | AF | SH_INNER |
+                                       S1_AP1 | S1_AP2_RO | D_PAGE);
+    assert_u64(E(&f, 0x500000, 3), 0x80500000ull | S1_XN | AF | SH_INNER |
+                                       S1_AP1 | D_PAGE);
+    fx_fini(&f);
+}
+
 static void test_oom_in_s2_init_allocates_nothing(void **state)
 {
     (void)state;
@@ -383,6 +429,8 @@ int main(void)
         cmocka_unit_test(test_oom_while_splitting_1g_block_changes_nothing),
         cmocka_unit_test(test_oom_in_split_and_set_owner_for_16k_and_64k),
         cmocka_unit_test(test_oom_while_unmap_splits_a_block_changes_nothing),
+        cmocka_unit_test(
+            test_oom_while_splitting_both_ends_of_a_range_changes_nothing),
         cmocka_unit_test(test_oom_in_s2_init_allocates_nothing),
         cmocka_unit_test(
             test_oom_at_every_allocation_of_hyp_map_changes_nothing),

@@ -238,6 +238,51 @@ static void test_s2_init_vtcr_rejects_16k_sl0_3_without_ds(void **state)
     tmm_fini(&m);
 }
 
+static void test_s2_init_auto_picks_fewest_levels_with_at_most_16_pages(
+    void **state)
+{
+    (void)state;
+    /* s2.h: PGT_LEVEL_AUTO = the highest level (fewest lookups) whose
+     * root needs at most 16 concatenated pages, as KVM does. */
+    static const struct {
+        unsigned gs, ia, oa;
+        uint32_t gflags;
+        int sl;
+        unsigned pages;
+    } c[] = {
+        {12, 40, 40, 0, 1, 2},  /* L1: 2 pages (L2 would need 512) */
+        {12, 43, 44, 0, 1, 16}, /* L1: 16 pages */
+        {12, 44, 44, 0, 0, 1},  /* L1 would need 32: L0 */
+        {12, 48, 48, 0, 0, 1},
+        {12, 34, 36, 0, 2, 16}, /* L2: 16 pages */
+        {14, 48, 48, 0, 1, 2},  /* 16K: L1, 2 pages */
+        {14, 40, 40, 0, 2, 16}, /* 16K: L2, 16 pages */
+        {16, 48, 48, 0, 1, 1},  /* 64K: L2 would need 64 pages */
+        {16, 46, 48, 0, 2, 16}, /* 64K: L2, 16 pages */
+        {12, 52, 52, PGT_GEOM_LPA2, 0, 16}, /* L0: 16 pages, not L-1 */
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct tmm m;
+        struct pgt p;
+        tmm_init(&m, (size_t)1 << c[i].gs, 40, ARENA_PA);
+        const struct pgt_s2_cfg cfg = {.granule = (enum pgt_granule)c[i].gs,
+                                       .ia_bits = c[i].ia,
+                                       .oa_bits = c[i].oa,
+                                       .start_level = PGT_LEVEL_AUTO,
+                                       .geom_flags = c[i].gflags};
+        assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL), 0);
+        if (p.geom.start_level != c[i].sl ||
+            p.geom.nr_root_pages != c[i].pages) {
+            print_error("case %zu: level %d pages %u, expected %d %u\n", i,
+                        p.geom.start_level, p.geom.nr_root_pages, c[i].sl,
+                        c[i].pages);
+            fail();
+        }
+        pgt_s2_destroy(&p);
+        tmm_fini(&m);
+    }
+}
+
 /* ---------------- TCR_EL2 / TCR_EL1 ---------------- */
 
 /* TCR_EL2 (nVHE) fields: T0SZ [5:0], IRGN0 [9:8], ORGN0 [11:10],
@@ -338,6 +383,8 @@ int main(void)
         cmocka_unit_test(test_s2_vtcr_of_4k_40bit_level1_table_is_0x80023558),
         cmocka_unit_test(test_s2_init_vtcr_rejects_illegal_combinations),
         cmocka_unit_test(test_s2_init_vtcr_rejects_16k_sl0_3_without_ds),
+        cmocka_unit_test(
+            test_s2_init_auto_picks_fewest_levels_with_at_most_16_pages),
         cmocka_unit_test(test_s1_tcr_el2_holds_t0sz_tg0_ps_and_res1_bits),
         cmocka_unit_test(test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1),
         cmocka_unit_test(test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52),
