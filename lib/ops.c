@@ -563,17 +563,44 @@ static int commit_run_map(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
 
     map_cmo(op, oa, n * step);
     if (PGT_LIKELY(fast_oa && const_count)) {
+        pgt_pte_t d0 = d;
+        uint64_t first = n, last = 0;
+
         for (uint64_t i = 0; i < n; i++, d += step) {
             pgt_pte_t old = p[i];
             if (PGT_LIKELY(old == 0)) {
                 pgt_write(&p[i], d);
-                added++;
-            } else if (old != d) {
-                set_entry(op, &p[i], old, d, addr + i * step, PGT_LEVEL_MAX);
+                added += counted_new;
+            } else if (old == d) {
+                continue;
+            } else if (pgt_pte_valid(old)) {
+                /* break now, make after one invalidation for the run */
+                pgt_write(&p[i], 0);
+                if (first == n)
+                    first = i;
+                last = i;
+            } else {
+                /* an annotation: invalid, replaced directly */
+                pgt_write(&p[i], d);
+                added += counted_new - (int)pgt_counted(pgt, old, PGT_LEVEL_MAX);
             }
         }
-        if (counted_new)
+        if (first != n) {
+            /* Break-before-make for the replaced leaves: all broken
+             * above, one TLB invalidation, then made. Entries of the
+             * span that are 0 now are exactly the broken ones (the
+             * empty ones were filled in the first loop). */
+            pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
+                            PGT_LEVEL_MAX);
+            d = d0 + first * step;
+            for (uint64_t i = first; i <= last; i++, d += step)
+                if (p[i] == 0)
+                    __atomic_store_n(&p[i], d, __ATOMIC_RELEASE);
+        }
+        if (added > 0)
             pgt_get_n(pgt, p, added);
+        else if (added < 0)
+            pgt_put_n(pgt, p, -added);
         return 0;
     }
     for (uint64_t i = 0; i < n; i++, oa += step) {

@@ -210,13 +210,6 @@ void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
 void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
                     bool wide);
 
-/* Zero @n 64-bit words (no memset: lib/ is freestanding). */
-static inline void pgt_zero(pgt_pte_t *p, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        ((volatile pgt_pte_t *)p)[i] = 0;
-}
-
 /* Descriptor store: one single-copy-atomic 64-bit write. */
 static inline void pgt_write(pgt_pte_t *ptep, pgt_pte_t v)
 {
