@@ -59,7 +59,8 @@ HYP_STEPS = [
     (r'^\[pool\] vmemmap backed: \d+ pages at hyp VA 0x4000000000 ',
      'vmemmap backed'),
     (r'^\[pool\] hyp_pool over ' + HEX + '-' + HEX + r': (\d+) early pages '
-     r'reserved, \d+ free; hand-over: \1 table pages counted',
+     r'reserved, \d+ free; hand-over: \1 table pages counted \(root count '
+     r'4\)$',
      'hyp_pool, hand-over'),
     (r'^\[pool\] host stage-2 pool over ', 'host stage-2 pool'),
     (r'^\[s2\] host stage 2 from VTCR 0x80023558: 40-bit IPA, start level 1, '
@@ -87,14 +88,17 @@ HYP_STEPS = [
     (r'^host: \[ok\] instruction fetch from hypervisor text refused$',
      'exec refused'),
     (r'^host: \[ok\] hypervisor\'s refusal count matches$', 'refusal count'),
-    (r'^hyp: share ' + HEX + ': host keeps it', 'share'),
+    (r'^hyp: share ' + HEX + r': host keeps it \(SHARED_OWNED\), hyp maps it '
+     r'\(SHARED_BORROWED, [1-9]\d* table pages from the pool\)', 'share'),
     (r'^host: \[ok\] share: hypervisor reads the host\'s data$', 'share read'),
     (r'^host: \[ok\] share: host reads the hypervisor\'s write$', 'share write'),
     (r'^host: \[ok\] share: host still writes its page$', 'share host access'),
     (r'^host: \[ok\] share: page mapped in the hypervisor\'s stage 1$',
      'share hyp mapping'),
     (r'^host: \[ok\] share of a hypervisor page refused', 'bad share refused'),
-    (r'^hyp: unshare ' + HEX + ': hyp stage-1 mapping gone', 'unshare (hyp)'),
+    (r'^hyp: unshare ' + HEX + r': hyp stage-1 mapping gone \(walk and AT '
+     r'S1E2R\); hyp pool (\d+) free pages, \1 before the share$',
+     'unshare (hyp): mapping and table pages gone'),
     (r'^host: \[ok\] unshare: hypervisor\'s stage-1 mapping gone$', 'unshare'),
     (r'^host: \[ok\] unshare of a page not shared refused', 'bad unshare'),
     (r'^host: \[ok\] unshare: host keeps its page$', 'unshare host access'),

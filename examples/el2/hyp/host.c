@@ -247,6 +247,11 @@ static bool hyp_s1_maps(struct hyp_state *h, uint64_t va)
     return walk && at;
 }
 
+/* Free pages of the hyp pool before the last share: unshare must give
+ * back every table page the share took (refcounts right since the
+ * hand-over). */
+static uint64_t pool_free_before_share;
+
 static int64_t host_share_hyp(struct hyp_state *h, uint64_t pa, uint64_t *out)
 {
     int ret;
@@ -259,6 +264,7 @@ static int64_t host_share_hyp(struct hyp_state *h, uint64_t pa, uint64_t *out)
                      PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
     if (ret < 0)
         return ret;
+    pool_free_before_share = hyp_pool_free_pages();
     ret = pgt_hyp_map(&h->hyp_s1, pa, PAGE_SIZE, pa,
                       PGT_PROT_RW | HYP_PAGE_SHARED_BORROWED);
     if (ret < 0) {
@@ -270,8 +276,10 @@ static int64_t host_share_hyp(struct hyp_state *h, uint64_t pa, uint64_t *out)
     *out = *p;
     *p = ~*out;
     uart_printf("hyp: share 0x%lx: host keeps it (SHARED_OWNED), hyp maps it "
-                "(SHARED_BORROWED), read 0x%lx, wrote 0x%lx\n",
-                pa, *out, ~*out);
+                "(SHARED_BORROWED, %lu table pages from the pool), read "
+                "0x%lx, wrote 0x%lx\n",
+                pa, pool_free_before_share - hyp_pool_free_pages(), *out,
+                ~*out);
     return 0;
 }
 
@@ -291,11 +299,18 @@ static int64_t host_unshare_hyp(struct hyp_state *h, uint64_t pa)
     if (ret < 0)
         return ret;
     bool gone = !hyp_s1_maps(h, pa);
+    uint64_t free_now = hyp_pool_free_pages();
     uart_printf("hyp: unshare 0x%lx: hyp stage-1 mapping %s (walk and AT "
-                "S1E2R)\n",
-                pa, gone ? "gone" : "STILL THERE");
+                "S1E2R); hyp pool %lu free pages, %lu before the share\n",
+                pa, gone ? "gone" : "STILL THERE", free_now,
+                pool_free_before_share);
     if (!gone)
         h->failures++;
+    if (free_now != pool_free_before_share) {
+        uart_puts("hyp: [FAIL] unshare did not give the share's table pages "
+                  "back\n");
+        h->failures++;
+    }
     return 0;
 }
 

@@ -9,6 +9,7 @@
  *                             for the host stage 2 (pKVM's hpool and
  *                             host_s2_pool)
  *   mm_pool.h adapters        the tables' mm_ops, plus the EL2 TLB hooks
+ *   hyp_pgt_fix_refcounts()   the hand-over from the early allocator
  */
 #include "hyp.h"
 
@@ -157,6 +158,7 @@ void hyp_early_init(struct hyp_state *h)
     hyp_early_mm_ops = hyp_early_alloc_mm_ops;
     hyp_early_mm_ops.tlbi_va = hyp_tlbi_va;
     hyp_early_mm_ops.tlbi_all = hyp_tlbi_all;
+    hyp_early_mm_ops.linear = true;
     uart_printf("[early] divide_memory_pool: vmemmap 0x%lx, stage-1 0x%lx, "
                 "stage-2 0x%lx; early allocator over 0x%lx-0x%lx\n",
                 h->vmemmap.start, h->s1_pool.start, h->s2_pool.start,
@@ -205,30 +207,6 @@ static int back_vmemmap(struct hyp_state *h)
     return 0;
 }
 
-/*
- * The hand-over (pKVM's fix_hyp_pgtable_refcnt): hyp_pool_init gave each
- * page the early allocator used a count of 1; a table page's count must be
- * 1 + its non-zero entries before the pool manages it.
- * TODO(alloc): use the library's hyp_pgt_fix_refcounts() once it lands.
- */
-static int count_entry(const struct pgt_visit_ctx *ctx,
-                       enum pgt_walk_flags visit)
-{
-    (void)visit;
-    if (ctx->old)
-        hyp_get_page(&hpool, (void *)ctx->ptep);
-    return 0;
-}
-
-static int fix_refcounts(struct pgt *t)
-{
-    struct pgt_walker w = {
-        .cb = count_entry,
-        .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE,
-    };
-    return pgt_walk(t, 0, 1ull << t->geom.ia_bits, &w);
-}
-
 int hyp_pools_init(struct hyp_state *h)
 {
     int ret;
@@ -265,13 +243,15 @@ int hyp_pools_init(struct hyp_state *h)
     hyp_pool_mm_ops_el2 = (struct pgt_mm_ops)HYP_POOL_MM_OPS_INIT(hpool_ops);
     hyp_pool_mm_ops_el2.tlbi_va = hyp_tlbi_va;
     hyp_pool_mm_ops_el2.tlbi_all = hyp_tlbi_all;
+    hyp_pool_mm_ops_el2.linear = true; /* phys_to_virt is the identity */
 
-    /* Hand the early tables over: counts, then the pool as page source. */
+    /* Hand the early tables over (pKVM's fix_hyp_pgtable_refcnt): each
+     * table page's count becomes 1 + its counted entries, and the pool
+     * becomes the table's page source. */
     uint64_t tables = pgt_count_table_pages(&h->hyp_s1);
-    ret = fix_refcounts(&h->hyp_s1);
+    ret = hyp_pgt_fix_refcounts(&h->hyp_s1, &hyp_pool_mm_ops_el2);
     if (ret)
         return ret;
-    h->hyp_s1.mm_ops = &hyp_pool_mm_ops_el2;
     int root_count = hyp_pool_mm_ops_el2.page_count(h->hyp_s1.pgd);
     uart_printf("[pool] hyp_pool over 0x%lx-0x%lx: %lu early pages reserved, "
                 "%lu free; hand-over: %lu table pages counted (root count "
@@ -296,6 +276,7 @@ int hyp_pools_init(struct hyp_state *h)
     host_s2_mm_ops = (struct pgt_mm_ops)HYP_POOL_MM_OPS_INIT(host_s2_ops);
     host_s2_mm_ops.tlbi_va = host_tlbi_va;
     host_s2_mm_ops.tlbi_all = host_tlbi_all;
+    host_s2_mm_ops.linear = true;
     uart_printf("[pool] host stage-2 pool over 0x%lx-0x%lx: %lu free pages\n",
                 h->s2_pool.start, h->s2_pool.end,
                 hyp_pool_nr_free_pages(&host_s2_pool));
