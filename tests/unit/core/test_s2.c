@@ -755,6 +755,44 @@ static void test_s2_relax_perms_on_block_keeps_it_a_block(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_relax_perms_with_xnx_adds_execute_per_exception_level(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, PGT_S2_XNX);
+    const uint32_t nocmo = PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE;
+    uint64_t ro = AF | SH_INNER | S2AP_R | MEMATTR(MA_NORMAL_WB) | D_PAGE;
+    /* XN[1:0]: 0b00 both, 0b01 EL0 only, 0b10 none, 0b11 EL1 only. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_R, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40000000,
+                                        PGT_PROT_X | PGT_PROT_UXN), 0);
+    /* none + EL1 -> EL1 only (0b11). */
+    assert_u64(E(&f, 0x40000000, 3), 0x80000000ull | S2_XN_UXN | ro);
+
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40001000, SZ_4K, 0x80001000,
+                                PGT_PROT_RX | PGT_PROT_PXN, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40001000,
+                                        PGT_PROT_X | PGT_PROT_UXN), 0);
+    /* EL0 only + EL1 -> both (0b00). */
+    assert_u64(E(&f, 0x40001000, 3), 0x80001000ull | ro);
+
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40002000, SZ_4K, 0x80002000,
+                                PGT_PROT_R, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40002000,
+                                        PGT_PROT_X | PGT_PROT_PXN), 0);
+    /* none + EL0 -> EL0 only (0b01). */
+    assert_u64(E(&f, 0x40002000, 3), 0x80002000ull | S2_XN_PXN | ro);
+
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40003000, SZ_4K, 0x80003000,
+                                PGT_PROT_RX | PGT_PROT_UXN, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40003000, PGT_PROT_X), 0);
+    /* EL1 only + both -> both (0b00). */
+    assert_u64(E(&f, 0x40003000, 3), 0x80003000ull | ro);
+    fx_fini(&f);
+}
+
 static void test_s2_relax_perms_on_unmapped_address_returns_enoent(
     void **state)
 {
@@ -1042,6 +1080,8 @@ int main(void)
         cmocka_unit_test(test_s2_set_owner_over_mapping_removes_it),
         cmocka_unit_test(test_s2_relax_perms_adds_write_and_exec_in_place),
         cmocka_unit_test(test_s2_relax_perms_on_block_keeps_it_a_block),
+        cmocka_unit_test(
+            test_s2_relax_perms_with_xnx_adds_execute_per_exception_level),
         cmocka_unit_test(
             test_s2_relax_perms_on_unmapped_address_returns_enoent),
         cmocka_unit_test(test_s2_wrprotect_clears_s2ap_w_on_every_leaf),
