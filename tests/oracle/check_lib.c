@@ -5,6 +5,7 @@
  * harness can be linked (and tested on hand-written tables) without lib/.
  */
 #include "check.h"
+#include <stdio.h>
 #include <string.h>
 
 /* (1) from the library's walk. */
@@ -22,6 +23,27 @@ static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
     if (rc) {
         e.fault = ORC_F_OTHER; /* never what the emulator reports */
         return e;
+    }
+    if (!a->write && !a->el0) {
+        /* pgt_translate() must tell the same story as the leaf. */
+        uint64_t tpa = 0;
+        enum pgt_prot tprot = 0;
+        int trc = pgt_translate(p, ia, &tpa, &tprot);
+        bool leaf = pgt_pte_is_leaf(pte, level);
+        bool same =
+            leaf ? trc == 0 &&
+                       tpa == pgt_oa_decode(&p->geom, pte) +
+                                  (ia & (pgt_level_size(&p->geom, level) - 1)) &&
+                       tprot == pgt_leaf_prot(&p->geom, p->regime, p->flags,
+                                              pte)
+                 : trc == -PGT_ENOENT;
+        if (!same) {
+            fprintf(stderr, "oracle: pgt_translate(%#llx) = %d disagrees "
+                            "with pgt_get_leaf\n",
+                    (unsigned long long)ia, trc);
+            e.fault = ORC_F_OTHER;
+            return e;
+        }
     }
     if (!pgt_pte_is_leaf(pte, level))
         return e;
