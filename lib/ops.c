@@ -252,11 +252,10 @@ static int prep_run(const struct pgt_visit_ctx *ctx, uint64_t n)
     case PGT_OP_MAP: {
         if (!op->stage1)
             return 0; /* stage 2 replaces whatever is there */
-        pgt_pte_t want = map_leaf(op, ctx->addr, PGT_LEVEL_MAX);
         uint64_t step = pgt_granule(op->pgt);
-        for (uint64_t i = 0; i < n; i++, want += step) {
+        for (uint64_t i = 0; i < n; i++) {
             pgt_pte_t old = pgt_read(&p[i]);
-            if (old && old != want)
+            if (old && old != map_leaf(op, ctx->addr + i * step, PGT_LEVEL_MAX))
                 return -PGT_EEXIST;
         }
         return 0;
