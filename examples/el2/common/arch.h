@@ -9,17 +9,17 @@
 
 #include <stdint.h>
 
-#define read_sysreg(r)                                                       \
-    ({                                                                       \
-        uint64_t __v;                                                        \
-        __asm__ volatile("mrs %0, " #r : "=r"(__v));                         \
-        __v;                                                                 \
+#define read_sysreg(r)                                                         \
+    ({                                                                         \
+        uint64_t __v;                                                          \
+        __asm__ volatile("mrs %0, " #r : "=r"(__v));                           \
+        __v;                                                                   \
     })
 
-#define write_sysreg(v, r)                                                   \
-    do {                                                                     \
-        uint64_t __v = (uint64_t)(v);                                        \
-        __asm__ volatile("msr " #r ", %0" : : "r"(__v));                     \
+#define write_sysreg(v, r)                                                     \
+    do {                                                                       \
+        uint64_t __v = (uint64_t)(v);                                          \
+        __asm__ volatile("msr " #r ", %0" : : "r"(__v));                       \
     } while (0)
 
 #define isb() __asm__ volatile("isb" : : : "memory")
@@ -29,7 +29,7 @@
 #define CURRENTEL_EL(v) (((v) >> 2) & 3)
 
 /* HCR_EL2 (D19.2.48). */
-#define HCR_VM (1ull << 0)   /* stage-2 translation for EL1&0 */
+#define HCR_VM (1ull << 0) /* stage-2 translation for EL1&0 */
 #define HCR_SWIO (1ull << 1)
 #define HCR_FMO (1ull << 3)
 #define HCR_IMO (1ull << 4)
@@ -52,7 +52,7 @@
  * 28, 29. */
 #define SCTLR_EL2_RES1 0x30c50830ull
 #define SCTLR_EL2_MMU_OFF (SCTLR_EL2_RES1)
-#define SCTLR_EL2_MMU_ON                                                     \
+#define SCTLR_EL2_MMU_ON                                                       \
     (SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I | SCTLR_WXN)
 
 /* SCTLR_EL1 RES1 bits (7, 8 are SED/ITD for AArch32; 11, 20, 22, 23, 28,

@@ -111,8 +111,8 @@ int fdt_memory(const void *fdt, struct fdt_region *out, int max)
                     for (uint32_t i = 0; i + 4 * cells <= mem_reg_len;
                          i += 4 * cells) {
                         if (found < max) {
-                            out[found].base = read_cells(mem_reg + i,
-                                                         addr_cells);
+                            out[found].base =
+                                read_cells(mem_reg + i, addr_cells);
                             out[found].size = read_cells(
                                 mem_reg + i + 4 * addr_cells, size_cells);
                         }

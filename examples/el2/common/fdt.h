@@ -15,7 +15,7 @@ struct fdt_region {
     uint64_t size;
 };
 
-#define FDT_EBADMAGIC (-1) /* not a DTB, or an unsupported version */
+#define FDT_EBADMAGIC (-1)  /* not a DTB, or an unsupported version */
 #define FDT_EBADSTRUCT (-2) /* structure block malformed or truncated */
 
 /* Total size of the blob in bytes, or 0 if @fdt is not a DTB. */

@@ -8,10 +8,9 @@
 
 const char *vec_kind_name(unsigned kind)
 {
-    static const char *const where[4] = {"current EL with SP0",
-                                         "current EL with SPx",
-                                         "lower EL AArch64",
-                                         "lower EL AArch32"};
+    static const char *const where[4] = {
+        "current EL with SP0", "current EL with SPx", "lower EL AArch64",
+        "lower EL AArch32"};
     return kind < 16 ? where[kind / 4] : "?";
 }
 

@@ -45,8 +45,8 @@ void el2_trap(struct trap_frame *f, unsigned kind);
 
 /* Report ESR/ELR/FAR/SPSR of an unexpected EL2 exception and stop QEMU
  * with exit status 1. */
-void __attribute__((noreturn)) el2_unexpected(struct trap_frame *f,
-                                              unsigned kind);
+void __attribute__((noreturn))
+el2_unexpected(struct trap_frame *f, unsigned kind);
 
 /* Called by start.S when entered at another exception level. */
 void __attribute__((noreturn)) boot_wrong_el(uint64_t el);

@@ -110,8 +110,7 @@ void uart_printf(const char *fmt, ...)
             break;
         case 'p':
             uart_puts("0x");
-            put_num((uint64_t)(uintptr_t)va_arg(ap, void *), 16, 0, ' ',
-                    false);
+            put_num((uint64_t)(uintptr_t)va_arg(ap, void *), 16, 0, ' ', false);
             break;
         case '%':
             uart_putc('%');

@@ -248,8 +248,7 @@ static void share_donate(void)
     uart_printf("host: share 0x%lx: ret %ld, hypervisor read 0x%lx\n", s, ret,
                 r1);
     check(ret == 0 && r1 == magic, "share: hypervisor reads the host's data");
-    check(share_page[0] == ~magic,
-          "share: host reads the hypervisor's write");
+    check(share_page[0] == ~magic, "share: host reads the hypervisor's write");
     share_page[1] = 42;
     check(share_page[1] == 42, "share: host still writes its page");
     hvc(HC_HYP_PROBE, s, &mapped, NULL);
@@ -297,9 +296,9 @@ void host_main(uint64_t dtb_pa, uint64_t hyp_s, uint64_t hyp_e, uint64_t co_s,
     check(CURRENTEL_EL(read_sysreg(CurrentEL)) == 1, "host runs at EL1");
 
     uint32_t dtb_size = fdt_totalsize((const void *)(uintptr_t)dtb_pa);
-    dtb = (struct range){dtb_pa & ~(PAGE_SIZE - 1),
-                         (dtb_pa + dtb_size + PAGE_SIZE - 1) &
-                             ~(PAGE_SIZE - 1)};
+    dtb =
+        (struct range){dtb_pa & ~(PAGE_SIZE - 1),
+                       (dtb_pa + dtb_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)};
     int nr = fdt_memory((const void *)(uintptr_t)dtb_pa, ram, 4);
     check(nr > 0 && nr <= 4, "host reads the DTB");
     if (nr <= 0 || nr > 4)

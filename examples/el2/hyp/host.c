@@ -20,8 +20,8 @@ int host_s2_init(struct hyp_state *h)
     struct pgt *s2 = &h->host_s2;
     int ret;
 
-    ret = pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops,
-                           NULL);
+    ret =
+        pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops, NULL);
     if (ret < 0)
         return ret;
     uart_printf("[s2] host stage 2 from VTCR 0x%lx: %u-bit IPA, start level "
@@ -153,8 +153,8 @@ static int host_s2_idmap(struct hyp_state *h, uint64_t ipa)
  */
 static void inject_host_abort(struct trap_frame *f, uint64_t esr, uint64_t far)
 {
-    uint64_t ec = ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR
-                                                 : ESR_EC_DABT_CUR;
+    uint64_t ec =
+        ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
     uint64_t iss = ESR_ISS(esr) & ~0x3full; /* keep WnR etc., new FSC */
     uint64_t vbar = read_sysreg(vbar_el1);
     /* EL1t (SPSR.M = 4) uses the SP0 vectors, EL1h (5) the SPx ones. */
@@ -188,8 +188,7 @@ static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
                     ESR_EC(esr) == ESR_EC_IABT_LOW ? "instruction fetch"
                     : esr & ESR_WNR                ? "write"
                                                    : "read",
-                    ipa,
-                    ret == -PGT_EPERM ? "not the host's memory" : "error",
+                    ipa, ret == -PGT_EPERM ? "not the host's memory" : "error",
                     esr, far, hpfar);
         if (h->host_refused == REPORT_REFUSALS)
             uart_puts("hyp: (further refusals counted, not printed)\n");
@@ -199,9 +198,9 @@ static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
 
 /* The host's stage-2 leaf for page @pa: its state for the hypercalls. */
 enum host_page_state {
-    HOST_PAGE_OWNED,        /* host's alone (mapped or not yet touched) */
-    HOST_PAGE_SHARED,       /* host's, shared with the hypervisor */
-    HOST_PAGE_NOT_OWNED,    /* annotated with another owner */
+    HOST_PAGE_OWNED,     /* host's alone (mapped or not yet touched) */
+    HOST_PAGE_SHARED,    /* host's, shared with the hypervisor */
+    HOST_PAGE_NOT_OWNED, /* annotated with another owner */
 };
 
 static enum host_page_state host_page_state(struct hyp_state *h, uint64_t pa)
@@ -213,8 +212,7 @@ static enum host_page_state host_page_state(struct hyp_state *h, uint64_t pa)
         return HOST_PAGE_NOT_OWNED;
     if (!pgt_pte_valid(pte))
         return pgt_pte_owner(pte) ? HOST_PAGE_NOT_OWNED : HOST_PAGE_OWNED;
-    if (pgt_leaf_prot(&h->host_s2.geom, PGT_REGIME_S2, h->host_s2.flags,
-                      pte) &
+    if (pgt_leaf_prot(&h->host_s2.geom, PGT_REGIME_S2, h->host_s2.flags, pte) &
         HOST_PAGE_SHARED_OWNED)
         return HOST_PAGE_SHARED;
     return HOST_PAGE_OWNED;
@@ -233,8 +231,8 @@ static bool hyp_s1_maps(struct hyp_state *h, uint64_t va)
 {
     pgt_pte_t pte = 0;
     int level;
-    bool walk = pgt_get_leaf(&h->hyp_s1, va, &pte, &level) == 0 &&
-                pgt_pte_valid(pte);
+    bool walk =
+        pgt_get_leaf(&h->hyp_s1, va, &pte, &level) == 0 && pgt_pte_valid(pte);
     uint64_t par = hyp_at_s1e2r(va);
     bool at = !(par & PAR_F) && (par & PAR_PA_MASK) == (va & PAR_PA_MASK);
 
@@ -334,8 +332,8 @@ static int64_t host_donate_hyp(struct hyp_state *h, uint64_t pa)
     return 0;
 }
 
-static void __attribute__((noreturn)) host_exit(struct hyp_state *h,
-                                                uint64_t verdict)
+static void __attribute__((noreturn))
+host_exit(struct hyp_state *h, uint64_t verdict)
 {
     unsigned code = verdict ? 1 : 0;
 

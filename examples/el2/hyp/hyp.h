@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "fdt.h"
-#include "trap.h"
 #include "pgtable/pgtable.h"
+#include "trap.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE ((uint64_t)1 << PAGE_SHIFT)
@@ -73,9 +73,9 @@ extern char __host_payload_start[], __host_payload_end[];
 void __attribute__((noreturn))
 hyp_switch_pgd(uint64_t ttbr0, uint64_t tcr, uint64_t mair, uint64_t new_sp,
                void (*fn)(void *), void *arg);
-void __attribute__((noreturn)) hyp_enter_host(uint64_t entry, uint64_t a0,
-                                              uint64_t a1, uint64_t a2,
-                                              uint64_t a3, uint64_t a4);
+void __attribute__((noreturn))
+hyp_enter_host(uint64_t entry, uint64_t a0, uint64_t a1, uint64_t a2,
+               uint64_t a3, uint64_t a4);
 
 /* mem.c: reservation, early allocator, pools, mm_ops. */
 uint64_t hyp_mem_reserve_pages(struct hyp_state *h, uint64_t *vmemmap,

@@ -37,11 +37,11 @@ static void __attribute__((noreturn)) hyp_panic(const char *what, long err)
     semihost_exit(1);
 }
 
-#define CHECK(expr, what)                                                    \
-    do {                                                                     \
-        long __r = (long)(expr);                                             \
-        if (__r < 0)                                                         \
-            hyp_panic(what, __r);                                            \
+#define CHECK(expr, what)                                                      \
+    do {                                                                       \
+        long __r = (long)(expr);                                               \
+        if (__r < 0)                                                           \
+            hyp_panic(what, __r);                                              \
     } while (0)
 
 /* Milliseconds since reset on the generic timer (QEMU starts it at 0). */
@@ -89,8 +89,8 @@ static void early_boot(uint64_t dtb)
 
 static void read_memory(struct hyp_state *h)
 {
-    int nr = fdt_memory((const void *)(uintptr_t)h->dtb, h->ram,
-                        MAX_RAM_REGIONS);
+    int nr =
+        fdt_memory((const void *)(uintptr_t)h->dtb, h->ram, MAX_RAM_REGIONS);
     if (nr <= 0 || nr > MAX_RAM_REGIONS)
         hyp_panic("no usable memory node in the DTB", nr);
     h->nr_ram = nr;
@@ -117,10 +117,10 @@ static void reserve(struct hyp_state *h)
     h->image = (struct range){sym(__hyp_start), sym(__hyp_end)};
     h->carveout = (struct range){start, end};
     h->vmemmap = (struct range){start, start + vm_pages * PAGE_SIZE};
-    h->s1_pool = (struct range){h->vmemmap.end,
-                                h->vmemmap.end + s1_pages * PAGE_SIZE};
-    h->s2_pool = (struct range){h->s1_pool.end,
-                                h->s1_pool.end + s2_pages * PAGE_SIZE};
+    h->s1_pool =
+        (struct range){h->vmemmap.end, h->vmemmap.end + s1_pages * PAGE_SIZE};
+    h->s2_pool =
+        (struct range){h->s1_pool.end, h->s1_pool.end + s2_pages * PAGE_SIZE};
     uart_printf("[reserve] vmemmap %lu + hyp stage-1 %lu + host stage-2 %lu "
                 "pages = %lu pages\n",
                 vm_pages, s1_pages, s2_pages, pages);
@@ -129,8 +129,8 @@ static void reserve(struct hyp_state *h)
                 h->image.end);
 }
 
-static void map_or_panic(struct pgt *t, uint64_t va, uint64_t size,
-                         uint64_t pa, enum pgt_prot prot, const char *what)
+static void map_or_panic(struct pgt *t, uint64_t va, uint64_t size, uint64_t pa,
+                         enum pgt_prot prot, const char *what)
 {
     int ret = pgt_hyp_map(t, va, size, pa, prot);
     if (ret < 0)
@@ -266,13 +266,13 @@ static void check_hyp_s1(struct hyp_state *h)
 
     for (unsigned i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
         uint64_t r = hyp_at_s1e2r(ex[i].va), w = at_s1e2w(ex[i].va);
-        bool ok_r = ex[i].r ? !(r & PAR_F) &&
-                                  (r & PAR_PA_MASK) ==
-                                      (ex[i].va & PAR_PA_MASK) &&
-                                  PAR_ATTR(r) == ex[i].attr
-                            : (r & PAR_F) && PAR_FST(r) == ex[i].fst;
-        bool ok_w = ex[i].w ? !(w & PAR_F)
-                            : (w & PAR_F) && PAR_FST(w) == ex[i].fst;
+        bool ok_r = ex[i].r
+                        ? !(r & PAR_F) &&
+                              (r & PAR_PA_MASK) == (ex[i].va & PAR_PA_MASK) &&
+                              PAR_ATTR(r) == ex[i].attr
+                        : (r & PAR_F) && PAR_FST(r) == ex[i].fst;
+        bool ok_w =
+            ex[i].w ? !(w & PAR_F) : (w & PAR_F) && PAR_FST(w) == ex[i].fst;
         if (!ok_r || !ok_w) {
             uart_printf("hyp: [FAIL] stage 1 %s 0x%lx: AT S1E2R PAR 0x%lx, "
                         "S1E2W PAR 0x%lx\n",
@@ -331,8 +331,7 @@ void el2_trap(struct trap_frame *f, unsigned kind)
     /* The instruction aborts check_hyp_s1() provokes: back to the caller. */
     uint64_t esr = read_sysreg(esr_el2);
     if (kind == VEC_CUR_SPX_SYNC && expect_exec_fault &&
-        ESR_EC(esr) == ESR_EC_IABT_CUR &&
-        ESR_FSC_TYPE(esr) == ESR_FSC_PERM &&
+        ESR_EC(esr) == ESR_EC_IABT_CUR && ESR_FSC_TYPE(esr) == ESR_FSC_PERM &&
         read_sysreg(far_el2) == expect_exec_fault) {
         exec_faults++;
         expect_exec_fault = 0;

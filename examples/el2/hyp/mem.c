@@ -86,8 +86,8 @@ HYP_POOL_MM_OPS_FNS(host_s2_ops, &host_s2_pool)
 
 struct pgt_mm_ops hyp_early_mm_ops, hyp_pool_mm_ops_el2, host_s2_mm_ops;
 
-static void __attribute__((noreturn)) page_panic(enum hyp_page_panic why,
-                                                 uint64_t pfn)
+static void __attribute__((noreturn))
+page_panic(enum hyp_page_panic why, uint64_t pfn)
 {
     uart_printf("hyp: PANIC: hyp_page invariant %u broken at PFN 0x%lx\n",
                 (unsigned)why, pfn);
@@ -111,8 +111,8 @@ uint64_t hyp_mem_reserve_pages(struct hyp_state *h, uint64_t *vm_pages,
 
     to_regions(h, regions);
     /* The geometries the tables will have (main.c, host.c). */
-    ret = pgt_geom_init(&s1, PGT_GRANULE_4K, HYP_VA_BITS, 48, PGT_LEVEL_AUTO,
-                        0);
+    ret =
+        pgt_geom_init(&s1, PGT_GRANULE_4K, HYP_VA_BITS, 48, PGT_LEVEL_AUTO, 0);
     if (!ret)
         ret = pgt_geom_init(&s2, PGT_GRANULE_4K, HOST_IPA_BITS, HOST_IPA_BITS,
                             1, PGT_GEOM_CONCAT);
@@ -182,19 +182,18 @@ static int back_vmemmap(struct hyp_state *h)
 
     for (int i = 0; i < h->nr_ram; i++) {
         uint64_t pfn_s = h->ram[i].base >> PAGE_SHIFT;
-        uint64_t pfn_e = (h->ram[i].base + h->ram[i].size + PAGE_SIZE - 1) >>
-                         PAGE_SHIFT;
+        uint64_t pfn_e =
+            (h->ram[i].base + h->ram[i].size + PAGE_SIZE - 1) >> PAGE_SHIFT;
         uint64_t s = VMEMMAP_VA + ((pfn_s * rec) & ~(PAGE_SIZE - 1));
-        uint64_t e = VMEMMAP_VA +
-                     ((pfn_e * rec + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+        uint64_t e =
+            VMEMMAP_VA + ((pfn_e * rec + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
         for (uint64_t va = s; va < e; va += PAGE_SIZE) {
             uint64_t pa;
             if (pgt_translate(&h->hyp_s1, va, &pa, NULL) == 0)
                 continue; /* a page shared with the previous region */
             if (next >= h->vmemmap.end)
                 return -PGT_ENOMEM;
-            int ret = pgt_hyp_map(&h->hyp_s1, va, PAGE_SIZE, next,
-                                  PGT_PROT_RW);
+            int ret = pgt_hyp_map(&h->hyp_s1, va, PAGE_SIZE, next, PGT_PROT_RW);
             if (ret)
                 return ret;
             next += PAGE_SIZE;
@@ -220,8 +219,8 @@ int hyp_pools_init(struct hyp_state *h)
         if (e > last_pfn)
             last_pfn = e;
     }
-    ret = hyp_vmemmap_init(&vmemmap, (struct hyp_page *)VMEMMAP_VA, 0,
-                           last_pfn, PAGE_SHIFT, 0);
+    ret = hyp_vmemmap_init(&vmemmap, (struct hyp_page *)VMEMMAP_VA, 0, last_pfn,
+                           PAGE_SHIFT, 0);
     if (ret)
         return ret;
     vmemmap.panic = page_panic;
@@ -236,8 +235,8 @@ int hyp_pools_init(struct hyp_state *h)
         .flags = HYP_POOL_MEM_ZEROED,
     };
     ret = hyp_pool_init(&hpool, &vmemmap, h->s1_pool.start >> PAGE_SHIFT,
-                        (h->s1_pool.end - h->s1_pool.start) >> PAGE_SHIFT,
-                        used, &cfg);
+                        (h->s1_pool.end - h->s1_pool.start) >> PAGE_SHIFT, used,
+                        &cfg);
     if (ret)
         return ret;
     hyp_pool_mm_ops_el2 = (struct pgt_mm_ops)HYP_POOL_MM_OPS_INIT(hpool_ops);
@@ -267,8 +266,7 @@ int hyp_pools_init(struct hyp_state *h)
 
     /* The host stage-2 pool: the stage-2 part and the MMIO extra. */
     cfg.lock_arg = &host_s2_lock;
-    ret = hyp_pool_init(&host_s2_pool, &vmemmap,
-                        h->s2_pool.start >> PAGE_SHIFT,
+    ret = hyp_pool_init(&host_s2_pool, &vmemmap, h->s2_pool.start >> PAGE_SHIFT,
                         (h->s2_pool.end - h->s2_pool.start) >> PAGE_SHIFT, 0,
                         &cfg);
     if (ret)

@@ -130,7 +130,7 @@ static const struct pgt_mm_ops mm = {
 
 struct mapping {
     uint64_t va, pa, size;
-    int level;         /* level the leaf must sit at (Arm ARM block sizes) */
+    int level; /* level the leaf must sit at (Arm ARM block sizes) */
     bool writable;
 };
 
@@ -139,8 +139,8 @@ struct config {
     enum pgt_granule g;
     uint32_t ia_bits;
     uint32_t geom_flags;
-    int s1_start_level; /* expected: ceil((ia - g) / (g - 3)) levels */
-    int s2_start_level; /* asked for explicitly */
+    int s1_start_level;  /* expected: ceil((ia - g) / (g - 3)) levels */
+    int s2_start_level;  /* asked for explicitly */
     int el2_fault_level; /* where EL2_UNMAPPED's walk stops (see below) */
     struct mapping map[3];
 };
@@ -152,21 +152,45 @@ struct config {
  * 64K, 512M, 4T (level 1 blocks need 52-bit OA).
  */
 static const struct config configs[] = {
-    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, -1, 0,
+    {"4K+LPA2 52-bit VA/IPA",
+     PGT_GRANULE_4K,
+     52,
+     PGT_GEOM_LPA2,
+     -1,
+     -1,
+     0,
      {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
       {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
       {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
     /* Same maps, stage 2 rooted at level 0: 16 concatenated pages. */
-    {"4K+LPA2 52-bit VA/IPA", PGT_GRANULE_4K, 52, PGT_GEOM_LPA2, -1, 0, 0,
+    {"4K+LPA2 52-bit VA/IPA",
+     PGT_GRANULE_4K,
+     52,
+     PGT_GEOM_LPA2,
+     -1,
+     0,
+     0,
      {{0x000812345678a000ull, 0x000c000040003000ull, 0x1000, 3, true},
       {0x0008123456c00000ull, 0x0009000080200000ull, 0x200000, 2, false},
       {0x0008124000000000ull, 0x000a8000c0000000ull, 0x40000000, 1, true}}},
-    {"16K+LPA2 48-bit VA/IPA", PGT_GRANULE_16K, 48, PGT_GEOM_LPA2, 0, 1, 1,
+    {"16K+LPA2 48-bit VA/IPA",
+     PGT_GRANULE_16K,
+     48,
+     PGT_GEOM_LPA2,
+     0,
+     1,
+     1,
      {{0x0000812345678000ull, 0x000c00004000c000ull, 0x4000, 3, true},
       {0x0000812346000000ull, 0x0008000082000000ull, 0x2000000, 2, false},
       {0x0000834000000000ull, 0x0005001000000000ull, 0x1000000000ull, 1,
        true}}},
-    {"64K+LPA 52-bit VA/IPA", PGT_GRANULE_64K, 52, 0, 1, 1, 1,
+    {"64K+LPA 52-bit VA/IPA",
+     PGT_GRANULE_64K,
+     52,
+     0,
+     1,
+     1,
+     1,
      {{0x0008123456780000ull, 0x000f000040030000ull, 0x10000, 3, true},
       {0x0008123460000000ull, 0x000b0000a0000000ull, 0x20000000, 2, false},
       {0x0008840000000000ull, 0x000e040000000000ull, 0x40000000000ull, 1,
@@ -200,8 +224,8 @@ static uint64_t at(unsigned kind, uint64_t va)
 }
 
 enum at_kind { AT_S1E1R, AT_S1E1W, AT_S12E1R, AT_S12E1W, AT_S1E2R, AT_S1E2W };
-static const char *const at_name[6] = {"S1E1R",  "S1E1W",  "S12E1R",
-                                       "S12E1W", "S1E2R",  "S1E2W"};
+static const char *const at_name[6] = {"S1E1R",  "S1E1W", "S12E1R",
+                                       "S12E1W", "S1E2R", "S1E2W"};
 
 /* FST for a fault at @level (D19.2.100 PAR_EL1, and the DFSC table):
  * translation 0b0001LL, permission 0b0011LL; level -1 translation is
@@ -229,7 +253,8 @@ static void expect_pa(const struct config *c, unsigned kind, uint64_t va,
         failures++;
         uart_printf("lpa2: [FAIL] %s %s VA 0x%lx: PAR_EL1=0x%lx, expected "
                     "PA 0x%lx\n",
-                    c->name, at_name[kind], va, par, (uint64_t)(pa & PAR_PA_MASK));
+                    c->name, at_name[kind], va, par,
+                    (uint64_t)(pa & PAR_PA_MASK));
     }
 }
 
@@ -237,8 +262,7 @@ static void expect_fault(const struct config *c, unsigned kind, uint64_t va,
                          uint64_t fst, bool stage2)
 {
     uint64_t par = at(kind, va);
-    bool ok = (par & PAR_F) && PAR_FST(par) == fst &&
-              !!(par & PAR_S) == stage2;
+    bool ok = (par & PAR_F) && PAR_FST(par) == fst && !!(par & PAR_S) == stage2;
     checked++;
     if (!ok) {
         failures++;
@@ -373,8 +397,8 @@ static void run_s2(const struct config *c)
         ret = pgt_s2_map(&t, m->va, m->size, m->pa, prot_of(m, true), NULL,
                          PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
         if (ret < 0) {
-            uart_printf("lpa2: [FAIL] %s: s2 map 0x%lx -> 0x%lx: %d\n",
-                        c->name, m->va, m->pa, ret);
+            uart_printf("lpa2: [FAIL] %s: s2 map 0x%lx -> 0x%lx: %d\n", c->name,
+                        m->va, m->pa, ret);
             failures++;
             return;
         }
@@ -392,8 +416,8 @@ static void run_s2(const struct config *c)
     uart_printf("[lpa2] stage 2 %s: start level %d x%u, VTTBR_EL2=0x%lx "
                 "VTCR_EL2=0x%lx: %u ATs %s\n",
                 c->name, t.geom.start_level, t.geom.nr_root_pages,
-                read_sysreg(vttbr_el2), read_sysreg(vtcr_el2),
-                checked - before, failures == fails ? "match" : "MISMATCH");
+                read_sysreg(vttbr_el2), read_sysreg(vtcr_el2), checked - before,
+                failures == fails ? "match" : "MISMATCH");
     write_sysreg(HCR_RW, hcr_el2);
     isb();
 }
