@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: the property-test interpreter (tests/prop/pgt/interp.h)
+ * driven by the input bytes. Built once per granule (FUZZ_GRANULE = 12, 14
+ * or 16). Byte 0 picks the stage (stage 2, host stage 2, stage-1 EL2);
+ * every later choice (operation,
+ * range, output address, prot, OOM injection point) is read from the
+ * following bytes. Any disagreement with the reference model, the TLB
+ * model or an invariant abort()s, which libFuzzer reports as a crash.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "interp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t arena[] = {[12] = 256, [14] = 64, [16] = 16};
+    if (size < 2)
+        return 0;
+    struct pi_cfg cfg = {0};
+    cfg.granule = (enum pgt_granule)FUZZ_GRANULE;
+    cfg.mode = (enum pi_mode)(data[0] % 3);
+    cfg.bytes = data + 1;
+    cfg.nbytes = size - 1;
+    cfg.arena_pages = arena[cfg.granule]; /* 1 MiB: runs out on purpose */
+    cfg.full_every = 8;
+    struct pi_stats st;
+    pi_run(&cfg, 256, &st);
+    return 0;
+}

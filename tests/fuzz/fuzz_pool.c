@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: hyp_pool (buddy allocator) against a page-bitmap model.
+ *
+ * Input: byte 0 picks max_order (0..10) and the number of reserved pages
+ * (0..7); then each operation is an opcode byte and an argument byte:
+ *   alloc(order)  the model knows which pages are free: success only if a
+ *                 naturally aligned run of 2^order free pages lies in the
+ *                 range (buddies coalesce fully), failure only if none does;
+ *                 a block must be aligned, inside the range, on free pages,
+ *                 zeroed, count 1
+ *   get / put     on a live block (put to 0 frees it, or its page after a
+ *                 split)
+ *   split         a live order-n block with count 1 -> 2^n pages
+ * After every operation: counts of every live block and the pool's free
+ * page count equal the model's. At the end every block is put back and the
+ * pool must hold every page again, in blocks whose counts add up.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgtable/hyp_page.h"
+#include "pgtable/hyp_pool.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NPAGES 256u
+#define PAGE 4096u
+#define FIRST_PFN 0x40000u /* fake PA 1 GiB */
+
+struct block {
+    uint32_t idx;   /* page index in the range */
+    uint32_t order; /* 0 after a split */
+    uint32_t ref;
+};
+
+static uint8_t *mem;
+static struct hyp_page records[NPAGES];
+static uint8_t busy[NPAGES]; /* model: page allocated */
+static struct block live[NPAGES];
+static size_t nlive;
+
+static void die(const char *what, unsigned a, unsigned b)
+{
+    fprintf(stderr, "fuzz_pool: %s (%u, %u)\n", what, a, b);
+    abort();
+}
+
+static void on_panic(enum hyp_page_panic why, uint64_t pfn)
+{
+    die("panic hook called on a legal operation", (unsigned)why,
+        (unsigned)pfn);
+}
+
+static void *va_of(uint32_t idx)
+{
+    return mem + (size_t)idx * PAGE;
+}
+
+static bool aligned_free_run(unsigned order)
+{
+    uint32_t n = 1u << order;
+    for (uint32_t i = 0; i + n <= NPAGES; i += n) {
+        uint32_t k = 0;
+        while (k < n && !busy[i + k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+static uint64_t model_free(void)
+{
+    uint64_t f = 0;
+    for (uint32_t i = 0; i < NPAGES; i++)
+        f += !busy[i];
+    return f;
+}
+
+static void check(struct hyp_pool *pool)
+{
+    for (size_t i = 0; i < nlive; i++) {
+        unsigned c = hyp_page_count_va(pool, va_of(live[i].idx));
+        if (c != live[i].ref)
+            die("page count differs from the model", c, live[i].ref);
+    }
+    uint64_t f = hyp_pool_nr_free_pages(pool);
+    if (f != model_free())
+        die("free pages differ from the model", (unsigned)f,
+            (unsigned)model_free());
+}
+
+static void drop(size_t i)
+{
+    uint32_t n = 1u << live[i].order;
+    for (uint32_t k = 0; k < n; k++)
+        busy[live[i].idx + k] = 0;
+    live[i] = live[--nlive];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    if (!mem) {
+        mem = aligned_alloc(PAGE * NPAGES, PAGE * NPAGES);
+        if (!mem)
+            abort();
+    }
+    memset(mem, 0, PAGE * NPAGES);
+    memset(records, 0, sizeof(records));
+    memset(busy, 0, sizeof(busy));
+    nlive = 0;
+
+    struct hyp_vmemmap vm;
+    uint64_t phys = (uint64_t)FIRST_PFN * PAGE;
+    if (hyp_vmemmap_init(&vm, records, FIRST_PFN, NPAGES, 12,
+                         (uint64_t)(uintptr_t)mem - phys))
+        die("vmemmap init failed", 0, 0);
+    vm.panic = on_panic;
+
+    struct hyp_pool_cfg cfg = {.max_order = data[0] % 11,
+                               .flags = HYP_POOL_MEM_ZEROED};
+    uint32_t reserved = (data[0] / 11) % 8;
+    struct hyp_pool pool;
+    if (hyp_pool_init(&pool, &vm, FIRST_PFN, NPAGES, reserved, &cfg))
+        die("pool init failed", cfg.max_order, reserved);
+    for (uint32_t i = 0; i < reserved; i++) {
+        busy[i] = 1;
+        live[nlive++] = (struct block){i, 0, 1};
+    }
+    check(&pool);
+
+    for (size_t pos = 1; pos + 1 < size; pos += 2) {
+        uint8_t op = data[pos] % 4, arg = data[pos + 1];
+        size_t pick = nlive ? arg % nlive : 0;
+        switch (op) {
+        case 0: {
+            unsigned order = arg % (cfg.max_order + 2);
+            uint8_t *p = hyp_alloc_pages(&pool, order);
+            bool possible = order <= cfg.max_order && aligned_free_run(order);
+            if (!p) {
+                if (possible)
+                    die("alloc failed with an aligned free run", order, 0);
+                break;
+            }
+            if (!possible)
+                die("alloc succeeded without a free run", order, 0);
+            size_t off = (size_t)(p - mem);
+            uint32_t idx = (uint32_t)(off / PAGE);
+            uint32_t n = 1u << order;
+            if (p < mem || off % ((size_t)PAGE << order) || idx + n > NPAGES)
+                die("block misplaced or misaligned", idx, order);
+            for (uint32_t k = 0; k < n; k++)
+                if (busy[idx + k])
+                    die("block overlaps a live page", idx + k, order);
+            for (size_t k = 0; k < (size_t)n * PAGE; k++)
+                if (p[k])
+                    die("block not zeroed", idx, (unsigned)k);
+            memset(p, 0xa5, (size_t)n * PAGE); /* dirty it for reuse */
+            for (uint32_t k = 0; k < n; k++)
+                busy[idx + k] = 1;
+            live[nlive++] = (struct block){idx, order, 1};
+            break;
+        }
+        case 1:
+            if (!nlive || live[pick].ref >= 1000)
+                break;
+            hyp_get_page(&pool, va_of(live[pick].idx));
+            live[pick].ref++;
+            break;
+        case 2:
+            if (!nlive)
+                break;
+            hyp_put_page(&pool, va_of(live[pick].idx));
+            if (--live[pick].ref == 0)
+                drop(pick);
+            break;
+        default: {
+            if (!nlive || live[pick].ref != 1 || !live[pick].order)
+                break;
+            struct block b = live[pick];
+            hyp_split_page(&pool, &records[b.idx]);
+            live[pick] = live[--nlive];
+            for (uint32_t k = 0; k < (1u << b.order); k++)
+                live[nlive++] = (struct block){b.idx + k, 0, 1};
+            break;
+        }
+        }
+        check(&pool);
+    }
+
+    while (nlive) {
+        hyp_put_page(&pool, va_of(live[0].idx));
+        if (--live[0].ref == 0)
+            drop(0);
+    }
+    check(&pool);
+    uint64_t sum = 0;
+    for (unsigned o = 0; o <= HYP_POOL_MAX_ORDER; o++)
+        sum += hyp_pool_nr_free_blocks(&pool, o) << o;
+    if (sum != NPAGES || hyp_pool_nr_free_pages(&pool) != NPAGES)
+        die("pool does not hold every page after all puts", (unsigned)sum,
+            NPAGES);
+    return 0;
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run one libFuzzer target for a bounded time (suite 'fuzz').
+#   run_fuzz.sh TARGET SEED_CORPUS WORK_DIR SECONDS
+# New inputs go to WORK_DIR/corpus (the seed corpus in the tree is only
+# read); a crash is saved in WORK_DIR/crashes/ and fails the test. Replay a
+# crash with: TARGET WORK_DIR/crashes/crash-...
+set -eu
+target=$1 seeds=$2 work=$3 secs=$4
+mkdir -p "$work/corpus" "$work/crashes"
+exec "$target" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$work/crashes/" \
+    "$work/corpus" "$seeds"
