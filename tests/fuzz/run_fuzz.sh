@@ -9,5 +9,6 @@ set -eu
 target=$1 seeds=$2 work=$3 secs=$4
 mkdir -p "$work/corpus" "$work/crashes"
 exec "$target" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$work/crashes/" \
     "$work/corpus" "$seeds"
