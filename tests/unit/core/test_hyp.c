@@ -296,6 +296,46 @@ static void test_hyp_map_identical_leaf_again_is_accepted(void **state)
     fx_fini(&f);
 }
 
+static void test_hyp_map_over_table_with_identical_pages_fills_the_rest(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_hyp(&f, 12, 48, 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x201000, SZ_4K, 0x80201000,
+                                 PGT_PROT_RW), 0);
+    /* A table is no leaf: no conflict. Its pages are filled in; the
+     * existing identical page is kept. */
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x200000, SZ_2M, 0x80200000,
+                                 PGT_PROT_RW), 0);
+    for (uint64_t i = 0; i < 512; i++)
+        assert_u64(E(&f, 0x200000 + i * SZ_4K, 3),
+                   (0x80200000ull + i * SZ_4K) | S1_XN | H_RW | D_PAGE);
+    assert_int_equal(f.m.live, 4);
+    fx_fini(&f);
+}
+
+static void test_hyp_map_page_identical_to_part_of_a_block_is_accepted(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_hyp(&f, 12, 48, 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x400000, SZ_2M, 0x80400000,
+                                 PGT_PROT_RW), 0);
+    struct snap s;
+    snap_take(&s, &f.m, &f.pgt);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x401000, SZ_4K, 0x80401000,
+                                 PGT_PROT_RW), 0);
+    snap_check(&s, &f.m, &f.pgt, false);
+    /* A different output inside the block conflicts. */
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x401000, SZ_4K, 0x90401000,
+                                 PGT_PROT_RW), -PGT_EEXIST);
+    snap_check(&s, &f.m, &f.pgt, false);
+    snap_free(&s);
+    fx_fini(&f);
+}
+
 /* ---------------- unmap ---------------- */
 
 static void test_hyp_unmap_returns_bytes_unmapped_and_frees_tables(
@@ -465,6 +505,10 @@ int main(void)
             test_hyp_map_over_leaf_with_different_pa_returns_eexist),
         cmocka_unit_test(test_hyp_map_partly_conflicting_range_maps_nothing),
         cmocka_unit_test(test_hyp_map_identical_leaf_again_is_accepted),
+        cmocka_unit_test(
+            test_hyp_map_over_table_with_identical_pages_fills_the_rest),
+        cmocka_unit_test(
+            test_hyp_map_page_identical_to_part_of_a_block_is_accepted),
         cmocka_unit_test(
             test_hyp_unmap_returns_bytes_unmapped_and_frees_tables),
         cmocka_unit_test(
