@@ -3,6 +3,7 @@
 """Turn pgt-bench's JSON into a PNG bar chart.
 
 usage: plot.py bench.json bench.png
+       plot.py --markdown bench.json     (the README's figures table)
 
 One bar per scenario and granule (median ns per unit, log scale; a tick
 marks the best run), grouped by scenario; a red line shows each absolute
@@ -85,7 +86,37 @@ def panel(ax, results, order, by_key, title):
     ax.legend(fontsize=7, title="granule", title_fontsize=7)
 
 
+def markdown(data):
+    """The results as a GitHub markdown table (README "Performance")."""
+    out = ["| id | granule | scenario | unit | best ns | median ns | ratio "
+           "| target | ok |",
+           "| --- | --- | --- | --- | ---: | ---: | ---: | --- | --- |"]
+    for r in data["results"]:
+        if not r.get("ran"):
+            continue
+        tg = []
+        for t in r.get("targets", []):
+            k, v = t["kind"], t["value"]
+            tg.append({"ns": "<= %g" % v, "xG": "<= %gx G" % v,
+                       "xGd": "<= %gx Gd" % v, "xZ": "<= %gx Z" % v,
+                       "linux": "(Linux %g)" % v}.get(k, ""))
+        ratio = ("%.2fx %s" % (r["ratio"], r["ratio_ref"])
+                 if r.get("ratio_ref") else "")
+        ok = "" if "pass" not in r else ("pass" if r["pass"] else "MISS")
+
+        def fmt(v):
+            return "%.2f" % v if v < 100 else "{:,.0f}".format(v)
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["id"], r["granule"], r["desc"], r["unit"], fmt(r["best_ns"]),
+            fmt(r["median_ns"]), ratio, ", ".join(tg), ok))
+    return "\n".join(out)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
+        with open(sys.argv[2]) as f:
+            print(markdown(json.load(f)))
+        return 0
     if len(sys.argv) != 3:
         sys.stderr.write(__doc__)
         return 2
