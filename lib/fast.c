@@ -31,7 +31,7 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     uint64_t lin_off = pgt->mm_ops->linear_offset;
     uint32_t bpl = g->bits_per_level;
     uint64_t mask = pgt_ptes_per_page(g) - 1;
-    bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
+    bool simple_oa = pgt_simple_oa(g);
     uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
     int level = g->start_level, d = 0;
     uint32_t shift = pgt_level_shift(g, level);
@@ -171,12 +171,12 @@ int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
      * up (as the engine's TABLE_POST visits would). Without a custom
      * pte_is_counted and outside host mode such a table is empty.
      */
-    bool maybe_leaves = (pgt->flags & PGT_S2_HOST) ||
-                        (pgt->pte_ops && pgt->pte_ops->pte_is_counted);
     while (d > 0) {
         pgt_pte_t *table = tbl[d];
-        if (mm->page_count(table) != 1)
+        if (PGT_LIKELY(mm->page_count(table) != 1))
             break;
+        bool maybe_leaves = (pgt->flags & PGT_S2_HOST) ||
+                            (pgt->pte_ops && pgt->pte_ops->pte_is_counted);
         d--;
         level--;
         pgt_pte_t *pe = path[d];

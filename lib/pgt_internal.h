@@ -47,11 +47,20 @@ static inline uint64_t pgt_granule(const struct pgt *pgt)
     return 1ull << pgt->geom.granule_shift;
 }
 
-/* pgt_oa_decode() with the common formats (48-bit OA, 4K/16K without
- * LPA2) inline. */
+/*
+ * Whether descriptors of @g hold the OA plainly in bits [47:granule]: no
+ * LPA2, and no 52-bit OA with 64K (below 2^48 the 64K OA[51:48] field,
+ * bits [15:12], is zero).
+ */
+static inline bool pgt_simple_oa(const struct pgt_geom *g)
+{
+    return !g->lpa2 && (g->granule_shift != PGT_GRANULE_64K || g->oa_bits < 52);
+}
+
+/* pgt_oa_decode() with the common formats inline. */
 static inline uint64_t pgt_oa_of(const struct pgt_geom *g, pgt_pte_t pte)
 {
-    if (PGT_LIKELY(!g->lpa2 && g->granule_shift != PGT_GRANULE_64K))
+    if (PGT_LIKELY(pgt_simple_oa(g)))
         return pte & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1));
     return pgt_oa_decode(g, pte);
 }
@@ -62,7 +71,7 @@ static inline pgt_pte_t pgt_leaf_of(const struct pgt_geom *g, uint64_t pa,
 {
     pgt_pte_t type = level == PGT_LEVEL_MAX ? PGT_PTE_TYPE : 0;
 
-    if (PGT_LIKELY(!g->lpa2 && g->granule_shift != PGT_GRANULE_64K))
+    if (PGT_LIKELY(pgt_simple_oa(g)))
         return (pa & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1))) |
                attrs | type | PGT_PTE_VALID;
     return pgt_make_leaf(g, pa, attrs, level);

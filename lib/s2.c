@@ -181,8 +181,21 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if ((phys & (pgt_granule(pgt) - 1)) ||
         (flags & ~(PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)))
         return -PGT_EINVAL;
-    if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &attrs))
+    if (PGT_LIKELY(!((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX))) {
+        /* Plain R/W/X on normal memory: the same bits pgt_leaf_attrs()
+         * gives, without its general checks. */
+        attrs = PGT_PTE_AF |
+                (pgt->geom.lpa2 ? 0 : PGT_SH_INNER << PGT_PTE_SH_SHIFT) |
+                ((pgt->flags & PGT_S2_FWB) ? PGT_S2_FWB_MEMATTR_NORMAL_WB
+                                           : PGT_S2_MEMATTR_NORMAL_WB)
+                    << PGT_S2_MEMATTR_SHIFT |
+                ((prot & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
+                ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W : 0) |
+                ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
+    } else if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot,
+                              &attrs)) {
         return -PGT_EINVAL;
+    }
     if ((pgt->flags & PGT_S2_HOST) && phys != addr)
         return -PGT_EINVAL;
     if (ret)

@@ -142,7 +142,7 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     uint64_t lin_off = pgt->mm_ops->linear_offset;
     uint32_t bpl = g->bits_per_level;
     uint64_t mask = pgt_ptes_per_page(g) - 1;
-    bool simple_oa = !g->lpa2 && g->granule_shift != PGT_GRANULE_64K;
+    bool simple_oa = pgt_simple_oa(g);
     uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
     int l = g->start_level;
     uint32_t shift = pgt_level_shift(g, l);
