@@ -229,17 +229,15 @@ static bool host_page_ok(struct hyp_state *h, uint64_t pa)
  * hardware's (AT S1E2R) must agree, else it is a failed check. */
 static bool hyp_s1_maps(struct hyp_state *h, uint64_t va)
 {
-    pgt_pte_t pte = 0;
-    int level;
-    bool walk =
-        pgt_get_leaf(&h->hyp_s1, va, &pte, &level) == 0 && pgt_pte_valid(pte);
+    uint64_t pa = 0;
+    bool walk = pgt_translate(&h->hyp_s1, va, &pa, NULL) == 0;
     uint64_t par = hyp_at_s1e2r(va);
-    bool at = !(par & PAR_F) && (par & PAR_PA_MASK) == (va & PAR_PA_MASK);
+    bool at = !(par & PAR_F);
 
-    if (walk != at) {
-        uart_printf("hyp: [FAIL] stage 1 at 0x%lx: walk says %d, AT says "
-                    "PAR_EL1=0x%lx\n",
-                    va, walk, par);
+    if (walk != at || (walk && (par & PAR_PA_MASK) != (pa & PAR_PA_MASK))) {
+        uart_printf("hyp: [FAIL] stage 1 at 0x%lx: walk says %d (PA 0x%lx), "
+                    "AT says PAR_EL1=0x%lx\n",
+                    va, walk, pa, par);
         h->failures++;
     }
     return walk && at;
