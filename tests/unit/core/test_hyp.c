@@ -484,6 +484,33 @@ static void test_el10_map_sets_ap1_only_for_user_and_both_xn_bits(
     fx_fini(&f);
 }
 
+static void test_el10_exec_permission_follows_user_and_x(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s1_(&f, PGT_REGIME_EL10, 12, 39, 40, 1, 0, 16, ARENA_PA, __FILE__,
+           __LINE__);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x1000, SZ_4K, 0x80001000,
+                                 PGT_PROT_RX), 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x2000, SZ_4K, 0x80002000,
+                                 PGT_PROT_RX | PGT_PROT_USER), 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x3000, SZ_4K, 0x80003000,
+                                 PGT_PROT_R | PGT_PROT_USER), 0);
+    uint64_t base = AF | SH_INNER | S1_ATTRINDX(MAIR_NORMAL) | D_PAGE;
+    /* Kernel text: AP=0b10 (EL1 RO), EL1 may execute, EL0 may not (an
+     * AP[1]=0 page is still executable at EL0 unless UXN). */
+    assert_u64(E(&f, 0x1000, 3) & ~S1_NG,
+               0x80001000ull | S1_XN | S1_AP2_RO | base);
+    /* User text: AP=0b11 (RO at EL1 and EL0), EL0 executes, EL1 must not
+     * (PXN). */
+    assert_u64(E(&f, 0x2000, 3) & ~S1_NG,
+               0x80002000ull | S1_PXN | S1_AP2_RO | S1_AP1 | base);
+    /* User read-only data: neither executes. */
+    assert_u64(E(&f, 0x3000, 3) & ~S1_NG,
+               0x80003000ull | S1_XN | S1_PXN | S1_AP2_RO | S1_AP1 | base);
+    fx_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_hyp_get_leaf_and_translate_report_the_mapping),
         cmocka_unit_test(
             test_el10_map_sets_ap1_only_for_user_and_both_xn_bits),
+        cmocka_unit_test(test_el10_exec_permission_follows_user_and_x),
     };
     return cmocka_run_group_tests_name("core_hyp", tests, NULL, NULL);
 }
