@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Operation interpreter for the property tests and fuzzers; see interp.h. */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
 #include "interp.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,10 +108,30 @@ static void replay_hint(const struct pi *p)
                 pi_mode_name(p->cfg.mode), p->op);
 }
 
+/* An abort() from elsewhere (test_mm's checks, an assert in the library)
+ * still says which operation it was, then goes to the previous handler
+ * (libFuzzer's, or the default). */
+static struct pi *cur_pi;
+static bool reported;
+static struct sigaction prev_abrt;
+
+static void on_abort(int sig)
+{
+    if (cur_pi && !reported) {
+        reported = true;
+        header(cur_pi);
+        fprintf(stderr, "    aborted inside the operation (see above)\n");
+        replay_hint(cur_pi);
+    }
+    sigaction(SIGABRT, &prev_abrt, NULL);
+    raise(sig);
+}
+
 __attribute__((noreturn, format(printf, 2, 3))) static void
 fail(struct pi *p, const char *fmt, ...)
 {
     va_list ap;
+    reported = true;
     header(p);
     fprintf(stderr, "    ");
     va_start(ap, fmt);
@@ -123,6 +145,7 @@ fail(struct pi *p, const char *fmt, ...)
 static void tlb_report(void *arg, const char *msg)
 {
     struct pi *p = arg;
+    reported = true;
     header(p);
     fprintf(stderr, "    TLB model: %s\n", msg);
     replay_hint(p);
@@ -1598,6 +1621,12 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     for (int i = 0; i < 4; i++)
         xrand(p);
     p->root_counts = -1;
+    cur_pi = p;
+    reported = false;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_abort;
+    sigaction(SIGABRT, &sa, &prev_abrt);
     size_t page = 1ull << cfg->granule;
     size_t npages = cfg->arena_pages ? cfg->arena_pages : (16u << 20) / page;
     tmm_init(&p->mm, page, npages, ARENA_PA);
@@ -1667,6 +1696,8 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     free(p->pred);
     free(p->pre_tables);
     free(p->pre_table_va);
+    sigaction(SIGABRT, &prev_abrt, NULL);
+    cur_pi = NULL;
     free(p);
     return 0;
 }
