@@ -15,12 +15,16 @@
  * Internal walker extensions on top of pgt_walk():
  *  - a visitor may return PGT_WALK_SKIP from a TABLE_PRE visit: the walk
  *    does not descend into that table and makes no TABLE_POST visit.
- *  - @run, when set, replaces the LEAF visits at the last level: it is
- *    called once per table page with the run of @n entries in range.
+ *  - @run, when set, is offered runs of entries before LEAF visits:
+ *    at the last level it is called once per table page with the @n
+ *    entries in range and handles them all; above it, it is called at
+ *    each non-table entry with the @n entries left in that table and
+ *    returns how many it handled (0: the walker makes the LEAF visit of
+ *    the current entry as usual). Negative: an error that stops the walk.
  */
 #define PGT_WALK_SKIP 0x40000000
 
-typedef int (*pgt_run_fn)(const struct pgt_visit_ctx *ctx, uint64_t n);
+typedef int64_t (*pgt_run_fn)(const struct pgt_visit_ctx *ctx, uint64_t n);
 
 int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
                       const struct pgt_walker *walker, pgt_run_fn run);

@@ -548,11 +548,10 @@ static int split_commit(const struct pgt_visit_ctx *ctx,
     return 0;
 }
 
-static int run_nop(const struct pgt_visit_ctx *ctx, uint64_t n)
+/* Pages need no splitting: skip the last level, visit the rest. */
+static int64_t run_nop(const struct pgt_visit_ctx *ctx, uint64_t n)
 {
-    (void)ctx;
-    (void)n;
-    return 0;
+    return ctx->level == PGT_LEVEL_MAX ? (int64_t)n : 0;
 }
 
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

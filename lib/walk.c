@@ -67,15 +67,25 @@ int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
         if (run && level == PGT_LEVEL_MAX) {
             /* Last level: hand the whole run to the fast path. */
             ctx.old = pgt_read(ctx.ptep);
-            ret = run(&ctx, f->last - f->idx + 1);
-            if (ret)
-                return ret;
+            int64_t k = run(&ctx, f->last - f->idx + 1);
+            if (k < 0)
+                return (int)k;
             f->idx = f->last + 1;
             continue;
         }
 
         pgt_pte_t pte = pgt_read(ctx.ptep);
         ctx.old = pte;
+        if (run && !pgt_pte_is_table(pte, level)) {
+            /* A run of blocks or invalid entries the fast path may take. */
+            int64_t k = run(&ctx, f->last - f->idx + 1);
+            if (k < 0)
+                return (int)k;
+            if (k > 0) {
+                f->idx += (uint64_t)k;
+                continue;
+            }
+        }
         if (pgt_pte_is_table(pte, level)) {
             if (walker->flags & PGT_WALK_TABLE_PRE) {
                 ret = walker->cb(&ctx, PGT_WALK_TABLE_PRE);
