@@ -515,6 +515,32 @@ static void test_s2_map_cleans_caches_before_the_leaf_becomes_valid(
     fx_fini(&f);
 }
 
+static void test_host_unmap_dropping_a_table_invalidates_its_leaves(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, PGT_S2_HOST);
+    /* Identity leaves are not counted: removing one may drop the whole
+     * level-3 table, and then every leaf it held must be invalidated. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, 3 * SZ_4K, 0x40000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, SZ_4K, 0x40200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0x40001000, SZ_4K, NULL), 0);
+    assert_true(log_tlbi_covers(&f.m, 0x40001000));
+    for (uint64_t a = 0x40000000; a < 0x40003000; a += 0x2000) {
+        uint64_t pa;
+        if (ref_translate(&f.r, &f.m, f.pgt.pgd, a, &pa, NULL, NULL))
+            assert_u64(pa, a); /* kept */
+        else
+            assert_true(log_tlbi_covers(&f.m, a)); /* dropped */
+    }
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, true, false);
+    fx_fini(&f);
+}
+
 /* ---------------- stage 1 ---------------- */
 
 static void test_hyp_unmap_page_invalidates_it_with_level_3_hint(void **state)
@@ -612,6 +638,8 @@ int main(void)
         cmocka_unit_test(test_s2_relax_perms_never_makes_the_leaf_invalid),
         cmocka_unit_test(
             test_s2_map_cleans_caches_before_the_leaf_becomes_valid),
+        cmocka_unit_test(
+            test_host_unmap_dropping_a_table_invalidates_its_leaves),
         cmocka_unit_test(test_hyp_unmap_page_invalidates_it_with_level_3_hint),
         cmocka_unit_test(test_hyp_unmap_emptying_table_zaps_it_before_freeing),
         cmocka_unit_test(test_hyp_unmap_splitting_block_breaks_it_first),

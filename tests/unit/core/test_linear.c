@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm_ops.linear (mm_ops.h): with a linear map declared, lookups and walks
+ * compute table addresses as pa + linear_offset instead of calling
+ * phys_to_virt. The same hand-computed results must come out as with
+ * phys_to_virt, for every granule, for an arena above 2^50 (the offset then
+ * wraps modulo 2^64), and for both stages.
+ */
+#include "core_ref.h"
+
+#include <string.h>
+
+static struct pgt_mm_ops lin_ops;
+
+static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
+                        int sl, uint32_t gflags, uint64_t pa_base, bool s2)
+{
+    memset(f, 0, sizeof(*f));
+    tmm_init(&f->m, (size_t)1 << gs, 64, pa_base);
+    ref_init(&f->r, gs, ia, sl, (gflags & PGT_GEOM_LPA2) != 0,
+             gs == 16 && oa == 52);
+    lin_ops = tmm_ops;
+    lin_ops.linear = true;
+    lin_ops.linear_offset = (uint64_t)(uintptr_t)f->m.base - pa_base;
+    if (s2) {
+        struct pgt_s2_cfg cfg = {.granule = (enum pgt_granule)gs,
+                                 .ia_bits = ia,
+                                 .oa_bits = oa,
+                                 .start_level = sl,
+                                 .geom_flags = gflags};
+        assert_int_equal(pgt_s2_init(&f->pgt, &cfg, &lin_ops, NULL), 0);
+    } else {
+        assert_int_equal(pgt_s1_init(&f->pgt, PGT_REGIME_EL2, ia,
+                                     (enum pgt_granule)gs, oa, gflags,
+                                     &lin_ops),
+                         0);
+    }
+    assert_int_equal(f->pgt.geom.start_level, sl);
+}
+
+static int count_visit(const struct pgt_visit_ctx *ctx,
+                       enum pgt_walk_flags visit)
+{
+    (void)visit;
+    (*(int *)ctx->arg)++;
+    return 0;
+}
+
+/*
+ * One stage-2 scenario for granule @gs: page map, block map, a page
+ * unmapped out of the block, an owner annotation, get_leaf, walk, unmap
+ * everything. @attrs: the leaf attribute bits expected for RW normal
+ * memory in this format (SH present or not).
+ */
+static void s2_scenario(unsigned gs, unsigned ia, unsigned oa, int sl,
+                        uint32_t gflags, uint64_t pa_base, uint64_t pa,
+                        uint64_t attrs)
+{
+    struct fx f;
+    init_linear(&f, gs, ia, oa, sl, gflags, pa_base, true);
+    uint64_t p = 1ull << gs, blk = 1ull << (2 * gs - 3);
+    const uint32_t nocmo = PGT_MAP_SKIP_DCACHE;
+    assert_int_equal(pgt_s2_map(&f.pgt, 2 * blk + p, p, pa, PGT_PROT_RW, NULL,
+                                nocmo), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 4 * blk, blk, pa, PGT_PROT_RW, NULL,
+                                nocmo), 0);
+    assert_u64(E(&f, 2 * blk + p, 3), ref_oa_field(&f.r, pa) | attrs | D_PAGE);
+    assert_u64(E(&f, 4 * blk, 2), ref_oa_field(&f.r, pa) | attrs | D_BLOCK);
+    /* Split by unmap: the rest of the block stays. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 4 * blk + 3 * p, p, NULL), 0);
+    assert_u64(E(&f, 4 * blk + 3 * p, 3), 0);
+    assert_u64(E(&f, 4 * blk + 4 * p, 3),
+               ref_oa_field(&f.r, pa + 4 * p) | attrs | D_PAGE);
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 6 * blk, p, NULL, 7), 0);
+    assert_u64(E(&f, 6 * blk, 3), OWNER(7));
+    pgt_pte_t pte;
+    int level;
+    assert_int_equal(pgt_get_leaf(&f.pgt, 4 * blk + 5 * p, &pte, &level), 0);
+    assert_u64(pte, ref_oa_field(&f.r, pa + 5 * p) | attrs | D_PAGE);
+    assert_int_equal(level, 3);
+    uint64_t out;
+    assert_int_equal(pgt_translate(&f.pgt, 2 * blk + p + 0x10, &out, NULL), 0);
+    assert_u64(out, pa + 0x10);
+    int visits = 0;
+    struct pgt_walker w = {.cb = count_visit, .arg = &visits,
+                           .flags = PGT_WALK_LEAF};
+    assert_int_equal(pgt_walk(&f.pgt, 4 * blk, blk, &w), 0);
+    assert_int_equal(visits, (int)(blk / p));
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    assert_int_equal(pgt_count_table_pages(&f.pgt), f.m.live);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0, 8 * blk, NULL), 0);
+    assert_int_equal(f.m.live, f.r.nroot);
+    fx_fini(&f);
+}
+
+#define S2_RW (AF | S2AP_RW | MEMATTR(MA_NORMAL_WB) | S2_XN)
+
+static void test_linear_map_gives_the_same_stage2_tables_4k(void **state)
+{
+    (void)state;
+    s2_scenario(12, 40, 40, 1, 0, ARENA_PA, 0x80000000, S2_RW | SH_INNER);
+}
+
+static void test_linear_map_gives_the_same_stage2_tables_16k(void **state)
+{
+    (void)state;
+    s2_scenario(14, 40, 40, 1, 0, ARENA_PA, 0x80000000, S2_RW | SH_INNER);
+}
+
+static void test_linear_map_gives_the_same_stage2_tables_64k(void **state)
+{
+    (void)state;
+    s2_scenario(16, 48, 48, 1, 0, ARENA_PA, 0x80000000, S2_RW | SH_INNER);
+}
+
+static void test_linear_map_with_tables_above_2_50_and_lpa2(void **state)
+{
+    (void)state;
+    /* Table pages at PA 0x000c_...: OA[51:50] of every table descriptor
+     * in [9:8]; linear_offset wraps. */
+    s2_scenario(12, 52, 52, -1, PGT_GEOM_LPA2, 0x000c000000000000ull,
+                0x000c000080000000ull, S2_RW);
+    s2_scenario(14, 52, 52, 0, PGT_GEOM_LPA2, 0x000c000000000000ull,
+                0x0008000080000000ull, S2_RW);
+}
+
+static void test_linear_map_with_64k_tables_above_2_48(void **state)
+{
+    (void)state;
+    s2_scenario(16, 52, 52, 1, 0, 0x000f000000000000ull,
+                0x000f000080000000ull, S2_RW | SH_INNER);
+}
+
+static void test_linear_map_gives_the_same_hyp_tables(void **state)
+{
+    (void)state;
+    struct fx f;
+    init_linear(&f, 12, 48, 48, 0, 0, ARENA_PA, false);
+    uint64_t rw = AF | SH_INNER | S1_AP1 | S1_XN;
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x1ff000, SZ_2M + SZ_4K, 0x801ff000,
+                                 PGT_PROT_RW), 0);
+    assert_u64(E(&f, 0x1ff000, 3), 0x801ff000ull | rw | D_PAGE);
+    assert_u64(E(&f, 0x200000, 2), 0x80200000ull | rw | D_BLOCK);
+    assert_int_equal(pgt_hyp_unmap(&f.pgt, 0x201000, SZ_4K), SZ_4K);
+    assert_u64(E(&f, 0x202000, 3), 0x80202000ull | rw | D_PAGE);
+    uint64_t out;
+    assert_int_equal(pgt_translate(&f.pgt, 0x3ff123, &out, NULL), 0);
+    assert_u64(out, 0x803ff123ull);
+    /* Mapped 2M + 4K, one page already removed. */
+    assert_int_equal(pgt_hyp_unmap(&f.pgt, 0, 1ull << 48), SZ_2M);
+    assert_int_equal(f.m.live, 1);
+    fx_fini(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear_map_gives_the_same_stage2_tables_4k),
+        cmocka_unit_test(test_linear_map_gives_the_same_stage2_tables_16k),
+        cmocka_unit_test(test_linear_map_gives_the_same_stage2_tables_64k),
+        cmocka_unit_test(test_linear_map_with_tables_above_2_50_and_lpa2),
+        cmocka_unit_test(test_linear_map_with_64k_tables_above_2_48),
+        cmocka_unit_test(test_linear_map_gives_the_same_hyp_tables),
+    };
+    return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
+}
