@@ -351,31 +351,98 @@ size_t orc_check(const struct orc_target *t, const struct ref *m,
     return bad;
 }
 
-/* Loads and stores through a sample of mappings whose PA is in the RAM
- * window: each load must return the word stored at the model's PA, each
- * store must land there, and forbidden accesses must fault. */
+/* A page the load/store/fetch probes may use: mapped, young, with its PA
+ * in the RAM window. */
+struct cand {
+    uint64_t va, pa;
+    uint32_t prot;
+};
+
+/* Pick up to @limit candidates satisfying @want, spread at random over
+ * all of them (not just the first regions). */
+static size_t pick(const struct cand *c, size_t nc, size_t limit,
+                   bool (*want)(const struct orc_target *, uint32_t),
+                   const struct orc_target *t, uint64_t *seed,
+                   struct cand *out)
+{
+    size_t n = 0;
+    if (!nc)
+        return 0;
+    for (size_t tries = 0; tries < 4 * limit && n < limit; tries++) {
+        const struct cand *x = &c[orc_rand(seed) % nc];
+        if (!want(t, x->prot))
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = out[i].pa == x->pa;
+        if (!dup)
+            out[n++] = *x;
+    }
+    return n;
+}
+
+static bool readable(const struct orc_target *t, uint32_t prot)
+{
+    return t->regime != ORC_S2 || (prot & PGT_PROT_R);
+}
+
+static bool any_prot(const struct orc_target *t, uint32_t prot)
+{
+    (void)t;
+    (void)prot;
+    return true;
+}
+
+/* EL1&0 user pages are left out of fetch probes: their EL1 execute
+ * rights follow extra rules (writable at EL0 means PXN). */
+static bool fetchable_probe(const struct orc_target *t, uint32_t prot)
+{
+    (void)t;
+    return !(prot & PGT_PROT_USER);
+}
+
+/* Loads, stores and instruction fetches through a sample of mappings
+ * whose PA is in the RAM window: each load must return the word stored at
+ * the model's PA, each store must land there, forbidden stores must fault,
+ * and a RET placed at the PA must run exactly where the model grants
+ * execute permission (stage 1: X at the regime's EL; stage 2: XN clear,
+ * whatever S2AP says). */
 static size_t check_mem(const struct orc_target *t, const struct ref *m,
                         const struct orc_check_opts *opt, uint64_t *seed)
 {
     const uint64_t g = 1ull << t->gs;
-    uint64_t va[ORC_MEM_MAX], val[ORC_MEM_MAX], want[ORC_MEM_MAX];
-    size_t n = 0, bad = 0;
     size_t limit = opt->mem < ORC_MEM_MAX ? opt->mem : ORC_MEM_MAX;
+    size_t nc = 0, cap = 1024, bad = 0;
+    struct cand *c = malloc(cap * sizeof(*c));
+    static struct cand sel[ORC_MEM_MAX];
+    static uint64_t va[ORC_MEM_MAX], val[ORC_MEM_MAX];
+    if (!c)
+        abort();
 
-    for (size_t i = 0; i < m->n && n < limit; i++) {
+    for (size_t i = 0; i < m->n; i++) {
         const struct ref_region *r = &m->r[i];
         if (r->st != REF_MAPPED || r->old)
             continue;
-        if (t->regime == ORC_S2 && !(r->prot & PGT_PROT_R))
-            continue;
-        for (uint64_t off = 0; off < r->size && n < limit; off += g) {
-            uint64_t pa = r->pa + off + (orc_rand(seed) & (g - 8));
-            if (pa < ORC_RAM_PA || pa >= ORC_RAM_PA + ORC_RAM_SIZE)
-                continue;
-            va[n] = r->ia + (pa - r->pa);
-            want[n++] = pa;
+        /* Only the part of the region whose PA is in the RAM window. */
+        uint64_t lo = r->pa > ORC_RAM_PA ? r->pa : ORC_RAM_PA;
+        uint64_t hi = r->pa + r->size < ORC_RAM_PA + ORC_RAM_SIZE
+                          ? r->pa + r->size
+                          : ORC_RAM_PA + ORC_RAM_SIZE;
+        for (uint64_t pa = lo; pa < hi && nc < 65536; pa += g) {
+            if (nc == cap) {
+                c = realloc(c, (cap *= 2) * sizeof(*c));
+                if (!c)
+                    abort();
+            }
+            uint64_t p = pa + (orc_rand(seed) & (g - 8));
+            c[nc++] = (struct cand){r->ia + (p - r->pa), p, r->prot};
         }
     }
+
+    /* Loads. */
+    size_t n = pick(c, nc, limit, readable, t, seed, sel);
+    for (size_t i = 0; i < n; i++)
+        va[i] = sel[i].va;
     if (n) {
         size_t done = orc_load(t->o, va, val, n);
         if (done != n) {
@@ -384,58 +451,82 @@ static size_t check_mem(const struct orc_target *t, const struct ref *m,
             bad++;
         }
         for (size_t i = 0; i < done; i++)
-            if (val[i] != orc_ram_word(want[i])) {
-                if (bad++ < 8)
-                    fprintf(stderr,
-                            "oracle [%s]: load %#llx gave %#llx, expected "
-                            "the word at PA %#llx\n",
-                            opt->what, (unsigned long long)va[i],
-                            (unsigned long long)val[i],
-                            (unsigned long long)want[i]);
-            }
+            if (val[i] != orc_ram_word(sel[i].pa) && bad++ < 8)
+                fprintf(stderr,
+                        "oracle [%s]: load %#llx gave %#llx, expected the "
+                        "word at PA %#llx\n",
+                        opt->what, (unsigned long long)va[i],
+                        (unsigned long long)val[i],
+                        (unsigned long long)sel[i].pa);
     }
+
     /* Stores: writable ones in a batch, then one forbidden one alone. */
+    n = pick(c, nc, limit, any_prot, t, seed, sel);
     size_t ns = 0;
-    uint64_t sva[ORC_MEM_MAX], spa[ORC_MEM_MAX], ro_va = 0, ro_pa = 0;
+    const struct cand *ro = NULL;
+    static struct cand wr[ORC_MEM_MAX];
     for (size_t i = 0; i < n; i++) {
-        const struct ref_region *r = ref_find(m, va[i]);
-        if (r->prot & PGT_PROT_W) {
-            sva[ns] = va[i];
-            spa[ns] = want[i];
-            val[ns] = va[i] ^ 0x0123456789abcdefull;
+        if (sel[i].prot & PGT_PROT_W) {
+            wr[ns] = sel[i];
+            va[ns] = sel[i].va;
+            val[ns] = sel[i].va ^ 0x0123456789abcdefull;
             ns++;
-        } else if (!ro_va) {
-            ro_va = va[i];
-            ro_pa = want[i];
+        } else if (!ro) {
+            ro = &sel[i];
         }
     }
     if (ns) {
-        size_t done = orc_store(t->o, sva, val, ns);
+        size_t done = orc_store(t->o, va, val, ns);
         if (done != ns) {
             fprintf(stderr, "oracle [%s]: store to %#llx faulted\n",
-                    opt->what, (unsigned long long)sva[done]);
+                    opt->what, (unsigned long long)va[done]);
             bad++;
         }
         for (size_t i = 0; i < done; i++) {
-            uint64_t *host = orc_phys(t->o, spa[i]);
+            uint64_t *host = orc_phys(t->o, wr[i].pa);
             if (*host != val[i] && bad++ < 8)
                 fprintf(stderr,
                         "oracle [%s]: store to %#llx did not reach PA %#llx\n",
-                        opt->what, (unsigned long long)sva[i],
-                        (unsigned long long)spa[i]);
+                        opt->what, (unsigned long long)va[i],
+                        (unsigned long long)wr[i].pa);
         }
+        for (size_t i = 0; i < ns; i++) /* put the RAM words back */
+            *(uint64_t *)orc_phys(t->o, wr[i].pa) = orc_ram_word(wr[i].pa);
     }
-    if (ro_va) {
+    if (ro) {
         uint64_t v = 0xdead;
-        if (orc_store(t->o, &ro_va, &v, 1) != 0 ||
-            *(uint64_t *)orc_phys(t->o, ro_pa) != orc_ram_word(ro_pa)) {
+        if (orc_store(t->o, &ro->va, &v, 1) != 0 ||
+            *(uint64_t *)orc_phys(t->o, ro->pa) != orc_ram_word(ro->pa)) {
             fprintf(stderr, "oracle [%s]: store to read-only %#llx did not "
                             "fault\n",
-                    opt->what, (unsigned long long)ro_va);
+                    opt->what, (unsigned long long)ro->va);
             bad++;
+            *(uint64_t *)orc_phys(t->o, ro->pa) = orc_ram_word(ro->pa);
         }
     }
-    for (size_t i = 0; i < ns; i++) /* put the RAM words back */
-        *(uint64_t *)orc_phys(t->o, spa[i]) = orc_ram_word(spa[i]);
+
+    /* Instruction fetches: a RET at the PA. */
+    size_t nx = pick(c, nc, limit / 2 ? limit / 2 : 1, fetchable_probe, t,
+                     seed, sel);
+    static bool got_x[ORC_MEM_MAX];
+    for (size_t i = 0; i < nx; i++) {
+        va[i] = sel[i].va;
+        *(uint32_t *)orc_phys(t->o, sel[i].pa) = ORC_INSN_RET;
+    }
+    if (nx) {
+        orc_exec(t->o, va, got_x, nx);
+        for (size_t i = 0; i < nx; i++) {
+            bool want_x = (sel[i].prot & PGT_PROT_X) != 0;
+            *(uint64_t *)orc_phys(t->o, sel[i].pa) = orc_ram_word(sel[i].pa);
+            if (got_x[i] != want_x && bad++ < 8)
+                fprintf(stderr,
+                        "oracle [%s]: instruction fetch at %#llx %s, "
+                        "expected it to %s\n",
+                        opt->what, (unsigned long long)va[i],
+                        got_x[i] ? "worked" : "faulted",
+                        want_x ? "work" : "fault");
+        }
+    }
+    free(c);
     return bad;
 }

@@ -119,6 +119,7 @@ static uint32_t i_bne_back(unsigned insns)
 #define I_NOP 0xd503201fu
 #define I_TLBI_ALLE2 0xd50c871fu
 #define I_TLBI_ALLE1 0xd50c879fu
+#define I_BLR_X3 0xd63f0060u
 
 /* --- state ------------------------------------------------------------ */
 
@@ -136,7 +137,7 @@ struct orc {
     uint64_t param[P_NR];
     enum orc_regime regime;
     struct routine eret_trick, setup, tlbi, enter, at[ORC_AT_NR], load,
-        store;
+        store, exec;
     int fault_intno;
     /* Shadow mappings made for loads/stores (EMULATORS.md rule 3). */
     uint64_t *shadow;
@@ -272,6 +273,15 @@ static void build_code(struct orc *o)
     put(&e, i_subs1(2));
     put(&e, i_bne_back(4));
     o->store.stop = here(&e);
+    put(&e, I_NOP);
+
+    /* Fetches: x0 = VAs, x2 = count > 0; each target holds a RET. */
+    o->exec.start = here(&e);
+    put(&e, i_ldr_post8(3, 0));
+    put(&e, I_BLR_X3);
+    put(&e, i_subs1(2));
+    put(&e, i_bne_back(3));
+    o->exec.stop = here(&e);
     put(&e, I_NOP);
 
     if (4 * e.n > PARAM_OFF) {
@@ -551,6 +561,27 @@ size_t orc_store(struct orc *o, const uint64_t *va, const uint64_t *val,
         abort();
     memcpy(o->data + ORC_WIN_SIZE / 2, val, n * sizeof(*val));
     return mem_run(o, &o->store, va, n, &orc_stats.stores);
+}
+
+size_t orc_exec(struct orc *o, const uint64_t *va, bool *ok, size_t n)
+{
+    size_t good = 0;
+    while (n) {
+        size_t k = n < ORC_MEM_MAX ? n : ORC_MEM_MAX;
+        size_t done = mem_run(o, &o->exec, va, k, &orc_stats.fetches);
+        for (size_t i = 0; i < done; i++)
+            ok[i] = true;
+        good += done;
+        if (done < k) {
+            ok[done] = false; /* this fetch faulted: go on after it */
+            orc_stats.fetch_faults++;
+            done++;
+        }
+        va += done;
+        ok += done;
+        n -= done;
+    }
+    return good;
 }
 
 /* --- PAR_EL1 ------------------------------------------------------- */

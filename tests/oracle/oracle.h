@@ -140,6 +140,15 @@ size_t orc_load(struct orc *o, const uint64_t *va, uint64_t *val, size_t n);
 size_t orc_store(struct orc *o, const uint64_t *va, const uint64_t *val,
                  size_t n);
 
+/*
+ * Instruction fetches: branch-and-link to each @va[i] (which must hold
+ * ORC_INSN_RET at its PA) at the regime's EL, with the same window and
+ * shadow rules as loads. @ok[i]: the fetch and return worked (false: the
+ * fetch faulted). Return: the number that worked.
+ */
+#define ORC_INSN_RET 0xd65f03c0u
+size_t orc_exec(struct orc *o, const uint64_t *va, bool *ok, size_t n);
+
 /* The host pointer to emulated physical memory at @pa (RAM window or
  * arena), or NULL. */
 void *orc_phys(struct orc *o, uint64_t pa);
@@ -172,6 +181,8 @@ struct orc_stats {
     uint64_t ats;        /* AT instructions run */
     uint64_t loads;      /* loads run */
     uint64_t stores;     /* stores run */
+    uint64_t fetches;    /* instruction fetches (orc_exec) that worked */
+    uint64_t fetch_faults; /* ... and that faulted */
     uint64_t emu_runs;   /* uc_emu_start calls */
 };
 extern struct orc_stats orc_stats;

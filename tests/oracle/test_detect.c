@@ -91,8 +91,10 @@ static void expect_detected(const struct orc_target *t, struct hand *h,
                             const struct ref *m, uint64_t ia, uint64_t bits,
                             const char *what)
 {
+    /* Probe memory densely: every page here is in the RAM window, and
+     * the corrupted one must be among the loads, stores and fetches. */
     struct orc_check_opts opt = {.what = what, .seed = 7, .unmapped = 64,
-                                 .mem = 16};
+                                 .mem = 256};
     uint64_t *e = hand_entry(h, ia, 3);
     *e ^= bits;
     orc_tlbi(t->o);
@@ -143,6 +145,8 @@ static void s1_el2_detects_corruption(void **state)
     expect_detected(&t, &h, &m, 0x40102000, H_AF, "AF cleared");
     expect_detected(&t, &h, &m, 0x40201000, H_S1_IDX(3), "AttrIndx 2 -> 1");
     expect_detected(&t, &h, &m, 0x40000000, 1ull << 8, "SH inner -> outer");
+    expect_detected(&t, &h, &m, 0x40002000, H_S1_XN, "XN cleared on RW page");
+    expect_detected(&t, &h, &m, 0x7fff3000, H_S1_XN, "XN set on RX page");
     /* An entry appearing where the model has nothing. */
     expect_detected(&t, &h, &m, 0x40010000,
                     0x40010000 | hand_s1_attrs(PGT_PROT_R) | 3,
@@ -187,6 +191,8 @@ static void s2_detects_corruption(void **state)
     expect_detected(&t, &h, &m, 0x8040020000, H_S2_W, "S2AP W added");
     expect_detected(&t, &h, &m, 0x8040024000, H_S2_R, "S2AP R added");
     expect_detected(&t, &h, &m, 0x8040028000, H_AF, "AF set on old page");
+    expect_detected(&t, &h, &m, 0x8040004000, H_S2_XN, "S2 XN cleared");
+    expect_detected(&t, &h, &m, 0x8040045000, H_S2_XN, "S2 XN set on RWX");
     expect_detected(&t, &h, &m, 0x8040002000, H_S2_MEMATTR(0xe),
                     "MemAttr WB -> Device-nGnRE");
     expect_detected(&t, &h, &m, 0x8040041000, H_S2_MEMATTR(0x4),
@@ -214,13 +220,16 @@ int main(void)
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle detect: %llu pages + %llu other addresses checked in %llu "
-           "checks, %llu ATs, %llu loads, %llu stores, %.2f s\n",
+           "checks, %llu ATs, %llu loads, %llu stores, %llu+%llu fetches "
+           "(ok+faulted), %.2f s\n",
            (unsigned long long)orc_check_stats.pages,
            (unsigned long long)orc_check_stats.unmapped,
            (unsigned long long)orc_check_stats.checks,
            (unsigned long long)orc_stats.ats,
            (unsigned long long)orc_stats.loads,
            (unsigned long long)orc_stats.stores,
+           (unsigned long long)orc_stats.fetches,
+           (unsigned long long)orc_stats.fetch_faults,
            (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     return rc;
 }

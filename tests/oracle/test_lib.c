@@ -391,6 +391,9 @@ static void scripted(struct fx *f)
     if (f->c->regime == PGT_REGIME_EL10)
         op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g,
                rw | PGT_PROT_USER, 3);
+    /* Executable pages in the RAM window, for the fetch probes. */
+    op_map(f, IA_R + 8 * g, 2 * g, ORC_RAM_PA + 24 * g,
+           s2 ? PGT_PROT_RWX : PGT_PROT_RX, 3);
     /* A level-2 block (read-only, so writes fault at the block's level),
      * and for 4K a 1G block, both at aligned PAs. */
     op_map(f, IA_B, b2, 4 * GiB, ro, 2);
@@ -692,6 +695,7 @@ static void corrupted_library_leaf_is_caught(void **state)
     corrupt_and_check(&f, IA_A + f.g, 1ull << PGT_S1_ATTRINDX_SHIFT,
                       "S1 page AttrIndx");
     corrupt_and_check(&f, IA_B, PGT_PTE_AF, "S1 block AF");
+    corrupt_and_check(&f, IA_A + 7 * f.g, PGT_S1_XN, "S1 page XN cleared");
     fx_fini(&f);
 
     fx_init(&f, &s2, 2);
@@ -706,6 +710,7 @@ static void corrupted_library_leaf_is_caught(void **state)
     corrupt_and_check(&f, IA_B, PGT_PTE_VALID, "S2 block valid");
     corrupt_and_check(&f, IA_A + 2 * f.g, 0xeull << PGT_S2_MEMATTR_SHIFT,
                       "S2 page MemAttr WB -> Device");
+    corrupt_and_check(&f, IA_A + 9 * f.g, PGT_S2_XN, "S2 page XN cleared");
     fx_fini(&f);
 }
 
@@ -744,7 +749,7 @@ int main(void)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle lib%s: %zu configurations, %llu checks, %llu mapped pages + "
            "%llu other addresses translated on the emulator, %llu ATs, %llu "
-           "loads, %llu stores, %.2f s\n",
+           "loads, %llu stores, %llu+%llu fetches (ok+faulted), %.2f s\n",
            ORC_SANITIZED ? " (sanitizer build, huge blocks sampled)" : "",
            (size_t)N, (unsigned long long)orc_check_stats.checks,
            (unsigned long long)orc_check_stats.pages,
@@ -752,6 +757,8 @@ int main(void)
            (unsigned long long)orc_stats.ats,
            (unsigned long long)orc_stats.loads,
            (unsigned long long)orc_stats.stores,
+           (unsigned long long)orc_stats.fetches,
+           (unsigned long long)orc_stats.fetch_faults,
            (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     return rc;
 }
