@@ -67,7 +67,7 @@ HYP_STEPS = [
      r'2 root pages; library\'s VTCR 0x80023558$', 'host stage 2 geometry'),
     (r'^\[s2\] owner 1 \(hyp\): 0x40200000-' + HEX + ' and ' + HEX +
      '-0x48000000$', 'hypervisor memory owned by the hypervisor'),
-    (r'^\[s2\] VTCR_EL2=0x80023558 VTTBR_EL2=' + HEX + ' HCR_EL2=0x80080001 ',
+    (r'^\[s2\] VTCR_EL2=0x80023558 VTTBR_EL2=' + HEX + ' HCR_EL2=0x80081001 ',
      'VTCR/VTTBR/HCR.VM programmed'),
     (r'^\[host\] eret to the EL1 host at 0x41000000 \(\d+ ms since reset\)$',
      'eret to EL1'),

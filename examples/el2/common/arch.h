@@ -34,6 +34,7 @@
 #define HCR_FMO (1ull << 3)
 #define HCR_IMO (1ull << 4)
 #define HCR_AMO (1ull << 5)
+#define HCR_DC (1ull << 12)  /* EL1&0 stage 1 off = Normal WB */
 #define HCR_TSC (1ull << 19) /* trap SMC from EL1 */
 #define HCR_RW (1ull << 31)  /* EL1 is AArch64 */
 #define HCR_E2H (1ull << 34) /* 0: nVHE */

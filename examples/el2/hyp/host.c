@@ -60,11 +60,14 @@ int host_s2_init(struct hyp_state *h)
     isb();
     __asm__ volatile("tlbi vmalls12e1is" ::: "memory");
     dsb(ish);
-    write_sysreg(HCR_HOST_NVHE | HCR_VM, hcr_el2);
+    /* DC: the host runs with its MMU off, and its accesses must still be
+     * cacheable (Normal WB at stage 1), so that it and the hypervisor see
+     * the same data in a shared page; stage 2 keeps MMIO Device. */
+    write_sysreg(HCR_HOST_NVHE | HCR_VM | HCR_DC, hcr_el2);
     /* The host starts with its MMU off. */
     write_sysreg(SCTLR_EL1_RES1, sctlr_el1);
     isb();
-    uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM)\n",
+    uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM, DC)\n",
                 read_sysreg(vtcr_el2), read_sysreg(vttbr_el2),
                 read_sysreg(hcr_el2));
     uart_printf("[pool] free pages: hyp pool %lu, host stage-2 pool %lu\n",

@@ -199,9 +199,11 @@ void boot_main(uint64_t dtb)
 
     uint64_t ttbr = pgt_ttbr_baddr(&h->hyp_s1);
     uint64_t tcr = pgt_s1_tcr(&h->hyp_s1);
-    /* The tables were written with the MMU off (non-cacheable); the walker
-     * will read them cacheable: no stale line may shadow them. */
+    /* The tables and our data were written with the MMU off
+     * (non-cacheable); from now on they are read cacheable: no stale line
+     * may shadow them. */
     dcache_clean_inval(h->carveout.start, h->carveout.end);
+    dcache_clean_inval(sym(__data_start), sym(__data_end));
     uart_printf("[switch] TTBR0_EL2=0x%lx TCR_EL2=0x%lx MAIR_EL2=0x%lx, "
                 "stack 0x%lx\n",
                 ttbr, tcr, (uint64_t)PGT_MAIR_VALUE, sym(__hyp_stack_top));
