@@ -125,6 +125,24 @@ static void test_oom_at_every_allocation_of_s2_map_in_empty_table(
     }
 }
 
+static void test_oom_at_every_allocation_of_s2_range_map_in_empty_table(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* Page, block, 4 pages: a level-2 and two level-3 tables. */
+    oom_until_success(&f, s2_map_span, 3, 64);
+    assert_u64(E(&f, 0x401ff000, 3), 0x801ff000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_PAGE);
+    assert_u64(E(&f, 0x40200000, 2), 0x80200000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_BLOCK);
+    assert_int_equal(f.m.live, 2 + 3);
+    fx_fini(&f);
+}
+
 static int64_t s2_map_page_in_block(struct fx *f)
 {
     return pgt_s2_map(&f->pgt, 0x40203000, SZ_4K, 0x90000000, PGT_PROT_R,
@@ -422,6 +440,8 @@ int main(void)
         cmocka_unit_test(
             test_oom_at_every_allocation_of_s2_map_changes_nothing),
         cmocka_unit_test(test_oom_at_every_allocation_of_s2_map_in_empty_table),
+        cmocka_unit_test(
+            test_oom_at_every_allocation_of_s2_range_map_in_empty_table),
         cmocka_unit_test(test_oom_while_map_splits_a_block_changes_nothing),
         cmocka_unit_test(
             test_oom_at_every_allocation_of_set_owner_changes_nothing),
