@@ -95,16 +95,8 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
     return pgt_phys_table(pgt->mm_ops, pgt_oa_of(&pgt->geom, pte));
 }
 
-/*
- * Single-page fast paths (fast.c): a direct descent, no walker. They
- * return PGT_FAST_FALLBACK when the entry they meet needs the general
- * engine (a block to split, an entry to replace).
- */
+/* Single-page fast paths: fast.h. */
 #define PGT_FAST_FALLBACK 1
-int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
-                      pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
-                      bool stage1);
-int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes);
 
 /* Reference counting of table pages, batched where the embedder allows. */
 void pgt_get_n(const struct pgt *pgt, void *p, int n);

@@ -3,6 +3,7 @@
  * Stage-1 tables: EL2 (nVHE hyp) and the EL1&0 lower VA range. The
  * operations are thin wrappers over the engine in ops.c.
  */
+#include "fast.h"
 #include "pgt_internal.h"
 
 /* TCR_ELx fields shared by TCR_EL2 (nVHE) and the TTBR0 half of TCR_EL1. */

@@ -4,6 +4,7 @@
  * or a VTCR_EL2 value, map/unmap/set_owner over the engine in ops.c, and
  * the in-place leaf operations (permissions, access flag, split).
  */
+#include "fast.h"
 #include "pgt_internal.h"
 
 #define VTCR_T0SZ_MASK 0x3full
@@ -164,10 +165,29 @@ uint64_t pgt_s2_vtcr(const struct pgt *pgt)
     return vtcr;
 }
 
+/* The general map (any size): prepare, allocate, commit. Out of line so
+ * the single-page path in pgt_s2_map() keeps a small frame. */
+static __attribute__((noinline)) int
+s2_map_engine(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+              enum pgt_prot prot, pgt_pte_t attrs, void *mc, bool cmo_d,
+              bool cmo_i)
+{
+    struct pgt_op op;
+
+    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
+    op.attrs = attrs;
+    op.phys = phys;
+    op.mc = mc;
+    op.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
+                   pgt->pte_ops->force_pte(addr, addr + size, prot);
+    op.cmo_d = cmo_d;
+    op.cmo_i = cmo_i;
+    return pgt_op_run(&op);
+}
+
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags)
 {
-    struct pgt_op op;
     pgt_pte_t attrs = 0;
     const struct pgt_mm_ops *mm;
     int ret;
@@ -217,16 +237,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
         if (ret != PGT_FAST_FALLBACK)
             return ret;
     }
-
-    pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
-    op.attrs = attrs;
-    op.phys = phys;
-    op.mc = mc;
-    op.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
-                   pgt->pte_ops->force_pte(addr, addr + size, prot);
-    op.cmo_d = cmo_d;
-    op.cmo_i = cmo_i;
-    return pgt_op_run(&op);
+    return s2_map_engine(pgt, addr, size, phys, prot, attrs, mc, cmo_d, cmo_i);
 }
 
 static int s2_clear(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Single-page fast paths for map and unmap: a direct descent from the
  * root with no walker and no prepare pass, for the call pattern of a
@@ -8,6 +8,9 @@
  * entry to replace), they return PGT_FAST_FALLBACK before writing
  * anything and the caller runs the engine.
  */
+#ifndef PGT_FAST_H
+#define PGT_FAST_H
+
 #include "pgt_internal.h"
 
 struct descent {
@@ -65,46 +68,18 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     return ptep;
 }
 
-int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
-                      pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
-                      bool stage1)
+/*
+ * An empty entry @ptep at @level above the last level: build the missing
+ * tables off-line (all allocations first, so -PGT_ENOMEM changes
+ * nothing), put the page leaf in the last one, then link the chain with
+ * one store.
+ */
+static __attribute__((noinline)) int
+fast_map_chain(struct pgt *pgt, pgt_pte_t *ptep, int level, uint64_t addr,
+               uint64_t phys, pgt_pte_t leaf, void *mc, bool cmo_d, bool cmo_i)
 {
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    struct descent dc;
-    pgt_pte_t leaf = pgt_leaf_of(g, phys, attrs, PGT_LEVEL_MAX);
-    pgt_pte_t *ptep = descend(pgt, addr, &dc, NULL, NULL);
-    pgt_pte_t pte = dc.pte;
-    int level = dc.level;
-
-    if (level == PGT_LEVEL_MAX) {
-        if (pte == leaf)
-            return 0;
-        if (pte) {
-            if (stage1)
-                return -PGT_EEXIST;
-            return PGT_FAST_FALLBACK; /* replace: break-before-make */
-        }
-        if (cmo_d || cmo_i) {
-            void *va = mm->phys_to_virt(phys);
-            if (cmo_d)
-                mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
-            if (cmo_i)
-                mm->icache_inval_pou(va, 1ull << g->granule_shift);
-        }
-        pgt_write(ptep, leaf);
-        if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
-            mm->get_page(ptep);
-        return 0;
-    }
-    if (pte)
-        return PGT_FAST_FALLBACK; /* a block or annotation: split */
-
-    /*
-     * An empty entry above the last level: build the missing tables
-     * off-line (all allocations first, so -PGT_ENOMEM changes nothing),
-     * then link the chain with one store.
-     */
     pgt_pte_t *tables[PGT_MAX_LEVELS];
     int n = PGT_LEVEL_MAX - level;
     for (int i = 0; i < n; i++) {
@@ -142,7 +117,45 @@ int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
     return 0;
 }
 
-int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
+static inline int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phys,
+                      pgt_pte_t attrs, void *mc, bool cmo_d, bool cmo_i,
+                      bool stage1)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    struct descent dc;
+    pgt_pte_t leaf = pgt_leaf_of(g, phys, attrs, PGT_LEVEL_MAX);
+    pgt_pte_t *ptep = descend(pgt, addr, &dc, NULL, NULL);
+    pgt_pte_t pte = dc.pte;
+    int level = dc.level;
+
+    if (level == PGT_LEVEL_MAX) {
+        if (pte == leaf)
+            return 0;
+        if (pte) {
+            if (stage1)
+                return -PGT_EEXIST;
+            return PGT_FAST_FALLBACK; /* replace: break-before-make */
+        }
+        if (cmo_d || cmo_i) {
+            void *va = mm->phys_to_virt(phys);
+            if (cmo_d)
+                mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
+            if (cmo_i)
+                mm->icache_inval_pou(va, 1ull << g->granule_shift);
+        }
+        pgt_write(ptep, leaf);
+        if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
+            mm->get_page(ptep);
+        return 0;
+    }
+    if (pte)
+        return PGT_FAST_FALLBACK; /* a block or annotation: split */
+
+    return fast_map_chain(pgt, ptep, level, addr, phys, leaf, mc, cmo_d, cmo_i);
+}
+
+static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
 {
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
@@ -201,3 +214,5 @@ int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
     }
     return 0;
 }
+
+#endif /* PGT_FAST_H */
