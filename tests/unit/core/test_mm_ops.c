@@ -130,6 +130,29 @@ static void test_s2_ops_pass_the_memcache_arg_to_zalloc_page(void **state)
     fx_fini(&f);
 }
 
+static void test_stage1_allocations_pass_a_null_arg(void **state)
+{
+    (void)state;
+    setup_ops();
+    rec.want_arg = NULL;
+    struct tmm m;
+    struct pgt p;
+    tmm_init(&m, SZ_4K, 16, ARENA_PA);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &ops), 0);
+    assert_int_equal(pgt_hyp_map(&p, 0x1ff000, SZ_2M + SZ_4K, 0x801ff000,
+                                 PGT_PROT_RW), 0);
+    assert_int_equal(pgt_hyp_map(&p, 0x40000000, SZ_2M, 0x40000000,
+                                 PGT_PROT_RW), 0);
+    assert_int_equal(pgt_hyp_unmap(&p, 0x201000, SZ_4K), SZ_4K);
+    assert_int_equal(pgt_hyp_protect(&p, 0x40001000, SZ_4K, PGT_PROT_R), 0);
+    /* Root, L1, L2, L3 (first page), L2 for 1G region... every page. */
+    assert_true(rec.zalloc_calls >= 6);
+    assert_int_equal(rec.bad_arg, 0);
+    pgt_hyp_destroy(&p);
+    assert_int_equal(m.live, 0);
+    tmm_fini(&m);
+}
+
 static void test_single_page_root_comes_from_zalloc_page_with_null_arg(
     void **state)
 {
@@ -299,6 +322,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s2_ops_pass_the_memcache_arg_to_zalloc_page),
+        cmocka_unit_test(test_stage1_allocations_pass_a_null_arg),
         cmocka_unit_test(
             test_single_page_root_comes_from_zalloc_page_with_null_arg),
         cmocka_unit_test(test_optional_hooks_may_be_null),

@@ -715,6 +715,24 @@ static void test_s2_set_owner_over_mapping_removes_it(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_set_owner_zero_over_mapping_removes_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, SZ_2M + SZ_4K, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    tmm_log_clear(&f.m);
+    /* Owner 0: no owner, no mapping, nothing counted left. */
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x40200000, SZ_2M + SZ_4K, NULL,
+                                      0), 0);
+    assert_u64(E(&f, 0x40000000, 1), 0);
+    assert_true(log_tlbi_covers(&f.m, 0x40200000));
+    assert_true(log_tlbi_covers(&f.m, 0x40400000));
+    assert_int_equal(f.m.live, 2);
+    fx_fini(&f);
+}
+
 /* ---------------- permissions and access flag ---------------- */
 
 static void test_s2_relax_perms_adds_write_and_exec_in_place(void **state)
@@ -1078,6 +1096,7 @@ int main(void)
         cmocka_unit_test(
             test_s2_set_owner_zero_removes_annotations_and_frees_tables),
         cmocka_unit_test(test_s2_set_owner_over_mapping_removes_it),
+        cmocka_unit_test(test_s2_set_owner_zero_over_mapping_removes_it),
         cmocka_unit_test(test_s2_relax_perms_adds_write_and_exec_in_place),
         cmocka_unit_test(test_s2_relax_perms_on_block_keeps_it_a_block),
         cmocka_unit_test(
