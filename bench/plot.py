@@ -20,8 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 GRAN_COLOURS = {"4K": "#4477aa", "16K": "#66ccee", "64K": "#228833",
                 "-": "#aa3377"}
-TABLE_ORDER = ["G", "a", "a2", "b", "c", "c2", "Gd", "d", "d2", "e", "f", "f2"]
-ALLOC_ORDER = ["Z", "Zl", "h", "i", "k1", "k2", "l", "j"]
+TABLE_ORDER = ["G", "a", "a2", "b", "c", "c2", "Gd", "d", "Gd2", "d2", "e", "f",
+               "f2", "a-hp", "c-hp", "d-hp", "d2-hp"]
+ALLOC_ORDER = ["Z", "Zl", "h", "hm", "i", "im", "k1", "k2", "l", "j"]
 
 
 def bound(res, by_key):
