@@ -122,7 +122,7 @@ struct hook_counts {
 };
 extern struct hook_counts hooks;
 extern struct bpool *bp_cur;
-extern const struct pgt_mm_ops bpool_ops;
+extern struct pgt_mm_ops bpool_ops; /* linear: set by bpool_use() */
 
 /* Host memory, huge-page backed where the kernel allows, faulted in. */
 void *bench_map(size_t bytes);

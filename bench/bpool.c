@@ -89,6 +89,10 @@ void bpool_fini(struct bpool *p)
 void bpool_use(struct bpool *p)
 {
     bp_cur = p;
+    /* The pool is one linear range, as a hypervisor's linear map: say so,
+     * as a real embedder would. */
+    bpool_ops.linear = true;
+    bpool_ops.linear_offset = (uint64_t)(uintptr_t)p->base - p->pa_base;
 }
 
 void bpool_reset_peak(struct bpool *p)
@@ -252,7 +256,7 @@ static NOINLINE void bp_tlbi_all(const struct pgt *pgt)
     hooks.tlbi_all++;
 }
 
-const struct pgt_mm_ops bpool_ops = {
+struct pgt_mm_ops bpool_ops = {
     .zalloc_page = bp_zalloc_page,
     .zalloc_pages_exact = bp_zalloc_pages_exact,
     .free_pages_exact = bp_free_pages_exact,
@@ -314,6 +318,8 @@ int bpool_hyp_pool_init(struct bpool *p)
     hpool_ops.tlbi_va = bp_tlbi_va;
     hpool_ops.tlbi_range = bp_tlbi_range;
     hpool_ops.tlbi_all = bp_tlbi_all;
+    hpool_ops.linear = true;
+    hpool_ops.linear_offset = off;
     return hyp_pool_init(&hp.pool, &hp.vm, p->pa_base >> shift, p->nr, 0, &cfg);
 }
 
