@@ -34,10 +34,11 @@ HYP_STEPS = [
     (r'^\[boot\] pgt-hyp entered at EL2\b', 'entered at EL2'),
     (r'^\[boot\] nVHE: HCR_EL2=0x80080000 SCTLR_EL2=0x30c50830 \(MMU off\) '
      r'VBAR_EL2=0x402[0-9a-f]{5}$', 'nVHE HCR_EL2, SCTLR_EL2 MMU off, vectors'),
-    (r'^\[dtb\] memory: 0x40000000-0x48000000 \(128 MiB\)$', 'RAM from the DTB'),
+    (r'^\[dtb\] memory: 0x40000000-RAM_END \(RAM_MIB MiB\)$',
+     'RAM from the DTB'),
     (r'^\[reserve\] vmemmap \d+ \+ hyp stage-1 \d+ \+ host stage-2 \d+ pages',
      'carve-out sized by the reservation functions'),
-    (r'^\[reserve\] carve-out ' + HEX + '-0x48000000; image 0x40200000-',
+    (r'^\[reserve\] carve-out ' + HEX + '-RAM_END; image 0x40200000-',
      'carve-out at the top of RAM'),
     (r'^\[early\] divide_memory_pool: vmemmap ' + HEX + ', stage-1 ' + HEX +
      ', stage-2 ' + HEX + '; early allocator over ', 'early allocator'),
@@ -48,7 +49,7 @@ HYP_STEPS = [
     (r'^\[s1\]   rodata +' + HEX + '-' + HEX + ' R-- XN$', 'rodata R'),
     (r'^\[s1\]   data +' + HEX + '-' + HEX + ' RW- XN$', 'data RW XN'),
     (r'^\[s1\]   stack +' + HEX + '-' + HEX + ' RW- XN$', 'stack RW XN'),
-    (r'^\[s1\]   carveout +' + HEX + '-0x48000000 RW- XN$', 'carve-out RW XN'),
+    (r'^\[s1\]   carveout +' + HEX + '-RAM_END RW- XN$', 'carve-out RW XN'),
     (r'^\[s1\]   uart +0x9000000-0x9001000 RW device XN$', 'UART device'),
     (r'^\[switch\] TTBR0_EL2=' + HEX + ' TCR_EL2=' + HEX +
      ' MAIR_EL2=0x4404ff', 'TTBR0/TCR/MAIR_EL2'),
@@ -60,13 +61,13 @@ HYP_STEPS = [
      'vmemmap backed'),
     (r'^\[pool\] hyp_pool over ' + HEX + '-' + HEX + r': (\d+) early pages '
      r'reserved, \d+ free; hand-over: \1 table pages counted \(root count '
-     r'4\)$',
+     r'ROOT_COUNT\)$',
      'hyp_pool, hand-over'),
     (r'^\[pool\] host stage-2 pool over ', 'host stage-2 pool'),
     (r'^\[s2\] host stage 2 from VTCR 0x80023558: 40-bit IPA, start level 1, '
      r'2 root pages; library\'s VTCR 0x80023558$', 'host stage 2 geometry'),
     (r'^\[s2\] owner 1 \(hyp\): 0x40200000-' + HEX + ' and ' + HEX +
-     '-0x48000000$', 'hypervisor memory owned by the hypervisor'),
+     '-RAM_END$', 'hypervisor memory owned by the hypervisor'),
     (r'^\[s2\] VTCR_EL2=0x80023558 VTTBR_EL2=' + HEX + ' HCR_EL2=0x80081001 ',
      'VTCR/VTTBR/HCR.VM programmed'),
     (r'^\[host\] eret to the EL1 host at 0x41000000 \(\d+ ms since reset\)$',
@@ -166,6 +167,14 @@ def check_refusal(m):
     return errors
 
 
+def parse_mem(text):
+    """QEMU's -m size ('128M', '3G', '512') in bytes."""
+    units = {'K': 10, 'M': 20, 'G': 30, 'T': 40}
+    if text[-1].upper() in units:
+        return int(text[:-1]) << units[text[-1].upper()]
+    return int(text) << 20
+
+
 def check_crash(m, guard):
     """The guard-page read at EL2: a data abort from the current EL,
     translation fault at level 3, FAR = the guard page."""
@@ -203,6 +212,17 @@ def main():
     steps = {'hyp': HYP_STEPS, 'unprotected': HYP_STEPS, 'crash': CRASH_STEPS,
              'lpa2': LPA2_STEPS, 'none': []}[args.profile]
     steps = steps + [(e, e) for e in args.expect]
+    # QEMU virt: RAM from 0x40000000, -m bytes of it, one memory node.
+    mib = parse_mem(args.mem) >> 20
+    ram_end = 0x40000000 + (mib << 20)
+    # The hyp stage-1 root (4K, 39-bit VA: 1 GiB per entry) holds the UART's
+    # entry (0), the image's (1), the carve-out's (top of RAM) and the
+    # vmemmap's (VA 0x40_0000_0000: 256); its count is 1 + those entries.
+    root_count = 1 + len({0, 1, (ram_end - 1) >> 30, 256})
+    steps = [(rx.replace('RAM_END', '0x%x' % ram_end)
+              .replace('RAM_MIB', str(mib))
+              .replace('ROOT_COUNT', str(root_count)), what)
+             for rx, what in steps]
     cmd = [args.qemu, '-M', 'virt,virtualization=on', '-cpu', cpu,
            '-m', args.mem, '-display', 'none', '-serial', 'stdio',
            '-monitor', 'none', '-nic', 'none', '-no-reboot', '-semihosting',
