@@ -201,6 +201,7 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
     pool->lock = cfg ? cfg->lock : NULL;
     pool->lock_arg = cfg ? cfg->lock_arg : NULL;
     pool->free_pages = nr_pages - reserved_pages;
+    pool->nr_cached = 0;
 
     /* Reserved pages: independent order-0 pages, count 1. */
     for (i = 0; i < reserved_pages; i++) {
@@ -243,6 +244,8 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
 
 /* --- alloc ---------------------------------------------------------------- */
 
+static void drain_locked(struct hyp_pool *pool);
+
 void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
 {
     const struct hyp_vmemmap *vm = pool->vm;
@@ -256,6 +259,15 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
         return NULL;
 
     pool_lock(pool);
+    if (pool->nr_cached) {
+        if (order == 0) {
+            /* Fast path: the page freed last. */
+            p = &pool->base[pool->cache[--pool->nr_cached]];
+            dirty = p->flags & HYP_PAGE_DIRTY;
+            goto take;
+        }
+        drain_locked(pool);
+    }
     while (pool->head[i] == HYP_POOL_NIL) {
         if (++i > pool->max_order) {
             pool_unlock(pool);
@@ -277,6 +289,7 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
         i--;
         push_free(pool, p + (1u << i), i, dirty);
     }
+take:
     p->word = 1u | ((uint64_t)order << W_ORDER_SHIFT); /* count 1, no flags */
     pool->free_pages -= 1ull << order;
     pool_unlock(pool);
@@ -296,14 +309,13 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
 
 /* --- free ----------------------------------------------------------------- */
 
-/* @p's count just reached 0: free the block it heads (pool lock held). */
-static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
+/* Put block @p of @order on the free lists, coalesced (pool lock held;
+ * free_pages already accounts for it). */
+static void coalesce_block(struct hyp_pool *pool, struct hyp_page *p, unsigned int order)
 {
     const struct hyp_vmemmap *vm = pool->vm;
-    unsigned int order = p->order;
     uint64_t pfn = hyp_page_to_pfn(vm, p);
 
-    pool->free_pages += 1ull << order;
     /* External pages go on their list as they are (pKVM's rule). */
     if (in_range(pool, pfn)) {
         while (order < pool->max_order) {
@@ -315,7 +327,7 @@ static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
             b = hyp_pfn_to_page(vm, bpfn);
             /* The buddy must head a free block of the same order. */
             if ((b->word & (((uint64_t)0xff << W_ORDER_SHIFT) |
-                            ((uint64_t)HYP_PAGE_FREE << W_FLAGS_SHIFT))) !=
+                            ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED) << W_FLAGS_SHIFT))) !=
                 (((uint64_t)order << W_ORDER_SHIFT) |
                  ((uint64_t)HYP_PAGE_FREE << W_FLAGS_SHIFT)))
                 break;
@@ -332,6 +344,31 @@ static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
         }
     }
     push_free(pool, p, order, HYP_PAGE_DIRTY);
+}
+
+/* Free and coalesce every cached page (pool lock held). */
+static void drain_locked(struct hyp_pool *pool)
+{
+    while (pool->nr_cached)
+        coalesce_block(pool, &pool->base[pool->cache[--pool->nr_cached]], 0);
+}
+
+/* @p's count just reached 0: free the block it heads (pool lock held). */
+static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    unsigned int order = p->order;
+
+    pool->free_pages += 1ull << order;
+    if (order == 0) {
+        /* Defer: onto the put cache (drained first when full). */
+        if (pool->nr_cached == HYP_POOL_CACHE)
+            drain_locked(pool);
+        p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
+                   << W_FLAGS_SHIFT);
+        pool->cache[pool->nr_cached++] = page_idx(pool, p);
+        return;
+    }
+    coalesce_block(pool, p, order);
 }
 
 /* Checks shared by get/put/split: panics and returns false on misuse. */
@@ -454,16 +491,24 @@ unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr)
     return n;
 }
 
-uint64_t hyp_pool_nr_free_blocks(const struct hyp_pool *pool, unsigned int order)
+uint64_t hyp_pool_nr_free_blocks(struct hyp_pool *pool, unsigned int order)
 {
     uint64_t n;
 
     if (order > HYP_POOL_MAX_ORDER)
         return 0;
     pool_lock(pool);
+    drain_locked(pool);
     n = pool->nr_free[order];
     pool_unlock(pool);
     return n;
+}
+
+void hyp_pool_drain(struct hyp_pool *pool)
+{
+    pool_lock(pool);
+    drain_locked(pool);
+    pool_unlock(pool);
 }
 
 uint64_t hyp_pool_nr_free_pages(const struct hyp_pool *pool)

@@ -29,6 +29,8 @@
 /* hyp_page.flags */
 #define HYP_PAGE_FREE (1u << 0)  /* heads a free block in some hyp_pool */
 #define HYP_PAGE_DIRTY (1u << 1) /* free block may hold non-zero data */
+#define HYP_PAGE_CACHED (1u << 2) /* free order-0 page in a pool's put cache
+                                   * (with HYP_PAGE_FREE), not yet coalesced */
 
 #define HYP_NO_ORDER 0xffu        /* order of a page heading no block */
 #define HYP_PAGE_REFCOUNT_MAX 0xffffu

@@ -24,6 +24,16 @@
  * accepted the way pKVM accepts them: freed into the list of their order
  * without coalescing, and handed out again like any other block.
  *
+ * Deferred coalescing of order-0 pages: a freed order-0 page first goes
+ * to a small per-pool stack (HYP_POOL_CACHE pages) that alloc(0) pops, so
+ * an alloc/put pair does not split and re-merge a whole max-order block.
+ * The stack is drained (every page freed and coalesced as usual) when it is
+ * full, before any allocation of order > 0, when alloc(0) finds it empty,
+ * and before hyp_pool_nr_free_blocks() reports: the per-order free counts
+ * and the block layout anyone can observe are always those of an eagerly
+ * coalescing buddy allocator. A cached page reads count 0 and is free for
+ * get/put/split checks like any free page.
+ *
  * Locking: every public function takes the pool's lock (hyp_pool_cfg.lock)
  * for its whole duration; with no lock the caller serialises. Several pools
  * may share one vmemmap (their ranges must not overlap).
@@ -73,6 +83,7 @@ struct hyp_pool_cfg {
 };
 
 #define HYP_POOL_NIL 0xffffffu /* empty list link */
+#define HYP_POOL_CACHE 16      /* order-0 pages whose coalescing is deferred */
 
 struct hyp_pool {
     const struct hyp_vmemmap *vm;
@@ -83,6 +94,8 @@ struct hyp_pool {
     uint64_t nr_free[HYP_POOL_MAX_ORDER + 1];  /* free blocks per order */
     uint64_t free_pages;         /* pages in free blocks */
     uint8_t max_order;           /* largest block order (inclusive) */
+    uint32_t nr_cached;          /* pages on the put cache */
+    uint32_t cache[HYP_POOL_CACHE]; /* their vmemmap indices (a stack) */
     const struct hyp_lock_ops *lock;
     void *lock_arg;
 };
@@ -146,8 +159,12 @@ void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
 /* Reference count of the page at @addr (0 if free). */
 unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr);
 
-/* Number of free blocks of @order (0 for an order above max_order). */
-uint64_t hyp_pool_nr_free_blocks(const struct hyp_pool *pool, unsigned int order);
+/* Number of free blocks of @order (0 for an order above max_order);
+ * drains the put cache first, so the count is the coalesced one. */
+uint64_t hyp_pool_nr_free_blocks(struct hyp_pool *pool, unsigned int order);
+
+/* Free and coalesce every page of the put cache now. */
+void hyp_pool_drain(struct hyp_pool *pool);
 
 /* Number of free pages (all orders). */
 uint64_t hyp_pool_nr_free_pages(const struct hyp_pool *pool);

@@ -74,6 +74,7 @@ static void free_all_and_check(void)
     struct pool_model empty;
 
     save(&s);
+    pm_check(&m, &pool, &h);
     for (int i = 0; i < m.n; i++)
         while (!m.free[i] && m.ref[i] > 0) {
             hyp_put_page(&pool, ah_va(&h, pfn0 + (uint64_t)i));
@@ -95,6 +96,7 @@ static bool apply(int op)
     if (op < 10) {
         if (op > m.max_order + 1)
             return false;
+        bool fit = !(op == 0 && pool.nr_cached);
         uint8_t *va = hyp_alloc_pages(&pool, (unsigned)op);
         if (!va) {
             if (pm_source_order(&m, op) >= 0)
@@ -102,7 +104,7 @@ static bool apply(int op)
             return true;
         }
         int idx = (int)(ah_pfn(&h, va) - pfn0);
-        pm_take(&m, idx, op);
+        pm_take(&m, idx, op, fit);
         if (!ah_is_zero(va, h.page_size << op))
             pm_fail("block not zeroed (page, order)", idx, op);
         memset(va, 0xe1, h.page_size << op);
@@ -137,7 +139,10 @@ static void dfs(int depth)
     int nops = 10 + 3 * m.n;
 
     nodes++;
-    pm_check(&m, &pool, &h);
+    /* Page counts at every state; the per-order layout (which drains the
+     * put cache) at the end of each sequence only, so that cached pages
+     * meet every later operation. */
+    pm_check_counts(&m, &pool, &h);
     if (depth == 0) {
         leaves++;
         free_all_and_check();

@@ -89,13 +89,14 @@ static void run_round(long ops)
         int kind = rndn(10), idx;
         if (kind < 4) { /* alloc */
             int o = rndn(max_order + 2);
+            bool fit = !(o == 0 && pool.nr_cached);
             uint8_t *va = hyp_alloc_pages(&pool, (unsigned)o);
             if (!va) {
                 if (pm_source_order(&m, o) >= 0)
                     pm_fail("alloc failed with a block free (order)", o, 0);
             } else {
                 idx = (int)(ah_pfn(&h, va) - pfn0);
-                pm_take(&m, idx, o);
+                pm_take(&m, idx, o, fit);
                 if (!ah_is_zero(va, h.page_size << o))
                     pm_fail("block not zeroed (page, order)", idx, o);
                 memset(va, 0x5c ^ (int)(i & 0xff), h.page_size << o);
@@ -116,7 +117,12 @@ static void run_round(long ops)
                 pm_split(&m, idx);
             }
         }
-        pm_check(&m, &pool, &h);
+        /* Full check (drains the put cache) one step in four, so cached
+         * pages also meet later operations. */
+        if (rndn(4) == 0)
+            pm_check(&m, &pool, &h);
+        else
+            pm_check_counts(&m, &pool, &h);
     }
 
     /* Free everything: the layout must be the initial one of an empty pool. */

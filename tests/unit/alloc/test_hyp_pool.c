@@ -23,7 +23,7 @@ struct counts {
 };
 
 /* Assert the free-block counts for orders 0..N-1; all others 0. */
-static void expect_free(const struct hyp_pool *pool, const uint64_t *want, int n)
+static void expect_free(struct hyp_pool *pool, const uint64_t *want, int n)
 {
     for (int o = 0; o <= HYP_POOL_MAX_ORDER; o++) {
         uint64_t w = o < n ? want[o] : 0;
@@ -561,6 +561,66 @@ static void granule_64k_pool(void **state)
     ah_fini(&h);
 }
 
+static void put_cache_defers_coalescing_invisibly(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    void *a, *b, *p[HYP_POOL_CACHE + 1];
+    (void)state;
+
+    ah_init(&h, 12, 64, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 64, 0, NULL), 0);
+    a = hyp_alloc_pages(&pool, 0);
+    assert_int_equal(pfn_of(&h, a), PFN0);
+    hyp_put_page(&pool, a);
+    /* Page 0 sits on the put cache: free, count 0, not coalesced yet. */
+    assert_int_equal(pool.nr_cached, 1);
+    assert_int_equal(ah_rec(&h, PFN0)->flags, HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY);
+    assert_int_equal(hyp_page_count(ah_rec(&h, PFN0)), 0);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), 64);
+    /* alloc(0) takes it back without touching the lists. */
+    b = hyp_alloc_pages(&pool, 0);
+    assert_ptr_equal(b, a);
+    assert_int_equal(pool.nr_cached, 0);
+    assert_int_equal(pool.nr_free[0], 1); /* page 1, from the first split */
+    hyp_put_page(&pool, b);
+    /* Counting drains: one order-6 block, as if coalesced at once. */
+    expect_free(&pool, (uint64_t[]){0, 0, 0, 0, 0, 0, 1}, 7);
+    assert_int_equal(pool.nr_cached, 0);
+    assert_int_equal(ah_rec(&h, PFN0)->order, 6);
+    /* Misuse of a cached page is caught like for any free page. */
+    a = hyp_alloc_pages(&pool, 0);
+    hyp_put_page(&pool, a);
+    hyp_get_page(&pool, a);
+    assert_int_equal(ah_panics.count, 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_FREE_PAGE);
+    hyp_put_page(&pool, a);
+    assert_int_equal(ah_panics.count, 2);
+    assert_int_equal(ah_panics.why, HYP_PANIC_REF_UNDERFLOW);
+    hyp_split_page(&pool, ah_rec(&h, PFN0));
+    assert_int_equal(ah_panics.count, 3);
+    assert_int_equal(pool.nr_cached, 1);
+    /* An allocation of order > 0 drains first: page 0 coalesces and the
+     * order-1 block comes from the start again. */
+    b = hyp_alloc_pages(&pool, 1);
+    assert_int_equal(pfn_of(&h, b), PFN0);
+    assert_int_equal(pool.nr_cached, 0);
+    hyp_put_page(&pool, b);
+    /* A full cache is drained before the next page goes on it. */
+    for (int i = 0; i <= HYP_POOL_CACHE; i++)
+        p[i] = hyp_alloc_pages(&pool, 0);
+    for (int i = 0; i < HYP_POOL_CACHE; i++)
+        hyp_put_page(&pool, p[i]);
+    assert_int_equal(pool.nr_cached, HYP_POOL_CACHE);
+    hyp_put_page(&pool, p[HYP_POOL_CACHE]);
+    assert_int_equal(pool.nr_cached, 1);
+    hyp_pool_drain(&pool);
+    assert_int_equal(pool.nr_cached, 0);
+    assert_int_equal(pool.nr_free[6], 1);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), 64);
+    ah_fini(&h);
+}
+
 static void pool_beyond_linkable_records_is_refused(void **state)
 {
     struct hyp_vmemmap vm;
@@ -596,6 +656,7 @@ int main(void)
         cmocka_unit_test(every_operation_takes_the_lock_once),
         cmocka_unit_test(spinlock_locks_and_unlocks),
         cmocka_unit_test(granule_64k_pool),
+        cmocka_unit_test(put_cache_defers_coalescing_invisibly),
         cmocka_unit_test(pool_beyond_linkable_records_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
