@@ -50,7 +50,7 @@
  * failure prints the configuration and its seed; the same environment
  * replays it. */
 static uint64_t seed_mix;
-static unsigned random_ops = 16;
+static unsigned random_ops = ORC_SANITIZED ? 8 : 16;
 
 struct cfg {
     const char *name;
