@@ -31,6 +31,8 @@ struct seq {
     uint64_t W;     /* pages in the window */
     uint64_t rng;
     bool s2;
+    bool lpa2;       /* FEAT_LPA2 format: no SH in descriptors */
+    uint64_t pa_top; /* output addresses start here */
 };
 
 static uint64_t rnd(struct seq *s, uint64_t n)
@@ -59,9 +61,9 @@ static void pick_range(struct seq *s, uint64_t *first, uint64_t *n)
     }
 }
 
-static uint64_t s2_attrs(unsigned prot)
+static uint64_t s2_attrs(const struct seq *s, unsigned prot)
 {
-    return AF | SH_INNER | MEMATTR(MA_NORMAL_WB) |
+    return AF | (s->lpa2 ? 0 : SH_INNER) | MEMATTR(MA_NORMAL_WB) |
            ((prot & PGT_PROT_R) ? S2AP_R : 0) |
            ((prot & PGT_PROT_W) ? S2AP_W : 0) |
            ((prot & PGT_PROT_X) ? 0 : S2_XN);
@@ -83,9 +85,10 @@ static void check_window(struct seq *s, int step)
         const struct mpage *e = &s->m[i];
         bool bad = false;
         if (e->kind == MAPPED) {
-            uint64_t want = s->s2 ? s2_attrs(e->prot) : s1_attrs(e->prot);
+            uint64_t want = s->s2 ? s2_attrs(s, e->prot) : s1_attrs(e->prot);
             bad = !valid || pa != e->pa ||
-                  (leaf & ~ref_oa(&s->f.r, leaf) & ~3ull) != want;
+                  (leaf & ~ref_oa_field(&s->f.r, ref_oa(&s->f.r, leaf)) &
+                   ~3ull) != want;
         } else {
             bad = valid || leaf != (e->kind == OWNED ? OWNER(e->owner) : 0);
         }
@@ -102,10 +105,12 @@ static void check_window(struct seq *s, int step)
 }
 
 static void seq_init(struct seq *s, unsigned gs, unsigned ia, int sl, bool s2,
-                     uint64_t seed)
+                     uint64_t seed, bool lpa2)
 {
     memset(s, 0, sizeof(*s));
     s->s2 = s2;
+    s->lpa2 = lpa2;
+    s->pa_top = lpa2 ? 0x000c000080000000ull : 0x80000000ull;
     s->P = 1ull << gs;
     s->B = 1ull << (2 * gs - 3);
     s->W = 4 * (s->B / s->P);
@@ -114,8 +119,8 @@ static void seq_init(struct seq *s, unsigned gs, unsigned ia, int sl, bool s2,
     s->m = calloc(s->W, sizeof(*s->m));
     assert_non_null(s->m);
     if (s2)
-        fx_s2_(&s->f, gs, ia, ia, sl, 0, 0, NULL, 256, ARENA_PA, __FILE__,
-               __LINE__);
+        fx_s2_(&s->f, gs, ia, ia, sl, lpa2 ? PGT_GEOM_LPA2 : 0, 0, NULL, 256,
+               lpa2 ? 0x000c000000000000ull : ARENA_PA, __FILE__, __LINE__);
     else
         fx_s1_(&s->f, PGT_REGIME_EL2, gs, ia, 48, sl, 0, 256, ARENA_PA,
                __FILE__, __LINE__);
@@ -136,18 +141,19 @@ static void seq_fini(struct seq *s)
  * with the IA most of the time, so blocks get used. */
 static uint64_t pick_pa(struct seq *s, uint64_t first)
 {
-    uint64_t pa = 0x80000000ull + rnd(s, 8) * s->B + first * s->P;
+    uint64_t pa = s->pa_top + rnd(s, 8) * s->B + first * s->P;
     if (rnd(s, 4) == 0)
         pa += (1 + rnd(s, 3)) * s->P; /* misaligned: pages only */
     return pa;
 }
 
-static void run_s2(unsigned gs, unsigned ia, int sl, int steps, uint64_t seed)
+static void run_s2(unsigned gs, unsigned ia, int sl, int steps, uint64_t seed,
+                   bool lpa2)
 {
     static const unsigned prots[] = {0, PGT_PROT_R, PGT_PROT_RW, PGT_PROT_RX,
                                      PGT_PROT_RWX};
     struct seq *s = malloc(sizeof(*s));
-    seq_init(s, gs, ia, sl, true, seed);
+    seq_init(s, gs, ia, sl, true, seed, lpa2);
     for (int step = 0; step < steps; step++) {
         uint64_t first, n;
         pick_range(s, &first, &n);
@@ -206,7 +212,7 @@ static void run_hyp(unsigned gs, unsigned ia, int sl, int steps, uint64_t seed)
 {
     static const unsigned prots[] = {PGT_PROT_R, PGT_PROT_RW, PGT_PROT_RX};
     struct seq *s = malloc(sizeof(*s));
-    seq_init(s, gs, ia, sl, false, seed);
+    seq_init(s, gs, ia, sl, false, seed, false);
     for (int step = 0; step < steps; step++) {
         uint64_t first, n;
         pick_range(s, &first, &n);
@@ -264,19 +270,27 @@ static void run_hyp(unsigned gs, unsigned ia, int sl, int steps, uint64_t seed)
 static void test_s2_sequence_4k_matches_the_model(void **state)
 {
     (void)state;
-    run_s2(12, 40, 1, 300, 1);
+    run_s2(12, 40, 1, 300, 1, false);
 }
 
 static void test_s2_sequence_16k_matches_the_model(void **state)
 {
     (void)state;
-    run_s2(14, 40, 1, 150, 2);
+    run_s2(14, 40, 1, 150, 2, false);
 }
 
 static void test_s2_sequence_64k_matches_the_model(void **state)
 {
     (void)state;
-    run_s2(16, 48, 1, 60, 3);
+    run_s2(16, 48, 1, 60, 3, false);
+}
+
+static void test_s2_sequence_with_lpa2_above_2_50_matches_the_model(
+    void **state)
+{
+    (void)state;
+    run_s2(12, 52, -1, 200, 7, true);
+    run_s2(14, 52, 0, 100, 8, true);
 }
 
 static void test_hyp_sequence_4k_matches_the_model(void **state)
@@ -303,6 +317,8 @@ int main(void)
         cmocka_unit_test(test_s2_sequence_4k_matches_the_model),
         cmocka_unit_test(test_s2_sequence_16k_matches_the_model),
         cmocka_unit_test(test_s2_sequence_64k_matches_the_model),
+        cmocka_unit_test(
+            test_s2_sequence_with_lpa2_above_2_50_matches_the_model),
         cmocka_unit_test(test_hyp_sequence_4k_matches_the_model),
         cmocka_unit_test(test_hyp_sequence_16k_matches_the_model),
         cmocka_unit_test(test_hyp_sequence_64k_matches_the_model),
