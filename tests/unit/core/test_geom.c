@@ -245,6 +245,29 @@ static void test_oa_encode_64k_lpa_puts_bits_51_48_in_15_12(void **state)
                0x000f000123450000ull);
 }
 
+static void test_oa_field_mask_covers_exactly_the_address_bits(void **state)
+{
+    (void)state;
+    struct pgt_geom g;
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_4K, 48, 48, PGT_LEVEL_AUTO,
+                                   0), 0);
+    assert_u64(pgt_oa_field_mask(&g), 0x0000fffffffff000ull); /* [47:12] */
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_16K, 48, 48,
+                                   PGT_LEVEL_AUTO, 0), 0);
+    assert_u64(pgt_oa_field_mask(&g), 0x0000ffffffffc000ull); /* [47:14] */
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_4K, 52, 52, PGT_LEVEL_AUTO,
+                                   PGT_GEOM_LPA2), 0);
+    /* [49:12] and [9:8] */
+    assert_u64(pgt_oa_field_mask(&g), 0x0003fffffffff000ull | 0x300);
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_16K, 52, 52,
+                                   PGT_LEVEL_AUTO, PGT_GEOM_LPA2), 0);
+    assert_u64(pgt_oa_field_mask(&g), 0x0003ffffffffc000ull | 0x300);
+    assert_int_equal(pgt_geom_init(&g, PGT_GRANULE_64K, 52, 52,
+                                   PGT_LEVEL_AUTO, 0), 0);
+    /* [47:16] and [15:12] */
+    assert_u64(pgt_oa_field_mask(&g), 0x0000ffffffff0000ull | 0xf000);
+}
+
 /* ---------------- leaf attributes ---------------- */
 
 static void test_leaf_attrs_hand_values_per_regime(void **state)
@@ -397,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_oa_encode_48bit_keeps_address_in_place),
         cmocka_unit_test(test_oa_encode_lpa2_puts_bits_51_50_in_9_8),
         cmocka_unit_test(test_oa_encode_64k_lpa_puts_bits_51_48_in_15_12),
+        cmocka_unit_test(test_oa_field_mask_covers_exactly_the_address_bits),
         cmocka_unit_test(test_leaf_attrs_hand_values_per_regime),
         cmocka_unit_test(test_leaf_attrs_refuses_bad_prot_combinations),
         cmocka_unit_test(test_leaf_prot_decodes_every_accepted_prot),

@@ -760,6 +760,24 @@ static void test_s2_relax_perms_adds_write_and_exec_in_place(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_relax_perms_already_allowed_changes_nothing(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    struct snap s;
+    tmm_log_clear(&f.m);
+    snap_take(&s, &f.m, &f.pgt);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40000000, PGT_PROT_R), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40000000, PGT_PROT_RW), 0);
+    /* Nothing written, no TLB maintenance. */
+    snap_check(&s, &f.m, &f.pgt, true);
+    snap_free(&s);
+    fx_fini(&f);
+}
+
 static void test_s2_relax_perms_on_block_keeps_it_a_block(void **state)
 {
     (void)state;
@@ -1098,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_s2_set_owner_over_mapping_removes_it),
         cmocka_unit_test(test_s2_set_owner_zero_over_mapping_removes_it),
         cmocka_unit_test(test_s2_relax_perms_adds_write_and_exec_in_place),
+        cmocka_unit_test(test_s2_relax_perms_already_allowed_changes_nothing),
         cmocka_unit_test(test_s2_relax_perms_on_block_keeps_it_a_block),
         cmocka_unit_test(
             test_s2_relax_perms_with_xnx_adds_execute_per_exception_level),
