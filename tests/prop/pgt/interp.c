@@ -804,6 +804,7 @@ static bool run_op(struct pi *p, const struct op *o, call_fn call, void *arg)
     p->rb = rb;
     tlbm_begin_op(&p->tlb, ra, rb);
     long failed_before = p->mm.failed;
+    tmm_log_clear(&p->mm);
     if (inject) {
         tmm_fail_after(&p->mm, (long)draw(p, 4));
         p->st->oom_injected++;
@@ -1136,6 +1137,103 @@ static void u_relax(struct rm_val *v, uint32_t arg)
 
 /* ---- stage-2 operations ------------------------------------------------ */
 
+/* ---- cache maintenance of stage-2 map (mm_ops.h) ---------------------- */
+
+struct span_list {
+    uint64_t (*r)[2];
+    size_t n, cap;
+};
+
+static void sl_add(struct span_list *l, uint64_t a, uint64_t b)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->r = realloc(l->r, l->cap * sizeof(*l->r));
+        if (!l->r)
+            abort();
+    }
+    l->r[l->n][0] = a;
+    l->r[l->n++][1] = b;
+}
+
+/* Whether [a, b) lies in the union of @l. */
+static bool sl_covers(const struct span_list *l, uint64_t a, uint64_t b)
+{
+    bool moved = true;
+    while (a < b && moved) {
+        moved = false;
+        for (size_t i = 0; i < l->n; i++)
+            if (l->r[i][0] <= a && a < l->r[i][1]) {
+                a = l->r[i][1];
+                moved = true;
+            }
+    }
+    return a >= b;
+}
+
+static struct span_list cmo_need, cmo_d, cmo_i;
+
+/* Output ranges a map of [addr, addr+size) -> phys really changes (pages
+ * already mapped the same way may be left alone, without maintenance). */
+static void cmo_plan(struct pi *p, uint64_t addr, uint64_t size, uint64_t phys,
+                     uint32_t prot)
+{
+    uint64_t pe;
+    struct rm_val v;
+    cmo_need.n = 0;
+    for (uint64_t q = addr; rm_piece(&p->rm, q, addr + size, &pe, &v); q = pe)
+        if (!(v.kind == RM_MAPPED && v.pa == phys + (q - addr) &&
+              v.prot == prot))
+            sl_add(&cmo_need, phys + (q - addr), phys + (pe - addr));
+}
+
+/* mm_ops.h: dcache_clean_inval_poc for normal cacheable memory unless FWB
+ * or PGT_MAP_SKIP_DCACHE; icache_inval_pou for X unless
+ * PGT_MAP_SKIP_ICACHE. Required on what changed, never when skipped. */
+static void cmo_check(struct pi *p, uint32_t prot, uint32_t flags)
+{
+    bool cacheable = !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC));
+    cmo_d.n = cmo_i.n = 0;
+    uint64_t host = (uint64_t)(uintptr_t)p->mm.base;
+    uint64_t arena = p->mm.nr_pages * p->mm.page_size;
+    for (size_t i = 0; i < p->mm.nlog; i++) {
+        const struct tmm_event *ev = &p->mm.log[i];
+        /* The hooks get phys_to_virt(pa): back to a PA (the host window
+         * may overlap the arena's fake PAs). */
+        uint64_t a = ev->addr;
+        if (a >= host && a - host < arena)
+            a = a - host + p->mm.pa_base;
+        if (ev->kind == TMM_DCACHE)
+            sl_add(&cmo_d, a, a + ev->size);
+        else if (ev->kind == TMM_ICACHE)
+            sl_add(&cmo_i, a, a + ev->size);
+    }
+    if (cmo_d.n && ((flags & PGT_MAP_SKIP_DCACHE) || p->fwb || !cacheable))
+        fail(p, "dcache_clean_inval_poc(%#" PRIx64 ", %#" PRIx64 ") called "
+                "though the map %s", cmo_d.r[0][0],
+             cmo_d.r[0][1] - cmo_d.r[0][0],
+             (flags & PGT_MAP_SKIP_DCACHE) ? "asked PGT_MAP_SKIP_DCACHE"
+             : p->fwb                      ? "is on an FWB table"
+                                           : "is not normal cacheable memory");
+    if (cmo_i.n && ((flags & PGT_MAP_SKIP_ICACHE) || !(prot & PGT_PROT_X)))
+        fail(p, "icache_inval_pou(%#" PRIx64 ") called though the map %s",
+             cmo_i.r[0][0],
+             (flags & PGT_MAP_SKIP_ICACHE) ? "asked PGT_MAP_SKIP_ICACHE"
+                                           : "is not executable");
+    bool want_d = cacheable && !p->fwb && !(flags & PGT_MAP_SKIP_DCACHE);
+    bool want_i = cacheable && !p->fwb && (prot & PGT_PROT_X) &&
+                  !(flags & PGT_MAP_SKIP_ICACHE);
+    for (size_t i = 0; i < cmo_need.n; i++) {
+        uint64_t a = cmo_need.r[i][0], b = cmo_need.r[i][1];
+        if (want_d && !sl_covers(&cmo_d, a, b))
+            fail(p, "the new mapping of PA [%#" PRIx64 ", %#" PRIx64 ") was "
+                    "not cleaned to PoC (dcache_clean_inval_poc)", a, b);
+        if (want_i && !sl_covers(&cmo_i, a, b))
+            fail(p, "the new executable mapping of PA [%#" PRIx64 ", %#" PRIx64
+                    ") was not invalidated from the icache", a, b);
+    }
+}
+
 static void op_s2_map(struct pi *p)
 {
     struct args x = {0};
@@ -1150,11 +1248,13 @@ static void op_s2_map(struct pi *p)
     DESC("s2_map(%#" PRIx64 ", %#" PRIx64 ", pa %#" PRIx64 ", prot %#x, "
          "flags %u)", x.addr, x.size, x.phys, x.prot, x.flags);
     predict_levels(p, x.addr, x.size, x.phys, x.prot, false);
+    cmo_plan(p, x.addr, x.size, x.phys, x.prot);
     if (!run_op(p, &o, c_s2_map, &x)) {
         p->npred = 0;
         after_op(p, &o);
         return;
     }
+    cmo_check(p, x.prot, x.flags);
     /* Pages already mapped identically but old: AF either way. */
     struct rm_val nv = {.kind = RM_MAPPED, .young = 1, .prot = x.prot};
     uint64_t pe;
