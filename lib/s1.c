@@ -180,6 +180,8 @@ uint64_t pgt_tg0_encode(uint32_t granule_shift)
 
 uint64_t pgt_s1_tcr(const struct pgt *pgt)
 {
+    if (!pgt || !pgt->pgd)
+        return 0;
     const struct pgt_geom *g = &pgt->geom;
     uint64_t tcr = ((uint64_t)(64 - g->ia_bits) << TCR_T0SZ_SHIFT) |
                    TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |

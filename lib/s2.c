@@ -145,6 +145,8 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
 
 uint64_t pgt_s2_vtcr(const struct pgt *pgt)
 {
+    if (!pgt || !pgt->pgd)
+        return 0;
     const struct pgt_geom *g = &pgt->geom;
     int l = g->start_level;
     uint64_t sl0, vtcr;

@@ -199,6 +199,8 @@ int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
 
 uint64_t pgt_ttbr_baddr(const struct pgt *pgt)
 {
+    if (!pgt || !pgt->pgd)
+        return 0;
     uint64_t pa = pgt->pgd_phys;
 
     /* BADDR[47:x] in place; BADDR[51:48] in bits [5:2] (52-bit OA). */

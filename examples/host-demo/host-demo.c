@@ -127,7 +127,7 @@ static void flush(const struct pgt *pgt, struct dump *d)
     if (!d->active)
         return;
     d->active = 0;
-    printf("%sL%d [%#012" PRIx64 "-%#012" PRIx64 ") ", indent(d->level),
+    printf("%sL%d [0x%010" PRIx64 "-0x%010" PRIx64 ") ", indent(d->level),
            d->level, d->start, d->end);
     if (d->kind & PGT_PTE_VALID) {
         uint64_t sz = pgt_level_size(&pgt->geom, d->level);
@@ -154,7 +154,7 @@ static int dump_visit(const struct pgt_visit_ctx *ctx,
 
     if (visit == PGT_WALK_TABLE_PRE) {
         flush(pgt, d);
-        printf("%sL%d [%#012" PRIx64 "-%#012" PRIx64 ") table @ %#" PRIx64
+        printf("%sL%d [0x%010" PRIx64 "-0x%010" PRIx64 ") table @ %#" PRIx64
                " (%d refs)\n",
                indent(ctx->level), ctx->level, base, base + sz,
                pgt_oa_decode(&pgt->geom, pte),
@@ -252,10 +252,10 @@ int main(void)
         if (pgt_translate(&pgt, probes[i], &pa, &prot) == 0) {
             char buf[32];
             prot_str(prot, buf);
-            printf("  IPA %#012" PRIx64 " -> PA %#012" PRIx64 " %s (L%d)\n",
+            printf("  IPA 0x%010" PRIx64 " -> PA 0x%010" PRIx64 " %s (L%d)\n",
                    probes[i], pa, buf, level);
         } else {
-            printf("  IPA %#012" PRIx64 " -> fault at L%d (owner %u)\n",
+            printf("  IPA 0x%010" PRIx64 " -> fault at L%d (owner %u)\n",
                    probes[i], level, pgt_pte_owner(pte));
         }
     }

@@ -12,6 +12,9 @@
  *
  * Architecture reference: Arm ARM (DDI 0487) D8.3 "Translation table
  * descriptor formats" and D8.2 "Translation table walk".
+ *
+ * The geometry argument @g of every function here must not be NULL (only
+ * pgt_geom_init() and pgt_leaf_attrs(), which can fail, check it).
  */
 #ifndef PGTABLE_DESC_H
 #define PGTABLE_DESC_H

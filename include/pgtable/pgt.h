@@ -108,10 +108,12 @@ int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
                   enum pgt_prot *prot);
 
 /* The root's physical address, encoded for TTBRn_ELx.BADDR/VTTBR_EL2.BADDR
- * (OA[51:48] in bits [5:2] when the root is above 48 bits), no ASID/VMID. */
+ * (OA[51:48] in bits [5:2] when the root is above 48 bits), no ASID/VMID.
+ * 0 for a NULL or destroyed @pgt. */
 uint64_t pgt_ttbr_baddr(const struct pgt *pgt);
 
-/* Number of table pages in use, root pages included (walks the table). */
+/* Number of table pages in use, root pages included (walks the table).
+ * 0 for a NULL or destroyed @pgt. */
 uint64_t pgt_count_table_pages(const struct pgt *pgt);
 
 #endif /* PGTABLE_PGT_H */

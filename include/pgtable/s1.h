@@ -60,10 +60,12 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size);
 
 /**
  * pgt_hyp_protect() - change the permissions of the mapped leaves in
- * [@addr, @addr + @size) to @prot (attributes other than permissions must
- * stay the same, else -PGT_EINVAL). Done in place (permission changes need
- * no break-before-make) followed by TLB invalidation. Blocks partly inside
- * the range are split first (all-or-nothing on -PGT_ENOMEM).
+ * [@addr, @addr + @size) to @prot: R/W/X, USER and the software bits
+ * SW0..SW3 are all replaced by @prot's; the memory type (DEVICE,
+ * NORMAL_NC or normal) must stay the same, else -PGT_EINVAL and nothing
+ * changes. Done in place (permission changes need no break-before-make)
+ * followed by TLB invalidation. Blocks partly inside the range are split
+ * first (all-or-nothing on -PGT_ENOMEM).
  *
  * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOENT if nothing is mapped in
  * the range; -PGT_ENOMEM.
@@ -76,8 +78,9 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 void pgt_hyp_destroy(struct pgt *pgt);
 
 /* TCR_EL2 (nVHE layout: RES1 bits 31 and 23 set) for this table: T0SZ,
- * inner/outer WBWA, inner shareable (or DS=1 for LPA2), TG0, PS. For the
- * EL1&0 regime, the TTBR0 half of TCR_EL1 (IPS, EPD1=1 included). */
+ * inner/outer WBWA, inner shareable, TG0, PS, and DS=1 for LPA2. For the
+ * EL1&0 regime, the TTBR0 half of TCR_EL1 (IPS, EPD1=1 and a TG1 matching
+ * the granule included). 0 for a NULL or destroyed @pgt. */
 uint64_t pgt_s1_tcr(const struct pgt *pgt);
 
 #endif /* PGTABLE_S1_H */

@@ -65,7 +65,8 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
                      const struct pgt_pte_ops *pte_ops);
 
 /* The VTCR_EL2 value for @pgt: T0SZ, SL0/SL2, inner/outer WBWA, inner
- * shareable (SH0 kept with DS=1), TG0, PS, DS; RES1 bit 31. */
+ * shareable (SH0 kept with DS=1), TG0, PS, DS; RES1 bit 31. 0 for a NULL
+ * or destroyed @pgt. */
 uint64_t pgt_s2_vtcr(const struct pgt *pgt);
 
 /**
