@@ -3,7 +3,8 @@
  * An independent reader of translation tables for the allocator tests:
  * follows table descriptors (bits[1:0] == 0b11 below the last level, OA in
  * bits [47:granule]: the formats these tests use, 48-bit OA without LPA2)
- * and reports every table page with its number of non-zero entries.
+ * and reports every table page with its number of counted entries
+ * (non-zero ones; valid leaves excluded in host stage-2 mode).
  */
 #ifndef PGT_TABLE_SCAN_H
 #define PGT_TABLE_SCAN_H
@@ -13,6 +14,15 @@
 #include "alloc_harness.h"
 
 typedef void (*ts_page_fn)(void *page, int level, int nonzero, void *arg);
+
+/* Host stage 2 (PGT_S2_HOST): valid leaves are not counted. */
+static bool ts_host_mode;
+
+static inline bool ts_counted(uint64_t e, int level)
+{
+    bool leaf = (e & 1) && (level == 3 ? (e & 2) != 0 : (e & 2) == 0);
+    return e != 0 && !(ts_host_mode && leaf);
+}
 
 static inline void ts_scan_table(const struct ah *h, unsigned gs, uint64_t *t, uint64_t nent,
                                  int level, ts_page_fn fn, void *arg)
@@ -28,7 +38,7 @@ static inline void ts_scan_table(const struct ah *h, unsigned gs, uint64_t *t, u
         for (uint64_t i = 0; i < n; i++) {
             if (!e[i])
                 continue;
-            nonzero++;
+            nonzero += ts_counted(e[i], level);
             if (level < 3 && (e[i] & 3) == 3) {
                 uint64_t pa = e[i] & oa_mask;
                 uint64_t *child = (uint64_t *)(h->mem + (pa - h->phys_base));
