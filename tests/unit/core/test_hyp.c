@@ -511,6 +511,32 @@ static void test_el10_exec_permission_follows_user_and_x(void **state)
     fx_fini(&f);
 }
 
+static void test_el10_protect_may_grant_and_revoke_user_access(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s1_(&f, PGT_REGIME_EL10, 12, 39, 40, 1, 0, 16, ARENA_PA, __FILE__,
+           __LINE__);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x1000, SZ_4K, 0x80001000,
+                                 PGT_PROT_RW), 0);
+    uint64_t base = AF | SH_INNER | S1_ATTRINDX(MAIR_NORMAL) | D_PAGE;
+    /* USER is a permission: AP[1] = 1, still no execution anywhere. */
+    assert_int_equal(pgt_hyp_protect(&f.pgt, 0x1000, SZ_4K,
+                                     PGT_PROT_RW | PGT_PROT_USER), 0);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | S1_XN | S1_PXN | S1_AP1 | base);
+    /* User text: AP = 0b11, PXN. */
+    assert_int_equal(pgt_hyp_protect(&f.pgt, 0x1000, SZ_4K,
+                                     PGT_PROT_RX | PGT_PROT_USER), 0);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | S1_PXN | S1_AP1 | S1_AP2_RO | base);
+    /* Back to kernel read-only data. */
+    assert_int_equal(pgt_hyp_protect(&f.pgt, 0x1000, SZ_4K, PGT_PROT_R), 0);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | S1_XN | S1_PXN | S1_AP2_RO | base);
+    fx_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +574,7 @@ int main(void)
         cmocka_unit_test(
             test_el10_map_sets_ap1_only_for_user_and_both_xn_bits),
         cmocka_unit_test(test_el10_exec_permission_follows_user_and_x),
+        cmocka_unit_test(test_el10_protect_may_grant_and_revoke_user_access),
     };
     return cmocka_run_group_tests_name("core_hyp", tests, NULL, NULL);
 }

@@ -54,6 +54,8 @@ static const struct vcase legal[] = {
     {V_T0SZ(32) | V_SL0(1) | V_TG0_4K | V_PS(0), 12, 32, 1, 1},
     /* 4K, 34-bit at level 2: 2^13 entries = 16 pages */
     {V_T0SZ(34) | V_SL0(0) | V_TG0_4K | V_PS(1), 12, 34, 2, 16},
+    /* 4K, 25-bit at level 3 (SL0=3, FEAT_TTST): 2^13 entries = 16 pages */
+    {V_T0SZ(25) | V_SL0(3) | V_TG0_4K | V_PS(0), 12, 25, 3, 16},
     /* 4K, 25-bit at level 2: 16 entries */
     {V_T0SZ(25) | V_SL0(0) | V_TG0_4K | V_PS(0), 12, 25, 2, 1},
     /* 16K, 48-bit must start at level 1 without DS: 2^12 = 2 pages */
