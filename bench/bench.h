@@ -26,6 +26,7 @@ struct bench_opts {
     bool check;       /* verify results (translations, coalescing) */
     const char *only; /* comma-separated scenario names, or NULL */
     const char *json; /* JSON output path, or NULL */
+    double load_start, load_end; /* 1-minute load average around the run */
 };
 extern struct bench_opts bopt;
 

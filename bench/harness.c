@@ -308,8 +308,10 @@ int results_write_json(const char *path)
         return -1;
     }
     fprintf(f, "{\n  \"tool\": \"pgt-bench\",\n  \"reps\": %d,\n"
-               "  \"quick\": %s,\n  \"results\": [\n",
-            bopt.reps, bopt.quick ? "true" : "false");
+               "  \"quick\": %s,\n  \"load_start\": %.2f,\n"
+               "  \"load_end\": %.2f,\n  \"results\": [\n",
+            bopt.reps, bopt.quick ? "true" : "false", bopt.load_start,
+            bopt.load_end);
     for (int i = 0; i < nresults; i++) {
         const struct result *r = &results[i];
         fprintf(f, "    {\"id\": ");

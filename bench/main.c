@@ -60,13 +60,20 @@ int main(int argc, char **argv)
     if (bopt.reps > BENCH_MAX_REPS)
         bopt.reps = BENCH_MAX_REPS;
 
+    double la[3] = {0, 0, 0};
+    if (getloadavg(la, 1) == 1)
+        bopt.load_start = la[0];
     uint64_t t0 = now_ns();
     bench_zero();
     bench_tables();
     bench_alloc();
+    if (getloadavg(la, 1) == 1)
+        bopt.load_end = la[0];
     results_evaluate();
     results_print();
-    printf("total %.1f s\n", (double)(now_ns() - t0) / 1e9);
+    printf("total %.1f s; load average %.2f at start, %.2f at end (2 cores: "
+           "above ~1.5 expect noise)\n",
+           (double)(now_ns() - t0) / 1e9, bopt.load_start, bopt.load_end);
     if (bopt.json && results_write_json(bopt.json))
         return 2;
     int bad = results_check_failures();

@@ -84,7 +84,8 @@ def panel(ax, results, order, by_key, title):
     ax.set_ylabel("median ns per unit (log)")
     ax.set_title(title, fontsize=9)
     ax.grid(axis="y", which="both", linewidth=0.2)
-    ax.legend(fontsize=7, title="granule", title_fontsize=7)
+    if labelled:
+        ax.legend(fontsize=7, title="granule", title_fontsize=7)
 
 
 def markdown(data):
@@ -135,8 +136,9 @@ def main():
     panel(axes[1], alloc, ALLOC_ORDER, by_key,
           "allocator: ns per operation; Z = zero 2 MiB (memset), "
           "Zl = plain loop")
-    fig.suptitle("pgt-bench (%d runs%s)" % (data.get("reps", 0),
-                 ", quick" if data.get("quick") else ""))
+    fig.suptitle("pgt-bench (%d runs%s, load average %.1f-%.1f on 2 cores)"
+                 % (data.get("reps", 0), ", quick" if data.get("quick") else "",
+                    data.get("load_start", 0), data.get("load_end", 0)))
     fig.subplots_adjust(left=0.07, right=0.98, top=0.93, bottom=0.05,
                         hspace=0.25)
     fig.savefig(sys.argv[2], dpi=130)
