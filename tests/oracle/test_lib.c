@@ -137,6 +137,39 @@ static void forget_levels(struct fx *f, uint64_t ia, uint64_t size)
     ref_set_level(&f->ref, lo, hi - lo, ORC_ANY_LEVEL);
 }
 
+/*
+ * Host stage 2 (PGT_S2_HOST): valid leaves are not counted, so a table
+ * that an unmap or an owner-0 set_owner leaves without owner annotations
+ * is freed with every identity mapping in it (s2.h / mm_ops.h: "identity
+ * mappings can be dropped and re-faulted"). Model it: every table region
+ * (the span of one table at each level below the root) that the cleared
+ * range touches and that holds no owned page is dropped whole, largest
+ * first. Table entries count too, so this holds only while no page-level
+ * table survives outside the cleared range in such a region: the host
+ * test below is arranged that way.
+ */
+static bool any_owned(const struct ref *m, uint64_t ia, uint64_t size)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct ref_region *r = &m->r[i];
+        if (r->st == REF_OWNED && r->ia < ia + size && ia < r->ia + r->size)
+            return true;
+    }
+    return false;
+}
+
+static void host_drop(struct fx *f, uint64_t ia, uint64_t size)
+{
+    if (!(f->pgt.flags & PGT_S2_HOST))
+        return;
+    for (int l = f->pgt.geom.start_level + 1; l <= 3; l++) {
+        uint64_t rs = pgt_level_size(&f->pgt.geom, l - 1);
+        for (uint64_t r = ia & ~(rs - 1); r < ia + size; r += rs)
+            if (!any_owned(&f->ref, r, rs))
+                ref_unmap(&f->ref, r, rs);
+    }
+}
+
 static void op_map(struct fx *f, uint64_t ia, uint64_t size, uint64_t pa,
                    uint32_t prot, int level)
 {
@@ -171,6 +204,7 @@ static void op_unmap(struct fx *f, uint64_t ia, uint64_t size)
     }
     forget_levels(f, ia, size);
     ref_unmap(&f->ref, ia, size);
+    host_drop(f, ia, size);
 }
 
 static void op_protect(struct fx *f, uint64_t ia, uint64_t size,
@@ -210,6 +244,8 @@ static void op_owner(struct fx *f, uint64_t ia, uint64_t size, uint32_t id)
     }
     forget_levels(f, ia, size);
     ref_set_owner(&f->ref, ia, size, id);
+    if (!id)
+        host_drop(f, ia, size);
 }
 
 /* relax_perms acts on the whole leaf at @ia: @leaf_size is its size as
@@ -272,6 +308,9 @@ static void op_mkyoung(struct fx *f, uint64_t ia, uint64_t leaf_size)
 
 /* --- fixture -------------------------------------------------------------- */
 
+/* pgt_s2_cfg.flags for the next fx_init (the host stage-2 test). */
+static uint32_t fx_s2_flags;
+
 static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
 {
     memset(f, 0, sizeof(*f));
@@ -287,6 +326,7 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
             .ia_bits = c->ia_bits,
             .oa_bits = 40,
             .start_level = c->s2_start_level,
+            .flags = fx_s2_flags,
         };
         rc = pgt_s2_init(&f->pgt, &s2, &tmm_ops, NULL);
     } else {
@@ -714,6 +754,69 @@ static void corrupted_library_leaf_is_caught(void **state)
     fx_fini(&f);
 }
 
+/*
+ * pKVM's host stage 2 (PGT_S2_HOST: identity only, leaves not counted):
+ * the host's memory mapped 1:1 with big blocks, the hypervisor's pages
+ * taken away with owner annotations (splitting the blocks), pages dropped
+ * and faulted back in, permissions cut and restored, and the hypervisor's
+ * pages handed back.
+ */
+static void host_stage2(void **state)
+{
+    (void)state;
+    static const struct cfg c = {"S2 host 4K 40-bit (identity)",
+                                 PGT_REGIME_S2, PGT_GRANULE_4K, 40,
+                                 PGT_LEVEL_AUTO, 2, 1, true};
+    struct fx f;
+    fx_s2_flags = PGT_S2_HOST;
+    fx_init(&f, &c, 3);
+    fx_s2_flags = 0;
+    const uint64_t g = f.g;
+    const uint64_t dram = 0x40000000ull; /* holds the RAM window */
+    op_map(&f, dram, GiB, dram, PGT_PROT_RWX, 1);
+    op_map(&f, 0x09000000, 2 * MiB, 0x09000000,
+           PGT_PROT_RW | PGT_PROT_DEVICE, 2);
+    sync(&f);
+    check_all(&f, "host memory mapped 1:1");
+
+    /* The hypervisor takes 64 pages and a 2M block. */
+    op_owner(&f, dram + 2 * MiB, 64 * g, 1);
+    op_owner(&f, dram + 6 * MiB, 2 * MiB, 1);
+    sync(&f);
+    check_all(&f, "hyp pages owned");
+
+    /* Host pages dropped (e.g. reclaimed): their whole 2M table goes,
+     * since it holds no owner annotation; then faulted back in. */
+    op_unmap(&f, dram + MiB, 16 * g);
+    sync(&f);
+    check(&f, "host pages dropped");
+    op_map(&f, dram + MiB, 16 * g, dram + MiB, PGT_PROT_RWX, 3);
+    sync(&f);
+    check(&f, "host pages faulted back");
+
+    /* Write permission taken from a range, given back on one page. */
+    op_wrprotect(&f, dram + MiB, 16 * g);
+    op_relax(&f, dram + MiB + 3 * g, g, PGT_PROT_W);
+    sync(&f);
+    check(&f, "wrprotect and relax");
+
+    /* Dropped again: the 2M table goes with them. */
+    op_unmap(&f, dram + MiB, 16 * g);
+    sync(&f);
+    check(&f, "host pages dropped again");
+
+    /* The hypervisor hands its pages back: with no annotation left, the
+     * whole 1G table holding the host's blocks is freed (the host faults
+     * its memory in again later). */
+    op_owner(&f, dram + 2 * MiB, 64 * g, 0);
+    op_owner(&f, dram + 6 * MiB, 2 * MiB, 0);
+    sync(&f);
+    check_all(&f, "hyp pages handed back");
+    size_t bad = f.bad;
+    fx_fini(&f);
+    assert_int_equal(bad, 0);
+}
+
 /* Tables are walked with MAIR = PGT_MAIR_VALUE; the attribute checks
  * expect the bytes desc.h documents for each AttrIndx. */
 static void mair_value_is_documented(void **state)
@@ -736,16 +839,18 @@ int main(void)
     if (env)
         seed_mix = strtoull(env, NULL, 0) << 32;
     enum { N = sizeof(cfgs) / sizeof(cfgs[0]) };
-    struct CMUnitTest tests[N + 2];
+    struct CMUnitTest tests[N + 3];
     tests[0] = (struct CMUnitTest)cmocka_unit_test(mair_value_is_documented);
     tests[1] =
         (struct CMUnitTest)cmocka_unit_test(corrupted_library_leaf_is_caught);
+    tests[2] = (struct CMUnitTest)cmocka_unit_test(host_stage2);
     for (size_t i = 0; i < N; i++)
-        tests[i + 2] = (struct CMUnitTest){cfgs[i].name, test_cfg, NULL, NULL,
+        tests[i + 3] = (struct CMUnitTest){cfgs[i].name, test_cfg, NULL, NULL,
                                            (void *)&cfgs[i]};
+    (void)0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = _cmocka_run_group_tests("oracle-lib", tests, N + 3, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle lib%s: %zu configurations, %llu checks, %llu mapped pages + "
            "%llu other addresses translated on the emulator, %llu ATs, %llu "
