@@ -13,8 +13,10 @@
 
 /*
  * Internal walker extensions on top of pgt_walk():
- *  - a visitor may return PGT_WALK_SKIP from a TABLE_PRE visit: the walk
- *    does not descend into that table and makes no TABLE_POST visit.
+ *  - with a @run callback, a visitor may return PGT_WALK_SKIP from a
+ *    TABLE_PRE visit: the walk does not descend into that table and makes
+ *    no TABLE_POST visit (without @run, as in pgt_walk(), it is an
+ *    ordinary non-zero value that stops the walk).
  *  - @run, when set, is offered runs of entries before LEAF visits:
  *    at the last level it is called once per table page with the @n
  *    entries in range and handles them all; above it, it is called at

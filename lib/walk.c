@@ -89,7 +89,7 @@ int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
         if (pgt_pte_is_table(pte, level)) {
             if (walker->flags & PGT_WALK_TABLE_PRE) {
                 ret = walker->cb(&ctx, PGT_WALK_TABLE_PRE);
-                if (ret == PGT_WALK_SKIP) {
+                if (ret == PGT_WALK_SKIP && run) { /* internal walks only */
                     f->idx++;
                     continue;
                 }
@@ -133,9 +133,9 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
-    ret = pgt_walk_internal(pgt, addr, addr + size, walker, NULL);
-    /* PGT_WALK_SKIP has no meaning to outside visitors: pass it through. */
-    return ret;
+    /* No run callback: PGT_WALK_SKIP is then an ordinary value that stops
+     * the walk, as any non-zero return of a visitor. */
+    return pgt_walk_internal(pgt, addr, addr + size, walker, NULL);
 }
 
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
