@@ -621,6 +621,34 @@ static void put_cache_defers_coalescing_invisibly(void **state)
     ah_fini(&h);
 }
 
+static void record_forms_and_stats_edges(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    struct hyp_page *p;
+    (void)state;
+
+    ah_init(&h, 12, 8, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 8, 0, NULL), 0);
+    p = hyp_virt_to_page(&h.vm, hyp_alloc_pages(&pool, 2));
+    assert_ptr_equal(p, ah_rec(&h, PFN0));
+    hyp_pool_get_page(&pool, p);
+    assert_int_equal(hyp_page_count(p), 2);
+    hyp_pool_put_page(&pool, p);
+    hyp_pool_put_page(&pool, p);
+    assert_int_equal(hyp_page_count(p), 0);
+    assert_int_equal(hyp_pool_nr_free_blocks(&pool, 3), 1);
+    assert_int_equal(hyp_pool_nr_free_blocks(&pool, HYP_POOL_MAX_ORDER + 1), 0);
+    assert_int_equal(hyp_pool_nr_free_blocks(&pool, 1000), 0);
+    /* get_n / put_n of 0 change nothing and take no reference. */
+    void *a = hyp_alloc_pages(&pool, 0);
+    hyp_get_page_n(&pool, a, 0);
+    hyp_put_page_n(&pool, a, 0);
+    assert_int_equal(hyp_page_count_va(&pool, a), 1);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
 static void pool_beyond_linkable_records_is_refused(void **state)
 {
     struct hyp_vmemmap vm;
@@ -657,6 +685,7 @@ int main(void)
         cmocka_unit_test(spinlock_locks_and_unlocks),
         cmocka_unit_test(granule_64k_pool),
         cmocka_unit_test(put_cache_defers_coalescing_invisibly),
+        cmocka_unit_test(record_forms_and_stats_edges),
         cmocka_unit_test(pool_beyond_linkable_records_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
