@@ -421,6 +421,25 @@ static void test_s2_map_identical_leaf_again_changes_nothing(void **state)
     fx_fini(&f);
 }
 
+static void test_s2_map_identical_page_inside_block_leaves_the_block(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    struct snap s;
+    tmm_log_clear(&f.m);
+    snap_take(&s, &f.m, &f.pgt);
+    /* The block already maps this page exactly so: nothing to split. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40201000, SZ_4K, 0x80201000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    snap_check(&s, &f.m, &f.pgt, true);
+    snap_free(&s);
+    fx_fini(&f);
+}
+
 static void test_s2_map_block_over_pages_frees_their_table(void **state)
 {
     (void)state;
@@ -1094,6 +1113,8 @@ int main(void)
             test_s2_map_with_force_pte_uses_pages_for_aligned_range),
         cmocka_unit_test(test_s2_map_over_a_page_replaces_it),
         cmocka_unit_test(test_s2_map_identical_leaf_again_changes_nothing),
+        cmocka_unit_test(
+            test_s2_map_identical_page_inside_block_leaves_the_block),
         cmocka_unit_test(test_s2_map_block_over_pages_frees_their_table),
         cmocka_unit_test(
             test_s2_map_page_inside_block_splits_it_and_keeps_the_rest),
