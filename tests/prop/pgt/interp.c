@@ -63,6 +63,7 @@ struct pi {
     uint64_t hot[16]; /* level-2 spans where page ranges go */
     unsigned nhot;
     bool fwb;
+    bool xnx; /* stage 2 with PGT_S2_XNX: PXN/UXN in prots */
     int root_counts; /* -1 unknown, 0: root pages stay at 1, 1: counted */
 
     struct tpage *tp;
@@ -228,6 +229,19 @@ static uint64_t memattr_s2(const struct pi *p, uint32_t prot)
     return p->fwb ? 0x6 : 0xf; /* Normal WB: FWB 0b0110, else 0b1111 */
 }
 
+/* Stage-2 XN[1:0] (bits [54:53]); with FEAT_XNX 0b01 forbids execution
+ * at EL1 only, 0b11 at EL0 only, 0b10 at both; without it XN is bit 54. */
+static uint64_t s2_xn(uint32_t prot)
+{
+    if (!(prot & PGT_PROT_X))
+        return 2;
+    if (prot & PGT_PROT_PXN)
+        return 1;
+    if (prot & PGT_PROT_UXN)
+        return 3;
+    return 0;
+}
+
 static void check_leaf_bits(struct pi *p, uint64_t va, pgt_pte_t pte, int level,
                             const struct rm_val *v)
 {
@@ -255,8 +269,7 @@ static void check_leaf_bits(struct pi *p, uint64_t va, pgt_pte_t pte, int level,
             bad = "S2AP read bit";
         else if (!!(pte & PGT_S2_S2AP_W) != !!(prot & PGT_PROT_W))
             bad = "S2AP write bit";
-        else if (!!(pte & (1ull << 54)) != !(prot & PGT_PROT_X) ||
-                 (pte & (1ull << 53)))
+        else if (((pte >> 53) & 3) != s2_xn(prot))
             bad = "stage-2 XN[54:53]";
     } else {
         uint64_t idx = (prot & PGT_PROT_DEVICE)     ? PGT_MAIR_IDX_DEVICE
@@ -997,6 +1010,9 @@ static uint32_t gen_prot(struct pi *p)
     }
     if (prot & PGT_PROT_DEVICE)
         prot &= ~(uint32_t)PGT_PROT_X;
+    /* FEAT_XNX: execute at EL0 only (PXN) or at EL1 only (UXN). */
+    if (p->xnx && (prot & PGT_PROT_X) && chance(p, 40))
+        prot |= chance(p, 50) ? PGT_PROT_PXN : PGT_PROT_UXN;
     return prot;
 }
 
@@ -1314,6 +1330,12 @@ static void op_s2_relax(struct pi *p)
     gen_range(p, &x.addr, &size, false);
     x.prot = 1 + (uint32_t)draw(p, 7);
     struct rm_val v = rm_get(&p->rm, x.addr);
+    /* Whether relaxing X on an EL0-only/EL1-only executable leaf keeps
+     * the PXN/UXN half is not specified: do not ask. */
+    if (v.prot & (PGT_PROT_PXN | PGT_PROT_UXN))
+        x.prot &= ~(uint32_t)PGT_PROT_X;
+    if (!x.prot)
+        x.prot = PGT_PROT_R;
     o.addr = x.addr;
     o.size = p->page;
     DESC("s2_relax_perms(%#" PRIx64 ", prot %#x)", x.addr, x.prot);
@@ -1572,7 +1594,7 @@ static void op_bad(struct pi *p)
             PGT_PROT_R | PGT_PROT_X | PGT_PROT_DEVICE,
             PGT_PROT_R | PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC,
             PGT_PROT_R | PGT_PROT_USER,
-            PGT_PROT_RX | PGT_PROT_PXN, /* PXN needs PGT_S2_XNX */
+            PGT_PROT_RX | PGT_PROT_PXN, /* PXN needs PGT_S2_XNX (and X) */
         };
         static const uint32_t bad_s1[] = {
             PGT_PROT_W,
@@ -1584,6 +1606,8 @@ static void op_bad(struct pi *p)
             PGT_PROT_RX | PGT_PROT_PXN,
         };
         x.prot = s2 ? bad_s2[draw(p, 4)] : bad_s1[draw(p, 7)];
+        if (p->xnx && x.prot == (PGT_PROT_RX | PGT_PROT_PXN))
+            x.prot = PGT_PROT_R | PGT_PROT_PXN; /* PXN needs X */
         what = "bad prot";
         break;
     }
@@ -1738,14 +1762,19 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
         rc = pgt_hyp_init(&p->pgt, 48, cfg->granule, &tmm_ops);
     } else {
         static const uint32_t ia[] = {[12] = 40, [14] = 42, [16] = 44};
-        p->fwb = cfg->mode == PI_S2 && draw(p, 2);
+        /* Stage-2 options: from the seed's low bits, so consecutive seeds
+         * (the driver's epochs) cover all four; fuzz: from the bytes. */
+        unsigned opt = cfg->bytes ? (unsigned)draw(p, 4) : (unsigned)cfg->seed;
+        p->fwb = cfg->mode == PI_S2 && (opt & 1);
+        p->xnx = cfg->mode == PI_S2 && (opt & 2);
         struct pgt_s2_cfg sc = {
             .granule = cfg->granule,
             .ia_bits = ia[cfg->granule],
             .oa_bits = 48,
             .start_level = PGT_LEVEL_AUTO,
-            .flags = cfg->mode == PI_S2_HOST ? PGT_S2_HOST
-                                             : (p->fwb ? PGT_S2_FWB : 0),
+            .flags = cfg->mode == PI_S2_HOST
+                         ? PGT_S2_HOST
+                         : (p->fwb ? PGT_S2_FWB : 0) | (p->xnx ? PGT_S2_XNX : 0),
         };
         rc = pgt_s2_init(&p->pgt, &sc, &tmm_ops, NULL);
     }
@@ -1761,10 +1790,10 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     if (cfg->verbose)
         fprintf(stderr,
                 "prop: granule %zuK mode %s ia %u start level %d root pages "
-                "%u window [%#" PRIx64 ", %#" PRIx64 ") fwb %d\n",
+                "%u window [%#" PRIx64 ", %#" PRIx64 ") fwb %d xnx %d\n",
                 page >> 10, pi_mode_name(cfg->mode), p->pgt.geom.ia_bits,
                 p->pgt.geom.start_level, p->pgt.geom.nr_root_pages,
-                p->win_base, p->win_base + p->win_size, p->fwb);
+                p->win_base, p->win_base + p->win_size, p->fwb, p->xnx);
     full_check(p);
     unsigned long next_full = every;
 

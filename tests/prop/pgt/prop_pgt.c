@@ -5,7 +5,7 @@
  *
  *   prop-pgt GRANULE MODE [OPS]
  *     GRANULE 4k|16k|64k, MODE s2|host|hyp, OPS operations (default
- *     100000), run as epochs of at most 25000 operations, each on a fresh
+ *     100000), run as epochs of at most 10000 operations, each on a fresh
  *     table with seed PGT_SEED + epoch.
  *   PGT_SEED=N     base seed (default 1); a failure prints the seed of its
  *                  epoch and the operation index: PGT_SEED=<seed> prop-pgt
@@ -23,7 +23,7 @@
 
 #include "interp.h"
 
-#define EPOCH 25000ul
+#define EPOCH 10000ul
 
 static int usage(void)
 {
