@@ -36,6 +36,7 @@ struct stage {
 };
 
 struct s12 {
+    const char *name;
     struct tmm mm;
     struct stage s1, s2;
     struct orc *o;
@@ -151,7 +152,7 @@ static struct orc_expect compose(struct view s1, int s1_level_fallback,
 static void check(struct s12 *t, const char *what)
 {
     char label[160];
-    snprintf(label, sizeof(label), "S1+S2 4K step %u (%s) seed %#llx",
+    snprintf(label, sizeof(label), "%s step %u (%s) seed %#llx", t->name,
              t->step++, what, (unsigned long long)t->seed);
     uint64_t s = t->seed + t->step;
     size_t n = 0, cap = 4096;
@@ -170,7 +171,7 @@ static void check(struct s12 *t, const char *what)
     for (int i = 0; i < 512; i++) {
         if (n == cap)
             va = realloc(va, (cap *= 2) * sizeof(*va));
-        va[n++] = orc_rand(&s) & ((1ull << 39) - 8);
+        va[n++] = orc_rand(&s) & ((1ull << t->s1.pgt.geom.ia_bits) - 8);
     }
     uint64_t *par = malloc(n * sizeof(*par));
     struct orc_expect *er = malloc(n * sizeof(*er));
@@ -233,50 +234,59 @@ static void sync(struct s12 *t)
     orc_tlbi(t->o);
 }
 
-/* VA / IPA layout:
- *   VA 0x4000_0000 +128 pages RW -> IPA 0x1000_0000 (+0x80000)
- *   VA 0x4010_0000  +64 pages RO -> IPA 0x1000_0000 (aliases)
- *   VA 0x4020_0000  +32 pages RW NC -> IPA 0x1005_0000
- *   IPA 0x1000_0000 +64 pages RW    -> PA RAM
- *   IPA 0x1004_0000 +16 pages R     -> PA RAM + 64 pages
- *   IPA 0x1005_0000 +16 pages RW Device -> PA RAM + 80 pages
- *   IPA 0x1006_0000 +16 pages owned by 3; 0x1007_0000.. unmapped
- *   arena and harness windows: identity at stage 2, windows at stage 1 */
-static void s1_over_s2(void **state)
+/* One granule's layout (g = granule size):
+ *   VA 0x4000_0000 +32 pages RW      -> IPA 0x1000_0000 (+32 pages)
+ *   VA 0x4080_0000 +16 pages RO      -> IPA 0x1000_0000 (aliases)
+ *   VA 0x4100_0000  +8 pages RW NC   -> IPA 0x1000_0000 + 20g
+ *   IPA 0x1000_0000 +16 pages RW     -> PA RAM
+ *   IPA +16g         +4 pages R      -> PA RAM + 16g
+ *   IPA +20g         +4 pages RW Device -> PA RAM + 20g
+ *   IPA +24g         +4 pages owned by 3; IPA +28g.. unmapped
+ *   arena and harness windows: identity at stage 2, windows at stage 1
+ * For 4K also a 2M stage-1 block on a 2M stage-2 block, later split. */
+struct s12_cfg {
+    const char *name;
+    enum pgt_granule granule;
+    unsigned s1_bits, s2_bits;
+    int s2_start;
+};
+
+static void run_s12(const struct s12_cfg *c)
 {
-    (void)state;
     struct s12 t;
     memset(&t, 0, sizeof(t));
-    t.g = 4096;
-    t.seed = 0x512;
+    t.name = c->name;
+    t.g = 1ull << c->granule;
+    t.seed = 0x512 ^ c->granule;
     tmm_init(&t.mm, t.g, ARENA_SIZE / t.g, ARENA_PA);
-    struct pgt_s2_cfg c2 = {.granule = PGT_GRANULE_4K, .ia_bits = 40,
-                            .oa_bits = 40, .start_level = PGT_LEVEL_AUTO};
+    struct pgt_s2_cfg c2 = {.granule = c->granule, .ia_bits = c->s2_bits,
+                            .oa_bits = 40, .start_level = c->s2_start};
     assert_int_equal(pgt_s2_init(&t.s2.pgt, &c2, &tmm_ops, NULL), 0);
-    assert_int_equal(pgt_s1_init(&t.s1.pgt, PGT_REGIME_EL10, 39,
-                                 PGT_GRANULE_4K, 40, 0, &tmm_ops),
+    assert_int_equal(pgt_s1_init(&t.s1.pgt, PGT_REGIME_EL10, c->s1_bits,
+                                 c->granule, 40, 0, &tmm_ops),
                      0);
     ref_init(&t.s1.ref);
     ref_init(&t.s2.ref);
     const uint64_t g = t.g;
+    const uint64_t ipa = 0x10000000;
 
-    /* Stage 2 maps the arena (where stage-1 tables live) to itself, with
-     * 2M blocks, and the harness windows. */
-    s2_map(&t, ARENA_PA, ARENA_SIZE, ARENA_PA, PGT_PROT_RW, 2);
+    /* Stage 2 maps the arena (where stage-1 tables live) to itself, and
+     * the harness windows. */
+    s2_map(&t, ARENA_PA, ARENA_SIZE, ARENA_PA, PGT_PROT_RW, ORC_ANY_LEVEL);
     s2_map(&t, ORC_CODE_PA, 2 * ORC_WIN_SIZE, ORC_CODE_PA, PGT_PROT_RWX, 3);
     s1_map(&t, ORC_CODE_PA, ORC_WIN_SIZE, ORC_CODE_PA, PGT_PROT_RX, 3);
     s1_map(&t, ORC_DATA_PA, ORC_WIN_SIZE, ORC_DATA_PA, PGT_PROT_RW, 3);
 
-    s2_map(&t, 0x10000000, 64 * g, ORC_RAM_PA, PGT_PROT_RW, 3);
-    s2_map(&t, 0x10040000, 16 * g, ORC_RAM_PA + 64 * g, PGT_PROT_R, 3);
-    s2_map(&t, 0x10050000, 16 * g, ORC_RAM_PA + 80 * g,
+    s2_map(&t, ipa, 16 * g, ORC_RAM_PA, PGT_PROT_RW, 3);
+    s2_map(&t, ipa + 16 * g, 4 * g, ORC_RAM_PA + 16 * g, PGT_PROT_R, 3);
+    s2_map(&t, ipa + 20 * g, 4 * g, ORC_RAM_PA + 20 * g,
            PGT_PROT_RW | PGT_PROT_DEVICE, 3);
-    assert_int_equal(pgt_s2_set_owner(&t.s2.pgt, 0x10060000, 16 * g, NULL, 3),
+    assert_int_equal(pgt_s2_set_owner(&t.s2.pgt, ipa + 24 * g, 4 * g, NULL, 3),
                      0);
-    ref_set_owner(&t.s2.ref, 0x10060000, 16 * g, 3);
-    s1_map(&t, 0x40000000, 128 * g, 0x10000000, PGT_PROT_RW, 3);
-    s1_map(&t, 0x40100000, 64 * g, 0x10000000, PGT_PROT_R, 3);
-    s1_map(&t, 0x40200000, 32 * g, 0x10050000,
+    ref_set_owner(&t.s2.ref, ipa + 24 * g, 4 * g, 3);
+    s1_map(&t, 0x40000000, 32 * g, ipa, PGT_PROT_RW, 3);
+    s1_map(&t, 0x40800000, 16 * g, ipa, PGT_PROT_R, 3);
+    s1_map(&t, 0x41000000, 8 * g, ipa + 20 * g,
            PGT_PROT_RW | PGT_PROT_NORMAL_NC, 3);
 
     t.o = orc_open(&t.mm);
@@ -286,22 +296,24 @@ static void s1_over_s2(void **state)
     check(&t, "both stages mapped");
 
     /* Loads through both stages land on the PA of the composition. */
-    uint64_t va[4] = {0x40000008, 0x40010ff0, 0x40100ff8, 0x40040010};
-    uint64_t pa[4] = {ORC_RAM_PA + 8, ORC_RAM_PA + 16 * g + 0xff0,
-                      ORC_RAM_PA + 0xff8, ORC_RAM_PA + 64 * g + 0x10};
+    uint64_t va[4] = {0x40000008, 0x40000000 + 5 * g + 0xff0,
+                      0x40800000 + 3 * g + 0xff8, 0x40000000 + 17 * g + 0x10};
+    uint64_t pa[4] = {ORC_RAM_PA + 8, ORC_RAM_PA + 5 * g + 0xff0,
+                      ORC_RAM_PA + 3 * g + 0xff8,
+                      ORC_RAM_PA + 17 * g + 0x10};
     uint64_t val[4];
     assert_int_equal(orc_load(t.o, va, val, 4), 4);
     for (int i = 0; i < 4; i++)
         assert_int_equal(val[i], orc_ram_word(pa[i]));
 
     /* Stage-2 operations under a live stage 1. */
-    assert_int_equal(pgt_s2_unmap(&t.s2.pgt, 0x10008000, 4 * g, NULL), 0);
-    ref_unmap(&t.s2.ref, 0x10008000, 4 * g);
-    assert_int_equal(pgt_s2_set_owner(&t.s2.pgt, 0x10010000, 4 * g, NULL, 5),
+    assert_int_equal(pgt_s2_unmap(&t.s2.pgt, ipa + 8 * g, 2 * g, NULL), 0);
+    ref_unmap(&t.s2.ref, ipa + 8 * g, 2 * g);
+    assert_int_equal(pgt_s2_set_owner(&t.s2.pgt, ipa + 10 * g, 2 * g, NULL, 5),
                      0);
-    ref_set_owner(&t.s2.ref, 0x10010000, 4 * g, 5);
-    assert_int_equal(pgt_s2_wrprotect(&t.s2.pgt, 0x10000000, 8 * g), 0);
-    ref_wrprotect(&t.s2.ref, 0x10000000, 8 * g);
+    ref_set_owner(&t.s2.ref, ipa + 10 * g, 2 * g, 5);
+    assert_int_equal(pgt_s2_wrprotect(&t.s2.pgt, ipa, 4 * g), 0);
+    ref_wrprotect(&t.s2.ref, ipa, 4 * g);
     sync(&t);
     check(&t, "stage 2 unmap, set_owner, wrprotect");
 
@@ -313,25 +325,36 @@ static void s1_over_s2(void **state)
     sync(&t);
     check(&t, "stage 1 protect");
 
-    /* Block on block: a 2M stage-1 block onto a 2M stage-2 block in the
-     * RAM window, then the stage-2 block split into pages. */
-    s2_map(&t, 0x10200000, 2 * MiB, ORC_RAM_PA + 2 * MiB, PGT_PROT_RW, 2);
-    s1_map(&t, 0x40400000, 2 * MiB, 0x10200000, PGT_PROT_RW, 2);
-    sync(&t);
-    check(&t, "block on block");
-    assert_int_equal(pgt_s2_split(&t.s2.pgt, 0x10200000, 2 * MiB, NULL), 0);
-    ref_set_level(&t.s2.ref, 0x10200000, 2 * MiB, 3);
-    assert_int_equal(pgt_s2_wrprotect(&t.s2.pgt, 0x10300000, 4 * g), 0);
-    ref_wrprotect(&t.s2.ref, 0x10300000, 4 * g);
-    sync(&t);
-    check(&t, "stage-2 block split");
+    if (c->granule == PGT_GRANULE_4K) {
+        /* Block on block: a 2M stage-1 block onto a 2M stage-2 block in
+         * the RAM window, then the stage-2 block split into pages and the
+         * stage-1 block partly unmapped. */
+        s2_map(&t, 0x10200000, 2 * MiB, ORC_RAM_PA + 2 * MiB, PGT_PROT_RW, 2);
+        s1_map(&t, 0x40400000, 2 * MiB, 0x10200000, PGT_PROT_RW, 2);
+        sync(&t);
+        check(&t, "block on block");
+        assert_int_equal(pgt_s2_split(&t.s2.pgt, 0x10200000, 2 * MiB, NULL),
+                         0);
+        ref_set_level(&t.s2.ref, 0x10200000, 2 * MiB, 3);
+        assert_int_equal(pgt_s2_wrprotect(&t.s2.pgt, 0x10300000, 4 * g), 0);
+        ref_wrprotect(&t.s2.ref, 0x10300000, 4 * g);
+        sync(&t);
+        check(&t, "stage-2 block split");
+        assert_true(pgt_hyp_unmap(&t.s1.pgt, 0x40500000, 16 * g) >= 0);
+        ref_unmap(&t.s1.ref, 0x40500000, 16 * g);
+        ref_set_level(&t.s1.ref, 0x40400000, 2 * MiB, ORC_ANY_LEVEL);
+        sync(&t);
+        check(&t, "stage-1 block partly unmapped");
+    }
 
-    /* Stage-1 unmap of part of its block. */
-    assert_true(pgt_hyp_unmap(&t.s1.pgt, 0x40500000, 16 * g) >= 0);
-    ref_unmap(&t.s1.ref, 0x40500000, 16 * g);
-    ref_set_level(&t.s1.ref, 0x40400000, 2 * MiB, ORC_ANY_LEVEL);
+    /* Stage-1 unmap and stage-2 hand-back of the owned pages. */
+    assert_true(pgt_hyp_unmap(&t.s1.pgt, 0x40000000 + 30 * g, 2 * g) >= 0);
+    ref_unmap(&t.s1.ref, 0x40000000 + 30 * g, 2 * g);
+    assert_int_equal(pgt_s2_set_owner(&t.s2.pgt, ipa + 24 * g, 4 * g, NULL, 0),
+                     0);
+    ref_set_owner(&t.s2.ref, ipa + 24 * g, 4 * g, 0);
     sync(&t);
-    check(&t, "stage-1 block partly unmapped");
+    check(&t, "stage-1 unmap, stage-2 owner 0");
 
     size_t bad = t.bad;
     orc_close(t.o);
@@ -344,14 +367,30 @@ static void s1_over_s2(void **state)
     assert_int_equal(bad, 0);
 }
 
+static const struct s12_cfg s12_cfgs[] = {
+    {"S1 EL1&0 39-bit over S2 40-bit (L1, 2 pages), 4K", PGT_GRANULE_4K, 39,
+     40, PGT_LEVEL_AUTO},
+    {"S1 EL1&0 40-bit over S2 40-bit (L2, 16 pages), 16K", PGT_GRANULE_16K,
+     40, 40, 2},
+    {"S1 EL1&0 42-bit over S2 42-bit (L2), 64K", PGT_GRANULE_64K, 42, 42,
+     PGT_LEVEL_AUTO},
+};
+
+static void test_s12(void **state)
+{
+    run_s12((const struct s12_cfg *)*state);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(s1_over_s2),
-    };
+    enum { N = sizeof(s12_cfgs) / sizeof(s12_cfgs[0]) };
+    struct CMUnitTest tests[N];
+    for (size_t i = 0; i < N; i++)
+        tests[i] = (struct CMUnitTest){s12_cfgs[i].name, test_s12, NULL, NULL,
+                                       (void *)&s12_cfgs[i]};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = _cmocka_run_group_tests("oracle-s12", tests, N, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle s12: %llu checks, %llu mapped pages + %llu other "
            "addresses translated through both stages, %llu ATs, %llu loads, "
