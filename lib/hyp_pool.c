@@ -150,9 +150,8 @@ static inline bool in_range(const struct hyp_pool *pool, uint64_t pfn)
 /* Whether the vmemmap describes @p and a free list can link it. */
 static inline bool page_ok(const struct hyp_pool *pool, const struct hyp_page *p)
 {
-    uint64_t idx = (uint64_t)(p - pool->base);
-
-    return idx < pool->vm->nr_pages && idx < HYP_VMEMMAP_MAX_LINKED;
+    return (uint64_t)(p - pool->vm->pages) < pool->vm->nr_pages &&
+           (uint64_t)(p - pool->base) < HYP_VMEMMAP_MAX_LINKED;
 }
 
 /* --- init ----------------------------------------------------------------- */
@@ -168,7 +167,7 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
 {
     unsigned int cap = HYP_POOL_DEFAULT_MAX_ORDER;
     uint32_t flags = 0;
-    uint64_t i, cur, end;
+    uint64_t i, cur, end, start;
     uint8_t dirty;
 
     if (!pool || !vm || !vm->pages || nr_pages == 0 || reserved_pages > nr_pages)
@@ -186,11 +185,20 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
     if (pfn < vm->first_pfn || pfn - vm->first_pfn > vm->nr_pages ||
         nr_pages > vm->nr_pages - (pfn - vm->first_pfn))
         return -PGT_EINVAL;
-    if (pfn - vm->first_pfn + nr_pages > HYP_VMEMMAP_MAX_LINKED)
+    if (nr_pages >= HYP_VMEMMAP_MAX_LINKED)
         return -PGT_ERANGE;
 
     pool->vm = vm;
-    pool->base = vm->pages;
+    /*
+     * Links are 24-bit indices from pool->base: the vmemmap's start when
+     * the pool lies within its first 2^24 - 1 records, else a window
+     * reaching as far below the pool as above it, for external pages.
+     */
+    start = pfn - vm->first_pfn;
+    if (start + nr_pages <= HYP_VMEMMAP_MAX_LINKED)
+        pool->base = vm->pages;
+    else
+        pool->base = vm->pages + (start - (HYP_VMEMMAP_MAX_LINKED - nr_pages) / 2);
     pool->range_start = pfn;
     pool->range_end = pfn + nr_pages;
     for (i = 0; i <= HYP_POOL_MAX_ORDER; i++) {
@@ -377,7 +385,7 @@ static inline bool check_page(const struct hyp_pool *pool, const struct hyp_page
 {
     if (!page_ok(pool, p)) {
         hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_PAGE,
-                          (uint64_t)(p - pool->base) + pool->vm->first_pfn);
+                          (uint64_t)(p - pool->vm->pages) + pool->vm->first_pfn);
         return false;
     }
     if (p->flags & HYP_PAGE_FREE) {

@@ -55,8 +55,10 @@ _Static_assert(sizeof(struct hyp_page) <= 8, "struct hyp_page must fit in 8 byte
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "hyp_page.word layout assumes little-endian");
 
-/* Records a pool free list can link: indices 0 .. HYP_VMEMMAP_MAX_LINKED-1
- * of a vmemmap (2^24 - 1 pages: 64 GiB at 4K, 1 TiB at 64K). */
+/* Records one pool's free lists can link: a window of 2^24 - 1 records
+ * (64 GiB of 4K pages, 1 TiB of 64K pages) holding the pool's range, and
+ * the external pages freed into it. Pools may sit anywhere in a larger
+ * vmemmap. */
 #define HYP_VMEMMAP_MAX_LINKED 0xffffffu
 
 /* Why the panic hook was called. */

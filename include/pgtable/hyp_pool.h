@@ -87,7 +87,7 @@ struct hyp_pool_cfg {
 
 struct hyp_pool {
     const struct hyp_vmemmap *vm;
-    struct hyp_page *base;       /* vmemmap records, for link indices */
+    struct hyp_page *base;       /* record of link index 0 (link window start) */
     uint64_t range_start;        /* first PFN of the pool's own range */
     uint64_t range_end;          /* PFN after it */
     uint32_t head[HYP_POOL_MAX_ORDER + 1];     /* free list heads */
@@ -116,8 +116,11 @@ struct hyp_pool {
  *
  * Return: 0; -PGT_EINVAL for NULL @pool/@vm, @nr_pages 0, @reserved_pages >
  * @nr_pages, a range the vmemmap does not describe, max_order >
- * HYP_POOL_MAX_ORDER or unknown flags; -PGT_ERANGE for a range whose records
- * lie beyond HYP_VMEMMAP_MAX_LINKED.
+ * HYP_POOL_MAX_ORDER or unknown flags; -PGT_ERANGE for a pool of
+ * HYP_VMEMMAP_MAX_LINKED pages or more. External pages freed into the pool
+ * must lie within the pool's link window (HYP_VMEMMAP_MAX_LINKED records:
+ * the vmemmap's first ones if the pool fits there, else centred on the
+ * pool); others go to the panic hook (HYP_PANIC_BAD_PAGE).
  */
 int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
                   uint64_t pfn, uint64_t nr_pages, uint64_t reserved_pages,

@@ -7,11 +7,13 @@
  *     one order-4 block [0..15]
  *   after alloc(0):  0:alloc | 1:o0 | 2-3:o1 | 4-7:o2 | 8-15:o3
  */
+#define _DEFAULT_SOURCE /* mmap MAP_ANONYMOUS | MAP_NORESERVE */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <sys/mman.h>
 
 #include "alloc_harness.h"
 
@@ -656,10 +658,55 @@ static void pool_beyond_linkable_records_is_refused(void **state)
     struct hyp_page dummy;
     (void)state;
 
-    /* Records are never touched when the range is refused. */
+    /* Records are never touched when the pool is refused. */
     assert_int_equal(hyp_vmemmap_init(&vm, &dummy, 0, 1ull << 30, 12, 0), 0);
-    assert_int_equal(hyp_pool_init(&pool, &vm, HYP_VMEMMAP_MAX_LINKED - 4, 8, 0, NULL),
+    assert_int_equal(hyp_pool_init(&pool, &vm, 0, HYP_VMEMMAP_MAX_LINKED, 0, NULL),
                      -PGT_ERANGE);
+}
+
+static void pool_high_in_a_large_vmemmap(void **state)
+{
+    /* pKVM's layout: records from PFN 0, RAM at 512 GiB (PFN 0x800_0000,
+     * beyond 2^24 records). The vmemmap is reserved, not committed. */
+    const uint64_t pfn = 0x8000000, n = 32, below = 8;
+    size_t vm_bytes = (size_t)(pfn + n) * sizeof(struct hyp_page);
+    struct hyp_page *recs = mmap(NULL, vm_bytes, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *mem = aligned_alloc(4096, (n + below) * 4096);
+    uint64_t pa_mem = (pfn - below) << 12; /* PA of mem */
+    struct hyp_vmemmap vm;
+    struct hyp_pool pool;
+    uint8_t *a;
+    (void)state;
+
+    assert_true(recs != MAP_FAILED);
+    assert_int_equal(hyp_vmemmap_init(&vm, recs, 0, pfn + n, 12,
+                                      (uint64_t)(uintptr_t)mem - pa_mem), 0);
+    vm.panic = ah_panic_hook;
+    ah_panic_reset();
+    assert_int_equal(hyp_pool_init(&pool, &vm, pfn, n, 0, NULL), 0);
+    expect_free(&pool, (uint64_t[]){0, 0, 0, 0, 0, 1}, 6);
+    a = hyp_alloc_pages(&pool, 0);
+    assert_ptr_equal(a, mem + below * 4096);
+    assert_int_equal(hyp_page_count(&recs[pfn]), 1);
+    hyp_put_page(&pool, a);
+    expect_free(&pool, (uint64_t[]){0, 0, 0, 0, 0, 1}, 6);
+    /* An external page just below the pool is linkable. */
+    hyp_set_page_refcounted(&vm, &recs[pfn - 3]);
+    hyp_put_page(&pool, mem + (below - 3) * 4096);
+    expect_free(&pool, (uint64_t[]){1, 0, 0, 0, 0, 1}, 6);
+    a = hyp_alloc_pages(&pool, 0);
+    assert_ptr_equal(a, mem + (below - 3) * 4096);
+    /* One far outside the window is refused through the panic hook. */
+    recs[16].refcount = 1;
+    recs[16].order = 0;
+    hyp_put_page(&pool, hyp_phys_to_virt(&vm, 16ull << 12));
+    assert_int_equal(ah_panics.count, 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_BAD_PAGE);
+    assert_int_equal(ah_panics.pfn, 16);
+    assert_int_equal(recs[16].refcount, 1);
+    free(mem);
+    munmap(recs, vm_bytes);
 }
 
 int main(void)
@@ -687,6 +734,7 @@ int main(void)
         cmocka_unit_test(put_cache_defers_coalescing_invisibly),
         cmocka_unit_test(record_forms_and_stats_edges),
         cmocka_unit_test(pool_beyond_linkable_records_is_refused),
+        cmocka_unit_test(pool_high_in_a_large_vmemmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
