@@ -2,11 +2,13 @@
 /*
  * hyp_pool: buddy allocator with its free lists in the vmemmap.
  *
- * Free-list links are 24-bit vmemmap indices (HYP_POOL_NIL = none): a free
- * block's head record keeps "next" in link[23:0] and "prev" split between
- * the refcount bytes (bits 15:0) and link[31:24] (bits 23:16). Records of
- * pages that head no block are kept in the "tail" state: count 0, order
- * HYP_NO_ORDER, no flags, no links.
+ * Free-list links are 24-bit record indices from pool->base (the pool's
+ * link window; HYP_POOL_NIL = none): a free block's head record keeps
+ * "next" in link[23:0] and "prev" split between the refcount bytes (bits
+ * 15:0) and link[31:24] (bits 23:16). Records of pages that head no block
+ * are kept in the "tail" state: count 0, order HYP_NO_ORDER, no flags, no
+ * links. Order-0 pages on the put cache are free but on no list
+ * (HYP_PAGE_FREE | HYP_PAGE_CACHED): the buddy test ignores them.
  */
 #include "pgtable/hyp_pool.h"
 

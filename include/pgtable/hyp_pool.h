@@ -95,7 +95,7 @@ struct hyp_pool {
     uint64_t free_pages;         /* pages in free blocks */
     uint8_t max_order;           /* largest block order (inclusive) */
     uint32_t nr_cached;          /* pages on the put cache */
-    uint32_t cache[HYP_POOL_CACHE]; /* their vmemmap indices (a stack) */
+    uint32_t cache[HYP_POOL_CACHE]; /* their link indices (a stack) */
     const struct hyp_lock_ops *lock;
     void *lock_arg;
 };
