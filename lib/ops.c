@@ -256,13 +256,14 @@ static int64_t prep_block_run(struct pgt_op *op, const struct pgt_visit_ctx *ctx
     uint64_t base = ctx->addr & ~(size - 1);
     uint64_t i;
 
-    if (op->kind != PGT_OP_MAP || base < op->addr || !terminal(op, level))
+    if (op->kind == PGT_OP_PROT || base < op->addr || !terminal(op, level))
         return 0;
     for (i = 0; i < n && base + size <= op->end; i++, base += size) {
         pgt_pte_t old = pgt_read(&p[i]);
         if (pgt_pte_is_table(old, level))
             break;
-        if (op->stage1 && old && old != map_leaf(op, base, level))
+        if (op->kind == PGT_OP_MAP && op->stage1 && old &&
+            old != map_leaf(op, base, level))
             return -PGT_EEXIST;
     }
     return (int64_t)i;
@@ -674,6 +675,45 @@ static int commit_run_clear(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
 }
 
 /*
+ * Commit, above the last level, unmap/set_owner: a run of fully covered
+ * blocks and invalid entries becomes @op->annot; one TLB invalidation for
+ * the blocks removed. Returns the entries handled.
+ */
+static int64_t clear_block_run(struct pgt_op *op, pgt_pte_t *p, uint64_t base,
+                               int level, uint64_t n)
+{
+    struct pgt *pgt = op->pgt;
+    uint64_t size = pgt_level_size(&pgt->geom, level);
+    uint64_t start = base, first = n, last = 0, i;
+    pgt_pte_t new = op->annot;
+    int delta = 0, cnew = pgt_counted(pgt, new, level);
+
+    for (i = 0; i < n && base + size <= op->end; i++, base += size) {
+        pgt_pte_t old = pgt_read(&p[i]);
+        if (pgt_pte_is_table(old, level))
+            break;
+        if (old == new)
+            continue;
+        pgt_write(&p[i], new); /* invalid: the break itself */
+        delta += cnew - (int)pgt_counted(pgt, old, level);
+        if (pgt_pte_valid(old)) {
+            op->bytes += (int64_t)size;
+            if (first == n)
+                first = i;
+            last = i;
+        }
+    }
+    if (delta > 0)
+        pgt_get_n(pgt, p, delta);
+    else if (delta < 0)
+        pgt_put_n(pgt, p, -delta);
+    if (first != n)
+        pgt_tlbi_leaves(pgt, start + first * size, (last - first + 1) * size,
+                        level);
+    return (int64_t)i;
+}
+
+/*
  * Commit, above the last level: a run of fully covered entries (not
  * tables) that become blocks, written in one loop with one reference
  * update. Returns the entries handled; the first entry it does not take
@@ -688,8 +728,10 @@ static int64_t commit_block_run(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
     int added = 0;
     uint64_t i;
 
-    if (op->kind != PGT_OP_MAP || base < op->addr || !terminal(op, level))
+    if (op->kind == PGT_OP_PROT || base < op->addr || !terminal(op, level))
         return 0;
+    if (op->kind == PGT_OP_CLEAR)
+        return clear_block_run(op, p, base, level, n);
     for (i = 0; i < n && base + size <= op->end; i++, base += size) {
         pgt_pte_t old = pgt_read(&p[i]);
         if (pgt_pte_is_table(old, level))

@@ -64,13 +64,19 @@ int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
         ctx.addr = ebase < addr ? addr : ebase;
         ctx.level = level;
 
+        /* Runs stop at a page boundary (a concatenated root has several
+         * pages, each with its own reference count). */
+        uint64_t nrun = f->last - f->idx + 1;
+        if (d == 0 && nrun > mask + 1 - (f->idx & mask))
+            nrun = mask + 1 - (f->idx & mask);
+
         if (run && level == PGT_LEVEL_MAX) {
             /* Last level: hand the whole run to the fast path. */
             ctx.old = pgt_read(ctx.ptep);
-            int64_t k = run(&ctx, f->last - f->idx + 1);
+            int64_t k = run(&ctx, nrun);
             if (k < 0)
                 return (int)k;
-            f->idx = f->last + 1;
+            f->idx += nrun;
             continue;
         }
 
@@ -78,7 +84,7 @@ int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
         ctx.old = pte;
         if (run && !pgt_pte_is_table(pte, level)) {
             /* A run of blocks or invalid entries the fast path may take. */
-            int64_t k = run(&ctx, f->last - f->idx + 1);
+            int64_t k = run(&ctx, nrun);
             if (k < 0)
                 return (int)k;
             if (k > 0) {

@@ -123,7 +123,8 @@ static struct tstate table_state(const struct pgt *pgt)
         long counted = 0;
         for (uint64_t i = 0; i < per && p * per + i < n; i++) {
             pgt_pte_t e = pgt->pgd[p * per + i];
-            bool leaf = (e & 1) && (e & 3) != 3;
+            int sl = pgt->geom.start_level;
+            bool leaf = (e & 1) && (sl == 3 || (e & 3) != 3);
             if (e && !((pgt->flags & PGT_S2_HOST) && leaf))
                 counted++;
         }
@@ -398,6 +399,9 @@ static const struct scfg cfgs[] = {
     /* 4K LPA2, 52-bit IPA/OA from level -1: OA[51:50] in [9:8] */
     { "4k-lpa2", 12, 52, 52, -1, PGT_GEOM_LPA2, 0xffffffc000000ull,
       0xc000000000000ull, 8192 },
+    /* 64K, 32-bit IPA from level 3: 8 concatenated last-level root
+     * pages (runs must stop at each root page's boundary) */
+    { "64k-l3", 16, 32, 40, 3, 0, 0x80000000ull, 0x4000000000ull, 512 },
     /* 16K LPA2, 52-bit from level 0 */
     { "16k-lpa2", 14, 52, 52, 0, PGT_GEOM_LPA2, 0x7ffff0000000ull,
       0x8000000000000ull, 2048 },
