@@ -139,7 +139,8 @@ struct orc {
     struct routine eret_trick, setup, tlbi, enter, at[ORC_AT_NR], load,
         store, exec;
     int fault_intno;
-    /* Shadow mappings made for loads/stores (EMULATORS.md rule 3). */
+    /* Shadow mappings made for loads/stores (EMULATORS.md rule 3): pairs
+     * of (base, size). */
     uint64_t *shadow;
     size_t nshadow, shadow_cap;
 };
@@ -481,25 +482,37 @@ void orc_at(struct orc *o, enum orc_at op, const uint64_t *ia, uint64_t *par,
     }
 }
 
-/* Make the 4K page holding @va exist in Unicorn's map (rule 3). */
+/*
+ * Make the VA exist in Unicorn's map (rule 3). Unicorn 2.0.1 allows only
+ * about 4096 memory regions, so shadow whole 1 MiB chunks, falling back to
+ * 64 KiB and 4 KiB where a chunk would overlap a real region (code, data,
+ * RAM, arena: a VA inside one of those needs no shadow).
+ */
 static void shadow_map(struct orc *o, uint64_t va)
 {
-    uint64_t page = va & ~0xfffull;
-    for (size_t i = 0; i < o->nshadow; i++)
-        if (o->shadow[i] == page)
+    for (size_t i = 0; i < o->nshadow; i += 2)
+        if (va - o->shadow[i] < o->shadow[i + 1])
             return;
-    uc_err e = uc_mem_map(o->uc, page, 0x1000, UC_PROT_ALL);
-    /* Already mapped as part of a real region (code, data, RAM, arena)
-     * is fine: the check is only "is the VA in some region". */
-    if (e != UC_ERR_OK && e != UC_ERR_MAP)
-        die_uc("uc_mem_map (shadow)", e);
-    if (o->nshadow == o->shadow_cap) {
+    static const uint64_t sizes[] = {0x100000, 0x10000, 0x1000};
+    uint64_t base = 0, size = 0;
+    for (size_t k = 0; k < 3; k++) {
+        base = va & ~(sizes[k] - 1);
+        size = sizes[k];
+        uc_err e = uc_mem_map(o->uc, base, size, UC_PROT_ALL);
+        if (e == UC_ERR_OK)
+            break;
+        if (e != UC_ERR_MAP)
+            die_uc("uc_mem_map (shadow)", e);
+        /* Overlaps something: at 4K it is a real region, fine. */
+    }
+    if (o->nshadow + 2 > o->shadow_cap) {
         o->shadow_cap = o->shadow_cap ? 2 * o->shadow_cap : 256;
         o->shadow = realloc(o->shadow, o->shadow_cap * sizeof(*o->shadow));
         if (!o->shadow)
             abort();
     }
-    o->shadow[o->nshadow++] = page;
+    o->shadow[o->nshadow++] = base;
+    o->shadow[o->nshadow++] = size;
 }
 
 /* Run the load or store loop at the regime's EL, then come back to EL3. */

@@ -519,8 +519,8 @@ static void scripted(struct fx *f)
 
 /* --- random operations ------------------------------------------------------ */
 
-/* Random ops inside a window of 64 blocks-of-level-2 (or less) at IA_W,
- * PAs from the same-sized window at 0x2_0000_0000 (or the RAM window). */
+/* Random ops inside a window of 8 level-2 blocks (or less) at IA_W, PAs
+ * at the same offsets from the RAM window's base. */
 #define IA_W 0x20000000ull
 
 static void random_ops_run(struct fx *f)
@@ -531,7 +531,9 @@ static void random_ops_run(struct fx *f)
     uint64_t span = 8 * b2; /* 16M (4K), 256M (16K), 4G (64K) */
     if (span > (1ull << f->c->ia_bits) - IA_W)
         span = (1ull << f->c->ia_bits) - IA_W;
-    const uint64_t pa_w = 16 * GiB;
+    /* PAs from the RAM window up, so the load/store/fetch probes reach
+     * the randomly mapped pages too (block-aligned for every granule). */
+    const uint64_t pa_w = ORC_RAM_PA;
     static const uint32_t s1_prots[] = {
         PGT_PROT_R, PGT_PROT_RW, PGT_PROT_RX, PGT_PROT_R | PGT_PROT_DEVICE,
         PGT_PROT_RW | PGT_PROT_NORMAL_NC};
