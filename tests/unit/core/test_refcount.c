@@ -172,9 +172,9 @@ static void test_host_mode_does_not_count_valid_leaves(void **state)
                      0);
     assert_int_equal(tmm_page_ref(&f.m, table_below(&f, 0x40000000, 2)), 3);
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, true, false);
-    /* Removing the annotations frees nothing while... the table still holds
-     * leaves, but they are not counted: it may go once the last counted
-     * entry is gone. Either way the counts stay consistent. */
+    /* Removing the annotations leaves only uncounted leaves: the table may
+     * be dropped with them (host mappings are re-faulted) or kept; either
+     * way every count must still be 1 + counted entries. */
     assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x40010000, 2 * SZ_4K, NULL, 0),
                      0);
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, true, false);

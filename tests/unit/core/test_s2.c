@@ -561,6 +561,7 @@ static void test_count_table_pages_matches_hand_count(void **state)
     /* 2 root + L2 + two L3 tables. */
     assert_int_equal(pgt_count_table_pages(&f.pgt), 5);
     assert_int_equal(pgt_count_table_pages(&f.pgt), f.m.live);
+    assert_int_equal(ref_count_tables(&f.r, &f.m, f.pgt.pgd), 5);
     fx_fini(&f);
 }
 
