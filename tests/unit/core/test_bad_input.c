@@ -113,6 +113,9 @@ static void test_s2_map_rejects_bad_input_without_changing_anything(
     REJECT(&f, pgt_s2_map(p, 0x0, SZ_4K, 0x0,
                           (enum pgt_prot)(PGT_PROT_R | (1u << 12)), NULL, 0),
            -PGT_EINVAL);
+    /* Unknown map flag. */
+    REJECT(&f, pgt_s2_map(p, 0x0, SZ_4K, 0x0, rw, NULL, 1u << 7),
+           -PGT_EINVAL);
     /* Bad prot over an existing mapping must not touch it either. */
     REJECT(&f, pgt_s2_map(p, 0x40000000, SZ_4K, 0x80000000,
                           PGT_PROT_RX | PGT_PROT_DEVICE, NULL, 0),
@@ -359,6 +362,11 @@ static void test_s2_init_rejects_bad_configurations(void **state)
     c = good, c.start_level = 2;
     expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "40-bit at L2: 512 pages");
 
+    c = good, c.flags = 1u << 7;
+    expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "unknown table flag");
+    c = good, c.geom_flags = 1u << 7;
+    expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "unknown geometry flag");
+
     /* Missing required hooks. */
     struct pgt_mm_ops ops = tmm_ops;
     ops.zalloc_page = NULL;
@@ -469,6 +477,7 @@ static void test_s1_init_rejects_bad_arguments(void **state)
         {PGT_REGIME_EL2, 48, 13, 48, 0, "granule 13"},
         {PGT_REGIME_EL2, 48, 12, 47, 0, "oa 47"},
         {PGT_REGIME_EL2, 48, 12, 52, 0, "4K oa 52 without LPA2"},
+        {PGT_REGIME_EL2, 48, 12, 48, 1u << 7, "unknown geometry flag"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct tmm m;
