@@ -396,6 +396,22 @@ static void test_hyp_protect_changes_permissions_in_place(void **state)
     fx_fini(&f);
 }
 
+static void test_hyp_protect_replaces_the_software_bits(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_hyp(&f, 12, 48, 0);
+    assert_int_equal(pgt_hyp_map(&f.pgt, 0x1000, SZ_4K, 0x80001000,
+                                 PGT_PROT_RW | PGT_PROT_SW0), 0);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | SW(0) | S1_XN | H_RW | D_PAGE);
+    assert_int_equal(pgt_hyp_protect(&f.pgt, 0x1000, SZ_4K,
+                                     PGT_PROT_R | PGT_PROT_SW2), 0);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | SW(2) | S1_XN | H_RO | D_PAGE);
+    fx_fini(&f);
+}
+
 static void test_hyp_protect_part_of_block_splits_it(void **state)
 {
     (void)state;
@@ -567,6 +583,7 @@ int main(void)
         cmocka_unit_test(
             test_hyp_unmap_part_of_block_splits_it_and_keeps_the_rest),
         cmocka_unit_test(test_hyp_protect_changes_permissions_in_place),
+        cmocka_unit_test(test_hyp_protect_replaces_the_software_bits),
         cmocka_unit_test(test_hyp_protect_part_of_block_splits_it),
         cmocka_unit_test(test_hyp_protect_changing_memory_type_returns_einval),
         cmocka_unit_test(test_hyp_protect_unmapped_range_returns_enoent),

@@ -341,11 +341,47 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
     /* TCR_EL1: T0SZ [5:0], EPD0 bit 7, IRGN0/ORGN0/SH0/TG0 [15:8],
      * EPD1 bit 23, IPS [34:32]. Other fields are the embedder's. */
     uint64_t mask = 0x3full | (1ull << 7) | 0xff00ull | (1ull << 23) |
-                    (7ull << 32);
+                    (3ull << 30) | (7ull << 32);
+    /* TG1 [31:30] matches the granule: 0b10 4K, 0b01 16K, 0b11 64K. */
     assert_u64(tcr & mask, 25ull | 0x100 | 0x400 | 0x3000 | (1ull << 23) |
-                               (2ull << 32));
+                               (2ull << 30) | (2ull << 32));
+    pgt_hyp_destroy(&p);
+    assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 48, PGT_GRANULE_16K, 48,
+                                 0, &tmm_ops), 0);
+    assert_u64(pgt_s1_tcr(&p) & mask, 16ull | 0x100 | 0x400 | 0x3000 |
+                                          (2ull << 14) | (1ull << 23) |
+                                          (1ull << 30) | (5ull << 32));
     pgt_hyp_destroy(&p);
     tmm_fini(&m);
+    tmm_init(&m, SZ_64K, 4, ARENA_PA);
+    assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 48, PGT_GRANULE_64K, 48,
+                                 0, &tmm_ops), 0);
+    assert_u64(pgt_s1_tcr(&p) & mask, 16ull | 0x100 | 0x400 | 0x3000 |
+                                          (1ull << 14) | (1ull << 23) |
+                                          (3ull << 30) | (5ull << 32));
+    pgt_hyp_destroy(&p);
+    tmm_fini(&m);
+}
+
+static void test_register_values_are_0_for_null_or_destroyed_table(
+    void **state)
+{
+    (void)state;
+    assert_u64(pgt_s2_vtcr(NULL), 0);
+    assert_u64(pgt_s1_tcr(NULL), 0);
+    assert_u64(pgt_ttbr_baddr(NULL), 0);
+    assert_u64(pgt_count_table_pages(NULL), 0);
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    pgt_s2_destroy(&f.pgt);
+    assert_u64(pgt_s2_vtcr(&f.pgt), 0);
+    assert_u64(pgt_ttbr_baddr(&f.pgt), 0);
+    assert_u64(pgt_count_table_pages(&f.pgt), 0);
+    tmm_fini(&f.m);
+    fx_hyp(&f, 12, 48, 0);
+    pgt_hyp_destroy(&f.pgt);
+    assert_u64(pgt_s1_tcr(&f.pgt), 0);
+    tmm_fini(&f.m);
 }
 
 static void test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52(
@@ -391,6 +427,8 @@ int main(void)
         cmocka_unit_test(test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1),
         cmocka_unit_test(test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52),
         cmocka_unit_test(test_ttbr_baddr_is_root_pa_below_48_bits),
+        cmocka_unit_test(
+            test_register_values_are_0_for_null_or_destroyed_table),
     };
     return cmocka_run_group_tests_name("core_vtcr", tests, NULL, NULL);
 }
