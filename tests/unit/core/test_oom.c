@@ -356,6 +356,65 @@ static void test_oom_while_splitting_both_ends_of_a_range_changes_nothing(
     fx_fini(&f);
 }
 
+static int64_t host_map_span(struct fx *f)
+{
+    return pgt_s2_map(&f->pgt, 0x401ff000, SZ_2M + 4 * SZ_4K, 0x401ff000,
+                      PGT_PROT_RWX, NULL,
+                      PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
+}
+
+static int64_t host_owner_in_block(struct fx *f)
+{
+    return pgt_s2_set_owner(&f->pgt, 0x80203000, SZ_4K, NULL, 1);
+}
+
+static void test_oom_in_host_mode_map_and_set_owner_changes_nothing(
+    void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s2(&f, 12, 40, 40, 1, 0, PGT_S2_HOST);
+    oom_until_success(&f, host_map_span, 3, 64);
+    assert_u64(E(&f, 0x40200000, 2), 0x40200000ull | AF | SH_INNER | S2AP_RW |
+                                         MEMATTR(MA_NORMAL_WB) | D_BLOCK);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x80200000, SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    oom_until_success(&f, host_owner_in_block, 1, 64);
+    assert_u64(E(&f, 0x80203000, 3), OWNER(1));
+    assert_u64(E(&f, 0x80204000, 3), 0x80204000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_PAGE);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, true, false);
+    fx_fini(&f);
+}
+
+static int64_t hyp_map_gran(struct fx *f)
+{
+    uint64_t p = f->r.gs == 14 ? SZ_16K : SZ_64K;
+    uint64_t blk = 1ull << (2 * f->r.gs - 3);
+    return pgt_hyp_map(&f->pgt, 3 * blk - p, blk + 2 * p, 0x80000000 - p,
+                       PGT_PROT_RW);
+}
+
+static void test_oom_in_hyp_map_for_16k_and_64k(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned gs;
+        int sl;
+        long tables; /* tables the map needs below the root */
+    } g[] = {{14, 0, 4}, {16, 1, 3}};
+    for (size_t i = 0; i < 2; i++) {
+        struct fx f;
+        fx_hyp(&f, g[i].gs, 48, g[i].sl);
+        /* A page, a level-2 block, a page: 16K needs L1, L2 and two L3;
+         * 64K needs L2 and two L3. */
+        oom_until_success(&f, hyp_map_gran, g[i].tables, 64);
+        assert_int_equal(f.m.live, 1 + g[i].tables);
+        fx_fini(&f);
+    }
+}
+
 static void test_oom_in_s2_init_allocates_nothing(void **state)
 {
     (void)state;
@@ -451,6 +510,9 @@ int main(void)
         cmocka_unit_test(test_oom_while_unmap_splits_a_block_changes_nothing),
         cmocka_unit_test(
             test_oom_while_splitting_both_ends_of_a_range_changes_nothing),
+        cmocka_unit_test(
+            test_oom_in_host_mode_map_and_set_owner_changes_nothing),
+        cmocka_unit_test(test_oom_in_hyp_map_for_16k_and_64k),
         cmocka_unit_test(test_oom_in_s2_init_allocates_nothing),
         cmocka_unit_test(
             test_oom_at_every_allocation_of_hyp_map_changes_nothing),
