@@ -234,6 +234,30 @@ static void test_s2_map_block_over_table_zaps_table_before_freeing_it(
     fx_fini(&f);
 }
 
+static void test_s2_map_block_over_table_of_annotations_zaps_it(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct obs *o = malloc(sizeof(*o));
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* No valid leaf below, but the table entry itself may sit in walk
+     * caches: it still needs its invalidation before the page is freed. */
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x40200000, 2 * SZ_4K, NULL, 5),
+                     0);
+    void *l3 = table_below(&f, 0x40200000, 2);
+    watch(o, &f, 0x40200000, 2, l3);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    unwatch(&f);
+    check_table_zap(o, &f.m, 0x40200000, SZ_2M);
+    assert_u64(E(&f, 0x40200000, 2), 0x80200000ull | S2_XN | AF | SH_INNER |
+                                         S2AP_RW | MEMATTR(MA_NORMAL_WB) |
+                                         D_BLOCK);
+    assert_int_equal(tmm_page_ref(&f.m, l3), 0);
+    free(o);
+    fx_fini(&f);
+}
+
 static void test_s2_unmap_page_invalidates_it_with_level_3_hint(void **state)
 {
     (void)state;
@@ -618,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_s2_map_replacing_block_invalidates_it_at_level_2),
         cmocka_unit_test(
             test_s2_map_block_over_table_zaps_table_before_freeing_it),
+        cmocka_unit_test(test_s2_map_block_over_table_of_annotations_zaps_it),
         cmocka_unit_test(test_s2_unmap_page_invalidates_it_with_level_3_hint),
         cmocka_unit_test(test_s2_unmap_blocks_use_their_level_as_hint),
         cmocka_unit_test(
