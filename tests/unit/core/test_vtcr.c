@@ -144,6 +144,41 @@ static void test_s2_vtcr_reports_back_the_value_it_was_built_from(
     }
 }
 
+static bool never_force(uint64_t addr, uint64_t end, enum pgt_prot prot)
+{
+    (void)addr;
+    (void)end;
+    (void)prot;
+    return false;
+}
+
+static void test_s2_init_vtcr_keeps_flags_and_pte_ops(void **state)
+{
+    (void)state;
+    static const struct pgt_pte_ops ops = {.force_pte = never_force};
+    struct tmm m;
+    struct pgt p;
+    tmm_init(&m, SZ_4K, 8, ARENA_PA);
+    assert_int_equal(pgt_s2_init_vtcr(&p, 0x80023558ull,
+                                      PGT_S2_FWB | PGT_S2_XNX, &tmm_ops,
+                                      &ops),
+                     0);
+    assert_int_equal(p.flags, PGT_S2_FWB | PGT_S2_XNX);
+    assert_ptr_equal(p.pte_ops, &ops);
+    assert_ptr_equal(p.mm_ops, &tmm_ops);
+    assert_int_equal(p.regime, PGT_REGIME_S2);
+    /* FWB shows in the descriptors: MemAttr 0b0110. */
+    assert_int_equal(pgt_s2_map(&p, 0x40000000, SZ_4K, 0x80000000,
+                                PGT_PROT_RW, NULL, 0), 0);
+    pgt_pte_t pte;
+    assert_int_equal(pgt_get_leaf(&p, 0x40000000, &pte, NULL), 0);
+    assert_u64(pte, 0x80000000ull | S2_XN | AF | SH_INNER | S2AP_RW |
+                        MEMATTR(MA_FWB_NORMAL_WB) | D_PAGE);
+    pgt_s2_destroy(&p);
+    assert_int_equal(m.live, 0);
+    tmm_fini(&m);
+}
+
 static void test_s2_vtcr_of_4k_40bit_level1_table_is_0x80023558(void **state)
 {
     (void)state;
@@ -419,6 +454,7 @@ int main(void)
         cmocka_unit_test(
             test_s2_vtcr_reports_back_the_value_it_was_built_from),
         cmocka_unit_test(test_s2_vtcr_of_4k_40bit_level1_table_is_0x80023558),
+        cmocka_unit_test(test_s2_init_vtcr_keeps_flags_and_pte_ops),
         cmocka_unit_test(test_s2_init_vtcr_rejects_illegal_combinations),
         cmocka_unit_test(test_s2_init_vtcr_rejects_16k_sl0_3_without_ds),
         cmocka_unit_test(
