@@ -33,19 +33,25 @@ int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
 
 /* Argument checks shared by the operations: NULL, alignment, empty
  * (-PGT_EINVAL), beyond the IA size (-PGT_ERANGE). */
-static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
-                                  uint64_t size)
+static inline int pgt_check_range_of(const struct pgt *pgt, uint64_t addr,
+                                     uint64_t size)
 {
-    uint64_t gmask;
+    uint64_t gmask = (1ull << pgt->geom.granule_shift) - 1;
 
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return -PGT_EINVAL;
-    gmask = (1ull << pgt->geom.granule_shift) - 1;
     if (!size || (addr & gmask) || (size & gmask))
         return -PGT_EINVAL;
     if (addr + size < addr || addr + size > (1ull << pgt->geom.ia_bits))
         return -PGT_ERANGE;
     return 0;
+}
+
+/* The same for a @pgt not yet checked for NULL. */
+static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
+                                  uint64_t size)
+{
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return -PGT_EINVAL;
+    return pgt_check_range_of(pgt, addr, size);
 }
 
 static inline uint64_t pgt_granule(const struct pgt *pgt)

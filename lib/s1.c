@@ -66,7 +66,7 @@ int pgt_hyp_init(struct pgt *pgt, uint32_t va_bits, enum pgt_granule granule,
 
 static bool is_s1(const struct pgt *pgt)
 {
-    return pgt && pgt->pgd &&
+    return pgt && pgt->pgd && pgt->mm_ops &&
            (pgt->regime == PGT_REGIME_EL2 || pgt->regime == PGT_REGIME_EL10);
 }
 
@@ -79,7 +79,7 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
 
     if (!is_s1(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
     if (phys & (pgt_granule(pgt) - 1))
@@ -111,7 +111,7 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
 
     if (!is_s1(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     if (size == pgt_granule(pgt)) {
@@ -137,7 +137,7 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 
     if (!is_s1(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
     if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &attrs))

@@ -197,7 +197,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (!is_s2(pgt))
         return -PGT_EINVAL;
     mm = pgt->mm_ops;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
     if ((phys & (pgt_granule(pgt) - 1)) ||
@@ -260,7 +260,7 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     if (size == pgt_granule(pgt)) {
@@ -279,7 +279,7 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
 
     if (!is_s2(pgt) || owner_id > PGT_MAX_OWNER_ID)
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     return s2_clear(pgt, addr, size, mc, pgt_make_owner(owner_id));
@@ -402,7 +402,7 @@ int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     pgt_walk_internal(pgt, addr, addr + size, &w, NULL);
@@ -457,7 +457,7 @@ int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     lw.mkold = mkold;
@@ -575,7 +575,7 @@ int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
+    ret = pgt_check_range_of(pgt, addr, size);
     if (ret)
         return ret;
     pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
