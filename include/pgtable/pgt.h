@@ -45,8 +45,11 @@ enum pgt_walk_flags {
 struct pgt_visit_ctx {
     struct pgt *pgt;
     pgt_pte_t *ptep; /* the entry (writable) */
-    pgt_pte_t old;   /* its value when the visit started */
-    uint64_t addr;   /* walk position: first address in range under ptep */
+    pgt_pte_t old;   /* its value when the visit started (for TABLE_POST:
+                      * after the children were visited) */
+    uint64_t addr;   /* walk position: first address in range under ptep
+                      * (the walk's start for the first entry of each
+                      * level, else the entry's first address) */
     uint64_t end;    /* end of the whole walk (exclusive) */
     int level;       /* level of ptep */
     void *arg;       /* pgt_walker.arg */
