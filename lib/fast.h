@@ -180,6 +180,21 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
     }
 
     /*
+     * Shortcut: with the default counting outside host mode every
+     * non-zero entry is counted, so a non-zero neighbour in the cache
+     * line just written proves the table keeps a count above 1 (no
+     * page_count call needed).
+     */
+    if (d > 0 && !(pgt->flags & PGT_S2_HOST) &&
+        !(pgt->pte_ops && pgt->pte_ops->pte_is_counted)) {
+        uint64_t i0 = (uint64_t)(ptep - tbl[d]) & ~7ull;
+        const pgt_pte_t *line = tbl[d] + i0;
+        if (line[0] | line[1] | line[2] | line[3] | line[4] | line[5] |
+            line[6] | line[7])
+            return 0;
+    }
+
+    /*
      * Free the tables on the path left without a counted entry, bottom
      * up (as the engine's TABLE_POST visits would). Without a custom
      * pte_is_counted and outside host mode such a table is empty.
