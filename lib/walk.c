@@ -166,6 +166,20 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     if (addr >> g->ia_bits)
         return -PGT_ERANGE;
     pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
+    if (PGT_LIKELY(linear && simple_oa)) {
+        /* The common case in a loop with no call in it, so nothing is
+         * saved, spilled or reloaded around a phys_to_virt hook. */
+        while (l < PGT_LEVEL_MAX &&
+               (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+                   (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+            const pgt_pte_t *table =
+                (const pgt_pte_t *)(uintptr_t)((pte & oa_mask) + lin_off);
+            l++;
+            shift -= bpl;
+            pte = pgt_read(&table[(addr >> shift) & mask]);
+        }
+        goto out;
+    }
     while (l < PGT_LEVEL_MAX &&
            (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
@@ -177,6 +191,7 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
         shift -= bpl;
         pte = pgt_read(&table[(addr >> shift) & mask]);
     }
+out:
     if (ptep)
         *ptep = pte;
     if (level)
