@@ -144,12 +144,14 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
     return pgt_walk_internal(pgt, addr, addr + size, walker, NULL);
 }
 
-int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
-                 int *level)
+/*
+ * pgt_get_leaf() through the phys_to_virt hook or a non-plain OA format:
+ * out of line, so the common call-free descent below saves no registers.
+ */
+static __attribute__((noinline)) int
+get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                int *level)
 {
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return -PGT_EINVAL;
-
     /* Everything the descent needs in locals: the phys_to_virt call
      * would otherwise force reloads from *pgt at every level. */
     const struct pgt_geom *g = &pgt->geom;
@@ -162,24 +164,8 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
     int l = g->start_level;
     uint32_t shift = pgt_level_shift(g, l);
-
-    if (addr >> g->ia_bits)
-        return -PGT_ERANGE;
     pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
-    if (PGT_LIKELY(linear && simple_oa)) {
-        /* The common case in a loop with no call in it, so nothing is
-         * saved, spilled or reloaded around a phys_to_virt hook. */
-        while (l < PGT_LEVEL_MAX &&
-               (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
-                   (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-            const pgt_pte_t *table =
-                (const pgt_pte_t *)(uintptr_t)((pte & oa_mask) + lin_off);
-            l++;
-            shift -= bpl;
-            pte = pgt_read(&table[(addr >> shift) & mask]);
-        }
-        goto out;
-    }
+
     while (l < PGT_LEVEL_MAX &&
            (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
@@ -191,7 +177,46 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
         shift -= bpl;
         pte = pgt_read(&table[(addr >> shift) & mask]);
     }
-out:
+    if (ptep)
+        *ptep = pte;
+    if (level)
+        *level = l;
+    return 0;
+}
+
+int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                 int *level)
+{
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return -PGT_EINVAL;
+
+    const struct pgt_geom *g = &pgt->geom;
+    if (addr >> g->ia_bits)
+        return -PGT_ERANGE;
+    if (PGT_UNLIKELY(!pgt->mm_ops->linear || !pgt_simple_oa(g)))
+        return get_leaf_hooked(pgt, addr, ptep, level);
+
+    /*
+     * The common case: a linear map and plain OA bits, in a loop with no
+     * call in it. The table offset of each level is formed off the
+     * dependency chain, so one AND sits between two dependent loads.
+     */
+    uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
+    uint32_t bpl = g->bits_per_level;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
+    int l = g->start_level;
+    uint32_t shift = pgt_level_shift(g, l);
+    pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
+
+    while (l < PGT_LEVEL_MAX &&
+           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+        l++;
+        shift -= bpl;
+        uintptr_t off = lin_off + ((addr >> shift) & mask) * sizeof(pgt_pte_t);
+        pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off));
+    }
     if (ptep)
         *ptep = pte;
     if (level)
