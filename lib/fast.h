@@ -20,13 +20,14 @@ struct descent {
 };
 
 /*
- * Walk down to the entry translating @addr; record the entry pointers and
- * tables on the way when @path/@tbl are given. The geometry is copied to
- * locals first: the phys_to_virt calls would otherwise force reloads.
+ * descend() through the phys_to_virt hook or a non-plain OA format: out
+ * of line, so the inlined common descent has no call in its loop. The
+ * geometry is copied to locals first: the phys_to_virt calls would
+ * otherwise force reloads.
  */
-static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
-                                 struct descent *dc, pgt_pte_t **path,
-                                 pgt_pte_t **tbl)
+static __attribute__((noinline, unused)) pgt_pte_t *
+descend_hooked(const struct pgt *pgt, uint64_t addr, struct descent *dc,
+               pgt_pte_t **path, pgt_pte_t **tbl)
 {
     const struct pgt_geom *g = &pgt->geom;
     void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
@@ -48,8 +49,7 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     while (level < PGT_LEVEL_MAX &&
            (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-        uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
-                                            : pgt_oa_decode(g, pte);
+        uint64_t pa = simple_oa ? pte & oa_mask : pgt_oa_decode(g, pte);
         pgt_pte_t *t = linear ? (pgt_pte_t *)(uintptr_t)(pa + lin_off)
                               : p2v(pa);
         level++;
@@ -66,6 +66,69 @@ static inline pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     dc->level = level;
     dc->depth = d;
     return ptep;
+}
+
+/*
+ * The common descent (a linear map, plain OA bits) for granule shift @gs,
+ * a constant at each call site below so the masks and shifts fold.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t *
+descend_linear(const struct pgt *pgt, uint64_t addr, struct descent *dc,
+               pgt_pte_t **path, pgt_pte_t **tbl, const uint32_t gs)
+{
+    const uint32_t bpl = gs - 3;
+    const uint64_t mask = (1ull << bpl) - 1;
+    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
+    uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
+    int level = pgt->geom.start_level, d = 0;
+    uint32_t shift = gs + bpl * (uint32_t)(3 - level);
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+
+    if (path) {
+        path[0] = ptep;
+        tbl[0] = pgt->pgd;
+    }
+    while (level < PGT_LEVEL_MAX &&
+           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+        pgt_pte_t *t = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin_off);
+        level++;
+        d++;
+        shift -= bpl;
+        ptep = &t[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+        if (path) {
+            path[d] = ptep;
+            tbl[d] = t;
+        }
+    }
+    dc->pte = pte;
+    dc->level = level;
+    dc->depth = d;
+    return ptep;
+}
+
+/*
+ * Walk down to the entry translating @addr; record the entry pointers and
+ * tables on the way when @path/@tbl are given. The common case (a linear
+ * map, plain OA bits) runs inline with no call in the loop.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t *
+descend(const struct pgt *pgt, uint64_t addr,
+                                 struct descent *dc, pgt_pte_t **path,
+                                 pgt_pte_t **tbl)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    if (PGT_LIKELY(pgt->mm_ops->linear && !g->lpa2)) {
+        if (g->granule_shift == PGT_GRANULE_4K)
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_4K);
+        if (g->granule_shift == PGT_GRANULE_16K)
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_16K);
+        if (g->oa_bits < 52)
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K);
+    }
+    return descend_hooked(pgt, addr, dc, path, tbl);
 }
 
 /*

@@ -260,13 +260,20 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    ret = pgt_check_range_of(pgt, addr, size);
-    if (ret)
-        return ret;
-    if (size == pgt_granule(pgt)) {
+    /*
+     * One page: a granule-aligned @addr below 2^ia_bits is exactly what
+     * pgt_check_range_of() accepts for size == granule, in one test.
+     */
+    uint64_t gmask = pgt_granule(pgt) - 1;
+    if (PGT_LIKELY(size == gmask + 1 &&
+                   !((addr & gmask) | (addr >> pgt->geom.ia_bits)))) {
         int64_t bytes;
         ret = pgt_fast_clear_page(pgt, addr, &bytes);
         if (ret != PGT_FAST_FALLBACK)
+            return ret;
+    } else {
+        ret = pgt_check_range_of(pgt, addr, size);
+        if (ret)
             return ret;
     }
     return s2_clear(pgt, addr, size, mc, 0);
