@@ -74,13 +74,14 @@ descend_hooked(const struct pgt *pgt, uint64_t addr, struct descent *dc,
  */
 static inline __attribute__((always_inline)) pgt_pte_t *
 descend_linear(const struct pgt *pgt, uint64_t addr, struct descent *dc,
-               pgt_pte_t **path, pgt_pte_t **tbl, const uint32_t gs)
+               pgt_pte_t **path, pgt_pte_t **tbl, const uint32_t gs,
+               const int start)
 {
     const uint32_t bpl = gs - 3;
     const uint64_t mask = (1ull << bpl) - 1;
     const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
     uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
-    int level = pgt->geom.start_level, d = 0;
+    int level = start, d = 0;
     uint32_t shift = gs + bpl * (uint32_t)(3 - level);
     pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
     pgt_pte_t pte = pgt_read(ptep);
@@ -121,12 +122,21 @@ descend(const struct pgt *pgt, uint64_t addr,
 {
     const struct pgt_geom *g = &pgt->geom;
     if (PGT_LIKELY(pgt->mm_ops->linear && !g->lpa2)) {
-        if (g->granule_shift == PGT_GRANULE_4K)
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_4K);
+        int sl = g->start_level;
+        if (g->granule_shift == PGT_GRANULE_4K) {
+            /* The usual stage-2 shape (start level 1) fully unrolled. */
+            if (sl == 1)
+                return descend_linear(pgt, addr, dc, path, tbl,
+                                      PGT_GRANULE_4K, 1);
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_4K,
+                                  sl);
+        }
         if (g->granule_shift == PGT_GRANULE_16K)
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_16K);
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_16K,
+                                  sl);
         if (g->oa_bits < 52)
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K);
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K,
+                                  sl);
     }
     return descend_hooked(pgt, addr, dc, path, tbl);
 }
