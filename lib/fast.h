@@ -13,61 +13,6 @@
 
 #include "pgt_internal.h"
 
-struct descent {
-    pgt_pte_t pte; /* the entry where the descent stopped */
-    int level;     /* its level */
-    int depth;     /* tables below the root on the way */
-};
-
-/*
- * descend() through the phys_to_virt hook or a non-plain OA format: out
- * of line, so the inlined common descent has no call in its loop. The
- * geometry is copied to locals first: the phys_to_virt calls would
- * otherwise force reloads.
- */
-static __attribute__((noinline, unused)) pgt_pte_t *
-descend_hooked(const struct pgt *pgt, uint64_t addr, struct descent *dc,
-               pgt_pte_t **path, pgt_pte_t **tbl)
-{
-    const struct pgt_geom *g = &pgt->geom;
-    void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
-    bool linear = pgt->mm_ops->linear;
-    uint64_t lin_off = pgt->mm_ops->linear_offset;
-    uint32_t bpl = g->bits_per_level;
-    uint64_t mask = pgt_ptes_per_page(g) - 1;
-    bool simple_oa = pgt_simple_oa(g);
-    uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
-    int level = g->start_level, d = 0;
-    uint32_t shift = pgt_level_shift(g, level);
-    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
-    pgt_pte_t pte = pgt_read(ptep);
-
-    if (path) {
-        path[0] = ptep;
-        tbl[0] = pgt->pgd;
-    }
-    while (level < PGT_LEVEL_MAX &&
-           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
-               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-        uint64_t pa = simple_oa ? pte & oa_mask : pgt_oa_decode(g, pte);
-        pgt_pte_t *t = linear ? (pgt_pte_t *)(uintptr_t)(pa + lin_off)
-                              : p2v(pa);
-        level++;
-        d++;
-        shift -= bpl;
-        ptep = &t[(addr >> shift) & mask];
-        pte = pgt_read(ptep);
-        if (path) {
-            path[d] = ptep;
-            tbl[d] = t;
-        }
-    }
-    dc->pte = pte;
-    dc->level = level;
-    dc->depth = d;
-    return ptep;
-}
-
 /*
  * The common descent (a linear map, plain OA bits) for granule shift @gs,
  * a constant at each call site below so the masks and shifts fold.
@@ -138,7 +83,7 @@ descend(const struct pgt *pgt, uint64_t addr,
             return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K,
                                   sl);
     }
-    return descend_hooked(pgt, addr, dc, path, tbl);
+    return pgt_descend_hooked(pgt, addr, dc, path, tbl);
 }
 
 /*

@@ -234,4 +234,20 @@ static inline pgt_pte_t pgt_read(const pgt_pte_t *ptep)
     return __atomic_load_n(ptep, __ATOMIC_RELAXED);
 }
 
+struct descent {
+    pgt_pte_t pte; /* the entry where the descent stopped */
+    int level;     /* its level */
+    int depth;     /* tables below the root on the way */
+};
+
+/*
+ * Walk down to the entry translating @addr through the phys_to_virt hook
+ * or a non-plain OA format, recording entry pointers and tables on the way
+ * when @path/@tbl are given. Out of line (walk.c): the fast paths and
+ * pgt_get_leaf() inline only the call-free linear descent.
+ */
+pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
+                              struct descent *dc, pgt_pte_t **path,
+                              pgt_pte_t **tbl);
+
 #endif /* PGT_INTERNAL_H */

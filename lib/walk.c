@@ -144,15 +144,11 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
     return pgt_walk_internal(pgt, addr, addr + size, walker, NULL);
 }
 
-/*
- * pgt_get_leaf() through the phys_to_virt hook or a non-plain OA format:
- * out of line, so the common call-free descent below saves no registers.
- */
-static __attribute__((noinline)) int
-get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
-                int *level)
+pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
+                              struct descent *dc, pgt_pte_t **path,
+                              pgt_pte_t **tbl)
 {
-    /* Everything the descent needs in locals: the phys_to_virt call
+    /* Everything the descent needs in locals: the phys_to_virt calls
      * would otherwise force reloads from *pgt at every level. */
     const struct pgt_geom *g = &pgt->geom;
     void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
@@ -162,25 +158,52 @@ get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     uint64_t mask = pgt_ptes_per_page(g) - 1;
     bool simple_oa = pgt_simple_oa(g);
     uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
-    int l = g->start_level;
-    uint32_t shift = pgt_level_shift(g, l);
-    pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
+    int level = g->start_level, d = 0;
+    uint32_t shift = pgt_level_shift(g, level);
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
 
-    while (l < PGT_LEVEL_MAX &&
+    if (path) {
+        path[0] = ptep;
+        tbl[0] = pgt->pgd;
+    }
+    while (level < PGT_LEVEL_MAX &&
            (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-        uint64_t pa = PGT_LIKELY(simple_oa) ? pte & oa_mask
-                                            : pgt_oa_decode(g, pte);
-        const pgt_pte_t *table =
-            linear ? (const pgt_pte_t *)(uintptr_t)(pa + lin_off) : p2v(pa);
-        l++;
+        uint64_t pa = simple_oa ? pte & oa_mask : pgt_oa_decode(g, pte);
+        pgt_pte_t *t = linear ? (pgt_pte_t *)(uintptr_t)(pa + lin_off)
+                              : p2v(pa);
+        level++;
+        d++;
         shift -= bpl;
-        pte = pgt_read(&table[(addr >> shift) & mask]);
+        ptep = &t[(addr >> shift) & mask];
+        pte = pgt_read(ptep);
+        if (path) {
+            path[d] = ptep;
+            tbl[d] = t;
+        }
     }
+    dc->pte = pte;
+    dc->level = level;
+    dc->depth = d;
+    return ptep;
+}
+
+/*
+ * pgt_get_leaf() through the phys_to_virt hook or a non-plain OA format:
+ * out of line, so the common call-free descent below saves no registers.
+ */
+static __attribute__((noinline)) int
+get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                int *level)
+{
+    struct descent dc;
+
+    pgt_descend_hooked(pgt, addr, &dc, NULL, NULL);
     if (ptep)
-        *ptep = pte;
+        *ptep = dc.pte;
     if (level)
-        *level = l;
+        *level = dc.level;
     return 0;
 }
 
