@@ -173,79 +173,47 @@ static inline int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phy
     return fast_map_chain(pgt, ptep, level, addr, phys, leaf, mc, cmo_d, cmo_i);
 }
 
-/*
- * pgt_fast_clear_page() for the usual stage-2 shape (linear map, 4K
- * granule, start level 1, default counting outside host mode), with the
- * three levels spelled out: no path arrays, no descent record, so fewer
- * stores and instructions per call and the CPU can reach the next call's
- * loads while this call's last-level miss is in flight. Anything else
- * (an empty last-level entry, a block, an annotation above the last
- * level) falls back before writing.
- */
-static inline __attribute__((always_inline)) int
-fast_clear_4k_l1(struct pgt *pgt, uint64_t addr, int64_t *bytes)
+/* Drop the last two references of a table page (its only entry's and its
+ * own): one batched call when the embedder has one. */
+static inline void fast_put2(const struct pgt_mm_ops *mm, void *table)
 {
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
-    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << 12) - 1);
-    const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
-    uintptr_t lin = (uintptr_t)mm->linear_offset;
-    pgt_pte_t *p1 = &pgt->pgd[addr >> 30];
-    pgt_pte_t e1 = pgt_read(p1);
-    if ((e1 & tbl_bits) != tbl_bits)
-        return PGT_FAST_FALLBACK;
-    pgt_pte_t *t2 = (pgt_pte_t *)((uintptr_t)(e1 & oa_mask) + lin);
-    pgt_pte_t *p2 = &t2[(addr >> 21) & 511];
-    pgt_pte_t e2 = pgt_read(p2);
-    if ((e2 & tbl_bits) != tbl_bits)
-        return PGT_FAST_FALLBACK;
-    pgt_pte_t *t3 = (pgt_pte_t *)((uintptr_t)(e2 & oa_mask) + lin);
-    pgt_pte_t *p3 = &t3[(addr >> 12) & 511];
-    pgt_pte_t e3 = pgt_read(p3);
-    if (!e3)
-        return PGT_FAST_FALLBACK;
-
-    pgt_write(p3, 0);
-    if (pgt_pte_valid(e3)) {
-        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
-        *bytes = (int64_t)1 << 12;
+    if (mm->put_page_n) {
+        mm->put_page_n(table, 2);
+    } else {
+        mm->put_page(table);
+        mm->put_page(table);
     }
-    mm->put_page(p3); /* default counting: every non-zero entry */
+}
 
-    /* A non-zero neighbour in the line just written: t3 stays. */
-    const pgt_pte_t *line = (const pgt_pte_t *)((uintptr_t)p3 & ~(uintptr_t)63);
-    if (line[0] | line[1] | line[2] | line[3] | line[4] | line[5] | line[6] |
-        line[7])
-        return 0;
-    /* Count 1: t3 is empty. Break, TLBI, then free (as the engine). */
-    if (PGT_LIKELY(mm->page_count(t3) != 1))
-        return 0;
-    pgt_write(p2, 0);
-    pgt_tlbi_table(pgt, addr & ~((1ull << 21) - 1), 1ull << 21, false);
-    mm->put_page(t3);
-    mm->put_page(p2);
-    if (PGT_LIKELY(mm->page_count(t2) != 1))
-        return 0;
-    pgt_write(p1, 0);
-    pgt_tlbi_table(pgt, addr & ~((1ull << 30) - 1), 1ull << 30, false);
-    mm->put_page(t2);
-    mm->put_page(p1);
-    return 0;
+/*
+ * True for the usual stage-2 shape the spelled-out unmap below handles: a
+ * linear map, 4K granule without LPA2, start level 1, default counting
+ * outside host mode.
+ */
+static inline bool fast_is_4k_l1(const struct pgt *pgt)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    return pgt->mm_ops->linear && g->granule_shift == PGT_GRANULE_4K &&
+           g->start_level == 1 && !g->lpa2 && !(pgt->flags & PGT_S2_HOST) &&
+           !(pgt->pte_ops && pgt->pte_ops->pte_is_counted);
+}
+
+/*
+ * OR of the entries in @p's 64-byte line other than @p itself: the seven
+ * addresses @p ^ 8k (k = 1..7), with no branch and few registers.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t
+fast_line_others(const pgt_pte_t *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    pgt_pte_t o = pgt_read((const pgt_pte_t *)(a ^ 8));
+    for (uintptr_t k = 2; k < 8; k++)
+        o |= pgt_read((const pgt_pte_t *)(a ^ (k << 3)));
+    return o;
 }
 
 static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
 {
-    {
-        const struct pgt_geom *g0 = &pgt->geom;
-        if (PGT_LIKELY(pgt->mm_ops->linear && !g0->lpa2 &&
-                       g0->granule_shift == PGT_GRANULE_4K &&
-                       g0->start_level == 1 &&
-                       !(pgt->flags & PGT_S2_HOST) &&
-                       !(pgt->pte_ops && pgt->pte_ops->pte_is_counted))) {
-            *bytes = 0;
-            if (fast_clear_4k_l1(pgt, addr, bytes) == 0)
-                return 0;
-        }
-    }
     const struct pgt_geom *g = &pgt->geom;
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     pgt_pte_t *path[PGT_MAX_LEVELS]; /* entry at each level, by depth */

@@ -808,6 +808,7 @@ void pgt_clear(struct pgt *pgt)
     pgt->mm_ops = NULL;
     pgt->pte_ops = NULL;
     pgt->priv = NULL;
+    pgt->fast = 0;
 }
 
 int pgt_op_run(struct pgt_op *op)

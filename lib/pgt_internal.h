@@ -106,6 +106,10 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 /* Single-page fast paths: fast.h. */
 #define PGT_FAST_FALLBACK 1
 
+/* struct pgt.fast: the stage-2 one-page unmap of s2.c fits this table
+ * (fast_is_4k_l1() in fast.h, checked once at init). */
+#define PGT_FAST_S2_4K_L1 (1u << 0)
+
 /* Reference counting of table pages, batched where the embedder allows. */
 void pgt_get_n(const struct pgt *pgt, void *p, int n);
 void pgt_put_n(const struct pgt *pgt, void *p, int n);

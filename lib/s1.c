@@ -55,6 +55,7 @@ int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
     pgt->mm_ops = mm_ops;
     pgt->pte_ops = NULL;
     pgt->priv = NULL;
+    pgt->fast = 0;
     return 0;
 }
 

@@ -59,6 +59,7 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
     pgt->mm_ops = mm_ops;
     pgt->pte_ops = pte_ops;
     pgt->priv = NULL;
+    pgt->fast = fast_is_4k_l1(pgt) ? PGT_FAST_S2_4K_L1 : 0;
     return 0;
 }
 
@@ -254,7 +255,10 @@ static int s2_clear(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
     return pgt_op_run(&op);
 }
 
-int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+/* Everything but the one-page fast shape of pgt_s2_unmap(). */
+static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
+                                                   uint64_t addr,
+                                                   uint64_t size, void *mc)
 {
     int ret;
 
@@ -277,6 +281,155 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
             return ret;
     }
     return s2_clear(pgt, addr, size, mc, 0);
+}
+
+/*
+ * One-page unmap for fast_is_4k_l1() tables: the three levels spelled out,
+ * for the fault-handler pattern of one page per call.
+ *
+ * Written for memory-level parallelism. The last-level entry is usually a
+ * cache miss that holds up retirement, and the CPU overlaps it with the
+ * next calls' misses only while all that follows fits in its store queue
+ * and reorder buffer. So every store counts: the common path keeps three
+ * values across its hook calls (@pgt, @addr, the last-level table; three
+ * callee-saved registers) and re-derives entry pointers from the tables
+ * (cached loads); the rare paths are tail calls; the branches that wait
+ * on the missing line are the predictable ones; and a table that goes
+ * with its last leaf costs one TLBI, not two.
+ */
+
+/*
+ * A table entry's OA bits [47:12] as two shifts and an AND with a small
+ * immediate. The empty asm keeps the compiler from folding them back into
+ * a 64-bit mask constant, which it would then keep in a callee-saved
+ * register across the hook calls (one more store per call).
+ */
+static inline uint64_t s2_oa(pgt_pte_t e)
+{
+    uint64_t x = e << 16;
+    __asm__("" : "+r"(x));
+    return (x >> 16) & ~(uint64_t)4095;
+}
+
+static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
+{
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[addr >> 30]);
+    pgt_pte_t *t2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
+                                  (uintptr_t)pgt->mm_ops->linear_offset);
+    return &t2[(addr >> 21) & 511];
+}
+
+static void s2_tlbi_all_levels(const struct pgt *pgt, uint64_t addr)
+{
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    if (PGT_LIKELY(mm->tlbi_va != NULL))
+        mm->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+    else if (mm->tlbi_all)
+        mm->tlbi_all(pgt);
+}
+
+/* The last-level table @t3 keeps other entries: only the leaf goes. */
+static __attribute__((noinline)) int s2_unmap_4k_leaf(struct pgt *pgt,
+                                                      uint64_t addr,
+                                                      pgt_pte_t *t3)
+{
+    pgt_pte_t *p3 = &t3[(addr >> 12) & 511];
+    pgt_pte_t e3 = pgt_read(p3);
+    pgt_write(p3, 0);
+    if (pgt_pte_valid(e3))
+        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
+    pgt->mm_ops->put_page(t3);
+    return 0;
+}
+
+/*
+ * @t3 and the level-2 table holding its entry both go with the leaf:
+ * unlink all three entries, then one TLBI (only @addr can have been
+ * cached through these tables) and the releases.
+ */
+static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
+                                                     uint64_t addr,
+                                                     pgt_pte_t *t3)
+{
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    pgt_pte_t *p1 = &pgt->pgd[addr >> 30];
+    pgt_pte_t *p2 = s2_l2_entry(pgt, addr);
+    pgt_write(&t3[(addr >> 12) & 511], 0);
+    pgt_write(p2, 0);
+    pgt_write(p1, 0);
+    s2_tlbi_all_levels(pgt, addr);
+    fast_put2(mm, t3);
+    fast_put2(mm, (void *)((uintptr_t)p2 & ~(uintptr_t)4095));
+    mm->put_page(p1);
+    return 0;
+}
+
+/*
+ * After a hook call: make @pgt, @addr and @t3 look changed to the
+ * compiler, so it re-derives entry pointers from them (cached loads)
+ * instead of keeping each derived value in a callee-saved register.
+ */
+#define S2_REDERIVE(pgt, addr, t3) \
+    __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3))
+#define S2_KEEP(pgt, addr, t3, p2) \
+    __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3), "+r"(p2))
+
+static __attribute__((noinline)) int s2_unmap_4k_l1(struct pgt *pgt,
+                                                    uint64_t addr, void *mc)
+{
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[addr >> 30]);
+    if ((e1 & tbl_bits) != tbl_bits)
+        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+    pgt_pte_t *p2 = s2_l2_entry(pgt, addr);
+    pgt_pte_t e2 = pgt_read(p2);
+    if ((e2 & tbl_bits) != tbl_bits)
+        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+    pgt_pte_t *t3 = (pgt_pte_t *)((uintptr_t)s2_oa(e2) +
+                                  (uintptr_t)mm->linear_offset);
+    if (!pgt_read(&t3[(addr >> 12) & 511])) /* nothing mapped: a no-op */
+        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+
+    /*
+     * Default counting: every non-zero entry holds one reference on its
+     * table, the table itself one more. A count of 2 means this entry is
+     * the table's only one, so the table goes with it.
+     */
+    int count = mm->page_count(t3);
+    S2_KEEP(pgt, addr, t3, p2);
+    if (PGT_UNLIKELY(count != 2))
+        return s2_unmap_4k_leaf(pgt, addr, t3);
+    count = pgt->mm_ops->page_count((void *)((uintptr_t)p2 & ~(uintptr_t)4095));
+    S2_KEEP(pgt, addr, t3, p2);
+    if (PGT_UNLIKELY(count == 2))
+        return s2_unmap_4k_two(pgt, addr, t3);
+
+    pgt_write(&t3[(addr >> 12) & 511], 0);
+    pgt_write(p2, 0);
+    s2_tlbi_all_levels(pgt, addr);
+    S2_KEEP(pgt, addr, t3, p2);
+    if (PGT_LIKELY(pgt->mm_ops->put_page_n != NULL)) {
+        pgt->mm_ops->put_page_n(t3, 2);
+    } else {
+        pgt->mm_ops->put_page(t3);
+        S2_KEEP(pgt, addr, t3, p2);
+        pgt->mm_ops->put_page(t3);
+    }
+    S2_KEEP(pgt, addr, t3, p2);
+    pgt->mm_ops->put_page(p2);
+    return 0;
+}
+
+int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+{
+    /* One page of the usual shape: what pgt_check_range_of() accepts for
+     * size == granule (aligned, below 2^ia_bits), in one test. */
+    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1) &&
+                   size == (1ull << 12) &&
+                   !((addr & 4095) | (addr >> pgt->geom.ia_bits))))
+        return s2_unmap_4k_l1(pgt, addr, mc);
+    return s2_unmap_slow(pgt, addr, size, mc);
 }
 
 int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,

@@ -32,6 +32,8 @@ struct pgt {
     const struct pgt_mm_ops *mm_ops;
     const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
     void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
+    uint32_t fast;          /* internal: the fast paths this table's shape
+                             * takes, worked out at init */
 };
 
 /* Walker visit kinds, also used as the walker's flags. */

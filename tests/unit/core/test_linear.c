@@ -152,6 +152,104 @@ static void test_linear_map_gives_the_same_hyp_tables(void **state)
     fx_fini(&f);
 }
 
+/*
+ * The stage-2 one-page unmap of the common shape (4K, start level 1,
+ * linear map, default counting) has its own code in s2.c, with a merged
+ * TLBI when a table goes with its last leaf. Walk it through every case,
+ * with and without the optional put_page_n and tlbi_va hooks. Expected
+ * entries, live pages and TLB events are worked out by hand below.
+ */
+static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
+{
+    struct fx f;
+    init_linear(&f, 12, 40, 40, 1, 0, ARENA_PA, true);
+    if (!has_put_n)
+        lin_ops.put_page_n = NULL;
+    if (!has_tlbi_va)
+        lin_ops.tlbi_va = NULL;
+    const uint64_t p = SZ_4K, pa = 0x80000000ull;
+    const uint64_t A = 0x40000000ull + p;     /* alone in its L2 and L3 */
+    const uint64_t B = 0x80000000ull;         /* B and C share an L3 table */
+    const uint64_t C = 0x80000000ull + 3 * p;
+    const uint64_t D = 0x80000000ull + SZ_2M; /* D: same L2 table as B, C */
+    const uint64_t ia[] = {A, B, C, D};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pgt_s2_map(&f.pgt, ia[i], p, pa + ia[i], PGT_PROT_RW,
+                                    NULL, PGT_MAP_SKIP_DCACHE), 0);
+    /* Root (2 concatenated pages) + L2 for A + L3 for A + L2 for B..D +
+     * L3 for B, C + L3 for D. */
+    assert_int_equal(f.m.live, 2 + 5);
+    long live = f.m.live;
+
+    /* B: its table keeps C. Leaf cleared, TLBI for the leaf, no page freed. */
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, B, p, NULL), 0);
+    assert_u64(E(&f, B, 3), 0);
+    assert_u64(E(&f, C, 3), (pa + C) | S2_RW | SH_INNER | D_PAGE);
+    assert_int_equal(f.m.live, live);
+    assert_int_equal(f.m.nlog, 1);
+    if (has_tlbi_va) {
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_VA);
+        assert_u64(f.m.log[0].addr, B);
+        assert_int_equal(f.m.log[0].level, 3);
+    } else {
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_ALL);
+    }
+
+    /* C: its table goes with it, the L2 table stays (D). One TLBI at every
+     * level for C covers the leaf and the table entry. */
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, C, p, NULL), 0);
+    assert_u64(E(&f, C, 2), 0);
+    assert_u64(E(&f, D, 3), (pa + D) | S2_RW | SH_INNER | D_PAGE);
+    assert_int_equal(f.m.live, live - 1);
+    assert_int_equal(f.m.nlog, 1);
+    if (has_tlbi_va) {
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_VA);
+        assert_u64(f.m.log[0].addr, C);
+        assert_int_equal(f.m.log[0].level, PGT_LEVEL_UNKNOWN);
+    } else {
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_ALL);
+    }
+
+    /* A: both of its tables go; the root entry is cleared. */
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A, p, NULL), 0);
+    assert_u64(E(&f, A, 1), 0);
+    assert_int_equal(f.m.live, live - 3);
+    assert_int_equal(f.m.nlog, 1);
+    if (has_tlbi_va) {
+        assert_u64(f.m.log[0].addr, A);
+        assert_int_equal(f.m.log[0].level, PGT_LEVEL_UNKNOWN);
+    }
+
+    /* A again: nothing mapped, nothing changes, no TLBI. */
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A, p, NULL), 0);
+    assert_int_equal(f.m.live, live - 3);
+    assert_int_equal(f.m.nlog, 0);
+
+    /* Bad input: unaligned, beyond the IA size. Nothing changes. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, D + 8, p, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 1ull << 40, p, NULL), -PGT_ERANGE);
+    assert_u64(E(&f, D, 3), (pa + D) | S2_RW | SH_INNER | D_PAGE);
+
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, D, p, NULL), 0);
+    assert_int_equal(f.m.live, f.r.nroot);
+    fx_fini(&f);
+    lin_ops = tmm_ops;
+}
+
+static void test_one_page_unmap_4k_level1(void **state)
+{
+    (void)state;
+    one_page_unmaps(true, true);
+    one_page_unmaps(false, true);
+    one_page_unmaps(true, false);
+    one_page_unmaps(false, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_linear_map_with_tables_above_2_50_and_lpa2),
         cmocka_unit_test(test_linear_map_with_64k_tables_above_2_48),
         cmocka_unit_test(test_linear_map_gives_the_same_hyp_tables),
+        cmocka_unit_test(test_one_page_unmap_4k_level1),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
