@@ -186,7 +186,7 @@ static inline void fast_put2(const struct pgt_mm_ops *mm, void *table)
 }
 
 /*
- * True for the usual stage-2 shape the spelled-out unmap below handles: a
+ * True for the usual stage-2 shape the one-page unmap of s2.c handles: a
  * linear map, 4K granule without LPA2, start level 1, default counting
  * outside host mode.
  */
@@ -196,20 +196,6 @@ static inline bool fast_is_4k_l1(const struct pgt *pgt)
     return pgt->mm_ops->linear && g->granule_shift == PGT_GRANULE_4K &&
            g->start_level == 1 && !g->lpa2 && !(pgt->flags & PGT_S2_HOST) &&
            !(pgt->pte_ops && pgt->pte_ops->pte_is_counted);
-}
-
-/*
- * OR of the entries in @p's 64-byte line other than @p itself: the seven
- * addresses @p ^ 8k (k = 1..7), with no branch and few registers.
- */
-static inline __attribute__((always_inline)) pgt_pte_t
-fast_line_others(const pgt_pte_t *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    pgt_pte_t o = pgt_read((const pgt_pte_t *)(a ^ 8));
-    for (uintptr_t k = 2; k < 8; k++)
-        o |= pgt_read((const pgt_pte_t *)(a ^ (k << 3)));
-    return o;
 }
 
 static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)

@@ -289,13 +289,13 @@ static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
  *
  * Written for memory-level parallelism. The last-level entry is usually a
  * cache miss that holds up retirement, and the CPU overlaps it with the
- * next calls' misses only while all that follows fits in its store queue
- * and reorder buffer. So every store counts: the common path keeps three
- * values across its hook calls (@pgt, @addr, the last-level table; three
- * callee-saved registers) and re-derives entry pointers from the tables
- * (cached loads); the rare paths are tail calls; the branches that wait
- * on the missing line are the predictable ones; and a table that goes
- * with its last leaf costs one TLBI, not two.
+ * next calls' misses only while all that follows fits in its reorder
+ * buffer and load/store queues. Measured on the d2 bench, each extra load,
+ * store or call there costs: so the common path keeps four values across
+ * its hook calls (@pgt, @addr, the last-level table and the level-2 entry:
+ * four callee-saved registers, no other spills), asks page_count rather
+ * than scanning the missing line, makes the rare paths tail calls, and a
+ * table that goes with its last leaf costs one TLBI, not two.
  */
 
 /*
@@ -365,12 +365,11 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
 }
 
 /*
- * After a hook call: make @pgt, @addr and @t3 look changed to the
- * compiler, so it re-derives entry pointers from them (cached loads)
- * instead of keeping each derived value in a callee-saved register.
+ * After a hook call: the four values the path keeps (four callee-saved
+ * registers) look changed to the compiler, so it does not also keep
+ * values derived from them across the next call (more registers, more
+ * stores) but derives them again where needed.
  */
-#define S2_REDERIVE(pgt, addr, t3) \
-    __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3))
 #define S2_KEEP(pgt, addr, t3, p2) \
     __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3), "+r"(p2))
 
