@@ -373,15 +373,17 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
 #define S2_KEEP(pgt, addr, t3, p2) \
     __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3), "+r"(p2))
 
-static __attribute__((noinline)) int s2_unmap_4k_l1(struct pgt *pgt,
-                                                    uint64_t addr, void *mc)
+static inline __attribute__((always_inline)) int
+s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
     pgt_pte_t e1 = pgt_read(&pgt->pgd[addr >> 30]);
     if ((e1 & tbl_bits) != tbl_bits)
         return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
-    pgt_pte_t *p2 = s2_l2_entry(pgt, addr);
+    pgt_pte_t *p2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
+                                  (uintptr_t)mm->linear_offset) +
+                    ((addr >> 21) & 511);
     pgt_pte_t e2 = pgt_read(p2);
     if ((e2 & tbl_bits) != tbl_bits)
         return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
