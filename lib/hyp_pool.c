@@ -491,14 +491,20 @@ out:
     pool_unlock(pool);
 }
 
+/*
+ * Lock-free, as pKVM's hyp_page_count(): one single-copy-atomic read of
+ * the whole record gives a consistent count (0 while the page heads a free
+ * block). The table code asks for the count of every table page it may
+ * free; a lock round trip there was two atomics per question.
+ */
 unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr)
 {
-    unsigned int n;
+    const struct hyp_page *p = hyp_virt_to_page(pool->vm, addr);
+    uint64_t w = __atomic_load_n(&p->word, __ATOMIC_RELAXED);
 
-    pool_lock(pool);
-    n = hyp_page_count(hyp_virt_to_page(pool->vm, addr));
-    pool_unlock(pool);
-    return n;
+    if ((w >> W_FLAGS_SHIFT) & HYP_PAGE_FREE)
+        return 0;
+    return (unsigned int)(w & 0xffff);
 }
 
 uint64_t hyp_pool_nr_free_blocks(struct hyp_pool *pool, unsigned int order)

@@ -159,7 +159,8 @@ void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p);
  */
 void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
 
-/* Reference count of the page at @addr (0 if free). */
+/* Reference count of the page at @addr (0 if free). Lock-free: a
+ * consistent snapshot, stable while the caller holds a reference. */
 unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr);
 
 /* Number of free blocks of @order (0 for an order above max_order);
