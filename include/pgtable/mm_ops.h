@@ -73,7 +73,11 @@ struct pgt_mm_ops {
      *
      * tlbi_va:    invalidate the entries for @addr. @level is the leaf's
      *             level when a leaf was removed or changed, or
-     *             PGT_LEVEL_UNKNOWN when a table entry was removed. When
+     *             PGT_LEVEL_UNKNOWN when a table entry was removed: then
+     *             invalidate at every level (no TTL hint), and @addr may
+     *             be any address of the table's span (a one-page unmap
+     *             that frees the table passes the page's address, so the
+     *             one call covers the leaf too). When
      *             the removed subtree held valid leaves or tables below
      *             its first table (entries cached for other addresses of
      *             its span), tlbi_range over the whole span follows (or
@@ -94,6 +98,8 @@ struct pgt_mm_ops {
      * walks then compute table addresses inline instead of calling
      * phys_to_virt for every level. phys_to_virt stays required (it is
      * still used for everything else, e.g. the cache-maintenance hooks).
+     * Init reads @linear to pick the table's fast paths: do not change it
+     * (or the ops a table was created with) while a table uses them.
      */
     bool linear;
     uint64_t linear_offset;
