@@ -93,6 +93,11 @@ void bpool_use(struct bpool *p)
      * as a real embedder would. */
     bpool_ops.linear = true;
     bpool_ops.linear_offset = (uint64_t)(uintptr_t)p->base - p->pa_base;
+    /* Its counts are an array of int32_t, one per page: say so too. */
+    bpool_ops.count_base = p->ref;
+    bpool_ops.count_va = (uintptr_t)p->base;
+    bpool_ops.count_shift = 2;
+    bpool_ops.count_width = 4;
 }
 
 void bpool_reset_peak(struct bpool *p)
@@ -318,9 +323,12 @@ int bpool_hyp_pool_init(struct bpool *p)
     hpool_ops.tlbi_va = bp_tlbi_va;
     hpool_ops.tlbi_range = bp_tlbi_range;
     hpool_ops.tlbi_all = bp_tlbi_all;
-    hpool_ops.linear = true;
-    hpool_ops.linear_offset = off;
-    return hyp_pool_init(&hp.pool, &hp.vm, p->pa_base >> shift, p->nr, 0, &cfg);
+    ret = hyp_pool_init(&hp.pool, &hp.vm, p->pa_base >> shift, p->nr, 0, &cfg);
+    if (ret)
+        return ret;
+    /* Linear map and vmemmap counts, as an embedder of hyp_pool would. */
+    hyp_pool_mm_ops_hints(&hpool_ops, &hp.pool);
+    return hpool_ops.linear_offset == off ? 0 : -1;
 }
 
 size_t bpool_hyp_pool_used(void)

@@ -57,6 +57,22 @@ void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size)
 
 static struct hyp_pool *cur_pool;
 
+_Static_assert(sizeof(struct hyp_page) == 8 &&
+                   offsetof(struct hyp_page, refcount) == 0,
+               "mm_ops.count_base layout: 2-byte count at the start of 8 bytes");
+
+void hyp_pool_mm_ops_hints(struct pgt_mm_ops *ops, const struct hyp_pool *pool)
+{
+    const struct hyp_vmemmap *vm = pool->vm;
+
+    ops->linear = true;
+    ops->linear_offset = vm->physvirt_offset;
+    ops->count_base = vm->pages;
+    ops->count_va = (uintptr_t)hyp_phys_to_virt(vm, vm->first_pfn << vm->granule_shift);
+    ops->count_shift = 3;
+    ops->count_width = 2;
+}
+
 void hyp_pool_mm_ops_use(struct hyp_pool *pool)
 {
     cur_pool = pool;

@@ -59,7 +59,16 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
     pgt->mm_ops = mm_ops;
     pgt->pte_ops = pte_ops;
     pgt->priv = NULL;
-    pgt->fast = fast_is_4k_l1(pgt) ? PGT_FAST_S2_4K_L1 : 0;
+    pgt->fast = 0;
+    if (fast_is_4k_l1(pgt)) {
+        pgt->fast = PGT_FAST_S2_4K_L1;
+        if (mm_ops->count_base && mm_ops->count_width == 4 &&
+            mm_ops->count_shift == 2)
+            pgt->fast |= PGT_FAST_COUNT32;
+        else if (mm_ops->count_base && mm_ops->count_width == 2 &&
+                 mm_ops->count_shift == 3)
+            pgt->fast |= PGT_FAST_COUNT16;
+    }
     return 0;
 }
 
@@ -319,6 +328,23 @@ static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
     return &t2[(addr >> 21) & 511];
 }
 
+/*
+ * page_count() of a 4K table page: read from the embedder's count array
+ * when mm_ops gives one (no call), else through the hook.
+ */
+static inline int s2_page_count(const struct pgt *pgt, void *page)
+{
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    uintptr_t i = ((uintptr_t)page - mm->count_va) >> 12;
+    if (pgt->fast & PGT_FAST_COUNT32)
+        return (int)__atomic_load_n((const uint32_t *)mm->count_base + i,
+                                    __ATOMIC_RELAXED);
+    if (pgt->fast & PGT_FAST_COUNT16)
+        return __atomic_load_n((const uint16_t *)mm->count_base + 4 * i,
+                               __ATOMIC_RELAXED);
+    return mm->page_count(page);
+}
+
 static void s2_tlbi_all_levels(const struct pgt *pgt, uint64_t addr)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
@@ -397,11 +423,11 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
      * table, the table itself one more. A count of 2 means this entry is
      * the table's only one, so the table goes with it.
      */
-    int count = mm->page_count(t3);
+    int count = s2_page_count(pgt, t3);
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count != 2))
         return s2_unmap_4k_leaf(pgt, addr, t3);
-    count = pgt->mm_ops->page_count((void *)((uintptr_t)p2 & ~(uintptr_t)4095));
+    count = s2_page_count(pgt, (void *)((uintptr_t)p2 & ~(uintptr_t)4095));
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count == 2))
         return s2_unmap_4k_two(pgt, addr, t3);

@@ -103,6 +103,25 @@ struct pgt_mm_ops {
      */
     bool linear;
     uint64_t linear_offset;
+
+    /*
+     * Optional, for speed: where the counts page_count returns live, for
+     * embedders that keep one record per page in an array (a vmemmap, as
+     * pKVM's hyp_page). With @count_base set, for every table page at
+     * virtual address va, page_count(va) must equal the unsigned integer
+     * of @count_width bytes at
+     *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
+     * Two layouts are used: 4-byte counts in an array (@count_width 4,
+     * @count_shift 2) and 2-byte counts at the start of 8-byte records
+     * (@count_width 2, @count_shift 3, as struct hyp_page); others are
+     * ignored. The one-page unmap then reads counts there instead of
+     * calling page_count. The library never writes there: changes still
+     * go through get_page/put_page. Like @linear, read at init.
+     */
+    const void *count_base;
+    uintptr_t count_va;
+    uint8_t count_shift;
+    uint8_t count_width;
 };
 
 /*

@@ -33,6 +33,15 @@ void *hyp_pool_zalloc_pages_exact(struct hyp_pool *pool, size_t size);
 /* Put every page of a zalloc_pages_exact() run. */
 void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size);
 
+/*
+ * Fill the speed hints of @ops (a writable copy of a hyp_pool adapter's
+ * ops) from @pool's vmemmap: the linear map (mm_ops.linear) and the
+ * vmemmap's counts (mm_ops.count_base: 2-byte counts at the start of
+ * 8-byte struct hyp_page records). Tables must come from pages that
+ * vmemmap describes (as they do from @pool). Call before the table's init.
+ */
+void hyp_pool_mm_ops_hints(struct pgt_mm_ops *ops, const struct hyp_pool *pool);
+
 /* pgt_mm_ops bound to the pool last passed to hyp_pool_mm_ops_use(). */
 extern const struct pgt_mm_ops hyp_pool_mm_ops;
 void hyp_pool_mm_ops_use(struct hyp_pool *pool);

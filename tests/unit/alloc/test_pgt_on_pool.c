@@ -128,6 +128,69 @@ static void s2_concatenated_root_from_pool(void **state)
     ah_fini(&h);
 }
 
+/*
+ * hyp_pool_mm_ops_hints(): the linear map and the vmemmap counts declared
+ * to the table code, which then reads 2-byte counts from the vmemmap in
+ * its one-page unmap. The declared layout is checked against
+ * hyp_page_count() page by page, then pages are unmapped one at a time in
+ * every case (the table stays, goes, takes its level-2 table along) with
+ * the counts scanned independently after each step.
+ */
+static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
+{
+    struct ah h;
+    struct pgt pgt;
+    struct pgt_mm_ops ops = pool_ops;
+    uint64_t initial[HYP_POOL_MAX_ORDER + 1];
+    struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40, .oa_bits = 40,
+                             .start_level = 1};
+    const uint64_t ia[] = {0x40001000, 0x80000000, 0x80003000, 0x80200000};
+    struct ts_count c;
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 0, NULL), 0);
+    hyp_pool_mm_ops_hints(&ops, &pool);
+    assert_true(ops.linear);
+    assert_int_equal(ops.count_width, 2);
+    assert_int_equal(ops.count_shift, 3);
+    snapshot(initial);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pgt_s2_map(&pgt, ia[i], 0x1000, ia[i], PGT_PROT_RW, NULL,
+                                    PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    /* The declared layout gives hyp_page_count() for every pool page in
+     * use (root, tables). */
+    for (uint64_t pg = 0; pg < NPOOL; pg++) {
+        uint8_t *va = h.mem + pg * 4096;
+        unsigned int want = hyp_page_count(hyp_virt_to_page(&h.vm, va));
+        if (!want)
+            continue;
+        const uint8_t *rec = (const uint8_t *)ops.count_base +
+                             (((uintptr_t)va - ops.count_va) >> 12 << 3);
+        assert_int_equal(*(const uint16_t *)(const void *)rec, want);
+        assert_ptr_equal(ops.phys_to_virt(PA0 + pg * 4096),
+                         (void *)(uintptr_t)(PA0 + pg * 4096 + ops.linear_offset));
+    }
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(c.pages, 2 + 5);
+    /* B (table keeps C), C (table goes), A (both tables go), D. */
+    const int order[] = {1, 2, 0, 3};
+    const long pages_after[] = {7, 6, 4, 2};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pgt_s2_unmap(&pgt, ia[order[k]], 0x1000, NULL), 0);
+        c = scan(&h, &pgt);
+        assert_int_equal(c.bad, 0);
+        assert_int_equal(c.pages, pages_after[k]);
+        assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - pages_after[k]);
+    }
+    pgt_s2_destroy(&pgt);
+    expect_snapshot(initial);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
 static void pool_exhaustion_leaves_a_consistent_table(void **state)
 {
     struct ah h;
@@ -235,6 +298,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hyp_table_on_pool_counts_and_returns_everything),
         cmocka_unit_test(s2_concatenated_root_from_pool),
+        cmocka_unit_test(s2_one_page_unmaps_with_vmemmap_counts),
         cmocka_unit_test(pool_exhaustion_leaves_a_consistent_table),
         cmocka_unit_test(early_table_handed_over_to_pool),
         cmocka_unit_test(fix_refcounts_rejects_bad_arguments),

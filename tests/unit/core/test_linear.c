@@ -11,6 +11,7 @@
 #include <string.h>
 
 static struct pgt_mm_ops lin_ops;
+static bool lin_counts; /* also declare tmm's count array (mm_ops.count_base) */
 
 static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                         int sl, uint32_t gflags, uint64_t pa_base, bool s2)
@@ -22,6 +23,12 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
     lin_ops = tmm_ops;
     lin_ops.linear = true;
     lin_ops.linear_offset = (uint64_t)(uintptr_t)f->m.base - pa_base;
+    if (lin_counts) {
+        lin_ops.count_base = f->m.refcount; /* one int32_t per page */
+        lin_ops.count_va = (uintptr_t)f->m.base;
+        lin_ops.count_shift = 2;
+        lin_ops.count_width = 4;
+    }
     if (s2) {
         struct pgt_s2_cfg cfg = {.granule = (enum pgt_granule)gs,
                                  .ia_bits = ia,
@@ -244,10 +251,14 @@ static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
 static void test_one_page_unmap_4k_level1(void **state)
 {
     (void)state;
-    one_page_unmaps(true, true);
-    one_page_unmaps(false, true);
-    one_page_unmaps(true, false);
-    one_page_unmaps(false, false);
+    for (int counts = 0; counts < 2; counts++) {
+        lin_counts = counts;
+        one_page_unmaps(true, true);
+        one_page_unmaps(false, true);
+        one_page_unmaps(true, false);
+        one_page_unmaps(false, false);
+    }
+    lin_counts = false;
 }
 
 int main(void)
