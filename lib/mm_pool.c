@@ -178,5 +178,6 @@ int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops)
     if (!ops || !ops->get_page || !ops->phys_to_virt)
         return -PGT_EINVAL;
     pgt->mm_ops = ops;
+    pgt_fast_update(pgt); /* the fast paths read the new ops' hints */
     return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
 }

@@ -114,6 +114,10 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 #define PGT_FAST_COUNT32 (1u << 1)
 #define PGT_FAST_COUNT16 (1u << 2)
 
+/* Work out pgt->fast from the table's shape and mm_ops (s2.c); called at
+ * init and whenever a table is given other mm_ops. */
+void pgt_fast_update(struct pgt *pgt);
+
 /* Reference counting of table pages, batched where the embedder allows. */
 void pgt_get_n(const struct pgt *pgt, void *p, int n);
 void pgt_put_n(const struct pgt *pgt, void *p, int n);

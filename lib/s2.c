@@ -35,6 +35,20 @@ static int s2_geom_check(const struct pgt_geom *g)
     return 0;
 }
 
+void pgt_fast_update(struct pgt *pgt)
+{
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+
+    pgt->fast = 0;
+    if (pgt->regime != PGT_REGIME_S2 || !mm || !fast_is_4k_l1(pgt))
+        return;
+    pgt->fast = PGT_FAST_S2_4K_L1;
+    if (mm->count_base && mm->count_width == 4 && mm->count_shift == 2)
+        pgt->fast |= PGT_FAST_COUNT32;
+    else if (mm->count_base && mm->count_width == 2 && mm->count_shift == 3)
+        pgt->fast |= PGT_FAST_COUNT16;
+}
+
 static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
                      const struct pgt_mm_ops *mm_ops,
                      const struct pgt_pte_ops *pte_ops)
@@ -59,16 +73,7 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
     pgt->mm_ops = mm_ops;
     pgt->pte_ops = pte_ops;
     pgt->priv = NULL;
-    pgt->fast = 0;
-    if (fast_is_4k_l1(pgt)) {
-        pgt->fast = PGT_FAST_S2_4K_L1;
-        if (mm_ops->count_base && mm_ops->count_width == 4 &&
-            mm_ops->count_shift == 2)
-            pgt->fast |= PGT_FAST_COUNT32;
-        else if (mm_ops->count_base && mm_ops->count_width == 2 &&
-                 mm_ops->count_shift == 3)
-            pgt->fast |= PGT_FAST_COUNT16;
-    }
+    pgt_fast_update(pgt);
     return 0;
 }
 

@@ -99,7 +99,9 @@ struct pgt_mm_ops {
      * phys_to_virt for every level. phys_to_virt stays required (it is
      * still used for everything else, e.g. the cache-maintenance hooks).
      * Init reads @linear to pick the table's fast paths: do not change it
-     * (or the ops a table was created with) while a table uses them.
+     * (or any ops a table uses) while a table uses them; to give a table
+     * other ops, use hyp_pgt_fix_refcounts() (mm_pool.h), which picks the
+     * fast paths again.
      */
     bool linear;
     uint64_t linear_offset;

@@ -279,6 +279,73 @@ static void early_table_handed_over_to_pool(void **state)
     ah_fini(&h);
 }
 
+/*
+ * A stage-2 table of the fast shape (4K, start level 1) built on the early
+ * allocator with the linear-map hint, handed over to a pool adapter: with
+ * no hints (the one-page unmap must stop using the old ops' linear offset)
+ * and with hyp_pool_mm_ops_hints() (it reads vmemmap counts). One-page
+ * unmaps must then free every table and give the pool everything back.
+ */
+static void s2_fast_table_handed_over(bool hints)
+{
+    struct ah h;
+    struct hyp_early_alloc ea;
+    struct pgt pgt;
+    struct pgt_mm_ops early = hyp_early_alloc_mm_ops;
+    struct pgt_mm_ops ops = pool_ops;
+    struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40, .oa_bits = 40,
+                             .start_level = 1};
+    const uint64_t ia[] = {0x40001000, 0x80000000, 0x80003000, 0x80200000};
+    uint64_t used;
+    struct ts_count c;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
+    hyp_early_alloc_mm_ops_use(&ea);
+    early.linear = true;
+    early.linear_offset = (uint64_t)(uintptr_t)h.mem - PA0;
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &early, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pgt_s2_map(&pgt, ia[i], 0x1000, ia[i], PGT_PROT_RW, NULL,
+                                    PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    used = hyp_early_alloc_nr_used_pages(&ea);
+    assert_int_equal(used, 2 + 5);
+
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, used, NULL), 0);
+    if (hints)
+        hyp_pool_mm_ops_hints(&ops, &pool);
+    /* The new ops have a different view of memory: no linear offset at
+     * all without hints. */
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &ops), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    const int order[] = {1, 2, 0, 3};
+    const long pages_after[] = {7, 6, 4, 2};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pgt_s2_unmap(&pgt, ia[order[k]], 0x1000, NULL), 0);
+        c = scan(&h, &pgt);
+        assert_int_equal(c.bad, 0);
+        assert_int_equal(c.pages, pages_after[k]);
+        assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - pages_after[k]);
+    }
+    pgt_s2_destroy(&pgt);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void s2_fast_table_handed_over_without_hints(void **state)
+{
+    (void)state;
+    s2_fast_table_handed_over(false);
+}
+
+static void s2_fast_table_handed_over_with_hints(void **state)
+{
+    (void)state;
+    s2_fast_table_handed_over(true);
+}
+
 static void fix_refcounts_rejects_bad_arguments(void **state)
 {
     struct pgt pgt;
@@ -302,6 +369,8 @@ int main(void)
         cmocka_unit_test(pool_exhaustion_leaves_a_consistent_table),
         cmocka_unit_test(early_table_handed_over_to_pool),
         cmocka_unit_test(fix_refcounts_rejects_bad_arguments),
+        cmocka_unit_test(s2_fast_table_handed_over_without_hints),
+        cmocka_unit_test(s2_fast_table_handed_over_with_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
