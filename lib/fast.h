@@ -198,6 +198,13 @@ static inline bool fast_is_4k_l1(const struct pgt *pgt)
            !(pgt->pte_ops && pgt->pte_ops->pte_is_counted);
 }
 
+/*
+ * Clear the one page at @addr, any shape (the stage-2 4K start-level-1
+ * shape has its own code in s2.c): descend recording the path, clear and
+ * invalidate the leaf, then free the tables left empty bottom up. Sets
+ * *@bytes to the bytes unmapped; PGT_FAST_FALLBACK (before writing) for a
+ * block or annotation above the last level.
+ */
 static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *bytes)
 {
     const struct pgt_geom *g = &pgt->geom;
