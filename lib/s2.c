@@ -313,6 +313,25 @@ static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
  */
 
 /*
+ * The shape's geometry (4K granule, Arm ARM D8.2): 9 index bits per level;
+ * a level-1 entry (the root, 2 concatenated pages at 40 bits) maps 1 GiB,
+ * level 2 2 MiB, level 3 one 4 KiB page.
+ */
+#define S2_4K_PAGE (1ull << 12)
+
+/* Index of @addr's entry in its level-@level table (1..3). */
+static inline uint64_t s2_4k_idx(uint64_t addr, int level)
+{
+    return level == 1 ? addr >> 30 : (addr >> (12 + 9 * (3 - level))) & 511;
+}
+
+/* The 4K table page holding the entry at @p. */
+static inline void *s2_4k_table_of(const void *p)
+{
+    return (void *)((uintptr_t)p & ~(uintptr_t)(S2_4K_PAGE - 1));
+}
+
+/*
  * A table entry's OA bits [47:12] as two shifts and an AND with a small
  * immediate. The empty asm keeps the compiler from folding them back into
  * a 64-bit mask constant, which it would then keep in a callee-saved
@@ -322,15 +341,15 @@ static inline uint64_t s2_oa(pgt_pte_t e)
 {
     uint64_t x = e << 16;
     __asm__("" : "+r"(x));
-    return (x >> 16) & ~(uint64_t)4095;
+    return (x >> 16) & ~(S2_4K_PAGE - 1);
 }
 
 static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
 {
-    pgt_pte_t e1 = pgt_read(&pgt->pgd[addr >> 30]);
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
     pgt_pte_t *t2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
                                   (uintptr_t)pgt->mm_ops->linear_offset);
-    return &t2[(addr >> 21) & 511];
+    return &t2[s2_4k_idx(addr, 2)];
 }
 
 /*
@@ -340,7 +359,7 @@ static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
 static inline int s2_page_count(const struct pgt *pgt, void *page)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    uintptr_t i = ((uintptr_t)page - mm->count_va) >> 12;
+    uintptr_t i = ((uintptr_t)page - mm->count_va) / S2_4K_PAGE;
     if (pgt->fast & PGT_FAST_COUNT32)
         return (int)__atomic_load_n((const uint32_t *)mm->count_base + i,
                                     __ATOMIC_RELAXED);
@@ -364,7 +383,7 @@ static __attribute__((noinline)) int s2_unmap_4k_leaf(struct pgt *pgt,
                                                       uint64_t addr,
                                                       pgt_pte_t *t3)
 {
-    pgt_pte_t *p3 = &t3[(addr >> 12) & 511];
+    pgt_pte_t *p3 = &t3[s2_4k_idx(addr, 3)];
     pgt_pte_t e3 = pgt_read(p3);
     pgt_write(p3, 0);
     if (pgt_pte_valid(e3))
@@ -383,14 +402,14 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
                                                      pgt_pte_t *t3)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    pgt_pte_t *p1 = &pgt->pgd[addr >> 30];
+    pgt_pte_t *p1 = &pgt->pgd[s2_4k_idx(addr, 1)];
     pgt_pte_t *p2 = s2_l2_entry(pgt, addr);
-    pgt_write(&t3[(addr >> 12) & 511], 0);
+    pgt_write(&t3[s2_4k_idx(addr, 3)], 0);
     pgt_write(p2, 0);
     pgt_write(p1, 0);
     s2_tlbi_all_levels(pgt, addr);
     fast_put2(mm, t3);
-    fast_put2(mm, (void *)((uintptr_t)p2 & ~(uintptr_t)4095));
+    fast_put2(mm, s2_4k_table_of(p2));
     mm->put_page(p1);
     return 0;
 }
@@ -409,19 +428,19 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
-    pgt_pte_t e1 = pgt_read(&pgt->pgd[addr >> 30]);
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
     if ((e1 & tbl_bits) != tbl_bits)
-        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
     pgt_pte_t *p2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
                                   (uintptr_t)mm->linear_offset) +
-                    ((addr >> 21) & 511);
+                    s2_4k_idx(addr, 2);
     pgt_pte_t e2 = pgt_read(p2);
     if ((e2 & tbl_bits) != tbl_bits)
-        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
     pgt_pte_t *t3 = (pgt_pte_t *)((uintptr_t)s2_oa(e2) +
                                   (uintptr_t)mm->linear_offset);
-    if (!pgt_read(&t3[(addr >> 12) & 511])) /* nothing mapped: a no-op */
-        return s2_unmap_slow(pgt, addr, 1ull << 12, mc);
+    if (!pgt_read(&t3[s2_4k_idx(addr, 3)])) /* nothing mapped: a no-op */
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
 
     /*
      * Default counting: every non-zero entry holds one reference on its
@@ -432,12 +451,12 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count != 2))
         return s2_unmap_4k_leaf(pgt, addr, t3);
-    count = s2_page_count(pgt, (void *)((uintptr_t)p2 & ~(uintptr_t)4095));
+    count = s2_page_count(pgt, s2_4k_table_of(p2));
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count == 2))
         return s2_unmap_4k_two(pgt, addr, t3);
 
-    pgt_write(&t3[(addr >> 12) & 511], 0);
+    pgt_write(&t3[s2_4k_idx(addr, 3)], 0);
     pgt_write(p2, 0);
     s2_tlbi_all_levels(pgt, addr);
     S2_KEEP(pgt, addr, t3, p2);
@@ -458,8 +477,8 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
     /* One page of the usual shape: what pgt_check_range_of() accepts for
      * size == granule (aligned, below 2^ia_bits), in one test. */
     if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1) &&
-                   size == (1ull << 12) &&
-                   !((addr & 4095) | (addr >> pgt->geom.ia_bits))))
+                   size == S2_4K_PAGE &&
+                   !((addr & (S2_4K_PAGE - 1)) | (addr >> pgt->geom.ia_bits))))
         return s2_unmap_4k_l1(pgt, addr, mc);
     return s2_unmap_slow(pgt, addr, size, mc);
 }
