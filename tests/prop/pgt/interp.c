@@ -62,6 +62,8 @@ struct pi {
     uint64_t win_base, win_size;
     uint64_t hot[16]; /* level-2 spans where page ranges go */
     unsigned nhot;
+    uint64_t sparse[8]; /* lone pages, each in a level-2 span of its own */
+    unsigned nsparse;
     bool fwb;
     bool xnx; /* stage 2 with PGT_S2_XNX: PXN/UXN in prots */
     int root_counts; /* -1 unknown, 0: root pages stay at 1, 1: counted */
@@ -935,6 +937,11 @@ static void gen_range(struct pi *p, uint64_t *addr, uint64_t *size, bool big_ok)
     uint64_t per = s2 / p->page;
     unsigned r = (unsigned)draw(p, 100);
     uint64_t a, n;
+    if (p->nsparse && chance(p, 8)) {
+        *addr = p->sparse[draw(p, p->nsparse)];
+        *size = p->page;
+        return;
+    }
     if (r < 55) {
         /* pages inside a hot level-2 span, near its ends or anywhere */
         uint64_t h = p->hot[draw(p, p->nhot)];
@@ -1730,6 +1737,16 @@ static void setup_window(struct pi *p)
             p->hot[p->nhot++] = base + bs - s2;
         }
     }
+    /* Lone pages away from the hot spans, so single-page maps and unmaps
+     * also create and empty whole tables (the one-page unmap's freeing
+     * paths). Needs big spans of many level-2 spans (4K). */
+    p->nsparse = 0;
+    if (bs >= 16 * s2)
+        for (uint64_t b = 0; b < 4; b++) {
+            uint64_t base = p->win_base + b * bs;
+            p->sparse[p->nsparse++] = base + (5 + 2 * b) * s2 + (b + 1) * p->page;
+            p->sparse[p->nsparse++] = base + bs / 2 + b * s2 + 3 * p->page;
+        }
 }
 
 int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
@@ -1766,6 +1783,23 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
          * (the driver's epochs) cover all four; fuzz: from the bytes. */
         unsigned opt = cfg->bytes ? (unsigned)draw(p, 4) : (unsigned)cfg->seed;
         p->fwb = cfg->mode == PI_S2 && (opt & 1);
+        /*
+         * Half the option sets (FWB alone, XNX alone) declare both speed
+         * hints as a hypervisor would: the linear map and the count array.
+         * The 4K start-level-1 shape then takes its own one-page unmap in
+         * s2.c (merged TLBI included), checked here against the model and
+         * the TLB model like everything else.
+         */
+        static struct pgt_mm_ops hinted;
+        hinted = tmm_ops;
+        if ((opt ^ (opt >> 1)) & 1) {
+            hinted.linear = true;
+            hinted.linear_offset = (uint64_t)(uintptr_t)p->mm.base - p->mm.pa_base;
+            hinted.count_base = p->mm.refcount;
+            hinted.count_va = (uintptr_t)p->mm.base;
+            hinted.count_shift = 2;
+            hinted.count_width = 4;
+        }
         p->xnx = cfg->mode == PI_S2 && (opt & 2);
         struct pgt_s2_cfg sc = {
             .granule = cfg->granule,
@@ -1776,7 +1810,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
                          ? PGT_S2_HOST
                          : (p->fwb ? PGT_S2_FWB : 0) | (p->xnx ? PGT_S2_XNX : 0),
         };
-        rc = pgt_s2_init(&p->pgt, &sc, &tmm_ops, NULL);
+        rc = pgt_s2_init(&p->pgt, &sc, &hinted, NULL);
     }
     if (rc)
         fail(p, "table init returned %d", rc);
@@ -1790,10 +1824,12 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     if (cfg->verbose)
         fprintf(stderr,
                 "prop: granule %zuK mode %s ia %u start level %d root pages "
-                "%u window [%#" PRIx64 ", %#" PRIx64 ") fwb %d xnx %d\n",
+                "%u window [%#" PRIx64 ", %#" PRIx64 ") fwb %d xnx %d "
+                "hints %d\n",
                 page >> 10, pi_mode_name(cfg->mode), p->pgt.geom.ia_bits,
                 p->pgt.geom.start_level, p->pgt.geom.nr_root_pages,
-                p->win_base, p->win_base + p->win_size, p->fwb, p->xnx);
+                p->win_base, p->win_base + p->win_size, p->fwb, p->xnx,
+                p->pgt.mm_ops->linear);
     full_check(p);
     unsigned long next_full = every;
 
