@@ -110,9 +110,11 @@ struct pgt_mm_ops {
      * Optional, for speed: where the counts page_count returns live, for
      * embedders that keep one record per page in an array (a vmemmap, as
      * pKVM's hyp_page). With @count_base set, for every table page at
-     * virtual address va, page_count(va) must equal the unsigned integer
-     * of @count_width bytes at
+     * virtual address va, page_count(va) must equal the naturally aligned
+     * unsigned integer of @count_width bytes at
      *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
+     * (read with a single-copy-atomic load: the caller holds the table's
+     * lock, so only its own get/put change those counts meanwhile).
      * Two layouts are used: 4-byte counts in an array (@count_width 4,
      * @count_shift 2) and 2-byte counts at the start of 8-byte records
      * (@count_width 2, @count_shift 3, as struct hyp_page); others are
