@@ -173,18 +173,6 @@ static inline int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phy
     return fast_map_chain(pgt, ptep, level, addr, phys, leaf, mc, cmo_d, cmo_i);
 }
 
-/* Drop the last two references of a table page (its only entry's and its
- * own): one batched call when the embedder has one. */
-static inline void fast_put2(const struct pgt_mm_ops *mm, void *table)
-{
-    if (mm->put_page_n) {
-        mm->put_page_n(table, 2);
-    } else {
-        mm->put_page(table);
-        mm->put_page(table);
-    }
-}
-
 /*
  * True for the usual stage-2 shape the one-page unmap of s2.c handles: a
  * linear map, 4K granule without LPA2, start level 1, default counting

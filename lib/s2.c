@@ -307,8 +307,9 @@ static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
  * buffer and load/store queues. Measured on the d2 bench, each extra load,
  * store or call there costs: so the common path keeps four values across
  * its hook calls (@pgt, @addr, the last-level table and the level-2 entry:
- * four callee-saved registers, no other spills), asks page_count rather
- * than scanning the missing line, makes the rare paths tail calls, and a
+ * four callee-saved registers, no other spills), asks page_count (or
+ * reads the embedder's count array) rather than scanning the missing
+ * line, makes the rare paths tail calls, and a
  * table that goes with its last leaf costs one TLBI, not two.
  */
 
@@ -344,12 +345,18 @@ static inline uint64_t s2_oa(pgt_pte_t e)
     return (x >> 16) & ~(S2_4K_PAGE - 1);
 }
 
+/* The table a table entry @e points to, through the linear map. */
+static inline pgt_pte_t *s2_table(const struct pgt *pgt, pgt_pte_t e)
+{
+    return (pgt_pte_t *)((uintptr_t)s2_oa(e) +
+                         (uintptr_t)pgt->mm_ops->linear_offset);
+}
+
+/* The level-2 entry for @addr, from the root (a cached load). */
 static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
 {
     pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
-    pgt_pte_t *t2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
-                                  (uintptr_t)pgt->mm_ops->linear_offset);
-    return &t2[s2_4k_idx(addr, 2)];
+    return &s2_table(pgt, e1)[s2_4k_idx(addr, 2)];
 }
 
 /*
@@ -401,16 +408,15 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
                                                      uint64_t addr,
                                                      pgt_pte_t *t3)
 {
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
     pgt_pte_t *p1 = &pgt->pgd[s2_4k_idx(addr, 1)];
     pgt_pte_t *p2 = s2_l2_entry(pgt, addr);
     pgt_write(&t3[s2_4k_idx(addr, 3)], 0);
     pgt_write(p2, 0);
     pgt_write(p1, 0);
     s2_tlbi_all_levels(pgt, addr);
-    fast_put2(mm, t3);
-    fast_put2(mm, s2_4k_table_of(p2));
-    mm->put_page(p1);
+    pgt_put_n(pgt, t3, 2); /* its only entry's reference and its own */
+    pgt_put_n(pgt, s2_4k_table_of(p2), 2);
+    pgt->mm_ops->put_page(p1);
     return 0;
 }
 
@@ -426,19 +432,15 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
 static inline __attribute__((always_inline)) int
 s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
 {
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
     const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
     pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
     if ((e1 & tbl_bits) != tbl_bits)
         return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
-    pgt_pte_t *p2 = (pgt_pte_t *)((uintptr_t)s2_oa(e1) +
-                                  (uintptr_t)mm->linear_offset) +
-                    s2_4k_idx(addr, 2);
+    pgt_pte_t *p2 = &s2_table(pgt, e1)[s2_4k_idx(addr, 2)];
     pgt_pte_t e2 = pgt_read(p2);
     if ((e2 & tbl_bits) != tbl_bits)
         return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
-    pgt_pte_t *t3 = (pgt_pte_t *)((uintptr_t)s2_oa(e2) +
-                                  (uintptr_t)mm->linear_offset);
+    pgt_pte_t *t3 = s2_table(pgt, e2);
     if (!pgt_read(&t3[s2_4k_idx(addr, 3)])) /* nothing mapped: a no-op */
         return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
 
