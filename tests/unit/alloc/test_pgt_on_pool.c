@@ -129,6 +129,39 @@ static void s2_concatenated_root_from_pool(void **state)
 }
 
 /*
+ * Four pages for the one-page unmap cases of a 4K start-level-1 stage-2
+ * table: A alone in its level-1 and level-2 spans; B and C sharing a
+ * last-level table; D in another last-level table of the same level-2
+ * table as B and C. Tables: 2 root pages + L2(A) + L3(A) + L2(B..D) +
+ * L3(B, C) + L3(D) = 7 pages.
+ */
+static const uint64_t lone_ia[] = {0x40001000, 0x80000000, 0x80003000, 0x80200000};
+
+static void map_lone_pages(struct pgt *pgt)
+{
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pgt_s2_map(pgt, lone_ia[i], 0x1000, lone_ia[i], PGT_PROT_RW,
+                                    NULL, PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE),
+                         0);
+}
+
+/* Unmap B (its table keeps C), C (its table goes), A (both of its tables
+ * go), then D (its table and the level-2 table go), scanning the counts
+ * independently and checking the pool after each step. */
+static void unmap_lone_pages(const struct ah *h, struct pgt *pgt)
+{
+    const int order[] = {1, 2, 0, 3};
+    const long pages_after[] = {7, 6, 4, 2};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pgt_s2_unmap(pgt, lone_ia[order[k]], 0x1000, NULL), 0);
+        struct ts_count c = scan(h, pgt);
+        assert_int_equal(c.bad, 0);
+        assert_int_equal(c.pages, pages_after[k]);
+        assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - pages_after[k]);
+    }
+}
+
+/*
  * hyp_pool_mm_ops_hints(): the linear map and the vmemmap counts declared
  * to the table code, which then reads 2-byte counts from the vmemmap in
  * its one-page unmap. The declared layout is checked against
@@ -144,7 +177,6 @@ static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
     uint64_t initial[HYP_POOL_MAX_ORDER + 1];
     struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40, .oa_bits = 40,
                              .start_level = 1};
-    const uint64_t ia[] = {0x40001000, 0x80000000, 0x80003000, 0x80200000};
     struct ts_count c;
     (void)state;
 
@@ -156,9 +188,7 @@ static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
     assert_int_equal(ops.count_shift, 3);
     snapshot(initial);
     assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL), 0);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pgt_s2_map(&pgt, ia[i], 0x1000, ia[i], PGT_PROT_RW, NULL,
-                                    PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    map_lone_pages(&pgt);
     /* The declared layout gives hyp_page_count() for every pool page in
      * use (root, tables). */
     for (uint64_t pg = 0; pg < NPOOL; pg++) {
@@ -175,16 +205,7 @@ static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
     c = scan(&h, &pgt);
     assert_int_equal(c.bad, 0);
     assert_int_equal(c.pages, 2 + 5);
-    /* B (table keeps C), C (table goes), A (both tables go), D. */
-    const int order[] = {1, 2, 0, 3};
-    const long pages_after[] = {7, 6, 4, 2};
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(pgt_s2_unmap(&pgt, ia[order[k]], 0x1000, NULL), 0);
-        c = scan(&h, &pgt);
-        assert_int_equal(c.bad, 0);
-        assert_int_equal(c.pages, pages_after[k]);
-        assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - pages_after[k]);
-    }
+    unmap_lone_pages(&h, &pgt);
     pgt_s2_destroy(&pgt);
     expect_snapshot(initial);
     assert_int_equal(ah_panics.count, 0);
@@ -295,7 +316,6 @@ static void s2_fast_table_handed_over(bool hints)
     struct pgt_mm_ops ops = pool_ops;
     struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40, .oa_bits = 40,
                              .start_level = 1};
-    const uint64_t ia[] = {0x40001000, 0x80000000, 0x80003000, 0x80200000};
     uint64_t used;
     struct ts_count c;
 
@@ -305,9 +325,7 @@ static void s2_fast_table_handed_over(bool hints)
     early.linear = true;
     early.linear_offset = (uint64_t)(uintptr_t)h.mem - PA0;
     assert_int_equal(pgt_s2_init(&pgt, &cfg, &early, NULL), 0);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pgt_s2_map(&pgt, ia[i], 0x1000, ia[i], PGT_PROT_RW, NULL,
-                                    PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE), 0);
+    map_lone_pages(&pgt);
     used = hyp_early_alloc_nr_used_pages(&ea);
     assert_int_equal(used, 2 + 5);
 
@@ -319,15 +337,7 @@ static void s2_fast_table_handed_over(bool hints)
     assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &ops), 0);
     c = scan(&h, &pgt);
     assert_int_equal(c.bad, 0);
-    const int order[] = {1, 2, 0, 3};
-    const long pages_after[] = {7, 6, 4, 2};
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(pgt_s2_unmap(&pgt, ia[order[k]], 0x1000, NULL), 0);
-        c = scan(&h, &pgt);
-        assert_int_equal(c.bad, 0);
-        assert_int_equal(c.pages, pages_after[k]);
-        assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - pages_after[k]);
-    }
+    unmap_lone_pages(&h, &pgt);
     pgt_s2_destroy(&pgt);
     assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL);
     assert_int_equal(ah_panics.count, 0);
