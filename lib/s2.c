@@ -22,6 +22,15 @@ static bool is_s2(const struct pgt *pgt)
     return pgt && pgt->pgd && pgt->mm_ops && pgt->regime == PGT_REGIME_S2;
 }
 
+/* A stage-2 table and a granule-aligned range inside its IA size:
+ * -PGT_EINVAL or -PGT_ERANGE as pgt_check_range_of(), else 0. */
+static int s2_check_range(const struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    return pgt_check_range_of(pgt, addr, size);
+}
+
 /*
  * Stage-2 start-level rules beyond the common ones in pgt_geom_init()
  * (Arm ARM AArch64.S2InvalidSL): with the 16K granule, start level 0
@@ -490,9 +499,9 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
 {
     int ret;
 
-    if (!is_s2(pgt) || owner_id > PGT_MAX_OWNER_ID)
+    if (owner_id > PGT_MAX_OWNER_ID)
         return -PGT_EINVAL;
-    ret = pgt_check_range_of(pgt, addr, size);
+    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
     return s2_clear(pgt, addr, size, mc, pgt_make_owner(owner_id));
@@ -613,9 +622,7 @@ int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
     struct pgt_walker w = { wrprotect_visit, &lw, PGT_WALK_LEAF };
     int ret;
 
-    if (!is_s2(pgt))
-        return -PGT_EINVAL;
-    ret = pgt_check_range_of(pgt, addr, size);
+    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
     pgt_walk_internal(pgt, addr, addr + size, &w, NULL);
@@ -668,9 +675,7 @@ int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
     struct pgt_walker w = { young_visit, &lw, PGT_WALK_LEAF };
     int ret;
 
-    if (!is_s2(pgt))
-        return -PGT_EINVAL;
-    ret = pgt_check_range_of(pgt, addr, size);
+    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
     lw.mkold = mkold;
@@ -786,9 +791,7 @@ int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
     struct pgt_walker w = { split_prep, &op, PGT_WALK_LEAF };
     int ret;
 
-    if (!is_s2(pgt))
-        return -PGT_EINVAL;
-    ret = pgt_check_range_of(pgt, addr, size);
+    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
     pgt_op_init(&op, pgt, PGT_OP_MAP, addr, size);
