@@ -624,10 +624,7 @@ static int commit_run_map(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
                 if (p[i] == 0)
                     __atomic_store_n(&p[i], d, __ATOMIC_RELEASE);
         }
-        if (added > 0)
-            pgt_get_n(pgt, p, added);
-        else if (added < 0)
-            pgt_put_n(pgt, p, -added);
+        pgt_ref_delta(pgt, p, added);
         return 0;
     }
     for (uint64_t i = 0; i < n; i++, oa += step) {
@@ -662,10 +659,7 @@ static int commit_run_clear(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
             last = i;
         }
     }
-    if (delta > 0)
-        pgt_get_n(pgt, p, delta);
-    else if (delta < 0)
-        pgt_put_n(pgt, p, -delta);
+    pgt_ref_delta(pgt, p, delta);
     if (removed) {
         op->bytes += (int64_t)(removed * step);
         pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
@@ -703,10 +697,7 @@ static int64_t clear_block_run(struct pgt_op *op, pgt_pte_t *p, uint64_t base,
             last = i;
         }
     }
-    if (delta > 0)
-        pgt_get_n(pgt, p, delta);
-    else if (delta < 0)
-        pgt_put_n(pgt, p, -delta);
+    pgt_ref_delta(pgt, p, delta);
     if (first != n)
         pgt_tlbi_leaves(pgt, start + first * size, (last - first + 1) * size,
                         level);

@@ -121,6 +121,8 @@ void pgt_fast_update(struct pgt *pgt);
 /* Reference counting of table pages, batched where the embedder allows. */
 void pgt_get_n(const struct pgt *pgt, void *p, int n);
 void pgt_put_n(const struct pgt *pgt, void *p, int n);
+/* get (@delta > 0) or put (@delta < 0) |@delta| references on @p's page. */
+void pgt_ref_delta(const struct pgt *pgt, void *p, int delta);
 
 /* Whether @pte at @level counts towards its table page's refcount. */
 static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)

@@ -304,6 +304,14 @@ void pgt_put_n(const struct pgt *pgt, void *p, int n)
         mm->put_page(p);
 }
 
+void pgt_ref_delta(const struct pgt *pgt, void *p, int delta)
+{
+    if (delta > 0)
+        pgt_get_n(pgt, p, delta);
+    else if (delta < 0)
+        pgt_put_n(pgt, p, -delta);
+}
+
 /*
  * Iterative visit of every table page under (and including) @table at
  * @level: @fn is called on each page after all its children.
