@@ -86,6 +86,22 @@ descend(const struct pgt *pgt, uint64_t addr,
     return pgt_descend_hooked(pgt, addr, dc, path, tbl);
 }
 
+/* Cache maintenance of the one page at @phys before its leaf becomes
+ * valid (mm_ops.h: dcache for cacheable memory without FWB, icache for
+ * executable mappings). */
+static inline void fast_page_cmo(const struct pgt_mm_ops *mm,
+                                 const struct pgt_geom *g, uint64_t phys,
+                                 bool cmo_d, bool cmo_i)
+{
+    if (!cmo_d && !cmo_i)
+        return;
+    void *va = mm->phys_to_virt(phys);
+    if (cmo_d)
+        mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
+    if (cmo_i)
+        mm->icache_inval_pou(va, 1ull << g->granule_shift);
+}
+
 /*
  * An empty entry @ptep at @level above the last level: build the missing
  * tables off-line (all allocations first, so -PGT_ENOMEM changes
@@ -112,13 +128,7 @@ fast_map_chain(struct pgt *pgt, pgt_pte_t *ptep, int level, uint64_t addr,
     pgt_pte_t *last = tables[n - 1];
     uint64_t mask = pgt_ptes_per_page(g) - 1;
     pgt_pte_t *lp = &last[(addr >> g->granule_shift) & mask];
-    if (cmo_d || cmo_i) {
-        void *va = mm->phys_to_virt(phys);
-        if (cmo_d)
-            mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
-        if (cmo_i)
-            mm->icache_inval_pou(va, 1ull << g->granule_shift);
-    }
+    fast_page_cmo(mm, g, phys, cmo_d, cmo_i);
     *lp = leaf;
     if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
         mm->get_page(lp);
@@ -155,13 +165,7 @@ static inline int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phy
                 return -PGT_EEXIST;
             return PGT_FAST_FALLBACK; /* replace: break-before-make */
         }
-        if (cmo_d || cmo_i) {
-            void *va = mm->phys_to_virt(phys);
-            if (cmo_d)
-                mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
-            if (cmo_i)
-                mm->icache_inval_pou(va, 1ull << g->granule_shift);
-        }
+        fast_page_cmo(mm, g, phys, cmo_d, cmo_i);
         pgt_write(ptep, leaf);
         if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
             mm->get_page(ptep);
