@@ -130,6 +130,8 @@ static void *tmm_zalloc_pages_exact(size_t size)
 
 static void release(struct tmm *m, size_t idx)
 {
+    if (m->on_free)
+        m->on_free(m, m->pa_base + idx * m->page_size);
     /* Poison freed pages so a use after free reads garbage. */
     memset(m->base + idx * m->page_size, 0x5a, m->page_size);
     m->frees++;

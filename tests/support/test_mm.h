@@ -48,6 +48,9 @@ struct tmm {
     /* Optional observer called on every TLB/cache hook (after logging). */
     void (*on_event)(struct tmm *m, const struct pgt *pgt,
                      const struct tmm_event *ev);
+    /* Optional observer called when a page is freed (its count reached 0),
+     * with its fake physical address, before it is poisoned. */
+    void (*on_free)(struct tmm *m, uint64_t pa);
     void *observer_arg;
 };
 

@@ -209,6 +209,7 @@ void tlbm_init(struct tlbm *t, struct tmm *m, const struct pgt *pgt,
     t->rng = seed | 1;
     t->fatal = true;
     m->on_event = tlbm_on_event;
+    m->on_free = tlbm_on_free;
     m->observer_arg = t;
 }
 
@@ -218,6 +219,7 @@ void tlbm_fini(struct tlbm *t, struct tmm *m)
     t->pre = NULL;
     if (m->observer_arg == t) {
         m->on_event = NULL;
+        m->on_free = NULL;
         m->observer_arg = NULL;
     }
 }
@@ -368,6 +370,22 @@ void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
         break;
     default:
         break;
+    }
+}
+
+void tlbm_on_free(struct tmm *m, uint64_t pa)
+{
+    struct tlbm *t = m->observer_arg;
+    if (!t || !t->in_op)
+        return; /* destroy: the embedder invalidates the whole VMID */
+    for (size_t i = 0; i < t->n; i++) {
+        const struct tlbm_entry *e = &t->e[i];
+        if (e->walk && tlbm_oa(t->pgt, e->pte) == pa)
+            violation(t, &t->freed,
+                      "FREED: table page %#" PRIx64 " freed while the TLB "
+                      "still holds the level %d table entry for va %#" PRIx64
+                      " pointing at it (free before invalidation)",
+                      pa, e->level, e->va);
     }
 }
 

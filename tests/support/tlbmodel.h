@@ -27,6 +27,9 @@
  *    address, memory type or block size, without an invalidation of that
  *    address made while the entry was invalid.
  *  - HINT: tlbi_va with a level the geometry cannot hold a leaf at.
+ *  - FREED: during an operation, a table page freed while a cached table
+ *    entry still points at it (the TLBI must come before the free: the
+ *    page may be reused at once, and a walker would read it as a table).
  */
 #ifndef PGT_TEST_TLBMODEL_H
 #define PGT_TEST_TLBMODEL_H
@@ -118,7 +121,7 @@ struct tlbm {
     /* Results. */
     bool fatal;          /* abort() on the first violation */
     unsigned long violations;
-    unsigned long stale, bbm, hint;
+    unsigned long stale, bbm, hint, freed;
     char msg[512];       /* the last violation */
     unsigned long events, refills, checks;
     void (*report)(void *arg, const char *msg); /* before abort(), or NULL */
@@ -145,8 +148,9 @@ void tlbm_begin_op(struct tlbm *t, uint64_t addr, uint64_t end);
  * number of new violations. */
 unsigned long tlbm_end_op(struct tlbm *t);
 
-/* The on_event observer (installed by tlbm_init). */
+/* The on_event and on_free observers (installed by tlbm_init). */
 void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
                    const struct tmm_event *ev);
+void tlbm_on_free(struct tmm *m, uint64_t pa);
 
 #endif /* PGT_TEST_TLBMODEL_H */
