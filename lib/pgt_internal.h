@@ -109,13 +109,9 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 /* struct pgt.fast: the stage-2 one-page unmap of s2.c fits this table
  * (fast_is_4k_l1() in fast.h, checked once at init). */
 #define PGT_FAST_S2_4K_L1 (1u << 0)
-/* ... and page counts are read from mm_ops.count_base: 4-byte counts in
- * an array, or 2-byte counts at the start of 8-byte records. */
-#define PGT_FAST_COUNT32 (1u << 1)
-#define PGT_FAST_COUNT16 (1u << 2)
 
-/* Work out pgt->fast from the table's shape and mm_ops (s2.c); called at
- * init and whenever a table is given other mm_ops. */
+/* Work out pgt->fast and pgt->fc from the table's shape and mm_ops (s2.c);
+ * called at init and whenever a table is given other mm_ops. */
 void pgt_fast_update(struct pgt *pgt);
 
 /* Reference counting of table pages, batched where the embedder allows. */

@@ -47,15 +47,30 @@ static int s2_geom_check(const struct pgt_geom *g)
 void pgt_fast_update(struct pgt *pgt)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
+    uintptr_t first_pa;
 
     pgt->fast = 0;
+    pgt->fc.unmap_end = 0;
     if (pgt->regime != PGT_REGIME_S2 || !mm || !fast_is_4k_l1(pgt))
         return;
     pgt->fast = PGT_FAST_S2_4K_L1;
-    if (mm->count_base && mm->count_width == 4 && mm->count_shift == 2)
-        pgt->fast |= PGT_FAST_COUNT32;
-    else if (mm->count_base && mm->count_width == 2 && mm->count_shift == 3)
-        pgt->fast |= PGT_FAST_COUNT16;
+    if (!mm->count_base || !mm->tlbi_va || !mm->put_page_n)
+        return;
+    /* The counts as a function of the table's physical address: the
+     * first counted page's is count_va - linear_offset (modulo 2^64). */
+    first_pa = mm->count_va - (uintptr_t)mm->linear_offset;
+    if (mm->count_width == 4 && mm->count_shift == 2)
+        pgt->fc.counts = (uintptr_t)mm->count_base - ((first_pa >> 12) << 2);
+    else if (mm->count_width == 2 && mm->count_shift == 3)
+        pgt->fc.counts =
+            ((uintptr_t)mm->count_base - ((first_pa >> 12) << 3)) | 1;
+    else
+        return;
+    pgt->fc.linear_offset = (uintptr_t)mm->linear_offset;
+    pgt->fc.tlbi_va = mm->tlbi_va;
+    pgt->fc.put_page_n = mm->put_page_n;
+    pgt->fc.put_page = mm->put_page;
+    pgt->fc.unmap_end = 1ull << pgt->geom.ia_bits;
 }
 
 static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
@@ -314,12 +329,15 @@ static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
  * cache miss that holds up retirement, and the CPU overlaps it with the
  * next calls' misses only while all that follows fits in its reorder
  * buffer and load/store queues. Measured on the d2 bench, each extra load,
- * store or call there costs: so the common path keeps four values across
- * its hook calls (@pgt, @addr, the last-level table and the level-2 entry:
- * four callee-saved registers, no other spills), asks page_count (or
- * reads the embedder's count array) rather than scanning the missing
- * line, makes the rare paths tail calls, and a
- * table that goes with its last leaf costs one TLBI, not two.
+ * store or call there costs (an L1-hit load about 2 ns, a call and return
+ * about 4). So the common path reads what it needs from mm_ops in copies
+ * made at init (struct pgt.fc: one load each instead of two), reads page
+ * counts from the embedder's count array rather than calling page_count
+ * or scanning the missing line, keeps three values across its hook calls
+ * (three callee-saved registers), makes the rare paths tail calls, and a
+ * table that goes with its last leaf costs one TLBI, not two. Tables
+ * whose mm_ops declare no count array, or lack tlbi_va or put_page_n,
+ * take s2_unmap_4k_l1(), the same walk through the hooks.
  */
 
 /*
@@ -366,23 +384,6 @@ static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
 {
     pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
     return &s2_table(pgt, e1)[s2_4k_idx(addr, 2)];
-}
-
-/*
- * page_count() of a 4K table page: read from the embedder's count array
- * when mm_ops gives one (no call), else through the hook.
- */
-static inline int s2_page_count(const struct pgt *pgt, void *page)
-{
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
-    uintptr_t i = ((uintptr_t)page - mm->count_va) / S2_4K_PAGE;
-    if (pgt->fast & PGT_FAST_COUNT32)
-        return (int)__atomic_load_n((const uint32_t *)mm->count_base + i,
-                                    __ATOMIC_RELAXED);
-    if (pgt->fast & PGT_FAST_COUNT16)
-        return __atomic_load_n((const uint16_t *)mm->count_base + 4 * i,
-                               __ATOMIC_RELAXED);
-    return mm->page_count(page);
 }
 
 static void s2_tlbi_all_levels(const struct pgt *pgt, uint64_t addr)
@@ -438,7 +439,9 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
 #define S2_KEEP(pgt, addr, t3, p2) \
     __asm__("" : "+r"(pgt), "+r"(addr), "+r"(t3), "+r"(p2))
 
-static inline __attribute__((always_inline)) int
+/* The one-page unmap through the hooks (no count array declared, or no
+ * tlbi_va or put_page_n). */
+static __attribute__((noinline)) int
 s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
 {
     const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
@@ -458,11 +461,11 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
      * table, the table itself one more. A count of 2 means this entry is
      * the table's only one, so the table goes with it.
      */
-    int count = s2_page_count(pgt, t3);
+    int count = pgt->mm_ops->page_count(t3);
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count != 2))
         return s2_unmap_4k_leaf(pgt, addr, t3);
-    count = s2_page_count(pgt, s2_4k_table_of(p2));
+    count = pgt->mm_ops->page_count(s2_4k_table_of(p2));
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count == 2))
         return s2_unmap_4k_two(pgt, addr, t3);
@@ -483,14 +486,71 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
     return 0;
 }
 
+/*
+ * The count of the table page at physical address @pa, from the count
+ * array pgt_fast_update() found in mm_ops (see struct pgt.fc.counts).
+ */
+static inline uint32_t s2_fc_count(const struct pgt *pgt, uint64_t pa)
+{
+    uintptr_t c = pgt->fc.counts;
+    if (c & 1) /* 2-byte counts at the start of 8-byte records */
+        return __atomic_load_n((const uint16_t *)(c - 1 + ((pa >> 12) << 3)),
+                               __ATOMIC_RELAXED);
+    return __atomic_load_n((const uint32_t *)(c + ((pa >> 12) << 2)),
+                           __ATOMIC_RELAXED);
+}
+
+/* The one-page unmap of tables with pgt->fc.unmap_end set. */
+static inline __attribute__((always_inline)) int
+s2_unmap_4k_counted(struct pgt *pgt, uint64_t addr, void *mc)
+{
+    const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
+    if ((e1 & tbl_bits) != tbl_bits)
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
+    uint64_t pa2 = s2_oa(e1);
+    pgt_pte_t *p2 = (pgt_pte_t *)(uintptr_t)(pa2 + pgt->fc.linear_offset) +
+                    s2_4k_idx(addr, 2);
+    pgt_pte_t e2 = pgt_read(p2);
+    if ((e2 & tbl_bits) != tbl_bits)
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
+    uint64_t pa3 = s2_oa(e2);
+    pgt_pte_t *t3 = (pgt_pte_t *)(uintptr_t)(pa3 + pgt->fc.linear_offset);
+    if (!pgt_read(&t3[s2_4k_idx(addr, 3)])) /* nothing mapped: a no-op */
+        return s2_unmap_slow(pgt, addr, S2_4K_PAGE, mc);
+
+    /*
+     * Default counting: every non-zero entry holds one reference on its
+     * table, the table itself one more. A count of 2 means this entry is
+     * the table's only one, so the table goes with it.
+     */
+    uint32_t c3 = s2_fc_count(pgt, pa3), c2 = s2_fc_count(pgt, pa2);
+    if (PGT_UNLIKELY(c3 != 2))
+        return s2_unmap_4k_leaf(pgt, addr, t3);
+    if (PGT_UNLIKELY(c2 == 2))
+        return s2_unmap_4k_two(pgt, addr, t3);
+
+    pgt_write(&t3[s2_4k_idx(addr, 3)], 0);
+    pgt_write(p2, 0);
+    pgt->fc.tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+    pgt->fc.put_page_n(t3, 2); /* the entry's reference and its own */
+    pgt->fc.put_page(p2);
+    return 0;
+}
+
 int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
-    /* One page of the usual shape: what pgt_check_range_of() accepts for
-     * size == granule (aligned, below 2^ia_bits), in one test. */
-    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1) &&
-                   size == S2_4K_PAGE &&
-                   !((addr & (S2_4K_PAGE - 1)) | (addr >> pgt->geom.ia_bits))))
-        return s2_unmap_4k_l1(pgt, addr, mc);
+    /*
+     * One page of the usual shape: what pgt_check_range_of() accepts for
+     * size == granule (aligned, below 2^ia_bits). fc.unmap_end is 0 when
+     * the counted path does not apply.
+     */
+    if (PGT_LIKELY(pgt && size == S2_4K_PAGE && !(addr & (S2_4K_PAGE - 1)))) {
+        if (PGT_LIKELY(addr < pgt->fc.unmap_end))
+            return s2_unmap_4k_counted(pgt, addr, mc);
+        if ((pgt->fast & PGT_FAST_S2_4K_L1) && !(addr >> pgt->geom.ia_bits))
+            return s2_unmap_4k_l1(pgt, addr, mc);
+    }
     return s2_unmap_slow(pgt, addr, size, mc);
 }
 

@@ -119,8 +119,10 @@ struct pgt_mm_ops {
      * @count_shift 2) and 2-byte counts at the start of 8-byte records
      * (@count_width 2, @count_shift 3, as struct hyp_page); others are
      * ignored. The one-page unmap then reads counts there instead of
-     * calling page_count. The library never writes there: changes still
-     * go through get_page/put_page. Like @linear, read at init.
+     * calling page_count (when tlbi_va and put_page_n are set too; it
+     * then calls copies of them, of put_page and of @linear_offset made
+     * at init). The library never writes there: changes still go through
+     * get_page/put_page. Like @linear, read at init.
      */
     const void *count_base;
     uintptr_t count_va;

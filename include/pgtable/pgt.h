@@ -34,6 +34,22 @@ struct pgt {
     void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
     uint32_t fast;          /* internal: the fast paths this table's shape
                              * takes, worked out at init */
+    /*
+     * internal: copies of mm_ops values for the stage-2 one-page unmap,
+     * made with @fast (one load each there instead of two). unmap_end is
+     * 2^ia_bits when that path applies, else 0; counts locates the count
+     * of the table page at physical address pa: at counts + (pa >> 12) * 4
+     * (4-byte counts), or, when bit 0 is set, at counts - 1 + (pa >> 12) * 8
+     * (2-byte counts at the start of 8-byte records).
+     */
+    struct {
+        uint64_t unmap_end;
+        uintptr_t linear_offset;
+        uintptr_t counts;
+        void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
+        void (*put_page_n)(void *addr, int n);
+        void (*put_page)(void *addr);
+    } fc;
 };
 
 /* Walker visit kinds, also used as the walker's flags. */

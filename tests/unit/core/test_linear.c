@@ -12,6 +12,7 @@
 
 static struct pgt_mm_ops lin_ops;
 static bool lin_counts; /* also declare tmm's count array (mm_ops.count_base) */
+static bool lin_no_put_n, lin_no_tlbi_va; /* leave out these optional hooks */
 
 static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                         int sl, uint32_t gflags, uint64_t pa_base, bool s2)
@@ -29,6 +30,11 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
         lin_ops.count_shift = 2;
         lin_ops.count_width = 4;
     }
+    /* Before init: a table's ops must not change while it uses them. */
+    if (lin_no_put_n)
+        lin_ops.put_page_n = NULL;
+    if (lin_no_tlbi_va)
+        lin_ops.tlbi_va = NULL;
     if (s2) {
         struct pgt_s2_cfg cfg = {.granule = (enum pgt_granule)gs,
                                  .ia_bits = ia,
@@ -169,11 +175,10 @@ static void test_linear_map_gives_the_same_hyp_tables(void **state)
 static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
 {
     struct fx f;
+    lin_no_put_n = !has_put_n;
+    lin_no_tlbi_va = !has_tlbi_va;
     init_linear(&f, 12, 40, 40, 1, 0, ARENA_PA, true);
-    if (!has_put_n)
-        lin_ops.put_page_n = NULL;
-    if (!has_tlbi_va)
-        lin_ops.tlbi_va = NULL;
+    lin_no_put_n = lin_no_tlbi_va = false;
     const uint64_t p = SZ_4K, pa = 0x80000000ull;
     const uint64_t A = 0x40000000ull + p;     /* alone in its L2 and L3 */
     const uint64_t B = 0x80000000ull;         /* B and C share an L3 table */
