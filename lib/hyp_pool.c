@@ -12,6 +12,8 @@
  */
 #include "pgtable/hyp_pool.h"
 
+#include "clear_pages.h"
+
 #define LINK_MASK 0xffffffu
 
 /* --- lock ---------------------------------------------------------------- */
@@ -51,16 +53,47 @@ const struct hyp_lock_ops hyp_spinlock_ops = {
     .unlock = hyp_spin_unlock,
 };
 
+/*
+ * The pool's lock. hyp_spinlock_ops is taken inline (one exchange, the
+ * loop only when contended): the alloc/put fast paths then make no call,
+ * so they keep everything in scratch registers.
+ */
 static inline void pool_lock(const struct hyp_pool *pool)
 {
-    if (pool->lock)
+    if (pool->spin) {
+        if (!atomic_exchange_explicit(&pool->spin->locked, 1u, memory_order_acquire))
+            return;
+        hyp_spin_lock(pool->spin);
+    } else if (pool->lock) {
         pool->lock->lock(pool->lock_arg);
+    }
 }
 
 static inline void pool_unlock(const struct hyp_pool *pool)
 {
-    if (pool->lock)
+    if (pool->spin)
+        atomic_store_explicit(&pool->spin->locked, 0u, memory_order_release);
+    else if (pool->lock)
         pool->lock->unlock(pool->lock_arg);
+}
+
+/*
+ * The fast paths: take the lock only where that needs no call (the
+ * library's spinlock uncontended, or no lock at all); false leaves it
+ * untaken and the caller goes the slow way, through pool_lock(). The fast
+ * paths then make no call at all, so they need no callee-saved registers.
+ */
+static inline bool lock_inline(const struct hyp_pool *pool)
+{
+    if (pool->spin)
+        return !atomic_exchange_explicit(&pool->spin->locked, 1u, memory_order_acquire);
+    return !pool->lock;
+}
+
+static inline void unlock_inline(const struct hyp_pool *pool)
+{
+    if (pool->spin)
+        atomic_store_explicit(&pool->spin->locked, 0u, memory_order_release);
 }
 
 /* --- records and links ---------------------------------------------------- */
@@ -210,6 +243,7 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
     pool->max_order = (uint8_t)(floor_log2(nr_pages) < cap ? floor_log2(nr_pages) : cap);
     pool->lock = cfg ? cfg->lock : NULL;
     pool->lock_arg = cfg ? cfg->lock_arg : NULL;
+    pool->spin = pool->lock == &hyp_spinlock_ops ? pool->lock_arg : NULL;
     pool->free_pages = nr_pages - reserved_pages;
     pool->nr_cached = 0;
 
@@ -256,25 +290,53 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
 
 static void drain_locked(struct hyp_pool *pool);
 
-void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
+/* Zero @size bytes at @va with the vmemmap's hook; @va. */
+static __attribute__((noinline)) void *clear_hooked(const struct hyp_vmemmap *vm,
+                                                    void *va, size_t size)
 {
-    const struct hyp_vmemmap *vm = pool->vm;
+    vm->clear_pages(va, size);
+    return va;
+}
+
+/* The block at @va of @order, zeroed if @dirty. */
+static inline void *clear_block(const struct hyp_vmemmap *vm, void *va,
+                                unsigned int order, uint8_t dirty)
+{
+    size_t size = (size_t)1 << (vm->granule_shift + order);
+
+    if (!dirty)
+        return va;
+    if (vm->clear_pages)
+        return clear_hooked(vm, va, size);
+    pgt_clear_pages_inline(va, size);
+    return va;
+}
+
+/* Pop the page freed last off the put cache (pool lock held). */
+static inline struct hyp_page *take_cached(struct hyp_pool *pool, uint8_t *dirty)
+{
+    struct hyp_page *p = &pool->base[pool->cache[--pool->nr_cached]];
+
+    *dirty = p->flags & HYP_PAGE_DIRTY;
+    p->word = 1u; /* count 1, order 0, no flags */
+    pool->free_pages--;
+    return p;
+}
+
+/* hyp_alloc_pages() with the pool lock held (released on return). */
+static __attribute__((noinline)) void *alloc_locked(struct hyp_pool *pool,
+                                                    unsigned int order)
+{
     struct hyp_page *p;
     unsigned int i = order;
     uint32_t idx, next;
     uint8_t dirty;
-    void *va;
 
-    if (order > pool->max_order)
-        return NULL;
-
-    pool_lock(pool);
     if (pool->nr_cached) {
         if (order == 0) {
-            /* Fast path: the page freed last. */
-            p = &pool->base[pool->cache[--pool->nr_cached]];
-            dirty = p->flags & HYP_PAGE_DIRTY;
-            goto take;
+            p = take_cached(pool, &dirty);
+            pool_unlock(pool);
+            return clear_block(pool->vm, hyp_page_to_virt(pool->vm, p), 0, dirty);
         }
         drain_locked(pool);
     }
@@ -299,29 +361,45 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
         i--;
         push_free(pool, p + (1u << i), i, dirty);
     }
-take:
     p->word = 1u | ((uint64_t)order << W_ORDER_SHIFT); /* count 1, no flags */
     pool->free_pages -= 1ull << order;
     pool_unlock(pool);
 
     /* The block is ours now: zero it outside the lock. */
-    va = hyp_page_to_virt(vm, p);
-    if (dirty) {
-        size_t size = (size_t)1 << (vm->granule_shift + order);
+    return clear_block(pool->vm, hyp_page_to_virt(pool->vm, p), order, dirty);
+}
 
-        if (vm->clear_pages)
-            vm->clear_pages(va, size);
-        else
-            hyp_clear_pages(va, size);
-    }
-    return va;
+static __attribute__((noinline)) void *alloc_slow(struct hyp_pool *pool,
+                                                  unsigned int order)
+{
+    if (order > pool->max_order)
+        return NULL;
+    pool_lock(pool);
+    return alloc_locked(pool, order);
+}
+
+void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
+{
+    struct hyp_page *p;
+    uint8_t dirty;
+
+    /* Fast path: order 0 from the put cache, the page freed last. */
+    if (order != 0 || !lock_inline(pool))
+        return alloc_slow(pool, order);
+    if (!pool->nr_cached)
+        return alloc_locked(pool, 0);
+    p = take_cached(pool, &dirty);
+    unlock_inline(pool);
+    return clear_block(pool->vm, hyp_page_to_virt(pool->vm, p), 0, dirty);
 }
 
 /* --- free ----------------------------------------------------------------- */
 
 /* Put block @p of @order on the free lists, coalesced (pool lock held;
  * free_pages already accounts for it). */
-static void coalesce_block(struct hyp_pool *pool, struct hyp_page *p, unsigned int order)
+static __attribute__((noinline)) void coalesce_block(struct hyp_pool *pool,
+                                                    struct hyp_page *p,
+                                                    unsigned int order)
 {
     const struct hyp_vmemmap *vm = pool->vm;
     uint64_t pfn = hyp_page_to_pfn(vm, p);
@@ -364,14 +442,14 @@ static void drain_locked(struct hyp_pool *pool)
 }
 
 /* @p's count just reached 0: free the block it heads (pool lock held). */
-static void attach_page(struct hyp_pool *pool, struct hyp_page *p)
+static inline void attach_page(struct hyp_pool *pool, struct hyp_page *p)
 {
     unsigned int order = p->order;
 
     pool->free_pages += 1ull << order;
     if (order == 0) {
         /* Defer: onto the put cache (drained first when full). */
-        if (pool->nr_cached == HYP_POOL_CACHE)
+        if (__builtin_expect(pool->nr_cached == HYP_POOL_CACHE, 0))
             drain_locked(pool);
         p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
                    << W_FLAGS_SHIFT);
@@ -422,46 +500,110 @@ static inline void get_locked(struct hyp_pool *pool, struct hyp_page *p, unsigne
     hyp_page_ref_add(pool->vm, p, n);
 }
 
-void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p)
+static __attribute__((noinline)) void put_slow(struct hyp_pool *pool,
+                                               struct hyp_page *p, unsigned int n)
 {
     pool_lock(pool);
-    put_locked(pool, p, 1);
+    put_locked(pool, p, n);
     pool_unlock(pool);
+}
+
+static __attribute__((noinline)) void get_slow(struct hyp_pool *pool,
+                                               struct hyp_page *p, unsigned int n)
+{
+    pool_lock(pool);
+    get_locked(pool, p, n);
+    pool_unlock(pool);
+}
+
+/* put_locked() and the unlock (pool lock held), out of line. */
+static __attribute__((noinline)) void put_unlock(struct hyp_pool *pool,
+                                                 struct hyp_page *p, unsigned int n)
+{
+    put_locked(pool, p, n);
+    unlock_inline(pool);
+}
+
+static __attribute__((noinline)) void get_unlock(struct hyp_pool *pool,
+                                                 struct hyp_page *p, unsigned int n)
+{
+    get_locked(pool, p, n);
+    unlock_inline(pool);
+}
+
+/*
+ * Drop @n (> 0) references on @p. Inline, the two common cases: the count
+ * stays above zero, or an order-0 page goes onto a put cache with room.
+ * Every other case (misuse, a block, a full cache) is put_locked()'s.
+ */
+static inline void put_n(struct hyp_pool *pool, struct hyp_page *p, unsigned int n)
+{
+    if (!lock_inline(pool))
+        return put_slow(pool, p, n);
+    if (page_ok(pool, p) && !(p->flags & HYP_PAGE_FREE)) {
+        if (p->refcount > n) {
+            p->refcount = (uint16_t)(p->refcount - n);
+            unlock_inline(pool);
+            return;
+        }
+        if (p->refcount == n && p->order == 0 && pool->nr_cached < HYP_POOL_CACHE) {
+            p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
+                       << W_FLAGS_SHIFT);
+            pool->cache[pool->nr_cached++] = page_idx(pool, p);
+            pool->free_pages++;
+            unlock_inline(pool);
+            return;
+        }
+    }
+    put_unlock(pool, p, n);
+}
+
+/* Take @n (> 0) references on @p; inline when the count stays in range. */
+static inline void get_n(struct hyp_pool *pool, struct hyp_page *p, unsigned int n)
+{
+    if (!lock_inline(pool))
+        return get_slow(pool, p, n);
+    if (page_ok(pool, p) && !(p->flags & HYP_PAGE_FREE) &&
+        n <= HYP_PAGE_REFCOUNT_MAX - p->refcount) {
+        p->refcount = (uint16_t)(p->refcount + n);
+        unlock_inline(pool);
+        return;
+    }
+    get_unlock(pool, p, n);
+}
+
+void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    put_n(pool, p, 1);
 }
 
 void hyp_pool_get_page(struct hyp_pool *pool, struct hyp_page *p)
 {
-    pool_lock(pool);
-    get_locked(pool, p, 1);
-    pool_unlock(pool);
+    get_n(pool, p, 1);
 }
 
 void hyp_put_page(struct hyp_pool *pool, void *addr)
 {
-    hyp_pool_put_page(pool, hyp_virt_to_page(pool->vm, addr));
+    put_n(pool, hyp_virt_to_page(pool->vm, addr), 1);
 }
 
 void hyp_get_page(struct hyp_pool *pool, void *addr)
 {
-    hyp_pool_get_page(pool, hyp_virt_to_page(pool->vm, addr));
+    get_n(pool, hyp_virt_to_page(pool->vm, addr), 1);
 }
 
 void hyp_put_page_n(struct hyp_pool *pool, void *addr, unsigned int n)
 {
     if (n == 0)
         return;
-    pool_lock(pool);
-    put_locked(pool, hyp_virt_to_page(pool->vm, addr), n);
-    pool_unlock(pool);
+    put_n(pool, hyp_virt_to_page(pool->vm, addr), n);
 }
 
 void hyp_get_page_n(struct hyp_pool *pool, void *addr, unsigned int n)
 {
     if (n == 0)
         return;
-    pool_lock(pool);
-    get_locked(pool, hyp_virt_to_page(pool->vm, addr), n);
-    pool_unlock(pool);
+    get_n(pool, hyp_virt_to_page(pool->vm, addr), n);
 }
 
 /* --- split and statistics -------------------------------------------------- */

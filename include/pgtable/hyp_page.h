@@ -109,7 +109,8 @@ int hyp_vmemmap_init(struct hyp_vmemmap *vm, struct hyp_page *pages,
                      unsigned int granule_shift, uint64_t physvirt_offset);
 
 /* Zero @size bytes at @addr (16-byte aligned, multiple of 64): the portable
- * default behind hyp_vmemmap.clear_pages. 64-bit stores, unrolled. */
+ * default behind hyp_vmemmap.clear_pages (REP STOSB on x86-64 hosts,
+ * unrolled stores elsewhere; hyp_alloc_pages() runs it inline). */
 void hyp_clear_pages(void *addr, size_t size);
 
 /* Report a broken invariant through @vm's hook (or trap). */

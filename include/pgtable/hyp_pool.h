@@ -36,7 +36,9 @@
  *
  * Locking: every public function takes the pool's lock (hyp_pool_cfg.lock)
  * for its whole duration; with no lock the caller serialises. Several pools
- * may share one vmemmap (their ranges must not overlap).
+ * may share one vmemmap (their ranges must not overlap). With
+ * hyp_spinlock_ops the common paths (alloc(0) from the put cache, get, a
+ * put that keeps the page or caches it) take it inline, without a call.
  */
 #ifndef PGTABLE_HYP_POOL_H
 #define PGTABLE_HYP_POOL_H
@@ -98,6 +100,8 @@ struct hyp_pool {
     uint32_t cache[HYP_POOL_CACHE]; /* their link indices (a stack) */
     const struct hyp_lock_ops *lock;
     void *lock_arg;
+    struct hyp_spinlock *spin;   /* internal: lock_arg when lock is
+                                  * hyp_spinlock_ops (taken inline) */
 };
 
 /**

@@ -542,6 +542,57 @@ static void spinlock_locks_and_unlocks(void **state)
     assert_int_equal(atomic_load(&l.locked), 0);
 }
 
+/*
+ * A pool on hyp_spinlock_ops takes the lock inline on its fast paths
+ * (alloc(0) from the put cache, get, put that keeps or caches the page)
+ * and through the hooks elsewhere: every operation must leave it free,
+ * and the pool must behave as with any other lock.
+ */
+static void spinlock_pool_frees_the_lock_after_every_operation(void **state)
+{
+    struct hyp_spinlock l = {0};
+    struct hyp_pool_cfg cfg = {.max_order = 10, .lock = &hyp_spinlock_ops, .lock_arg = &l};
+    struct ah h;
+    struct hyp_pool pool;
+    uint8_t *a, *b;
+    (void)state;
+
+    ah_init(&h, 12, 16, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, &cfg), 0);
+    a = hyp_alloc_pages(&pool, 0); /* cache empty: the slow path */
+    assert_int_equal(atomic_load(&l.locked), 0);
+    assert_ptr_equal(a, h.mem);
+    hyp_get_page(&pool, a);
+    assert_int_equal(atomic_load(&l.locked), 0);
+    hyp_get_page_n(&pool, a, 2);
+    assert_int_equal(hyp_page_count_va(&pool, a), 4);
+    hyp_put_page(&pool, a);
+    assert_int_equal(atomic_load(&l.locked), 0);
+    hyp_put_page_n(&pool, a, 2);
+    assert_int_equal(hyp_page_count_va(&pool, a), 1);
+    a[100] = 0x5a;
+    hyp_put_page(&pool, a); /* count 0: onto the put cache */
+    assert_int_equal(atomic_load(&l.locked), 0);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), 16);
+    b = hyp_alloc_pages(&pool, 0); /* the cached page, zeroed again */
+    assert_int_equal(atomic_load(&l.locked), 0);
+    assert_ptr_equal(b, a);
+    assert_true(ah_is_zero(b, 4096));
+    b = hyp_alloc_pages(&pool, 2); /* a block: the slow path */
+    assert_int_equal(atomic_load(&l.locked), 0);
+    assert_non_null(b);
+    hyp_put_page(&pool, b);
+    hyp_put_page(&pool, a);
+    assert_int_equal(atomic_load(&l.locked), 0);
+    expect_free(&pool, (uint64_t[]){0, 0, 0, 0, 1}, 5);
+    assert_int_equal(ah_panics.count, 0);
+    /* A put on a free page still panics (the checks run inline too). */
+    hyp_put_page(&pool, a);
+    assert_int_equal(ah_panics.count, 1);
+    assert_int_equal(atomic_load(&l.locked), 0);
+    ah_fini(&h);
+}
+
 static void granule_64k_pool(void **state)
 {
     struct ah h;
@@ -730,6 +781,7 @@ int main(void)
         cmocka_unit_test(external_pages_are_not_coalesced),
         cmocka_unit_test(every_operation_takes_the_lock_once),
         cmocka_unit_test(spinlock_locks_and_unlocks),
+        cmocka_unit_test(spinlock_pool_frees_the_lock_after_every_operation),
         cmocka_unit_test(granule_64k_pool),
         cmocka_unit_test(put_cache_defers_coalescing_invisibly),
         cmocka_unit_test(record_forms_and_stats_edges),
