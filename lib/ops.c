@@ -800,6 +800,12 @@ void pgt_clear(struct pgt *pgt)
     pgt->pte_ops = NULL;
     pgt->priv = NULL;
     pgt->fast = 0;
+    pgt->fc.unmap_end = 0;
+    pgt->fc.linear_offset = 0;
+    pgt->fc.counts = 0;
+    pgt->fc.tlbi_va = NULL;
+    pgt->fc.put_page_n = NULL;
+    pgt->fc.put_page = NULL;
 }
 
 int pgt_op_run(struct pgt_op *op)

@@ -249,6 +249,13 @@ static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
     assert_int_equal(pgt_s2_unmap(&f.pgt, D, p, NULL), 0);
     assert_int_equal(f.m.live, f.r.nroot);
+    /* A destroyed table refuses the call (no fast path left behind). */
+    assert_int_equal(pgt_s2_map(&f.pgt, D, p, pa + D, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    pgt_s2_destroy(&f.pgt);
+    assert_int_equal(f.m.live, 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, D, p, NULL), -PGT_EINVAL);
+    assert_int_equal(f.m.live, 0);
     fx_fini(&f);
     lin_ops = tmm_ops;
 }
