@@ -207,9 +207,45 @@ get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     return 0;
 }
 
+/*
+ * pgt_get_leaf() for the PGT_FAST_S2_4K_L1 shape (4K granule, start level
+ * 1, linear map, 48-bit OA): the three levels spelled out with constant
+ * shifts and masks.
+ */
+static inline int get_leaf_4k_l1(const struct pgt *pgt, uint64_t addr,
+                                 pgt_pte_t *ptep, int *level)
+{
+    const pgt_pte_t tbl = PGT_PTE_VALID | PGT_PTE_TYPE;
+    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << 12) - 1);
+    uintptr_t lin = (uintptr_t)pgt->mm_ops->linear_offset;
+    pgt_pte_t pte;
+    int l = 1;
+
+    if (addr >> pgt->geom.ia_bits)
+        return -PGT_ERANGE;
+    pte = pgt_read(&pgt->pgd[addr >> 30]);
+    if ((pte & tbl) == tbl) {
+        l = 2;
+        pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin) +
+                       ((addr >> 21) & 511));
+        if ((pte & tbl) == tbl) {
+            l = 3;
+            pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin) +
+                           ((addr >> 12) & 511));
+        }
+    }
+    if (ptep)
+        *ptep = pte;
+    if (level)
+        *level = l;
+    return 0;
+}
+
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level)
 {
+    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1)))
+        return get_leaf_4k_l1(pgt, addr, ptep, level);
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return -PGT_EINVAL;
 

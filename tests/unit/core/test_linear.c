@@ -235,6 +235,22 @@ static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
         assert_int_equal(f.m.log[0].level, PGT_LEVEL_UNKNOWN);
     }
 
+    /* get_leaf has its own descent for this shape: D's page at level 3,
+     * A's empty root entry at level 1, C's empty level-2 entry, and the
+     * IA size checked. */
+    pgt_pte_t pte;
+    int lvl;
+    assert_int_equal(pgt_get_leaf(&f.pgt, D + 0x123, &pte, &lvl), 0);
+    assert_u64(pte, (pa + D) | S2_RW | SH_INNER | D_PAGE);
+    assert_int_equal(lvl, 3);
+    assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &lvl), 0);
+    assert_u64(pte, 0);
+    assert_int_equal(lvl, 1);
+    assert_int_equal(pgt_get_leaf(&f.pgt, C, &pte, &lvl), 0);
+    assert_u64(pte, 0);
+    assert_int_equal(lvl, 2);
+    assert_int_equal(pgt_get_leaf(&f.pgt, 1ull << 40, &pte, &lvl), -PGT_ERANGE);
+
     /* A again: nothing mapped, nothing changes, no TLBI. */
     tmm_log_clear(&f.m);
     assert_int_equal(pgt_s2_unmap(&f.pgt, A, p, NULL), 0);
