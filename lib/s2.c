@@ -226,37 +226,106 @@ s2_map_engine(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     return pgt_op_run(&op);
 }
 
-int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
-               enum pgt_prot prot, void *mc, uint32_t flags)
+/*
+ * The shape's geometry (4K granule, Arm ARM D8.2): 9 index bits per level;
+ * a level-1 entry (the root, 2 concatenated pages at 40 bits) maps 1 GiB,
+ * level 2 2 MiB, level 3 one 4 KiB page.
+ */
+#define S2_4K_PAGE (1ull << 12)
+
+/* Index of @addr's entry in its level-@level table (1..3). */
+static inline uint64_t s2_4k_idx(uint64_t addr, int level)
+{
+    return level == 1 ? addr >> 30 : (addr >> (12 + 9 * (3 - level))) & 511;
+}
+
+/* The 4K table page holding the entry at @p. */
+static inline void *s2_4k_table_of(const void *p)
+{
+    return (void *)((uintptr_t)p & ~(uintptr_t)(S2_4K_PAGE - 1));
+}
+
+/*
+ * A table entry's OA bits [47:12] as two shifts and an AND with a small
+ * immediate. The empty asm keeps the compiler from folding them back into
+ * a 64-bit mask constant, which it would then keep in a callee-saved
+ * register across the hook calls (one more store per call).
+ */
+static inline uint64_t s2_oa(pgt_pte_t e)
+{
+    uint64_t x = e << 16;
+    __asm__("" : "+r"(x));
+    return (x >> 16) & ~(S2_4K_PAGE - 1);
+}
+
+/* The table a table entry @e points to, through the linear map. */
+static inline pgt_pte_t *s2_table(const struct pgt *pgt, pgt_pte_t e)
+{
+    return (pgt_pte_t *)((uintptr_t)s2_oa(e) +
+                         (uintptr_t)pgt->mm_ops->linear_offset);
+}
+
+/* The level-2 entry for @addr, from the root (a cached load). */
+static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
+{
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
+    return &s2_table(pgt, e1)[s2_4k_idx(addr, 2)];
+}
+
+/*
+ * The leaf attributes of plain R/W/X normal write-back memory: the bits
+ * pgt_leaf_attrs() gives for them, without its general checks.
+ */
+static inline pgt_pte_t s2_plain_attrs(const struct pgt *pgt, enum pgt_prot prot)
+{
+    return PGT_PTE_AF | (pgt->geom.lpa2 ? 0 : PGT_SH_INNER << PGT_PTE_SH_SHIFT) |
+           ((pgt->flags & PGT_S2_FWB) ? PGT_S2_FWB_MEMATTR_NORMAL_WB
+                                      : PGT_S2_MEMATTR_NORMAL_WB)
+               << PGT_S2_MEMATTR_SHIFT |
+           ((prot & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
+           ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W : 0) |
+           ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
+}
+
+/*
+ * Cache maintenance a map needs (mm_ops.h): normal write-back memory is
+ * cleaned to PoC unless FWB forces the guest's accesses cacheable;
+ * executable memory needs the instruction cache invalidated to PoU (FWB
+ * does not cover that).
+ */
+static inline bool s2_cmo_d(const struct pgt *pgt, enum pgt_prot prot, uint32_t flags)
+{
+    return !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)) &&
+           !(pgt->flags & PGT_S2_FWB) && !(flags & PGT_MAP_SKIP_DCACHE) &&
+           pgt->mm_ops->dcache_clean_inval_poc;
+}
+
+static inline bool s2_cmo_i(const struct pgt *pgt, enum pgt_prot prot, uint32_t flags)
+{
+    return (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
+           pgt->mm_ops->icache_inval_pou;
+}
+
+static __attribute__((noinline)) int s2_map_slow(struct pgt *pgt, uint64_t addr,
+                                                 uint64_t size, uint64_t phys,
+                                                 enum pgt_prot prot, void *mc,
+                                                 uint32_t flags)
 {
     pgt_pte_t attrs = 0;
-    const struct pgt_mm_ops *mm;
     int ret;
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    mm = pgt->mm_ops;
     ret = pgt_check_range_of(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
     if ((phys & (pgt_granule(pgt) - 1)) ||
         (flags & ~(PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)))
         return -PGT_EINVAL;
-    if (PGT_LIKELY(!((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX))) {
-        /* Plain R/W/X on normal memory: the same bits pgt_leaf_attrs()
-         * gives, without its general checks. */
-        attrs = PGT_PTE_AF |
-                (pgt->geom.lpa2 ? 0 : PGT_SH_INNER << PGT_PTE_SH_SHIFT) |
-                ((pgt->flags & PGT_S2_FWB) ? PGT_S2_FWB_MEMATTR_NORMAL_WB
-                                           : PGT_S2_MEMATTR_NORMAL_WB)
-                    << PGT_S2_MEMATTR_SHIFT |
-                ((prot & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
-                ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W : 0) |
-                ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
-    } else if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot,
-                              &attrs)) {
+    if (PGT_LIKELY(!((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX)))
+        attrs = s2_plain_attrs(pgt, prot);
+    else if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &attrs))
         return -PGT_EINVAL;
-    }
     if ((pgt->flags & PGT_S2_HOST) && phys != addr)
         return -PGT_EINVAL;
     if (ret)
@@ -264,14 +333,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
 
-    /* Normal write-back memory needs cleaning to PoC unless FWB forces
-     * the guest's accesses cacheable; executable memory needs the
-     * instruction cache invalidated to PoU (FWB does not cover that). */
-    bool wb = !(prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC));
-    bool cmo_d = wb && !(pgt->flags & PGT_S2_FWB) &&
-                 !(flags & PGT_MAP_SKIP_DCACHE) && mm->dcache_clean_inval_poc;
-    bool cmo_i = (prot & PGT_PROT_X) && !(flags & PGT_MAP_SKIP_ICACHE) &&
-                 mm->icache_inval_pou;
+    bool cmo_d = s2_cmo_d(pgt, prot, flags), cmo_i = s2_cmo_i(pgt, prot, flags);
     if (size == pgt_granule(pgt)) {
         ret = pgt_fast_map_page(pgt, addr, phys, attrs, mc, cmo_d, cmo_i,
                                 false);
@@ -279,6 +341,97 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
             return ret;
     }
     return s2_map_engine(pgt, addr, size, phys, prot, attrs, mc, cmo_d, cmo_i);
+}
+
+/* The leaf s2_map_4k() writes for @phys, @prot. */
+static inline pgt_pte_t s2_4k_leaf(const struct pgt *pgt, uint64_t phys,
+                                   enum pgt_prot prot)
+{
+    return phys | s2_plain_attrs(pgt, prot) | PGT_PTE_TYPE | PGT_PTE_VALID;
+}
+
+/* s2_map_4k() into the empty last-level entry @p, with cache maintenance. */
+static __attribute__((noinline)) int s2_map_4k_cmo(struct pgt *pgt, pgt_pte_t *p,
+                                                   uint64_t phys, enum pgt_prot prot,
+                                                   uint32_t flags)
+{
+    fast_page_cmo(pgt->mm_ops, &pgt->geom, phys, s2_cmo_d(pgt, prot, flags),
+                  s2_cmo_i(pgt, prot, flags));
+    pgt_write(p, s2_4k_leaf(pgt, phys, prot));
+    pgt->mm_ops->get_page(p);
+    return 0;
+}
+
+/* s2_map_4k() where a table on the way is missing: find the empty entry
+ * again (cached loads) and build the chain below it. */
+static __attribute__((noinline)) int s2_map_4k_new(struct pgt *pgt, uint64_t addr,
+                                                   uint64_t phys, enum pgt_prot prot,
+                                                   void *mc, uint32_t flags)
+{
+    pgt_pte_t *p = &pgt->pgd[s2_4k_idx(addr, 1)];
+    int level = 1;
+
+    if (pgt_read(p)) {
+        level = 2;
+        p = &s2_table(pgt, pgt_read(p))[s2_4k_idx(addr, 2)];
+    }
+    return fast_map_chain(pgt, p, level, addr, phys, s2_4k_leaf(pgt, phys, prot),
+                          mc, s2_cmo_d(pgt, prot, flags), s2_cmo_i(pgt, prot, flags));
+}
+
+/*
+ * One-page map of plain R/W/X memory for fast_is_4k_l1() tables, the
+ * fault-handler pattern: the three levels spelled out. A missing table on
+ * the way goes to s2_map_4k_new() (tables allocated first, linked with
+ * one store); a block or annotation on the way, or a different entry to
+ * replace (break-before-make), to the general path, which writes nothing
+ * before it decides. A new leaf takes one reference on its table: without
+ * cache maintenance, the only call on the common path, made last (so the
+ * path keeps nothing in callee-saved registers).
+ */
+static inline __attribute__((always_inline)) int
+s2_map_4k(struct pgt *pgt, uint64_t addr, uint64_t phys, enum pgt_prot prot,
+          void *mc, uint32_t flags)
+{
+    const pgt_pte_t tbl_bits = PGT_PTE_VALID | PGT_PTE_TYPE;
+    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
+    if ((e1 & tbl_bits) != tbl_bits)
+        goto no_table;
+    pgt_pte_t e2 = pgt_read(&s2_table(pgt, e1)[s2_4k_idx(addr, 2)]);
+    if ((e2 & tbl_bits) != tbl_bits) {
+        e1 = e2;
+        goto no_table;
+    }
+    pgt_pte_t *p3 = &s2_table(pgt, e2)[s2_4k_idx(addr, 3)];
+    pgt_pte_t e3 = pgt_read(p3);
+    if (e3) {
+        if (e3 == s2_4k_leaf(pgt, phys, prot))
+            return 0; /* already mapped so */
+        return s2_map_slow(pgt, addr, S2_4K_PAGE, phys, prot, mc, flags);
+    }
+    if (s2_cmo_d(pgt, prot, flags) || s2_cmo_i(pgt, prot, flags))
+        return s2_map_4k_cmo(pgt, p3, phys, prot, flags);
+    pgt_write(p3, s2_4k_leaf(pgt, phys, prot));
+    pgt->mm_ops->get_page(p3);
+    return 0;
+no_table:
+    if (e1) /* a block or an annotation: split */
+        return s2_map_slow(pgt, addr, S2_4K_PAGE, phys, prot, mc, flags);
+    return s2_map_4k_new(pgt, addr, phys, prot, mc, flags);
+}
+
+int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+               enum pgt_prot prot, void *mc, uint32_t flags)
+{
+    /* One page of plain memory in the usual shape: what the checks of
+     * s2_map_slow() accept for it, in one test. */
+    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1) && size == S2_4K_PAGE &&
+                   !(((addr | phys) & (S2_4K_PAGE - 1)) | (addr >> pgt->geom.ia_bits) |
+                     (phys >> pgt->geom.oa_bits)) &&
+                   !((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX) &&
+                   !(flags & ~(PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE))))
+        return s2_map_4k(pgt, addr, phys, prot, mc, flags);
+    return s2_map_slow(pgt, addr, size, phys, prot, mc, flags);
 }
 
 static int s2_clear(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
@@ -339,52 +492,6 @@ static __attribute__((noinline)) int s2_unmap_slow(struct pgt *pgt,
  * whose mm_ops declare no count array, or lack tlbi_va or put_page_n,
  * take s2_unmap_4k_l1(), the same walk through the hooks.
  */
-
-/*
- * The shape's geometry (4K granule, Arm ARM D8.2): 9 index bits per level;
- * a level-1 entry (the root, 2 concatenated pages at 40 bits) maps 1 GiB,
- * level 2 2 MiB, level 3 one 4 KiB page.
- */
-#define S2_4K_PAGE (1ull << 12)
-
-/* Index of @addr's entry in its level-@level table (1..3). */
-static inline uint64_t s2_4k_idx(uint64_t addr, int level)
-{
-    return level == 1 ? addr >> 30 : (addr >> (12 + 9 * (3 - level))) & 511;
-}
-
-/* The 4K table page holding the entry at @p. */
-static inline void *s2_4k_table_of(const void *p)
-{
-    return (void *)((uintptr_t)p & ~(uintptr_t)(S2_4K_PAGE - 1));
-}
-
-/*
- * A table entry's OA bits [47:12] as two shifts and an AND with a small
- * immediate. The empty asm keeps the compiler from folding them back into
- * a 64-bit mask constant, which it would then keep in a callee-saved
- * register across the hook calls (one more store per call).
- */
-static inline uint64_t s2_oa(pgt_pte_t e)
-{
-    uint64_t x = e << 16;
-    __asm__("" : "+r"(x));
-    return (x >> 16) & ~(S2_4K_PAGE - 1);
-}
-
-/* The table a table entry @e points to, through the linear map. */
-static inline pgt_pte_t *s2_table(const struct pgt *pgt, pgt_pte_t e)
-{
-    return (pgt_pte_t *)((uintptr_t)s2_oa(e) +
-                         (uintptr_t)pgt->mm_ops->linear_offset);
-}
-
-/* The level-2 entry for @addr, from the root (a cached load). */
-static inline pgt_pte_t *s2_l2_entry(const struct pgt *pgt, uint64_t addr)
-{
-    pgt_pte_t e1 = pgt_read(&pgt->pgd[s2_4k_idx(addr, 1)]);
-    return &s2_table(pgt, e1)[s2_4k_idx(addr, 2)];
-}
 
 static void s2_tlbi_all_levels(const struct pgt *pgt, uint64_t addr)
 {
