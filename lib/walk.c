@@ -241,31 +241,22 @@ static inline int get_leaf_4k_l1(const struct pgt *pgt, uint64_t addr,
     return 0;
 }
 
-int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
-                 int *level)
+/*
+ * pgt_get_leaf() with a linear map and plain OA bits for granule shift
+ * @gs (a constant at each call site, so shifts and masks fold): a loop
+ * with no call in it. The table offset of each level is formed off the
+ * dependency chain, so one AND sits between two dependent loads.
+ */
+static inline __attribute__((always_inline)) int
+get_leaf_linear(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                int *level, const uint32_t gs)
 {
-    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1)))
-        return get_leaf_4k_l1(pgt, addr, ptep, level);
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return -PGT_EINVAL;
-
-    const struct pgt_geom *g = &pgt->geom;
-    if (addr >> g->ia_bits)
-        return -PGT_ERANGE;
-    if (PGT_UNLIKELY(!pgt->mm_ops->linear || !pgt_simple_oa(g)))
-        return get_leaf_hooked(pgt, addr, ptep, level);
-
-    /*
-     * The common case: a linear map and plain OA bits, in a loop with no
-     * call in it. The table offset of each level is formed off the
-     * dependency chain, so one AND sits between two dependent loads.
-     */
+    const uint32_t bpl = gs - 3;
+    const uint64_t mask = (1ull << bpl) - 1;
+    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
     uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
-    uint32_t bpl = g->bits_per_level;
-    uint64_t mask = pgt_ptes_per_page(g) - 1;
-    uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
-    int l = g->start_level;
-    uint32_t shift = pgt_level_shift(g, l);
+    int l = pgt->geom.start_level;
+    uint32_t shift = gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l);
     pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
 
     while (l < PGT_LEVEL_MAX &&
@@ -281,6 +272,29 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     if (level)
         *level = l;
     return 0;
+}
+
+int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                 int *level)
+{
+    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1)))
+        return get_leaf_4k_l1(pgt, addr, ptep, level);
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return -PGT_EINVAL;
+
+    const struct pgt_geom *g = &pgt->geom;
+    if (addr >> g->ia_bits)
+        return -PGT_ERANGE;
+    if (PGT_UNLIKELY(!pgt->mm_ops->linear || !pgt_simple_oa(g)))
+        return get_leaf_hooked(pgt, addr, ptep, level);
+
+    /* The common case: a linear map and plain OA bits, with the
+     * granule's shifts and masks as constants. */
+    if (g->granule_shift == PGT_GRANULE_4K)
+        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_4K);
+    if (g->granule_shift == PGT_GRANULE_16K)
+        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_16K);
+    return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_64K);
 }
 
 int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
