@@ -260,4 +260,79 @@ pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
                               struct descent *dc, pgt_pte_t **path,
                               pgt_pte_t **tbl);
 
+/*
+ * The common descent (a linear map, plain OA bits) for granule shift @gs,
+ * a constant at each call site below so the masks and shifts fold.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t *
+descend_linear(const struct pgt *pgt, uint64_t addr, struct descent *dc,
+               pgt_pte_t **path, pgt_pte_t **tbl, const uint32_t gs,
+               const int start)
+{
+    const uint32_t bpl = gs - 3;
+    const uint64_t mask = (1ull << bpl) - 1;
+    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
+    uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
+    int level = start, d = 0;
+    uint32_t shift = gs + bpl * (uint32_t)(3 - level);
+    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
+    pgt_pte_t pte = pgt_read(ptep);
+
+    if (path) {
+        path[0] = ptep;
+        tbl[0] = pgt->pgd;
+    }
+    while (level < PGT_LEVEL_MAX &&
+           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
+               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
+        level++;
+        d++;
+        shift -= bpl;
+        /* The entry's offset (linear offset included) is formed off the
+         * dependency chain: one AND and one ADD between dependent loads. */
+        uintptr_t off = lin_off + ((addr >> shift) & mask) * sizeof(pgt_pte_t);
+        if (path) {
+            tbl[d] = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin_off);
+            path[d] = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off);
+        }
+        ptep = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off);
+        pte = pgt_read(ptep);
+    }
+    dc->pte = pte;
+    dc->level = level;
+    dc->depth = d;
+    return ptep;
+}
+
+/*
+ * Walk down to the entry translating @addr; record the entry pointers and
+ * tables on the way when @path/@tbl are given. The common case (a linear
+ * map, plain OA bits) runs inline with no call in the loop.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t *
+descend(const struct pgt *pgt, uint64_t addr,
+                                 struct descent *dc, pgt_pte_t **path,
+                                 pgt_pte_t **tbl)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    if (PGT_LIKELY(pgt->mm_ops->linear && !g->lpa2)) {
+        int sl = g->start_level;
+        if (g->granule_shift == PGT_GRANULE_4K) {
+            /* The usual stage-2 shape (start level 1) fully unrolled. */
+            if (sl == 1)
+                return descend_linear(pgt, addr, dc, path, tbl,
+                                      PGT_GRANULE_4K, 1);
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_4K,
+                                  sl);
+        }
+        if (g->granule_shift == PGT_GRANULE_16K)
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_16K,
+                                  sl);
+        if (g->oa_bits < 52)
+            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K,
+                                  sl);
+    }
+    return pgt_descend_hooked(pgt, addr, dc, path, tbl);
+}
+
 #endif /* PGT_INTERNAL_H */

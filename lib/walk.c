@@ -207,78 +207,31 @@ get_leaf_hooked(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     return 0;
 }
 
-/*
- * pgt_get_leaf() for the PGT_FAST_S2_4K_L1 shape (4K granule, start level
- * 1, linear map, 48-bit OA): the three levels spelled out with constant
- * shifts and masks.
- */
-static inline int get_leaf_4k_l1(const struct pgt *pgt, uint64_t addr,
-                                 pgt_pte_t *ptep, int *level)
-{
-    const pgt_pte_t tbl = PGT_PTE_VALID | PGT_PTE_TYPE;
-    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << 12) - 1);
-    uintptr_t lin = (uintptr_t)pgt->mm_ops->linear_offset;
-    pgt_pte_t pte;
-    int l = 1;
-
-    if (addr >> pgt->geom.ia_bits)
-        return -PGT_ERANGE;
-    pte = pgt_read(&pgt->pgd[addr >> 30]);
-    if ((pte & tbl) == tbl) {
-        l = 2;
-        pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin) +
-                       ((addr >> 21) & 511));
-        if ((pte & tbl) == tbl) {
-            l = 3;
-            pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin) +
-                           ((addr >> 12) & 511));
-        }
-    }
-    if (ptep)
-        *ptep = pte;
-    if (level)
-        *level = l;
-    return 0;
-}
-
-/*
- * pgt_get_leaf() with a linear map and plain OA bits for granule shift
- * @gs (a constant at each call site, so shifts and masks fold): a loop
- * with no call in it. The table offset of each level is formed off the
- * dependency chain, so one AND sits between two dependent loads.
- */
+/* pgt_get_leaf() with a linear map and plain OA bits: descend_linear()
+ * for granule shift @gs and start level @start (constants where known). */
 static inline __attribute__((always_inline)) int
 get_leaf_linear(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
-                int *level, const uint32_t gs)
+                int *level, const uint32_t gs, const int start)
 {
-    const uint32_t bpl = gs - 3;
-    const uint64_t mask = (1ull << bpl) - 1;
-    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
-    uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
-    int l = pgt->geom.start_level;
-    uint32_t shift = gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l);
-    pgt_pte_t pte = pgt_read(&pgt->pgd[addr >> shift]);
+    struct descent dc;
 
-    while (l < PGT_LEVEL_MAX &&
-           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
-               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-        l++;
-        shift -= bpl;
-        uintptr_t off = lin_off + ((addr >> shift) & mask) * sizeof(pgt_pte_t);
-        pte = pgt_read((const pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off));
-    }
+    descend_linear(pgt, addr, &dc, NULL, NULL, gs, start);
     if (ptep)
-        *ptep = pte;
+        *ptep = dc.pte;
     if (level)
-        *level = l;
+        *level = dc.level;
     return 0;
 }
 
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level)
 {
-    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1)))
-        return get_leaf_4k_l1(pgt, addr, ptep, level);
+    /* The usual stage-2 shape, known at init: one test, fully unrolled. */
+    if (PGT_LIKELY(pgt && (pgt->fast & PGT_FAST_S2_4K_L1))) {
+        if (addr >> pgt->geom.ia_bits)
+            return -PGT_ERANGE;
+        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_4K, 1);
+    }
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return -PGT_EINVAL;
 
@@ -287,14 +240,15 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
         return -PGT_ERANGE;
     if (PGT_UNLIKELY(!pgt->mm_ops->linear || !pgt_simple_oa(g)))
         return get_leaf_hooked(pgt, addr, ptep, level);
-
-    /* The common case: a linear map and plain OA bits, with the
-     * granule's shifts and masks as constants. */
+    /* The granule's shifts and masks as constants. */
     if (g->granule_shift == PGT_GRANULE_4K)
-        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_4K);
+        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_4K,
+                               g->start_level);
     if (g->granule_shift == PGT_GRANULE_16K)
-        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_16K);
-    return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_64K);
+        return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_16K,
+                               g->start_level);
+    return get_leaf_linear(pgt, addr, ptep, level, PGT_GRANULE_64K,
+                           g->start_level);
 }
 
 int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
