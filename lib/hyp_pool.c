@@ -442,6 +442,15 @@ static void drain_locked(struct hyp_pool *pool)
 }
 
 /* @p's count just reached 0: free the block it heads (pool lock held). */
+/* Free order-0 page @p onto the put cache, which has room (pool lock
+ * held; free_pages already accounts for it). */
+static inline void cache_page(struct hyp_pool *pool, struct hyp_page *p)
+{
+    p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
+               << W_FLAGS_SHIFT);
+    pool->cache[pool->nr_cached++] = page_idx(pool, p);
+}
+
 static inline void attach_page(struct hyp_pool *pool, struct hyp_page *p)
 {
     unsigned int order = p->order;
@@ -451,9 +460,7 @@ static inline void attach_page(struct hyp_pool *pool, struct hyp_page *p)
         /* Defer: onto the put cache (drained first when full). */
         if (__builtin_expect(pool->nr_cached == HYP_POOL_CACHE, 0))
             drain_locked(pool);
-        p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
-                   << W_FLAGS_SHIFT);
-        pool->cache[pool->nr_cached++] = page_idx(pool, p);
+        cache_page(pool, p);
         return;
     }
     coalesce_block(pool, p, order);
@@ -547,10 +554,8 @@ static inline void put_n(struct hyp_pool *pool, struct hyp_page *p, unsigned int
             return;
         }
         if (p->refcount == n && p->order == 0 && pool->nr_cached < HYP_POOL_CACHE) {
-            p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
-                       << W_FLAGS_SHIFT);
-            pool->cache[pool->nr_cached++] = page_idx(pool, p);
             pool->free_pages++;
+            cache_page(pool, p);
             unlock_inline(pool);
             return;
         }
