@@ -368,14 +368,10 @@ static __attribute__((noinline)) int s2_map_4k_new(struct pgt *pgt, uint64_t add
                                                    uint64_t phys, enum pgt_prot prot,
                                                    void *mc, uint32_t flags)
 {
-    pgt_pte_t *p = &pgt->pgd[s2_4k_idx(addr, 1)];
-    int level = 1;
+    struct descent dc;
+    pgt_pte_t *p = descend_linear(pgt, addr, &dc, NULL, NULL, PGT_GRANULE_4K, 1);
 
-    if (pgt_read(p)) {
-        level = 2;
-        p = &s2_table(pgt, pgt_read(p))[s2_4k_idx(addr, 2)];
-    }
-    return fast_map_chain(pgt, p, level, addr, phys, s2_4k_leaf(pgt, phys, prot),
+    return fast_map_chain(pgt, p, dc.level, addr, phys, s2_4k_leaf(pgt, phys, prot),
                           mc, s2_cmo_d(pgt, prot, flags), s2_cmo_i(pgt, prot, flags));
 }
 
