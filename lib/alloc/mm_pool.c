@@ -2,7 +2,7 @@
 /* pgt_mm_ops adapters over hyp_pool and the early allocator (mm_pool.h). */
 #include "pgtable/mm_pool.h"
 
-#include "pgt_internal.h"
+#include "../core/internal.h"
 
 /* --- hyp_pool ------------------------------------------------------------- */
 

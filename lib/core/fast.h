@@ -11,7 +11,7 @@
 #ifndef PGT_FAST_H
 #define PGT_FAST_H
 
-#include "pgt_internal.h"
+#include "internal.h"
 
 /* Cache maintenance of the one page at @phys before its leaf becomes
  * valid (mm_ops.h: dcache for cacheable memory without FWB, icache for

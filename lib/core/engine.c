@@ -15,7 +15,7 @@
  * so the common case, filling or clearing a run of page entries, is a
  * tight loop with one reference-count update per run.
  */
-#include "pgt_internal.h"
+#include "internal.h"
 
 /* Entry region [base, base + size) at @level and its part in the range. */
 struct ent {

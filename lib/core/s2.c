@@ -5,7 +5,7 @@
  * the in-place leaf operations (permissions, access flag, split).
  */
 #include "fast.h"
-#include "pgt_internal.h"
+#include "internal.h"
 
 #define VTCR_T0SZ_MASK 0x3full
 #define VTCR_SL0_MASK 3ull

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by the table core (desc.c, walk.c, ops.c, s1.c, s2.c).
+ * Internals shared by the table core (lib/core).
  * Not installed.
  */
 #ifndef PGT_INTERNAL_H

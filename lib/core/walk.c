@@ -4,7 +4,7 @@
  * per-level stack), lookups (get_leaf, translate) and table-wide helpers
  * (TTBR encoding, page counting, freeing a subtree).
  */
-#include "pgt_internal.h"
+#include "internal.h"
 
 /* One level of the walk: the table being scanned and where we are in it. */
 struct walk_frame {

@@ -4,7 +4,7 @@
  * operations are thin wrappers over the engine in ops.c.
  */
 #include "fast.h"
-#include "pgt_internal.h"
+#include "internal.h"
 
 /* TCR_ELx fields shared by TCR_EL2 (nVHE) and the TTBR0 half of TCR_EL1. */
 #define TCR_T0SZ_SHIFT 0
