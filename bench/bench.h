@@ -146,6 +146,8 @@ void hooks_reset(void);
  * user of the bpool's memory: it zeroes the pool once). */
 int bpool_hyp_pool_init(struct bpool *p);
 extern struct pgt_mm_ops hpool_ops;
+/* The mm_ctx a table on @ops needs (the bpool, or the hyp_pool). */
+void *bpool_mm_ctx(const struct pgt_mm_ops *ops);
 size_t bpool_hyp_pool_used(void); /* pages of the hyp_pool in use */
 
 /* ---- scenario groups ---- */

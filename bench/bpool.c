@@ -115,8 +115,9 @@ static inline size_t idx_of(const struct bpool *p, const void *addr)
     return (size_t)((const uint8_t *)addr - p->base) >> p->gran_shift;
 }
 
-static NOINLINE void *bp_zalloc_page(void *arg)
+static NOINLINE void *bp_zalloc_page(void *ctx, void *arg)
 {
+    (void)ctx;
     struct bpool *p = bp_cur;
     (void)arg;
     if (!p->nfree)
@@ -131,8 +132,9 @@ static NOINLINE void *bp_zalloc_page(void *arg)
     return va;
 }
 
-static NOINLINE void *bp_zalloc_pages_exact(size_t size)
+static NOINLINE void *bp_zalloc_pages_exact(void *ctx, size_t size)
 {
+    (void)ctx;
     struct bpool *p = bp_cur;
     size_t n = (size + p->gran - 1) / p->gran, al = 1;
     while (al < n)
@@ -157,8 +159,9 @@ static NOINLINE void *bp_zalloc_pages_exact(size_t size)
     return NULL;
 }
 
-static NOINLINE void bp_free_pages_exact(void *addr, size_t size)
+static NOINLINE void bp_free_pages_exact(void *ctx, void *addr, size_t size)
 {
+    (void)ctx;
     struct bpool *p = bp_cur;
     size_t s = idx_of(p, addr), n = (size + p->gran - 1) / p->gran;
     for (size_t k = 0; k < n; k++) {
@@ -178,14 +181,16 @@ static inline void release(struct bpool *p, size_t i)
     p->used--;
 }
 
-static NOINLINE void bp_get_page(void *addr)
+static NOINLINE void bp_get_page(void *ctx, void *addr)
 {
+    (void)ctx;
     bp_cur->ref[idx_of(bp_cur, addr)]++;
     hooks.get++;
 }
 
-static NOINLINE void bp_put_page(void *addr)
+static NOINLINE void bp_put_page(void *ctx, void *addr)
 {
+    (void)ctx;
     struct bpool *p = bp_cur;
     size_t i = idx_of(p, addr);
     hooks.put++;
@@ -193,14 +198,16 @@ static NOINLINE void bp_put_page(void *addr)
         release(p, i);
 }
 
-static NOINLINE void bp_get_page_n(void *addr, int n)
+static NOINLINE void bp_get_page_n(void *ctx, void *addr, int n)
 {
+    (void)ctx;
     bp_cur->ref[idx_of(bp_cur, addr)] += n;
     hooks.get++;
 }
 
-static NOINLINE void bp_put_page_n(void *addr, int n)
+static NOINLINE void bp_put_page_n(void *ctx, void *addr, int n)
 {
+    (void)ctx;
     struct bpool *p = bp_cur;
     size_t i = idx_of(p, addr);
     hooks.put++;
@@ -209,30 +216,35 @@ static NOINLINE void bp_put_page_n(void *addr, int n)
         release(p, i);
 }
 
-static NOINLINE int bp_page_count(void *addr)
+static NOINLINE int bp_page_count(void *ctx, void *addr)
 {
+    (void)ctx;
     return bp_cur->ref[idx_of(bp_cur, addr)];
 }
 
-static NOINLINE void *bp_phys_to_virt(uint64_t phys)
+static NOINLINE void *bp_phys_to_virt(void *ctx, uint64_t phys)
 {
+    (void)ctx;
     return bp_cur->base + (phys - bp_cur->pa_base);
 }
 
-static NOINLINE uint64_t bp_virt_to_phys(void *addr)
+static NOINLINE uint64_t bp_virt_to_phys(void *ctx, void *addr)
 {
+    (void)ctx;
     return bp_cur->pa_base + (uint64_t)((uint8_t *)addr - bp_cur->base);
 }
 
-static NOINLINE void bp_dcache(void *addr, size_t size)
+static NOINLINE void bp_dcache(void *ctx, void *addr, size_t size)
 {
+    (void)ctx;
     (void)addr;
     (void)size;
     hooks.dcache++;
 }
 
-static NOINLINE void bp_icache(void *addr, size_t size)
+static NOINLINE void bp_icache(void *ctx, void *addr, size_t size)
 {
+    (void)ctx;
     (void)addr;
     (void)size;
     hooks.icache++;
@@ -294,9 +306,12 @@ static struct {
 
 /* The library's own adapter (mm_pool.h), bound to this pool, with the
  * counting TLB/cache hooks added. */
-HYP_POOL_MM_OPS_FNS(hpl, &hp.pool)
-static const struct pgt_mm_ops hpl_base = HYP_POOL_MM_OPS_INIT(hpl);
 struct pgt_mm_ops hpool_ops;
+
+void *bpool_mm_ctx(const struct pgt_mm_ops *ops)
+{
+    return ops == &hpool_ops ? (void *)&hp.pool : (void *)bp_cur;
+}
 
 int bpool_hyp_pool_init(struct bpool *p)
 {
@@ -317,7 +332,7 @@ int bpool_hyp_pool_init(struct bpool *p)
         .flags = HYP_POOL_ZERO_NOW,
     };
     p->used = p->peak = 0;
-    hpool_ops = hpl_base;
+    hpool_ops = hyp_pool_mm_ops;
     hpool_ops.dcache_clean_inval_poc = bp_dcache;
     hpool_ops.icache_inval_pou = bp_icache;
     hpool_ops.tlbi_va = bp_tlbi_va;

@@ -215,7 +215,7 @@ static void s2_setup(struct tctx *t)
         .geom_flags = PGT_GEOM_CONCAT,
         .flags = 0,
     };
-    int ret = pgt_s2_init(&t->pgt, &cfg, t->ops, NULL);
+    int ret = pgt_s2_init(&t->pgt, &cfg, t->ops, bpool_mm_ctx(t->ops), NULL);
     if (ret)
         t->err = ret;
 }
@@ -481,7 +481,8 @@ static void check_e(struct tctx *t, struct result *r)
 
 static void s1_setup(struct tctx *t)
 {
-    int ret = pgt_hyp_init(&t->pgt, S1_VA_BITS, t->gc->g, t->ops);
+    int ret = pgt_hyp_init(&t->pgt, S1_VA_BITS, t->gc->g, t->ops,
+                            bpool_mm_ctx(t->ops));
     if (ret)
         t->err = ret;
 }

@@ -51,20 +51,22 @@ static void *take(size_t n)
     return NULL;
 }
 
-static void *zalloc_page(void *arg) { (void)arg; return take(1); }
-static void *zalloc_pages_exact(size_t size) { return take(size / PAGE); }
-static void free_pages_exact(void *p, size_t size)
+/* The demo has one arena, so the hooks ignore their context. */
+static void *zalloc_page(void *ctx, void *arg) { (void)ctx; (void)arg; return take(1); }
+static void *zalloc_pages_exact(void *ctx, size_t size) { (void)ctx; return take(size / PAGE); }
+static void free_pages_exact(void *ctx, void *p, size_t size)
 {
+    (void)ctx;
     for (size_t i = 0; i < size / PAGE; i++)
         refs[idx_of(p) + i] = 0;
 }
-static void get_page_n(void *p, int n) { refs[idx_of(p)] += n; }
-static void put_page_n(void *p, int n) { refs[idx_of(p)] -= n; }
-static void get_page(void *p) { get_page_n(p, 1); }
-static void put_page(void *p) { put_page_n(p, 1); }
-static int page_count(void *p) { return refs[idx_of(p)]; }
-static void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }
-static uint64_t virt_to_phys(void *va) { return (uint64_t)(uintptr_t)va; }
+static void get_page_n(void *ctx, void *p, int n) { (void)ctx; refs[idx_of(p)] += n; }
+static void put_page_n(void *ctx, void *p, int n) { (void)ctx; refs[idx_of(p)] -= n; }
+static void get_page(void *ctx, void *p) { get_page_n(ctx, p, 1); }
+static void put_page(void *ctx, void *p) { put_page_n(ctx, p, 1); }
+static int page_count(void *ctx, void *p) { (void)ctx; return refs[idx_of(p)]; }
+static void *phys_to_virt(void *ctx, uint64_t pa) { (void)ctx; return (void *)(uintptr_t)pa; }
+static uint64_t virt_to_phys(void *ctx, void *va) { (void)ctx; return (uint64_t)(uintptr_t)va; }
 
 static int tlbis;
 static void tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
@@ -158,7 +160,7 @@ static int dump_visit(const struct pgt_visit_ctx *ctx,
                " (%d refs)\n",
                indent(ctx->level), ctx->level, base, base + sz,
                pgt_oa_decode(&pgt->geom, pte),
-               page_count(phys_to_virt(pgt_oa_decode(&pgt->geom, pte))));
+               page_count(NULL, phys_to_virt(NULL, pgt_oa_decode(&pgt->geom, pte))));
         return 0;
     }
     if (!pte) {
@@ -217,7 +219,7 @@ int main(void)
      * inner shareable, TG0=4K, PS=40 bits. */
     uint64_t vtcr = 0x80023558ull;
 
-    CHECK(pgt_s2_init_vtcr(&pgt, vtcr, PGT_S2_HOST, &demo_mm, NULL));
+    CHECK(pgt_s2_init_vtcr(&pgt, vtcr, PGT_S2_HOST, &demo_mm, NULL, NULL));
 
     /* RAM with a hole, one big block of RAM, device MMIO. */
     CHECK(pgt_s2_map(&pgt, 0x40000000, 0x10000000, 0x40000000, PGT_PROT_RWX,

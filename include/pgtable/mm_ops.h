@@ -26,6 +26,12 @@ struct pgt;
  * A table whose count falls back to 1 when an unmap or set_owner leaves it
  * is unlinked (break-before-make) and freed with put_page.
  *
+ * Every hook but the TLB hooks gets @ctx first: the mm_ctx pointer given
+ * when the table was created (opaque to the library, may be NULL). One
+ * const ops struct can so serve any number of pools or arenas, each
+ * table naming its own in @ctx. The TLB hooks get the table instead
+ * (its mm_ctx and priv, e.g. the VMID, are both reachable from it).
+ *
  * Required hooks: zalloc_page, get_page, put_page, page_count,
  * phys_to_virt, virt_to_phys. Stage-2 tables with a concatenated or
  * multi-page root also need zalloc_pages_exact and free_pages_exact.
@@ -33,25 +39,26 @@ struct pgt;
  */
 struct pgt_mm_ops {
     /* One zeroed granule-sized page with count 1, or NULL. @arg is the
-     * memcache argument of the operation (NULL for stage 1). */
-    void *(*zalloc_page)(void *arg);
+     * memcache argument of the operation (NULL for stage 1 and roots). */
+    void *(*zalloc_page)(void *ctx, void *arg);
     /* @size bytes (a multiple of the granule) of zeroed, physically
      * contiguous pages aligned to @size rounded up to a power of two; each
      * page has count 1. Used for roots. */
-    void *(*zalloc_pages_exact)(size_t size);
+    void *(*zalloc_pages_exact)(void *ctx, size_t size);
     /* Free what zalloc_pages_exact returned. */
-    void (*free_pages_exact)(void *addr, size_t size);
+    void (*free_pages_exact)(void *ctx, void *addr, size_t size);
     /* Count +1 / -1 on the page holding @addr; put_page frees the page
      * when its count reaches 0. */
-    void (*get_page)(void *addr);
-    void (*put_page)(void *addr);
+    void (*get_page)(void *ctx, void *addr);
+    void (*put_page)(void *ctx, void *addr);
     /* Optional batched forms: same effect as @n calls of get/put_page. The
-     * fast paths use them to take one reference update per run of leaves. */
-    void (*get_page_n)(void *addr, int n);
-    void (*put_page_n)(void *addr, int n);
-    int (*page_count)(void *addr);
-    void *(*phys_to_virt)(uint64_t phys);
-    uint64_t (*virt_to_phys)(void *addr);
+     * bulk paths use them to take one reference update per run of
+     * entries. */
+    void (*get_page_n)(void *ctx, void *addr, int n);
+    void (*put_page_n)(void *ctx, void *addr, int n);
+    int (*page_count)(void *ctx, void *addr);
+    void *(*phys_to_virt)(void *ctx, uint64_t phys);
+    uint64_t (*virt_to_phys)(void *ctx, void *addr);
 
     /* Cache maintenance of mapped memory (not of table pages): clean and
      * invalidate to PoC @size bytes at @addr (a phys_to_virt address), and
@@ -62,8 +69,8 @@ struct pgt_mm_ops {
      * before the leaves become valid, once per block or once per run of
      * consecutive pages in one last-level table (@size is then the run's
      * size). */
-    void (*dcache_clean_inval_poc)(void *addr, size_t size);
-    void (*icache_inval_pou)(void *addr, size_t size);
+    void (*dcache_clean_inval_poc)(void *ctx, void *addr, size_t size);
+    void (*icache_inval_pou)(void *ctx, void *addr, size_t size);
 
     /*
      * TLB maintenance. Each hook must make the preceding descriptor stores
@@ -110,7 +117,7 @@ struct pgt_mm_ops {
      * Optional, for speed: where the counts page_count returns live, for
      * embedders that keep one record per page in an array (a vmemmap, as
      * pKVM's hyp_page). With @count_base set, for every table page at
-     * virtual address va, page_count(va) must equal the naturally aligned
+     * virtual address va, page_count(ctx, va) must equal the naturally aligned
      * unsigned integer of @count_width bytes at
      *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
      * (read with a single-copy-atomic load: the caller holds the table's

@@ -30,6 +30,7 @@ struct pgt {
     enum pgt_regime regime; /* PGT_REGIME_EL2, _EL10 or _S2 */
     uint32_t flags;         /* PGT_S2_* for stage 2, else 0 */
     const struct pgt_mm_ops *mm_ops;
+    void *mm_ctx;           /* first argument of the mm_ops hooks */
     const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
     void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
     uint32_t fast;          /* internal: the fast paths this table's shape
@@ -47,8 +48,8 @@ struct pgt {
         uintptr_t linear_offset;
         uintptr_t counts;
         void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
-        void (*put_page_n)(void *addr, int n);
-        void (*put_page)(void *addr);
+        void (*put_page_n)(void *ctx, void *addr, int n);
+        void (*put_page)(void *ctx, void *addr);
     } fc;
 };
 

@@ -16,17 +16,21 @@
  * @granule:  translation granule
  * @oa_bits:  PA size the table may map (32..52, a PS encoding)
  * @geom_flags: PGT_GEOM_LPA2 or 0
- * @mm_ops:   hooks; zalloc_page(NULL) gives the root
+ * @mm_ops:   hooks; zalloc_page(mm_ctx, NULL) gives the root
+ * @mm_ctx:   first argument of every mm_ops hook (the embedder's, may be
+ *            NULL)
  *
  * Return: 0; -PGT_EINVAL for a bad argument or geometry; -PGT_ENOMEM.
  */
 int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
                 enum pgt_granule granule, uint32_t oa_bits,
-                uint32_t geom_flags, const struct pgt_mm_ops *mm_ops);
+                uint32_t geom_flags, const struct pgt_mm_ops *mm_ops,
+                void *mm_ctx);
 
-/* pgt_s1_init(pgt, PGT_REGIME_EL2, va_bits, granule, 48, 0, mm_ops). */
+/* pgt_s1_init(pgt, PGT_REGIME_EL2, va_bits, granule, 48, 0, mm_ops,
+ * mm_ctx). */
 int pgt_hyp_init(struct pgt *pgt, uint32_t va_bits, enum pgt_granule granule,
-                 const struct pgt_mm_ops *mm_ops);
+                 const struct pgt_mm_ops *mm_ops, void *mm_ctx);
 
 /**
  * pgt_hyp_map() - map [@addr, @addr + @size) to @phys.

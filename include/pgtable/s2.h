@@ -45,13 +45,14 @@ struct pgt_s2_cfg {
 /**
  * pgt_s2_init() - create an empty stage-2 table.
  * @pgt: table (untouched on error); @cfg: geometry; @mm_ops: hooks;
- * @pte_ops: policy callbacks or NULL.
+ * @mm_ctx: first argument of every mm_ops hook (the embedder's, may be
+ * NULL); @pte_ops: policy callbacks or NULL.
  * The root is one page (zalloc_page(NULL)) or 2..16 concatenated pages
  * (zalloc_pages_exact).
  * Return: 0; -PGT_EINVAL; -PGT_ENOMEM.
  */
 int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
-                const struct pgt_mm_ops *mm_ops,
+                const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                 const struct pgt_pte_ops *pte_ops);
 
 /**
@@ -61,7 +62,7 @@ int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
  * Return: 0; -PGT_EINVAL for a reserved or illegal encoding; -PGT_ENOMEM.
  */
 int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
-                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                      const struct pgt_pte_ops *pte_ops);
 
 /* The VTCR_EL2 value for @pgt: T0SZ, SL0/SL2, inner/outer WBWA, inner

@@ -55,8 +55,6 @@ void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size)
         hyp_put_page(pool, (uint8_t *)addr + (i << shift));
 }
 
-static struct hyp_pool *cur_pool;
-
 _Static_assert(sizeof(struct hyp_page) == 8 &&
                    offsetof(struct hyp_page, refcount) == 0,
                "mm_ops.count_base layout: 2-byte count at the start of 8 bytes");
@@ -73,71 +71,126 @@ void hyp_pool_mm_ops_hints(struct pgt_mm_ops *ops, const struct hyp_pool *pool)
     ops->count_width = 2;
 }
 
-void hyp_pool_mm_ops_use(struct hyp_pool *pool)
+static void *pool_zalloc_page(void *ctx, void *arg)
 {
-    cur_pool = pool;
+    (void)arg;
+    return hyp_pool_zalloc_page(ctx);
 }
 
-HYP_POOL_MM_OPS_FNS(cur_pool_ops, cur_pool)
+static void *pool_zalloc_pages_exact(void *ctx, size_t size)
+{
+    return hyp_pool_zalloc_pages_exact(ctx, size);
+}
 
-const struct pgt_mm_ops hyp_pool_mm_ops = HYP_POOL_MM_OPS_INIT(cur_pool_ops);
+static void pool_free_pages_exact(void *ctx, void *addr, size_t size)
+{
+    hyp_pool_free_pages_exact(ctx, addr, size);
+}
+
+static void pool_get_page(void *ctx, void *addr)
+{
+    hyp_get_page(ctx, addr);
+}
+
+static void pool_put_page(void *ctx, void *addr)
+{
+    hyp_put_page(ctx, addr);
+}
+
+static void pool_get_page_n(void *ctx, void *addr, int n)
+{
+    if (n > 0)
+        hyp_get_page_n(ctx, addr, (unsigned int)n);
+}
+
+static void pool_put_page_n(void *ctx, void *addr, int n)
+{
+    if (n > 0)
+        hyp_put_page_n(ctx, addr, (unsigned int)n);
+}
+
+static int pool_page_count(void *ctx, void *addr)
+{
+    return (int)hyp_page_count_va(ctx, addr);
+}
+
+static void *pool_phys_to_virt(void *ctx, uint64_t phys)
+{
+    return hyp_phys_to_virt(((struct hyp_pool *)ctx)->vm, phys);
+}
+
+static uint64_t pool_virt_to_phys(void *ctx, void *addr)
+{
+    return hyp_virt_to_phys(((struct hyp_pool *)ctx)->vm, addr);
+}
+
+const struct pgt_mm_ops hyp_pool_mm_ops = {
+    .zalloc_page = pool_zalloc_page,
+    .zalloc_pages_exact = pool_zalloc_pages_exact,
+    .free_pages_exact = pool_free_pages_exact,
+    .get_page = pool_get_page,
+    .put_page = pool_put_page,
+    .get_page_n = pool_get_page_n,
+    .put_page_n = pool_put_page_n,
+    .page_count = pool_page_count,
+    .phys_to_virt = pool_phys_to_virt,
+    .virt_to_phys = pool_virt_to_phys,
+};
 
 /* --- early allocator ------------------------------------------------------ */
 
-static struct hyp_early_alloc *cur_ea;
-
-void hyp_early_alloc_mm_ops_use(struct hyp_early_alloc *ea)
-{
-    cur_ea = ea;
-}
-
-static void *ea_zalloc_page(void *arg)
+static void *ea_zalloc_page(void *ctx, void *arg)
 {
     (void)arg;
-    return hyp_early_alloc_page(cur_ea);
+    return hyp_early_alloc_page(ctx);
 }
 
-static void *ea_zalloc_pages_exact(size_t size)
+static void *ea_zalloc_pages_exact(void *ctx, size_t size)
 {
+    struct hyp_early_alloc *ea = ctx;
     uint64_t nr;
 
-    if (size == 0 || (size & ((1ull << cur_ea->granule_shift) - 1)))
+    if (size == 0 || (size & ((1ull << ea->granule_shift) - 1)))
         return NULL;
-    nr = size >> cur_ea->granule_shift;
-    return hyp_early_alloc_contig_aligned(cur_ea, nr, 1ull << order_for(nr));
+    nr = size >> ea->granule_shift;
+    return hyp_early_alloc_contig_aligned(ea, nr, 1ull << order_for(nr));
 }
 
-static void ea_free_pages_exact(void *addr, size_t size)
+static void ea_free_pages_exact(void *ctx, void *addr, size_t size)
 {
+    (void)ctx;
     (void)addr;
     (void)size;
 }
 
-static void ea_get_put(void *addr)
+static void ea_get_put(void *ctx, void *addr)
 {
+    (void)ctx;
     (void)addr;
 }
 
-static void ea_get_put_n(void *addr, int n)
+static void ea_get_put_n(void *ctx, void *addr, int n)
 {
+    (void)ctx;
     (void)addr;
     (void)n;
 }
 
-static int ea_page_count(void *addr)
+static int ea_page_count(void *ctx, void *addr)
 {
+    (void)ctx;
     (void)addr;
     return 1;
 }
 
-static void *ea_phys_to_virt(uint64_t phys)
+static void *ea_phys_to_virt(void *ctx, uint64_t phys)
 {
-    return hyp_early_phys_to_virt(cur_ea, phys);
+    return hyp_early_phys_to_virt(ctx, phys);
 }
 
-static uint64_t ea_virt_to_phys(void *addr)
+static uint64_t ea_virt_to_phys(void *ctx, void *addr)
 {
-    return hyp_early_virt_to_phys(cur_ea, addr);
+    return hyp_early_virt_to_phys(ctx, addr);
 }
 
 const struct pgt_mm_ops hyp_early_alloc_mm_ops = {
@@ -160,11 +213,12 @@ static int count_entry(const struct pgt_visit_ctx *ctx, enum pgt_walk_flags visi
 {
     (void)visit;
     if (pgt_counted(ctx->pgt, ctx->old, ctx->level))
-        ctx->pgt->mm_ops->get_page(ctx->ptep);
+        ctx->pgt->mm_ops->get_page(ctx->pgt->mm_ctx, ctx->ptep);
     return 0;
 }
 
-int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops)
+int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
+                          void *mm_ctx)
 {
     const struct pgt_mm_ops *ops;
     struct pgt_walker w = {
@@ -177,7 +231,10 @@ int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops)
     ops = mm_ops ? mm_ops : pgt->mm_ops;
     if (!ops || !ops->get_page || !ops->phys_to_virt)
         return -PGT_EINVAL;
-    pgt->mm_ops = ops;
+    if (mm_ops) {
+        pgt->mm_ops = mm_ops;
+        pgt->mm_ctx = mm_ctx;
+    }
     pgt_fast_update(pgt); /* the fast paths read the new ops' hints */
     return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
 }

@@ -311,14 +311,14 @@ void pgt_pool_release(struct pgt_op *op)
         void **page = op->pool;
         op->pool = *page;
         *page = NULL;
-        op->pgt->mm_ops->put_page(page);
+        op->pgt->mm_ops->put_page(op->pgt->mm_ctx, page);
     }
 }
 
 int pgt_pool_fill(struct pgt_op *op)
 {
     for (uint64_t i = 0; i < op->need; i++) {
-        void **page = op->pgt->mm_ops->zalloc_page(op->mc);
+        void **page = op->pgt->mm_ops->zalloc_page(op->pgt->mm_ctx, op->mc);
         if (!page) {
             pgt_pool_release(op);
             return -PGT_ENOMEM;
@@ -346,25 +346,26 @@ void pgt_adjust_count(struct pgt *pgt, pgt_pte_t *ptep, pgt_pte_t old,
     int d = (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
 
     if (d > 0)
-        pgt->mm_ops->get_page(ptep);
+        pgt->mm_ops->get_page(pgt->mm_ctx, ptep);
     else if (d < 0)
-        pgt->mm_ops->put_page(ptep);
+        pgt->mm_ops->put_page(pgt->mm_ctx, ptep);
 }
 
 /* Cache maintenance before a cacheable leaf becomes visible (stage 2
  * without FWB): the guest may access it with caches off. */
 static void map_cmo(const struct pgt_op *op, uint64_t oa, uint64_t size)
 {
-    const struct pgt_mm_ops *mm = op->pgt->mm_ops;
+    const struct pgt *pgt = op->pgt;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
     void *va;
 
     if (!op->cmo_d && !op->cmo_i)
         return;
-    va = mm->phys_to_virt(oa);
+    va = mm->phys_to_virt(pgt->mm_ctx, oa);
     if (op->cmo_d)
-        mm->dcache_clean_inval_poc(va, (size_t)size);
+        mm->dcache_clean_inval_poc(pgt->mm_ctx, va, (size_t)size);
     if (op->cmo_i)
-        mm->icache_inval_pou(va, (size_t)size);
+        mm->icache_inval_pou(pgt->mm_ctx, va, (size_t)size);
 }
 
 /*
@@ -483,7 +484,7 @@ static void install_table(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
     }
     pgt_get_n(pgt, t, counted);
 
-    pgt_pte_t table = pgt_make_table(g, pgt->mm_ops->virt_to_phys(t));
+    pgt_pte_t table = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, t));
     if (pgt_pte_valid(old)) {
         pgt_write(ptep, 0); /* break: the block goes */
         pgt_tlbi_leaf(pgt, base, level);
@@ -561,7 +562,7 @@ static int commit_visit(const struct pgt_visit_ctx *ctx,
 
     /* TABLE_POST: free a table left without counted entries. */
     pgt_pte_t *child = pgt_table_va(pgt, ctx->old);
-    if (pgt->mm_ops->page_count(child) != 1)
+    if (pgt->mm_ops->page_count(pgt->mm_ctx, child) != 1)
         return 0;
     bool wide;
     subtree_scan(pgt, child, level + 1, &wide);
@@ -797,6 +798,7 @@ void pgt_clear(struct pgt *pgt)
     pgt->regime = PGT_REGIME_EL2;
     pgt->flags = 0;
     pgt->mm_ops = NULL;
+    pgt->mm_ctx = NULL;
     pgt->pte_ops = NULL;
     pgt->priv = NULL;
     pgt->fast = 0;

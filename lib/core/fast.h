@@ -16,17 +16,19 @@
 /* Cache maintenance of the one page at @phys before its leaf becomes
  * valid (mm_ops.h: dcache for cacheable memory without FWB, icache for
  * executable mappings). */
-static inline void fast_page_cmo(const struct pgt_mm_ops *mm,
-                                 const struct pgt_geom *g, uint64_t phys,
+static inline void fast_page_cmo(const struct pgt *pgt, uint64_t phys,
                                  bool cmo_d, bool cmo_i)
 {
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    const struct pgt_geom *g = &pgt->geom;
+
     if (!cmo_d && !cmo_i)
         return;
-    void *va = mm->phys_to_virt(phys);
+    void *va = mm->phys_to_virt(pgt->mm_ctx, phys);
     if (cmo_d)
-        mm->dcache_clean_inval_poc(va, 1ull << g->granule_shift);
+        mm->dcache_clean_inval_poc(pgt->mm_ctx, va, 1ull << g->granule_shift);
     if (cmo_i)
-        mm->icache_inval_pou(va, 1ull << g->granule_shift);
+        mm->icache_inval_pou(pgt->mm_ctx, va, 1ull << g->granule_shift);
 }
 
 /*
@@ -44,10 +46,10 @@ fast_map_chain(struct pgt *pgt, pgt_pte_t *ptep, int level, uint64_t addr,
     pgt_pte_t *tables[PGT_MAX_LEVELS];
     int n = PGT_LEVEL_MAX - level;
     for (int i = 0; i < n; i++) {
-        tables[i] = mm->zalloc_page(mc);
+        tables[i] = mm->zalloc_page(pgt->mm_ctx, mc);
         if (!tables[i]) {
             while (i--)
-                mm->put_page(tables[i]);
+                mm->put_page(pgt->mm_ctx, tables[i]);
             return -PGT_ENOMEM;
         }
     }
@@ -55,20 +57,20 @@ fast_map_chain(struct pgt *pgt, pgt_pte_t *ptep, int level, uint64_t addr,
     pgt_pte_t *last = tables[n - 1];
     uint64_t mask = pgt_ptes_per_page(g) - 1;
     pgt_pte_t *lp = &last[(addr >> g->granule_shift) & mask];
-    fast_page_cmo(mm, g, phys, cmo_d, cmo_i);
+    fast_page_cmo(pgt, phys, cmo_d, cmo_i);
     *lp = leaf;
     if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
-        mm->get_page(lp);
+        mm->get_page(pgt->mm_ctx, lp);
     for (int i = n - 2; i >= 0; i--) {
         int l = level + 1 + i;
         pgt_pte_t *e = &tables[i][(addr >> pgt_level_shift(g, l)) & mask];
-        *e = pgt_make_table(g, mm->virt_to_phys(tables[i + 1]));
-        mm->get_page(e);
+        *e = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[i + 1]));
+        mm->get_page(pgt->mm_ctx, e);
     }
     /* The release orders the new tables' contents before the link. */
-    __atomic_store_n(ptep, pgt_make_table(g, mm->virt_to_phys(tables[0])),
+    __atomic_store_n(ptep, pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[0])),
                      __ATOMIC_RELEASE);
-    mm->get_page(ptep);
+    mm->get_page(pgt->mm_ctx, ptep);
     return 0;
 }
 
@@ -92,10 +94,10 @@ static inline int pgt_fast_map_page(struct pgt *pgt, uint64_t addr, uint64_t phy
                 return -PGT_EEXIST;
             return PGT_FAST_FALLBACK; /* replace: break-before-make */
         }
-        fast_page_cmo(mm, g, phys, cmo_d, cmo_i);
+        fast_page_cmo(pgt, phys, cmo_d, cmo_i);
         pgt_write(ptep, leaf);
         if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
-            mm->get_page(ptep);
+            mm->get_page(pgt->mm_ctx, ptep);
         return 0;
     }
     if (pte)
@@ -145,7 +147,7 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
             *bytes = (int64_t)1 << g->granule_shift;
         }
         if (pgt_counted(pgt, pte, level))
-            mm->put_page(ptep);
+            mm->put_page(pgt->mm_ctx, ptep);
     }
 
     /*
@@ -168,7 +170,7 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
          */
         do {
             pgt_pte_t *table = tbl[d];
-            if (PGT_LIKELY(mm->page_count(table) != 1))
+            if (PGT_LIKELY(mm->page_count(pgt->mm_ctx, table) != 1))
                 break;
             d--;
             level--;
@@ -176,8 +178,8 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
             uint64_t size = pgt_level_size(g, level);
             pgt_write(pe, 0); /* break: unlink the table */
             pgt_tlbi_table(pgt, addr & ~(size - 1), size, false);
-            mm->put_page(table);
-            mm->put_page(pe);
+            mm->put_page(pgt->mm_ctx, table);
+            mm->put_page(pgt->mm_ctx, pe);
         } while (d > 0);
         return 0;
     }
@@ -189,7 +191,7 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
      */
     while (d > 0) {
         pgt_pte_t *table = tbl[d];
-        if (PGT_LIKELY(mm->page_count(table) != 1))
+        if (PGT_LIKELY(mm->page_count(pgt->mm_ctx, table) != 1))
             break;
         bool maybe_leaves = (pgt->flags & PGT_S2_HOST) ||
                             (pgt->pte_ops && pgt->pte_ops->pte_is_counted);
@@ -211,9 +213,9 @@ static inline int pgt_fast_clear_page(struct pgt *pgt, uint64_t addr, int64_t *b
         if (maybe_leaves)
             pgt_free_subtree(pgt, table, level + 1);
         else
-            mm->put_page(table); /* empty: its count is 1 */
+            mm->put_page(pgt->mm_ctx, table); /* empty: its count is 1 */
         if (pgt_counted(pgt, old, level))
-            mm->put_page(pe);
+            mm->put_page(pgt->mm_ctx, pe);
     }
     return 0;
 }

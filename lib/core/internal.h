@@ -90,17 +90,18 @@ static inline pgt_pte_t pgt_leaf_of(const struct pgt_geom *g, uint64_t pa,
 }
 
 /* Virtual address of a table page (inline with a linear map). */
-static inline pgt_pte_t *pgt_phys_table(const struct pgt_mm_ops *mm,
-                                        uint64_t pa)
+static inline pgt_pte_t *pgt_phys_table(const struct pgt *pgt, uint64_t pa)
 {
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+
     if (mm->linear)
         return (pgt_pte_t *)(uintptr_t)(pa + mm->linear_offset);
-    return (pgt_pte_t *)mm->phys_to_virt(pa);
+    return (pgt_pte_t *)mm->phys_to_virt(pgt->mm_ctx, pa);
 }
 
 static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 {
-    return pgt_phys_table(pgt->mm_ops, pgt_oa_of(&pgt->geom, pte));
+    return pgt_phys_table(pgt, pgt_oa_of(&pgt->geom, pte));
 }
 
 /* Single-page fast paths: fast.h. */

@@ -28,7 +28,8 @@ bool pgt_mm_ops_ok(const struct pgt_mm_ops *mm)
 
 int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
                 enum pgt_granule granule, uint32_t oa_bits,
-                uint32_t geom_flags, const struct pgt_mm_ops *mm_ops)
+                uint32_t geom_flags, const struct pgt_mm_ops *mm_ops,
+                void *mm_ctx)
 {
     struct pgt_geom g;
     pgt_pte_t *root;
@@ -44,15 +45,16 @@ int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
                         geom_flags);
     if (ret)
         return ret;
-    root = mm_ops->zalloc_page(NULL);
+    root = mm_ops->zalloc_page(mm_ctx, NULL);
     if (!root)
         return -PGT_ENOMEM;
     pgt->pgd = root;
-    pgt->pgd_phys = mm_ops->virt_to_phys(root);
+    pgt->pgd_phys = mm_ops->virt_to_phys(mm_ctx, root);
     pgt_geom_copy(&pgt->geom, &g);
     pgt->regime = regime;
     pgt->flags = 0;
     pgt->mm_ops = mm_ops;
+    pgt->mm_ctx = mm_ctx;
     pgt->pte_ops = NULL;
     pgt->priv = NULL;
     pgt->fast = 0;
@@ -60,9 +62,10 @@ int pgt_s1_init(struct pgt *pgt, enum pgt_regime regime, uint32_t va_bits,
 }
 
 int pgt_hyp_init(struct pgt *pgt, uint32_t va_bits, enum pgt_granule granule,
-                 const struct pgt_mm_ops *mm_ops)
+                 const struct pgt_mm_ops *mm_ops, void *mm_ctx)
 {
-    return pgt_s1_init(pgt, PGT_REGIME_EL2, va_bits, granule, 48, 0, mm_ops);
+    return pgt_s1_init(pgt, PGT_REGIME_EL2, va_bits, granule, 48, 0, mm_ops,
+                       mm_ctx);
 }
 
 static bool is_s1(const struct pgt *pgt)

@@ -74,7 +74,7 @@ void pgt_fast_update(struct pgt *pgt)
 }
 
 static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
-                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                      const struct pgt_pte_ops *pte_ops)
 {
     pgt_pte_t *root;
@@ -83,18 +83,19 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
     if (g->nr_root_pages > 1) {
         if (!mm_ops->zalloc_pages_exact || !mm_ops->free_pages_exact)
             return -PGT_EINVAL;
-        root = mm_ops->zalloc_pages_exact(size);
+        root = mm_ops->zalloc_pages_exact(mm_ctx, size);
     } else {
-        root = mm_ops->zalloc_page(NULL);
+        root = mm_ops->zalloc_page(mm_ctx, NULL);
     }
     if (!root)
         return -PGT_ENOMEM;
     pgt->pgd = root;
-    pgt->pgd_phys = mm_ops->virt_to_phys(root);
+    pgt->pgd_phys = mm_ops->virt_to_phys(mm_ctx, root);
     pgt_geom_copy(&pgt->geom, g);
     pgt->regime = PGT_REGIME_S2;
     pgt->flags = flags;
     pgt->mm_ops = mm_ops;
+    pgt->mm_ctx = mm_ctx;
     pgt->pte_ops = pte_ops;
     pgt->priv = NULL;
     pgt_fast_update(pgt);
@@ -102,7 +103,7 @@ static int s2_create(struct pgt *pgt, const struct pgt_geom *g, uint32_t flags,
 }
 
 int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
-                const struct pgt_mm_ops *mm_ops,
+                const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                 const struct pgt_pte_ops *pte_ops)
 {
     uint32_t gflags;
@@ -134,11 +135,11 @@ int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
     }
     if (ret)
         return ret;
-    return s2_create(pgt, &g, cfg->flags, mm_ops, pte_ops);
+    return s2_create(pgt, &g, cfg->flags, mm_ops, mm_ctx, pte_ops);
 }
 
 int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
-                     const struct pgt_mm_ops *mm_ops,
+                     const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                      const struct pgt_pte_ops *pte_ops)
 {
     static const uint8_t ps_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
@@ -179,7 +180,7 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
         ret = s2_geom_check(&g);
     if (ret)
         return ret;
-    return s2_create(pgt, &g, flags, mm_ops, pte_ops);
+    return s2_create(pgt, &g, flags, mm_ops, mm_ctx, pte_ops);
 }
 
 uint64_t pgt_s2_vtcr(const struct pgt *pgt)
@@ -355,10 +356,10 @@ static __attribute__((noinline)) int s2_map_4k_cmo(struct pgt *pgt, pgt_pte_t *p
                                                    uint64_t phys, enum pgt_prot prot,
                                                    uint32_t flags)
 {
-    fast_page_cmo(pgt->mm_ops, &pgt->geom, phys, s2_cmo_d(pgt, prot, flags),
+    fast_page_cmo(pgt, phys, s2_cmo_d(pgt, prot, flags),
                   s2_cmo_i(pgt, prot, flags));
     pgt_write(p, s2_4k_leaf(pgt, phys, prot));
-    pgt->mm_ops->get_page(p);
+    pgt->mm_ops->get_page(pgt->mm_ctx, p);
     return 0;
 }
 
@@ -408,7 +409,7 @@ s2_map_4k(struct pgt *pgt, uint64_t addr, uint64_t phys, enum pgt_prot prot,
     if (s2_cmo_d(pgt, prot, flags) || s2_cmo_i(pgt, prot, flags))
         return s2_map_4k_cmo(pgt, p3, phys, prot, flags);
     pgt_write(p3, s2_4k_leaf(pgt, phys, prot));
-    pgt->mm_ops->get_page(p3);
+    pgt->mm_ops->get_page(pgt->mm_ctx, p3);
     return 0;
 no_table:
     if (e1) /* a block or an annotation: split */
@@ -508,7 +509,7 @@ static __attribute__((noinline)) int s2_unmap_4k_leaf(struct pgt *pgt,
     pgt_write(p3, 0);
     if (pgt_pte_valid(e3))
         pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
-    pgt->mm_ops->put_page(t3);
+    pgt->mm_ops->put_page(pgt->mm_ctx, t3);
     return 0;
 }
 
@@ -529,7 +530,7 @@ static __attribute__((noinline)) int s2_unmap_4k_two(struct pgt *pgt,
     s2_tlbi_all_levels(pgt, addr);
     pgt_put_n(pgt, t3, 2); /* its only entry's reference and its own */
     pgt_put_n(pgt, s2_4k_table_of(p2), 2);
-    pgt->mm_ops->put_page(p1);
+    pgt->mm_ops->put_page(pgt->mm_ctx, p1);
     return 0;
 }
 
@@ -564,11 +565,11 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
      * table, the table itself one more. A count of 2 means this entry is
      * the table's only one, so the table goes with it.
      */
-    int count = pgt->mm_ops->page_count(t3);
+    int count = pgt->mm_ops->page_count(pgt->mm_ctx, t3);
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count != 2))
         return s2_unmap_4k_leaf(pgt, addr, t3);
-    count = pgt->mm_ops->page_count(s2_4k_table_of(p2));
+    count = pgt->mm_ops->page_count(pgt->mm_ctx, s2_4k_table_of(p2));
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_UNLIKELY(count == 2))
         return s2_unmap_4k_two(pgt, addr, t3);
@@ -578,14 +579,14 @@ s2_unmap_4k_l1(struct pgt *pgt, uint64_t addr, void *mc)
     s2_tlbi_all_levels(pgt, addr);
     S2_KEEP(pgt, addr, t3, p2);
     if (PGT_LIKELY(pgt->mm_ops->put_page_n != NULL)) {
-        pgt->mm_ops->put_page_n(t3, 2);
+        pgt->mm_ops->put_page_n(pgt->mm_ctx, t3, 2);
     } else {
-        pgt->mm_ops->put_page(t3);
+        pgt->mm_ops->put_page(pgt->mm_ctx, t3);
         S2_KEEP(pgt, addr, t3, p2);
-        pgt->mm_ops->put_page(t3);
+        pgt->mm_ops->put_page(pgt->mm_ctx, t3);
     }
     S2_KEEP(pgt, addr, t3, p2);
-    pgt->mm_ops->put_page(p2);
+    pgt->mm_ops->put_page(pgt->mm_ctx, p2);
     return 0;
 }
 
@@ -636,8 +637,8 @@ s2_unmap_4k_counted(struct pgt *pgt, uint64_t addr, void *mc)
     pgt_write(&t3[s2_4k_idx(addr, 3)], 0);
     pgt_write(p2, 0);
     pgt->fc.tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
-    pgt->fc.put_page_n(t3, 2); /* the entry's reference and its own */
-    pgt->fc.put_page(p2);
+    pgt->fc.put_page_n(pgt->mm_ctx, t3, 2); /* the entry's reference and its own */
+    pgt->fc.put_page(pgt->mm_ctx, p2);
     return 0;
 }
 
@@ -905,11 +906,11 @@ static pgt_pte_t build_split(struct pgt_op *op, pgt_pte_t blk, int level)
             }
             if (d == 0)
                 break;
-            pgt_pte_t tbl = pgt_make_table(g, pgt->mm_ops->virt_to_phys(st[d].t));
+            pgt_pte_t tbl = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, st[d].t));
             d--;
             st[d].t[st[d].i] = tbl;
             if (pgt_counted(pgt, tbl, st[d].level))
-                pgt->mm_ops->get_page(st[d].t);
+                pgt->mm_ops->get_page(pgt->mm_ctx, st[d].t);
             st[d].i++;
             continue;
         }
@@ -920,7 +921,7 @@ static pgt_pte_t build_split(struct pgt_op *op, pgt_pte_t blk, int level)
         st[d + 1].level = st[d].level + 1;
         d++;
     }
-    return pgt_make_table(g, pgt->mm_ops->virt_to_phys(st[0].t));
+    return pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, st[0].t));
 }
 
 static int split_commit(const struct pgt_visit_ctx *ctx,

@@ -151,7 +151,8 @@ pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
     /* Everything the descent needs in locals: the phys_to_virt calls
      * would otherwise force reloads from *pgt at every level. */
     const struct pgt_geom *g = &pgt->geom;
-    void *(*p2v)(uint64_t) = pgt->mm_ops->phys_to_virt;
+    void *(*p2v)(void *, uint64_t) = pgt->mm_ops->phys_to_virt;
+    void *mm_ctx = pgt->mm_ctx;
     bool linear = pgt->mm_ops->linear;
     uint64_t lin_off = pgt->mm_ops->linear_offset;
     uint32_t bpl = g->bits_per_level;
@@ -172,7 +173,7 @@ pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
                (PGT_PTE_VALID | PGT_PTE_TYPE)) {
         uint64_t pa = simple_oa ? pte & oa_mask : pgt_oa_decode(g, pte);
         pgt_pte_t *t = linear ? (pgt_pte_t *)(uintptr_t)(pa + lin_off)
-                              : p2v(pa);
+                              : p2v(mm_ctx, pa);
         level++;
         d++;
         shift -= bpl;
@@ -287,11 +288,11 @@ void pgt_get_n(const struct pgt *pgt, void *p, int n)
     if (n <= 0)
         return;
     if (mm->get_page_n) {
-        mm->get_page_n(p, n);
+        mm->get_page_n(pgt->mm_ctx, p, n);
         return;
     }
     while (n--)
-        mm->get_page(p);
+        mm->get_page(pgt->mm_ctx, p);
 }
 
 void pgt_put_n(const struct pgt *pgt, void *p, int n)
@@ -301,11 +302,11 @@ void pgt_put_n(const struct pgt *pgt, void *p, int n)
     if (n <= 0)
         return;
     if (mm->put_page_n) {
-        mm->put_page_n(p, n);
+        mm->put_page_n(pgt->mm_ctx, p, n);
         return;
     }
     while (n--)
-        mm->put_page(p);
+        mm->put_page(pgt->mm_ctx, p);
 }
 
 void pgt_ref_delta(const struct pgt *pgt, void *p, int delta)
@@ -361,7 +362,7 @@ static void drop_table_page(struct pgt *pgt, pgt_pte_t *table, int level,
 {
     (void)arg;
     (void)level;
-    pgt_put_n(pgt, table, pgt->mm_ops->page_count(table));
+    pgt_put_n(pgt, table, pgt->mm_ops->page_count(pgt->mm_ctx, table));
 }
 
 void pgt_free_subtree(struct pgt *pgt, pgt_pte_t *table, int level)
@@ -415,9 +416,9 @@ void pgt_destroy_tables(struct pgt *pgt)
     /* Concatenated root: back to count 1 per page, then free them. */
     for (uint8_t i = 0; i < n; i++) {
         pgt_pte_t *page = pgt->pgd + i * per_page;
-        pgt_put_n(pgt, page, mm->page_count(page) - 1);
+        pgt_put_n(pgt, page, mm->page_count(pgt->mm_ctx, page) - 1);
     }
-    mm->free_pages_exact(pgt->pgd, (size_t)n << pgt->geom.granule_shift);
+    mm->free_pages_exact(pgt->mm_ctx, pgt->pgd, (size_t)n << pgt->geom.granule_shift);
 }
 
 void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,

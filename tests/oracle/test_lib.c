@@ -328,10 +328,10 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
             .start_level = c->s2_start_level,
             .flags = fx_s2_flags,
         };
-        rc = pgt_s2_init(&f->pgt, &s2, &tmm_ops, NULL);
+        rc = pgt_s2_init(&f->pgt, &s2, &tmm_ops, NULL, NULL);
     } else {
         rc = pgt_s1_init(&f->pgt, c->regime, c->ia_bits, c->granule, 40, 0,
-                         &tmm_ops);
+                         &tmm_ops, NULL);
     }
     assert_int_equal(rc, 0);
     /* The geometry the test expects, worked out by hand per config. */

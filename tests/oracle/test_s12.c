@@ -261,9 +261,9 @@ static void run_s12(const struct s12_cfg *c)
     tmm_init(&t.mm, t.g, ARENA_SIZE / t.g, ARENA_PA);
     struct pgt_s2_cfg c2 = {.granule = c->granule, .ia_bits = c->s2_bits,
                             .oa_bits = 40, .start_level = c->s2_start};
-    assert_int_equal(pgt_s2_init(&t.s2.pgt, &c2, &tmm_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&t.s2.pgt, &c2, &tmm_ops, NULL, NULL), 0);
     assert_int_equal(pgt_s1_init(&t.s1.pgt, PGT_REGIME_EL10, c->s1_bits,
-                                 c->granule, 40, 0, &tmm_ops),
+                                 c->granule, 40, 0, &tmm_ops, NULL),
                      0);
     ref_init(&t.s1.ref);
     ref_init(&t.s2.ref);

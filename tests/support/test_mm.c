@@ -113,19 +113,26 @@ static void *take_run(struct tmm *m, size_t n, size_t align)
     return NULL;
 }
 
-static void *tmm_zalloc_page(void *arg)
+/* The arena a hook acts on: the table's mm_ctx, or the current one. */
+static struct tmm *arena(void *ctx)
 {
-    (void)arg;
-    return take_run(cur, 1, 1);
+    return ctx ? ctx : cur;
 }
 
-static void *tmm_zalloc_pages_exact(size_t size)
+static void *tmm_zalloc_page(void *ctx, void *arg)
 {
-    size_t n = (size + cur->page_size - 1) / cur->page_size;
+    (void)arg;
+    return take_run(arena(ctx), 1, 1);
+}
+
+static void *tmm_zalloc_pages_exact(void *ctx, size_t size)
+{
+    struct tmm *m = arena(ctx);
+    size_t n = (size + m->page_size - 1) / m->page_size;
     size_t align = 1;
     while (align < n)
         align <<= 1;
-    return take_run(cur, n, align);
+    return take_run(m, n, align);
 }
 
 static void release(struct tmm *m, size_t idx)
@@ -138,77 +145,83 @@ static void release(struct tmm *m, size_t idx)
     m->live--;
 }
 
-static void tmm_free_pages_exact(void *addr, size_t size)
+static void tmm_free_pages_exact(void *ctx, void *addr, size_t size)
 {
-    size_t idx = page_index(cur, addr);
-    size_t n = (size + cur->page_size - 1) / cur->page_size;
+    struct tmm *m = arena(ctx);
+    size_t idx = page_index(m, addr);
+    size_t n = (size + m->page_size - 1) / m->page_size;
     for (size_t i = idx; i < idx + n; i++) {
-        if (cur->refcount[i] != 1) {
+        if (m->refcount[i] != 1) {
             fprintf(stderr, "tmm: free_pages_exact of page %zu with count %d\n",
-                    i, cur->refcount[i]);
+                    i, m->refcount[i]);
             abort();
         }
-        cur->refcount[i] = 0;
-        release(cur, i);
+        m->refcount[i] = 0;
+        release(m, i);
     }
 }
 
-static void tmm_get_page_n(void *addr, int n)
+static void tmm_get_page_n(void *ctx, void *addr, int n)
 {
-    size_t idx = page_index(cur, addr);
-    if (cur->refcount[idx] <= 0) {
+    struct tmm *m = arena(ctx);
+    size_t idx = page_index(m, addr);
+    if (m->refcount[idx] <= 0) {
         fprintf(stderr, "tmm: get_page on free page %zu\n", idx);
         abort();
     }
-    cur->refcount[idx] += n;
+    m->refcount[idx] += n;
 }
 
-static void tmm_put_page_n(void *addr, int n)
+static void tmm_put_page_n(void *ctx, void *addr, int n)
 {
-    size_t idx = page_index(cur, addr);
-    if (cur->refcount[idx] < n) {
+    struct tmm *m = arena(ctx);
+    size_t idx = page_index(m, addr);
+    if (m->refcount[idx] < n) {
         fprintf(stderr, "tmm: put_page underflow on page %zu (%d - %d)\n", idx,
-                cur->refcount[idx], n);
+                m->refcount[idx], n);
         abort();
     }
-    cur->refcount[idx] -= n;
-    if (cur->refcount[idx] == 0)
-        release(cur, idx);
+    m->refcount[idx] -= n;
+    if (m->refcount[idx] == 0)
+        release(m, idx);
 }
 
-static void tmm_get_page(void *addr)
+static void tmm_get_page(void *ctx, void *addr)
 {
-    tmm_get_page_n(addr, 1);
+    tmm_get_page_n(ctx, addr, 1);
 }
 
-static void tmm_put_page(void *addr)
+static void tmm_put_page(void *ctx, void *addr)
 {
-    tmm_put_page_n(addr, 1);
+    tmm_put_page_n(ctx, addr, 1);
 }
 
-static int tmm_page_count(void *addr)
+static int tmm_page_count(void *ctx, void *addr)
 {
-    return cur->refcount[page_index(cur, addr)];
+    struct tmm *m = arena(ctx);
+    return m->refcount[page_index(m, addr)];
 }
 
-static void *tmm_phys_to_virt(uint64_t phys)
+static void *tmm_phys_to_virt(void *ctx, uint64_t phys)
 {
-    uint64_t off = phys - cur->pa_base;
-    if (phys >= cur->pa_base && off < cur->nr_pages * cur->page_size)
-        return cur->base + off;
+    struct tmm *m = arena(ctx);
+    uint64_t off = phys - m->pa_base;
+    if (phys >= m->pa_base && off < m->nr_pages * m->page_size)
+        return m->base + off;
     /* Mapped memory outside the arena (cache hooks only): never read. */
     return (void *)(uintptr_t)phys;
 }
 
-static uint64_t tmm_virt_to_phys(void *addr)
+static uint64_t tmm_virt_to_phys(void *ctx, void *addr)
 {
-    return cur->pa_base + (uint64_t)((uint8_t *)addr - cur->base);
+    struct tmm *m = arena(ctx);
+    return m->pa_base + (uint64_t)((uint8_t *)addr - m->base);
 }
 
-static void log_event(const struct pgt *pgt, enum tmm_event_kind kind,
-                      uint64_t addr, uint64_t size, int level)
+static void log_event(struct tmm *m, const struct pgt *pgt,
+                      enum tmm_event_kind kind, uint64_t addr, uint64_t size,
+                      int level)
 {
-    struct tmm *m = cur;
     if (m->nlog == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 1024;
         m->log = realloc(m->log, m->cap * sizeof(*m->log));
@@ -225,29 +238,29 @@ static void log_event(const struct pgt *pgt, enum tmm_event_kind kind,
         m->on_event(m, pgt, ev);
 }
 
-static void tmm_dcache(void *addr, size_t size)
+static void tmm_dcache(void *ctx, void *addr, size_t size)
 {
-    log_event(NULL, TMM_DCACHE, (uint64_t)(uintptr_t)addr, size, 0);
+    log_event(arena(ctx), NULL, TMM_DCACHE, (uint64_t)(uintptr_t)addr, size, 0);
 }
 
-static void tmm_icache(void *addr, size_t size)
+static void tmm_icache(void *ctx, void *addr, size_t size)
 {
-    log_event(NULL, TMM_ICACHE, (uint64_t)(uintptr_t)addr, size, 0);
+    log_event(arena(ctx), NULL, TMM_ICACHE, (uint64_t)(uintptr_t)addr, size, 0);
 }
 
 static void tmm_tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
 {
-    log_event(pgt, TMM_TLBI_VA, addr, 0, level);
+    log_event(arena(pgt->mm_ctx), pgt, TMM_TLBI_VA, addr, 0, level);
 }
 
 static void tmm_tlbi_range(const struct pgt *pgt, uint64_t addr, uint64_t size)
 {
-    log_event(pgt, TMM_TLBI_RANGE, addr, size, 0);
+    log_event(arena(pgt->mm_ctx), pgt, TMM_TLBI_RANGE, addr, size, 0);
 }
 
 static void tmm_tlbi_all(const struct pgt *pgt)
 {
-    log_event(pgt, TMM_TLBI_ALL, 0, 0, 0);
+    log_event(arena(pgt->mm_ctx), pgt, TMM_TLBI_ALL, 0, 0, 0);
 }
 
 const struct pgt_mm_ops tmm_ops = {

@@ -4,8 +4,9 @@
  * fake physical addresses, per-page reference counts, allocation failure
  * injection, and a log of every TLB and cache-maintenance hook call.
  *
- * The pgt_mm_ops hooks carry no context pointer, so the hooks act on one
- * current arena (tmm_use()). Tests are single-threaded.
+ * The hooks act on the table's mm_ctx when it is a struct tmm, else (a
+ * table created with a NULL mm_ctx) on the current arena (tmm_use()).
+ * Tests are single-threaded.
  */
 #ifndef PGT_TEST_MM_H
 #define PGT_TEST_MM_H
@@ -71,7 +72,8 @@ int tmm_page_ref(const struct tmm *m, const void *p);
 /* Forget logged events. */
 void tmm_log_clear(struct tmm *m);
 
-/* The hooks, bound to the current arena; TLB/cache hooks only log. */
+/* The hooks (mm_ctx: a struct tmm *, or NULL for the current arena);
+ * TLB/cache hooks only log. */
 extern const struct pgt_mm_ops tmm_ops;
 
 #endif /* PGT_TEST_MM_H */

@@ -21,7 +21,8 @@ int host_s2_init(struct hyp_state *h)
     int ret;
 
     ret =
-        pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops, NULL);
+        pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops,
+                         host_s2_mm_ctx, NULL);
     if (ret < 0)
         return ret;
     uart_printf("[s2] host stage 2 from VTCR 0x%lx: %u-bit IPA, start level "

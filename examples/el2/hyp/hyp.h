@@ -87,6 +87,7 @@ int hyp_pools_init(struct hyp_state *h);
  * the EL2 TLB hooks added. */
 extern struct pgt_mm_ops hyp_early_mm_ops, hyp_pool_mm_ops_el2;
 extern struct pgt_mm_ops host_s2_mm_ops;
+extern void *const hyp_early_mm_ctx, *const host_s2_mm_ctx;
 uint64_t hyp_pool_free_pages(void);
 uint64_t host_pool_free_pages(void);
 

@@ -147,7 +147,8 @@ static void build_hyp_s1(struct hyp_state *h)
     struct pgt *t = &h->hyp_s1;
 
     hyp_early_init(h);
-    CHECK(pgt_hyp_init(t, HYP_VA_BITS, PGT_GRANULE_4K, &hyp_early_mm_ops),
+    CHECK(pgt_hyp_init(t, HYP_VA_BITS, PGT_GRANULE_4K, &hyp_early_mm_ops,
+                       hyp_early_mm_ctx),
           "pgt_hyp_init");
     uart_printf("[s1] hyp stage 1: 4K granule, %u-bit VA, start level %d, "
                 "tables from the early allocator\n",

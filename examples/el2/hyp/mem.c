@@ -81,10 +81,11 @@ static void host_tlbi_all(const struct pgt *pgt)
 
 /* ---- the tables' mm_ops: the library's adapters plus our TLB hooks ---- */
 
-HYP_POOL_MM_OPS_FNS(hpool_ops, &hpool)
-HYP_POOL_MM_OPS_FNS(host_s2_ops, &host_s2_pool)
-
 struct pgt_mm_ops hyp_early_mm_ops, hyp_pool_mm_ops_el2, host_s2_mm_ops;
+
+/* The allocators behind them: each table's mm_ctx. */
+void *const hyp_early_mm_ctx = &early;
+void *const host_s2_mm_ctx = &host_s2_pool;
 
 static void __attribute__((noreturn))
 page_panic(enum hyp_page_panic why, uint64_t pfn)
@@ -154,7 +155,6 @@ void hyp_early_init(struct hyp_state *h)
         uart_printf("hyp: PANIC: hyp_early_alloc_init: %d\n", ret);
         semihost_exit(1);
     }
-    hyp_early_alloc_mm_ops_use(&early);
     hyp_early_mm_ops = hyp_early_alloc_mm_ops;
     hyp_early_mm_ops.tlbi_va = hyp_tlbi_va;
     hyp_early_mm_ops.tlbi_all = hyp_tlbi_all;
@@ -239,7 +239,7 @@ int hyp_pools_init(struct hyp_state *h)
                         &cfg);
     if (ret)
         return ret;
-    hyp_pool_mm_ops_el2 = (struct pgt_mm_ops)HYP_POOL_MM_OPS_INIT(hpool_ops);
+    hyp_pool_mm_ops_el2 = hyp_pool_mm_ops;
     hyp_pool_mm_ops_el2.tlbi_va = hyp_tlbi_va;
     hyp_pool_mm_ops_el2.tlbi_all = hyp_tlbi_all;
     hyp_pool_mm_ops_el2.linear = true; /* phys_to_virt is the identity */
@@ -248,10 +248,10 @@ int hyp_pools_init(struct hyp_state *h)
      * table page's count becomes 1 + its counted entries, and the pool
      * becomes the table's page source. */
     uint64_t tables = pgt_count_table_pages(&h->hyp_s1);
-    ret = hyp_pgt_fix_refcounts(&h->hyp_s1, &hyp_pool_mm_ops_el2);
+    ret = hyp_pgt_fix_refcounts(&h->hyp_s1, &hyp_pool_mm_ops_el2, &hpool);
     if (ret)
         return ret;
-    int root_count = hyp_pool_mm_ops_el2.page_count(h->hyp_s1.pgd);
+    int root_count = hyp_pool_mm_ops_el2.page_count(&hpool, h->hyp_s1.pgd);
     uart_printf("[pool] hyp_pool over 0x%lx-0x%lx: %lu early pages reserved, "
                 "%lu free; hand-over: %lu table pages counted (root count "
                 "%d)\n",
@@ -271,7 +271,7 @@ int hyp_pools_init(struct hyp_state *h)
                         &cfg);
     if (ret)
         return ret;
-    host_s2_mm_ops = (struct pgt_mm_ops)HYP_POOL_MM_OPS_INIT(host_s2_ops);
+    host_s2_mm_ops = hyp_pool_mm_ops;
     host_s2_mm_ops.tlbi_va = host_tlbi_va;
     host_s2_mm_ops.tlbi_all = host_tlbi_all;
     host_s2_mm_ops.linear = true;

@@ -42,7 +42,7 @@ static void panic_hook(enum hyp_page_panic why, uint64_t pfn)
 }
 
 static struct hyp_pool pool;
-HYP_POOL_MM_OPS_DEFINE(pool_ops, &pool);
+#define pool_ops hyp_pool_mm_ops
 
 #define NPOOL 48
 
@@ -78,12 +78,12 @@ static void run(enum kind kind, enum pgt_granule g, long ops)
         initial[o] = hyp_pool_nr_free_blocks(&pool, (unsigned)o);
     ts_host_mode = kind == S2_HOST;
     if (kind == HYP) {
-        ret = pgt_hyp_init(&pgt, 48, g, &pool_ops);
+        ret = pgt_hyp_init(&pgt, 48, g, &pool_ops, &pool);
     } else {
         struct pgt_s2_cfg cfg = {.granule = g, .ia_bits = 40, .oa_bits = 40,
                                  .start_level = PGT_LEVEL_AUTO,
                                  .flags = kind == S2_HOST ? PGT_S2_HOST : 0};
-        ret = pgt_s2_init(&pgt, &cfg, &pool_ops, NULL);
+        ret = pgt_s2_init(&pgt, &cfg, &pool_ops, &pool, NULL);
     }
     if (ret)
         fail("table init", ret, kind);

@@ -39,7 +39,7 @@ static void fail(const char *what, long a, long b)
 }
 
 static struct hyp_pool pool;
-HYP_POOL_MM_OPS_DEFINE(pool_ops, &pool);
+#define pool_ops hyp_pool_mm_ops
 
 struct geo {
     const char *name;
@@ -77,9 +77,9 @@ static int build(const struct geo *g, const struct pgt_mem_region *r, const uint
     if (g->s2) {
         struct pgt_s2_cfg cfg = {.granule = g->g, .ia_bits = g->ia, .oa_bits = 48,
                                  .start_level = g->s2_start};
-        ret = pgt_s2_init(&pgt, &cfg, &pool_ops, NULL);
+        ret = pgt_s2_init(&pgt, &cfg, &pool_ops, &pool, NULL);
     } else {
-        ret = pgt_hyp_init(&pgt, g->ia, g->g, &pool_ops);
+        ret = pgt_hyp_init(&pgt, g->ia, g->g, &pool_ops, &pool);
     }
     if (ret)
         fail("table init", ret, 0);

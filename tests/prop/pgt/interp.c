@@ -1776,7 +1776,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
 
     int rc;
     if (cfg->mode == PI_HYP) {
-        rc = pgt_hyp_init(&p->pgt, 48, cfg->granule, &tmm_ops);
+        rc = pgt_hyp_init(&p->pgt, 48, cfg->granule, &tmm_ops, NULL);
     } else {
         static const uint32_t ia[] = {[12] = 40, [14] = 42, [16] = 44};
         /* Stage-2 options: from the seed's low bits, so consecutive seeds
@@ -1810,7 +1810,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
                          ? PGT_S2_HOST
                          : (p->fwb ? PGT_S2_FWB : 0) | (p->xnx ? PGT_S2_XNX : 0),
         };
-        rc = pgt_s2_init(&p->pgt, &sc, &hinted, NULL);
+        rc = pgt_s2_init(&p->pgt, &sc, &hinted, NULL, NULL);
     }
     if (rc)
         fail(p, "table init returned %d", rc);

@@ -37,13 +37,13 @@ struct fx {
 static pgt_pte_t *new_table(struct fx *f)
 {
     (void)f;
-    return tmm_ops.zalloc_page(NULL);
+    return tmm_ops.zalloc_page(NULL, NULL);
 }
 
 static pgt_pte_t table_desc(struct fx *f, pgt_pte_t *t)
 {
     (void)f;
-    return tmm_ops.virt_to_phys(t) | PGT_PTE_VALID | PGT_PTE_TYPE;
+    return tmm_ops.virt_to_phys(NULL, t) | PGT_PTE_VALID | PGT_PTE_TYPE;
 }
 
 static int setup(void **state)
@@ -55,7 +55,7 @@ static int setup(void **state)
     f.l2 = new_table(&f);
     f.l3 = new_table(&f);
     f.pgt.pgd = f.l1;
-    f.pgt.pgd_phys = tmm_ops.virt_to_phys(f.l1);
+    f.pgt.pgd_phys = tmm_ops.virt_to_phys(NULL, f.l1);
     f.pgt.geom.granule_shift = 12;
     f.pgt.geom.bits_per_level = 9;
     f.pgt.geom.ia_bits = 39;

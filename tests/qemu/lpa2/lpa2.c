@@ -50,22 +50,25 @@ static void *zalloc_bytes(uint64_t size, uint64_t align)
     return &arena[off];
 }
 
-static void *t_zalloc_page(void *arg)
+static void *t_zalloc_page(void *ctx, void *arg)
 {
+    (void)ctx;
     (void)arg;
     return zalloc_bytes(granule, granule);
 }
 
-static void *t_zalloc_pages_exact(size_t size)
+static void *t_zalloc_pages_exact(void *ctx, size_t size)
 {
+    (void)ctx;
     uint64_t a = granule;
     while (a < size)
         a <<= 1;
     return zalloc_bytes(size, a);
 }
 
-static void t_free_pages_exact(void *addr, size_t size)
+static void t_free_pages_exact(void *ctx, void *addr, size_t size)
 {
+    (void)ctx;
     (void)addr;
     (void)size;
 }
@@ -76,28 +79,33 @@ static uint16_t *ref(void *addr)
     return &refs[off / 4096];
 }
 
-static void t_get_page(void *addr)
+static void t_get_page(void *ctx, void *addr)
 {
+    (void)ctx;
     (*ref(addr))++;
 }
 
-static void t_put_page(void *addr)
+static void t_put_page(void *ctx, void *addr)
 {
+    (void)ctx;
     (*ref(addr))--;
 }
 
-static int t_page_count(void *addr)
+static int t_page_count(void *ctx, void *addr)
 {
+    (void)ctx;
     return *ref(addr);
 }
 
-static void *t_phys_to_virt(uint64_t pa)
+static void *t_phys_to_virt(void *ctx, uint64_t pa)
 {
+    (void)ctx;
     return (void *)(uintptr_t)pa;
 }
 
-static uint64_t t_virt_to_phys(void *va)
+static uint64_t t_virt_to_phys(void *ctx, void *va)
 {
+    (void)ctx;
     return (uint64_t)(uintptr_t)va;
 }
 
@@ -328,7 +336,7 @@ static void run_s1(const struct config *c)
     arena_next = 0;
     granule = 1ull << c->g;
     ret = pgt_s1_init(&t, PGT_REGIME_EL10, c->ia_bits, c->g, 52, c->geom_flags,
-                      &mm);
+                      &mm, NULL);
     if (ret < 0) {
         uart_printf("lpa2: [FAIL] %s: pgt_s1_init %d\n", c->name, ret);
         failures++;
@@ -385,7 +393,7 @@ static void run_s2(const struct config *c)
 
     arena_next = 0;
     granule = 1ull << c->g;
-    ret = pgt_s2_init(&t, &cfg, &mm, NULL);
+    ret = pgt_s2_init(&t, &cfg, &mm, NULL, NULL);
     if (ret < 0) {
         uart_printf("lpa2: [FAIL] %s: pgt_s2_init (start level %d) %d\n",
                     c->name, c->s2_start_level, ret);
@@ -462,7 +470,7 @@ static void run_el2(const struct config *c)
     arena_next = 0;
     granule = 1ull << c->g;
     ret = pgt_s1_init(&t, PGT_REGIME_EL2, c->ia_bits, c->g, 52, c->geom_flags,
-                      &mm);
+                      &mm, NULL);
     for (unsigned i = 0; ret == 0 && i < sizeof(ident) / sizeof(ident[0]); i++)
         ret = pgt_hyp_map(&t, ident[i].start, ident[i].end - ident[i].start,
                           ident[i].start, ident[i].prot);

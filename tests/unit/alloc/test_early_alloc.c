@@ -93,17 +93,16 @@ static void early_mm_ops_hand_out_aligned_runs(void **state)
     (void)state;
 
     assert_int_equal(hyp_early_alloc_init(&ea, mem, PA0, 16 * 4096, 12), 0);
-    hyp_early_alloc_mm_ops_use(&ea);
-    assert_ptr_equal(ops->zalloc_page(NULL), mem);
+    assert_ptr_equal(ops->zalloc_page(&ea, NULL), mem);
     /* 3 pages: aligned to 4 pages -> page 4. */
-    assert_ptr_equal(ops->zalloc_pages_exact(3 * 4096), mem + 4 * 4096);
-    assert_null(ops->zalloc_pages_exact(4096 + 1));
+    assert_ptr_equal(ops->zalloc_pages_exact(&ea, 3 * 4096), mem + 4 * 4096);
+    assert_null(ops->zalloc_pages_exact(&ea, 4096 + 1));
     assert_int_equal(hyp_early_alloc_nr_used_pages(&ea), 7);
-    assert_int_equal(ops->virt_to_phys(mem + 0x2345), PA0 + 0x2345);
-    assert_ptr_equal(ops->phys_to_virt(PA0 + 0x5000), mem + 0x5000);
-    ops->get_page(mem);
-    ops->put_page(mem);
-    assert_int_equal(ops->page_count(mem), 1);
+    assert_int_equal(ops->virt_to_phys(&ea, mem + 0x2345), PA0 + 0x2345);
+    assert_ptr_equal(ops->phys_to_virt(&ea, PA0 + 0x5000), mem + 0x5000);
+    ops->get_page(&ea, mem);
+    ops->put_page(&ea, mem);
+    assert_int_equal(ops->page_count(&ea, mem), 1);
     free(mem);
 }
 
@@ -119,22 +118,21 @@ static void pool_mm_ops_exact_runs_split_and_return(void **state)
 
     ah_init(&h, 12, 16, PA0);
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
-    hyp_pool_mm_ops_use(&pool);
     /* 3 pages: order-2 block at page 0, page 3 returned. */
-    run = ops->zalloc_pages_exact(3 * 4096);
+    run = ops->zalloc_pages_exact(&pool, 3 * 4096);
     assert_ptr_equal(run, h.mem);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(ops->page_count(run + i * 4096), 1);
-    assert_int_equal(ops->page_count(run + 3 * 4096), 0);
+        assert_int_equal(ops->page_count(&pool, run + i * 4096), 1);
+    assert_int_equal(ops->page_count(&pool, run + 3 * 4096), 0);
     assert_int_equal(hyp_pool_nr_free_pages(&pool), 13);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool, 0), 1);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool, 2), 1);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool, 3), 1);
-    assert_null(ops->zalloc_pages_exact(100));
-    assert_null(ops->zalloc_pages_exact(0));
+    assert_null(ops->zalloc_pages_exact(&pool, 100));
+    assert_null(ops->zalloc_pages_exact(&pool, 0));
     /* 16 + 1 pages cannot be had. */
-    assert_null(ops->zalloc_pages_exact(17 * 4096));
-    ops->free_pages_exact(run, 3 * 4096);
+    assert_null(ops->zalloc_pages_exact(&pool, 17 * 4096));
+    ops->free_pages_exact(&pool, run, 3 * 4096);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool, 4), 1);
     assert_int_equal(hyp_pool_nr_free_pages(&pool), 16);
     assert_int_equal(ah_panics.count, 0);
@@ -151,44 +149,44 @@ static void pool_mm_ops_count_pages(void **state)
 
     ah_init(&h, 12, 16, PA0);
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
-    hyp_pool_mm_ops_use(&pool);
-    p = ops->zalloc_page(NULL);
+    p = ops->zalloc_page(&pool, NULL);
     assert_ptr_equal(p, h.mem);
-    ops->get_page(p + 100); /* any address inside the page */
-    ops->get_page_n(p, 3);
-    assert_int_equal(ops->page_count(p), 5);
-    ops->put_page_n(p, 4);
-    ops->put_page_n(p, 0);
-    assert_int_equal(ops->page_count(p), 1);
-    assert_int_equal(ops->virt_to_phys(p + 8), PA0 + 8);
-    assert_ptr_equal(ops->phys_to_virt(PA0 + 0x1000), h.mem + 0x1000);
-    ops->put_page(p);
+    ops->get_page(&pool, p + 100); /* any address inside the page */
+    ops->get_page_n(&pool, p, 3);
+    assert_int_equal(ops->page_count(&pool, p), 5);
+    ops->put_page_n(&pool, p, 4);
+    ops->put_page_n(&pool, p, 0);
+    assert_int_equal(ops->page_count(&pool, p), 1);
+    assert_int_equal(ops->virt_to_phys(&pool, p + 8), PA0 + 8);
+    assert_ptr_equal(ops->phys_to_virt(&pool, PA0 + 0x1000), h.mem + 0x1000);
+    ops->put_page(&pool, p);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool, 4), 1);
     assert_int_equal(ah_panics.count, 0);
     ah_fini(&h);
 }
 
-static struct hyp_pool pool_a, pool_b;
-HYP_POOL_MM_OPS_DEFINE(ops_a, &pool_a);
-HYP_POOL_MM_OPS_DEFINE(ops_b, &pool_b);
-
-static void per_pool_mm_ops_stay_with_their_pool(void **state)
+/* One ops struct, two pools: the context picks the pool. */
+static void one_mm_ops_serves_two_pools_by_context(void **state)
 {
     struct ah h;
+    struct hyp_pool pool_a, pool_b;
+    const struct pgt_mm_ops *ops = &hyp_pool_mm_ops;
     uint8_t *a, *b;
     (void)state;
 
     ah_init(&h, 12, 16, PA0);
     assert_int_equal(hyp_pool_init(&pool_a, &h.vm, PFN0, 8, 0, NULL), 0);
     assert_int_equal(hyp_pool_init(&pool_b, &h.vm, PFN0 + 8, 8, 0, NULL), 0);
-    a = ops_a.zalloc_page(NULL);
-    b = ops_b.zalloc_page(NULL);
+    a = ops->zalloc_page(&pool_a, NULL);
+    b = ops->zalloc_page(&pool_b, NULL);
     assert_ptr_equal(a, h.mem);
     assert_ptr_equal(b, h.mem + 8 * 4096);
     assert_int_equal(hyp_pool_nr_free_pages(&pool_a), 7);
     assert_int_equal(hyp_pool_nr_free_pages(&pool_b), 7);
-    ops_b.put_page(b);
-    ops_a.put_page(a);
+    assert_int_equal(ops->page_count(&pool_a, a), 1);
+    assert_int_equal(ops->page_count(&pool_b, b), 1);
+    ops->put_page(&pool_b, b);
+    ops->put_page(&pool_a, a);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool_a, 3), 1);
     assert_int_equal(hyp_pool_nr_free_blocks(&pool_b, 3), 1);
     ah_fini(&h);
@@ -203,7 +201,7 @@ int main(void)
         cmocka_unit_test(early_mm_ops_hand_out_aligned_runs),
         cmocka_unit_test(pool_mm_ops_exact_runs_split_and_return),
         cmocka_unit_test(pool_mm_ops_count_pages),
-        cmocka_unit_test(per_pool_mm_ops_stay_with_their_pool),
+        cmocka_unit_test(one_mm_ops_serves_two_pools_by_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

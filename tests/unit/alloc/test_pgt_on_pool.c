@@ -19,7 +19,7 @@
 #define NPOOL 256
 
 static struct hyp_pool pool;
-HYP_POOL_MM_OPS_DEFINE(pool_ops, &pool);
+#define pool_ops hyp_pool_mm_ops
 
 static void snapshot(uint64_t *c)
 {
@@ -51,7 +51,7 @@ static void hyp_table_on_pool_counts_and_returns_everything(void **state)
     ah_init(&h, 12, NPOOL, PA0);
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 0, NULL), 0);
     snapshot(initial);
-    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops), 0);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops, &pool), 0);
     c = scan(&h, &pgt);
     assert_int_equal(c.pages, 1);
     assert_int_equal(c.bad, 0);
@@ -101,7 +101,7 @@ static void s2_concatenated_root_from_pool(void **state)
     ah_init(&h, 12, NPOOL, PA0);
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 0, NULL), 0);
     snapshot(initial);
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &pool_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &pool_ops, &pool, NULL), 0);
     assert_int_equal(pgt.geom.nr_root_pages, 2);
     /* Two root pages, aligned to 8 KiB, each count 1. */
     assert_int_equal(pgt.pgd_phys & 0x1fff, 0);
@@ -205,7 +205,7 @@ static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
     assert_int_equal(ops.count_width, 2);
     assert_int_equal(ops.count_shift, 3);
     snapshot(initial);
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, &pool, NULL), 0);
     map_lone_pages(&pgt);
     /* The declared layout gives hyp_page_count() for every pool page in
      * use (root, tables). */
@@ -217,7 +217,7 @@ static void s2_one_page_unmaps_with_vmemmap_counts(void **state)
         const uint8_t *rec = (const uint8_t *)ops.count_base +
                              (((uintptr_t)va - ops.count_va) >> 12 << 3);
         assert_int_equal(*(const uint16_t *)(const void *)rec, want);
-        assert_ptr_equal(ops.phys_to_virt(PA0 + pg * 4096),
+        assert_ptr_equal(ops.phys_to_virt(&pool, PA0 + pg * 4096),
                          (void *)(uintptr_t)(PA0 + pg * 4096 + ops.linear_offset));
     }
     c = scan(&h, &pgt);
@@ -244,7 +244,7 @@ static void pool_exhaustion_leaves_a_consistent_table(void **state)
     ah_init(&h, 12, 16, PA0);
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
     snapshot(initial);
-    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops), 0);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &pool_ops, &pool), 0);
     for (uint64_t i = 0; i < 64; i++) {
         ret = pgt_hyp_map(&pgt, i << 39, 0x1000, 0x40000000, PGT_PROT_R);
         if (ret)
@@ -276,8 +276,7 @@ static void early_table_handed_over_to_pool(void **state)
     ah_init(&h, 12, NPOOL, PA0);
     /* Build the table on the early allocator over the pool's future range. */
     assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
-    hyp_early_alloc_mm_ops_use(&ea);
-    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &hyp_early_alloc_mm_ops), 0);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &hyp_early_alloc_mm_ops, &ea), 0);
     assert_int_equal(pgt_hyp_map(&pgt, 0x1000, 0x3000, 0x40001000, PGT_PROT_RW), 0);
     assert_int_equal(pgt_hyp_map(&pgt, 0x200000, 0x200000, 0x40200000, PGT_PROT_R), 0);
     assert_int_equal(pgt_hyp_map(&pgt, 0x7fff00000000ull, 0x5000, 0x50000000, PGT_PROT_RX), 0);
@@ -290,7 +289,7 @@ static void early_table_handed_over_to_pool(void **state)
     assert_int_equal(used, 8);
 
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, used, NULL), 0);
-    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops), 0);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops, &pool), 0);
     assert_ptr_equal(pgt.mm_ops, &pool_ops);
     c = scan(&h, &pgt);
     assert_int_equal(c.bad, 0);
@@ -340,10 +339,9 @@ static void s2_fast_table_handed_over(bool hints)
 
     ah_init(&h, 12, NPOOL, PA0);
     assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
-    hyp_early_alloc_mm_ops_use(&ea);
     early.linear = true;
     early.linear_offset = (uint64_t)(uintptr_t)h.mem - PA0;
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &early, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &early, &ea, NULL), 0);
     map_lone_pages(&pgt);
     used = hyp_early_alloc_nr_used_pages(&ea);
     assert_int_equal(used, 2 + 5);
@@ -356,7 +354,7 @@ static void s2_fast_table_handed_over(bool hints)
     tlbi_va_calls = 0;
     /* The new ops have a different view of memory: no linear offset at
      * all without hints. */
-    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &ops), 0);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &ops, &pool), 0);
     c = scan(&h, &pgt);
     assert_int_equal(c.bad, 0);
     unmap_lone_pages(&h, &pgt);
@@ -386,10 +384,10 @@ static void fix_refcounts_rejects_bad_arguments(void **state)
     (void)state;
 
     memset(&pgt, 0, sizeof(pgt));
-    assert_int_equal(hyp_pgt_fix_refcounts(NULL, &pool_ops), -PGT_EINVAL);
-    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops), -PGT_EINVAL);
+    assert_int_equal(hyp_pgt_fix_refcounts(NULL, &pool_ops, &pool), -PGT_EINVAL);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops, &pool), -PGT_EINVAL);
     pgt.pgd = (pgt_pte_t *)&pgt;
-    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &no_get), -PGT_EINVAL);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &no_get, &pool), -PGT_EINVAL);
     assert_null(pgt.mm_ops);
 }
 

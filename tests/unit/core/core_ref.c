@@ -377,9 +377,9 @@ void fx_s2_(struct fx *f, unsigned gs, unsigned ia, unsigned oa, int sl,
         .geom_flags = geom_flags,
         .flags = flags,
     };
-    int ret = pgt_s2_init(&f->pgt, &cfg, &tmm_ops, ops);
+    int ret = pgt_s2_init(&f->pgt, &cfg, &tmm_ops, NULL, ops);
     if (ret) {
-        print_error("pgt_s2_init(granule %u, ia %u, oa %u, sl %d) = %d\n", gs,
+        print_error("pgt_s2_init(granule %u, ia %u, oa %u, NULL, sl %d) = %d\n", gs,
                     ia, oa, sl, ret);
         _fail(file, line);
     }
@@ -395,7 +395,7 @@ void fx_s1_(struct fx *f, enum pgt_regime regime, unsigned gs, unsigned va,
     ref_init(&f->r, gs, va, sl, (geom_flags & PGT_GEOM_LPA2) != 0,
              gs == 16 && oa == 52);
     int ret = pgt_s1_init(&f->pgt, regime, va, (enum pgt_granule)gs, oa,
-                          geom_flags, &tmm_ops);
+                          geom_flags, &tmm_ops, NULL);
     if (ret) {
         print_error("pgt_s1_init(granule %u, va %u, oa %u) = %d\n", gs, va,
                     oa, ret);

@@ -307,7 +307,7 @@ static void expect_s2_init_einval(const struct pgt_s2_cfg *cfg,
     tmm_init(&m, gsz, 32, ARENA_PA);
     memset(&p, 0xab, sizeof(p));
     before = p;
-    int ret = pgt_s2_init(&p, cfg, ops, NULL);
+    int ret = pgt_s2_init(&p, cfg, ops, NULL, NULL);
     if (ret != -PGT_EINVAL) {
         print_error("pgt_s2_init (%s) returned %d\n", why, ret);
         fail();
@@ -332,12 +332,12 @@ static void test_s2_init_rejects_bad_configurations(void **state)
     struct pgt p;
     memset(&p, 0xab, sizeof(p));
     struct pgt before = p;
-    assert_int_equal(pgt_s2_init(NULL, &good, &tmm_ops, NULL), -PGT_EINVAL);
-    assert_int_equal(pgt_s2_init(&p, NULL, &tmm_ops, NULL), -PGT_EINVAL);
-    assert_int_equal(pgt_s2_init(&p, &good, NULL, NULL), -PGT_EINVAL);
-    assert_int_equal(pgt_s2_init_vtcr(NULL, 0x80023558ull, 0, &tmm_ops, NULL),
+    assert_int_equal(pgt_s2_init(NULL, &good, &tmm_ops, NULL, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_init(&p, NULL, &tmm_ops, NULL, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_init(&p, &good, NULL, NULL, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_init_vtcr(NULL, 0x80023558ull, 0, &tmm_ops, NULL, NULL),
                      -PGT_EINVAL);
-    assert_int_equal(pgt_s2_init_vtcr(&p, 0x80023558ull, 0, NULL, NULL),
+    assert_int_equal(pgt_s2_init_vtcr(&p, 0x80023558ull, 0, NULL, NULL, NULL),
                      -PGT_EINVAL);
     assert_memory_equal(&p, &before, sizeof(p));
     assert_int_equal(m.allocs, 0);
@@ -487,7 +487,7 @@ static void test_s1_init_rejects_bad_arguments(void **state)
         before = p;
         int ret = pgt_s1_init(&p, (enum pgt_regime)bad[i].regime, bad[i].va,
                               (enum pgt_granule)bad[i].gs, bad[i].oa,
-                              bad[i].gflags, &tmm_ops);
+                              bad[i].gflags, &tmm_ops, NULL);
         if (ret != -PGT_EINVAL) {
             print_error("pgt_s1_init (%s) returned %d\n", bad[i].why, ret);
             fail();
@@ -500,16 +500,16 @@ static void test_s1_init_rejects_bad_arguments(void **state)
     struct pgt p;
     tmm_init(&m, SZ_4K, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(NULL, PGT_REGIME_EL2, 48, PGT_GRANULE_4K, 48,
-                                 0, &tmm_ops),
+                                 0, &tmm_ops, NULL),
                      -PGT_EINVAL);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL2, 48, PGT_GRANULE_4K, 48,
-                                 0, NULL),
+                                 0, NULL, NULL),
                      -PGT_EINVAL);
-    assert_int_equal(pgt_hyp_init(NULL, 48, PGT_GRANULE_4K, &tmm_ops),
+    assert_int_equal(pgt_hyp_init(NULL, 48, PGT_GRANULE_4K, &tmm_ops, NULL),
                      -PGT_EINVAL);
-    assert_int_equal(pgt_hyp_init(&p, 49, PGT_GRANULE_4K, &tmm_ops),
+    assert_int_equal(pgt_hyp_init(&p, 49, PGT_GRANULE_4K, &tmm_ops, NULL),
                      -PGT_EINVAL);
-    assert_int_equal(pgt_hyp_init(&p, 48, (enum pgt_granule)15, &tmm_ops),
+    assert_int_equal(pgt_hyp_init(&p, 48, (enum pgt_granule)15, &tmm_ops, NULL),
                      -PGT_EINVAL);
     assert_int_equal(m.allocs, 0);
     tmm_fini(&m);

@@ -55,7 +55,7 @@ static void test_hyp_init_wrapper_is_el2_with_48bit_oa(void **state)
     struct tmm m;
     struct pgt p;
     tmm_init(&m, SZ_4K, 4, ARENA_PA);
-    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &tmm_ops), 0);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &tmm_ops, NULL), 0);
     assert_int_equal(p.regime, PGT_REGIME_EL2);
     assert_int_equal(p.geom.oa_bits, 48);
     assert_int_equal(p.geom.start_level, 0);

@@ -41,11 +41,11 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                                  .oa_bits = oa,
                                  .start_level = sl,
                                  .geom_flags = gflags};
-        assert_int_equal(pgt_s2_init(&f->pgt, &cfg, &lin_ops, NULL), 0);
+        assert_int_equal(pgt_s2_init(&f->pgt, &cfg, &lin_ops, NULL, NULL), 0);
     } else {
         assert_int_equal(pgt_s1_init(&f->pgt, PGT_REGIME_EL2, ia,
                                      (enum pgt_granule)gs, oa, gflags,
-                                     &lin_ops),
+                                     &lin_ops, NULL),
                          0);
     }
     assert_int_equal(f->pgt.geom.start_level, sl);

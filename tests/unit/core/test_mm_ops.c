@@ -10,63 +10,96 @@
 
 static struct {
     void *want_arg;   /* zalloc_page must see this arg */
+    void *want_ctx;   /* every hook must see this ctx (the table's mm_ctx) */
+    long bad_ctx;
     long zalloc_calls, bad_arg;
     long exact_calls;
     bool forbid_all;  /* any hook but phys_to_virt fails the test */
     long forbidden;
 } rec;
 
-static void *rec_zalloc_page(void *arg)
+/* Every hook checks the context it gets, then runs test_mm's hook on the
+ * current arena (NULL context). */
+static void see_ctx(void *ctx)
 {
+    if (ctx != rec.want_ctx)
+        rec.bad_ctx++;
+}
+
+static void *rec_zalloc_page(void *ctx, void *arg)
+{
+    see_ctx(ctx);
     rec.zalloc_calls++;
     if (arg != rec.want_arg)
         rec.bad_arg++;
     if (rec.forbid_all)
         rec.forbidden++;
-    return tmm_ops.zalloc_page(arg);
+    return tmm_ops.zalloc_page(NULL, arg);
 }
 
-static void *rec_zalloc_pages_exact(size_t size)
+static void *rec_zalloc_pages_exact(void *ctx, size_t size)
 {
+    see_ctx(ctx);
     rec.exact_calls++;
     if (rec.forbid_all)
         rec.forbidden++;
-    return tmm_ops.zalloc_pages_exact(size);
+    return tmm_ops.zalloc_pages_exact(NULL, size);
 }
 
-static void rec_get_page(void *p)
+static void rec_get_page(void *ctx, void *p)
 {
+    see_ctx(ctx);
     if (rec.forbid_all)
         rec.forbidden++;
-    tmm_ops.get_page(p);
+    tmm_ops.get_page(NULL, p);
 }
 
-static void rec_put_page(void *p)
+static void rec_put_page(void *ctx, void *p)
 {
+    see_ctx(ctx);
     if (rec.forbid_all)
         rec.forbidden++;
-    tmm_ops.put_page(p);
+    tmm_ops.put_page(NULL, p);
 }
 
-static int rec_page_count(void *p)
+static int rec_page_count(void *ctx, void *p)
 {
+    see_ctx(ctx);
     if (rec.forbid_all)
         rec.forbidden++;
-    return tmm_ops.page_count(p);
+    return tmm_ops.page_count(NULL, p);
 }
 
-static uint64_t rec_virt_to_phys(void *p)
+static uint64_t rec_virt_to_phys(void *ctx, void *p)
 {
+    see_ctx(ctx);
     if (rec.forbid_all)
         rec.forbidden++;
-    return tmm_ops.virt_to_phys(p);
+    return tmm_ops.virt_to_phys(NULL, p);
 }
 
 static void rec_tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
 {
+    see_ctx(pgt->mm_ctx);
     if (rec.forbid_all)
         rec.forbidden++;
-    tmm_ops.tlbi_va(pgt, addr, level);
+    /* test_mm reads a non-NULL mm_ctx as its arena: hand it a copy of the
+     * table with the current arena's NULL context instead. */
+    struct pgt copy = *pgt;
+    copy.mm_ctx = NULL;
+    tmm_ops.tlbi_va(&copy, addr, level);
+}
+
+static void rec_free_pages_exact(void *ctx, void *addr, size_t size)
+{
+    see_ctx(ctx);
+    tmm_ops.free_pages_exact(NULL, addr, size);
+}
+
+static void *rec_phys_to_virt(void *ctx, uint64_t pa)
+{
+    see_ctx(ctx);
+    return tmm_ops.phys_to_virt(NULL, pa);
 }
 
 /* test_mm's hooks with recording allocation and the batched / range /
@@ -88,8 +121,8 @@ static void setup_ops(void)
 {
     memset(&rec, 0, sizeof(rec));
     ops = rec_ops;
-    ops.free_pages_exact = tmm_ops.free_pages_exact;
-    ops.phys_to_virt = tmm_ops.phys_to_virt;
+    ops.free_pages_exact = rec_free_pages_exact;
+    ops.phys_to_virt = rec_phys_to_virt;
 }
 
 static void s2_with_ops(struct fx *f, const struct pgt_mm_ops *o, unsigned gs,
@@ -102,7 +135,7 @@ static void s2_with_ops(struct fx *f, const struct pgt_mm_ops *o, unsigned gs,
                              .ia_bits = ia,
                              .oa_bits = ia <= 40 ? 40 : 48,
                              .start_level = sl};
-    assert_int_equal(pgt_s2_init(&f->pgt, &cfg, o, NULL), 0);
+    assert_int_equal(pgt_s2_init(&f->pgt, &cfg, o, rec.want_ctx, NULL), 0);
     assert_int_equal(f->pgt.geom.start_level, sl);
 }
 
@@ -138,7 +171,7 @@ static void test_stage1_allocations_pass_a_null_arg(void **state)
     struct tmm m;
     struct pgt p;
     tmm_init(&m, SZ_4K, 16, ARENA_PA);
-    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &ops), 0);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &ops, NULL), 0);
     assert_int_equal(pgt_hyp_map(&p, 0x1ff000, SZ_2M + SZ_4K, 0x801ff000,
                                  PGT_PROT_RW), 0);
     assert_int_equal(pgt_hyp_map(&p, 0x40000000, SZ_2M, 0x40000000,
@@ -215,7 +248,7 @@ static void test_optional_hooks_may_be_null(void **state)
     struct tmm m;
     struct pgt p;
     tmm_init(&m, SZ_4K, 16, ARENA_PA);
-    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &min), 0);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &min, NULL), 0);
     assert_int_equal(pgt_hyp_map(&p, 0x200000, SZ_2M, 0x80200000,
                                  PGT_PROT_RW), 0);
     assert_int_equal(pgt_hyp_unmap(&p, 0x201000, SZ_4K), SZ_4K);
@@ -225,6 +258,62 @@ static void test_optional_hooks_may_be_null(void **state)
     pgt_hyp_destroy(&p);
     assert_int_equal(m.live, 0);
     tmm_fini(&m);
+}
+
+/*
+ * Every hook gets the table's mm_ctx: two tables on one ops struct, each
+ * with its own context, through every operation that calls hooks.
+ */
+static void test_every_hook_gets_the_tables_context(void **state)
+{
+    (void)state;
+    struct fx f;
+    int ctx_a, ctx_b;
+
+    setup_ops();
+    rec.want_ctx = &ctx_a;
+    s2_with_ops(&f, &ops, 12, 43, 1); /* 16-page root: the exact hooks */
+    assert_ptr_equal(f.pgt.mm_ctx, &ctx_a);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40200000, SZ_2M, 0x80200000,
+                                PGT_PROT_RW, NULL, 0), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40001000, SZ_4K, 0x80001000,
+                                PGT_PROT_RW, NULL, 0), 0);
+    assert_int_equal(pgt_s2_set_owner(&f.pgt, 0x80000000, SZ_4K, NULL, 1), 0);
+    assert_int_equal(pgt_s2_split(&f.pgt, 0x40200000, SZ_2M, NULL), 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0x40201000, SZ_4K, NULL), 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0x40001000, SZ_4K, NULL), 0);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40200000, PGT_PROT_X), 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 0, 1ull << 43, NULL), 0);
+    pgt_s2_destroy(&f.pgt);
+    assert_int_equal(f.m.live, 0);
+    tmm_fini(&f.m);
+    assert_true(rec.zalloc_calls >= 4);
+    assert_int_equal(rec.exact_calls, 1);
+    assert_int_equal(rec.bad_ctx, 0);
+
+    /* Stage 1, another context. */
+    struct tmm m;
+    struct pgt p;
+    rec.want_ctx = &ctx_b;
+    tmm_init(&m, SZ_4K, 16, ARENA_PA);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &ops, &ctx_b), 0);
+    assert_int_equal(pgt_hyp_map(&p, 0x1ff000, SZ_2M + SZ_4K, 0x801ff000,
+                                 PGT_PROT_RW), 0);
+    assert_int_equal(pgt_hyp_unmap(&p, 0x201000, SZ_4K), SZ_4K);
+    assert_int_equal(pgt_hyp_protect(&p, 0x1ff000, SZ_4K, PGT_PROT_R), 0);
+    assert_int_equal(pgt_hyp_unmap(&p, 0, 1ull << 48), SZ_2M);
+    pgt_hyp_destroy(&p);
+    assert_int_equal(m.live, 0);
+    tmm_fini(&m);
+    assert_int_equal(rec.bad_ctx, 0);
+
+    /* The check can fail: a table made with another context. */
+    rec.want_ctx = &ctx_a;
+    tmm_init(&m, SZ_4K, 16, ARENA_PA);
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &ops, &ctx_b), 0);
+    pgt_hyp_destroy(&p);
+    tmm_fini(&m);
+    assert_true(rec.bad_ctx > 0);
 }
 
 static int count_visit(const struct pgt_visit_ctx *ctx,
@@ -326,6 +415,7 @@ int main(void)
         cmocka_unit_test(
             test_single_page_root_comes_from_zalloc_page_with_null_arg),
         cmocka_unit_test(test_optional_hooks_may_be_null),
+        cmocka_unit_test(test_every_hook_gets_the_tables_context),
         cmocka_unit_test(
             test_get_leaf_translate_and_walk_touch_no_hook_but_phys_to_virt),
         cmocka_unit_test(test_destroy_zeroes_pgt_and_does_no_tlb_maintenance),

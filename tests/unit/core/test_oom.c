@@ -428,10 +428,10 @@ static void test_oom_in_s2_init_allocates_nothing(void **state)
     memset(&p, 0xab, sizeof(p));
     before = p;
     tmm_fail_after(&m, 0);
-    assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL), -PGT_ENOMEM);
+    assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL, NULL), -PGT_ENOMEM);
     assert_memory_equal(&p, &before, sizeof(p));
     assert_int_equal(m.live, 0);
-    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &tmm_ops),
+    assert_int_equal(pgt_hyp_init(&p, 48, PGT_GRANULE_4K, &tmm_ops, NULL),
                      -PGT_ENOMEM);
     assert_int_equal(m.live, 0);
     tmm_fail_after(&m, -1);

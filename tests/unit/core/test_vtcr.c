@@ -93,7 +93,7 @@ static void test_s2_init_vtcr_gives_start_level_and_root_pages(void **state)
         struct tmm m;
         struct pgt p;
         tmm_init(&m, (size_t)1 << c->gs, 40, ARENA_PA);
-        int ret = pgt_s2_init_vtcr(&p, c->vtcr, 0, &tmm_ops, NULL);
+        int ret = pgt_s2_init_vtcr(&p, c->vtcr, 0, &tmm_ops, NULL, NULL);
         if (ret) {
             print_error("case %zu: vtcr %#llx: init returned %d\n", i,
                         (unsigned long long)c->vtcr, ret);
@@ -131,7 +131,7 @@ static void test_s2_vtcr_reports_back_the_value_it_was_built_from(
         struct tmm m;
         struct pgt p;
         tmm_init(&m, (size_t)1 << c->gs, 40, ARENA_PA);
-        assert_int_equal(pgt_s2_init_vtcr(&p, c->vtcr, 0, &tmm_ops, NULL), 0);
+        assert_int_equal(pgt_s2_init_vtcr(&p, c->vtcr, 0, &tmm_ops, NULL, NULL), 0);
         uint64_t got = pgt_s2_vtcr(&p);
         if (got != (c->vtcr | V_ATTRS)) {
             print_error("case %zu: pgt_s2_vtcr = %#llx, expected %#llx\n", i,
@@ -160,7 +160,7 @@ static void test_s2_init_vtcr_keeps_flags_and_pte_ops(void **state)
     struct pgt p;
     tmm_init(&m, SZ_4K, 8, ARENA_PA);
     assert_int_equal(pgt_s2_init_vtcr(&p, 0x80023558ull,
-                                      PGT_S2_FWB | PGT_S2_XNX, &tmm_ops,
+                                      PGT_S2_FWB | PGT_S2_XNX, &tmm_ops, NULL,
                                       &ops),
                      0);
     assert_int_equal(p.flags, PGT_S2_FWB | PGT_S2_XNX);
@@ -239,7 +239,7 @@ static void test_s2_init_vtcr_rejects_illegal_combinations(void **state)
         tmm_init(&m, (size_t)1 << bad[i].gs, 40, ARENA_PA);
         memset(&p, 0xab, sizeof(p));
         struct pgt before = p;
-        int ret = pgt_s2_init_vtcr(&p, bad[i].vtcr, 0, &tmm_ops, NULL);
+        int ret = pgt_s2_init_vtcr(&p, bad[i].vtcr, 0, &tmm_ops, NULL, NULL);
         if (ret != -PGT_EINVAL) {
             print_error("vtcr %#llx (%s): returned %d, expected -EINVAL\n",
                         (unsigned long long)bad[i].vtcr, bad[i].why, ret);
@@ -263,14 +263,14 @@ static void test_s2_init_vtcr_rejects_16k_sl0_3_without_ds(void **state)
     tmm_init(&m, SZ_16K, 8, ARENA_PA);
     assert_int_equal(pgt_s2_init_vtcr(&p, V_T0SZ(48) | V_SL0(3) | V_TG0_16K |
                                               V_PS(5),
-                                      0, &tmm_ops, NULL),
+                                      0, &tmm_ops, NULL, NULL),
                      -PGT_EINVAL);
     /* The direct init has the same rule. */
     const struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_16K,
                                    .ia_bits = 48,
                                    .oa_bits = 48,
                                    .start_level = 0};
-    assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL, NULL), -PGT_EINVAL);
     assert_int_equal(m.allocs, 0);
     tmm_fini(&m);
 }
@@ -307,7 +307,7 @@ static void test_s2_init_auto_picks_fewest_levels_with_at_most_16_pages(
                                        .oa_bits = c[i].oa,
                                        .start_level = PGT_LEVEL_AUTO,
                                        .geom_flags = c[i].gflags};
-        assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL), 0);
+        assert_int_equal(pgt_s2_init(&p, &cfg, &tmm_ops, NULL, NULL), 0);
         if (p.geom.start_level != c[i].sl ||
             p.geom.nr_root_pages != c[i].pages) {
             print_error("case %zu: level %d pages %u, expected %d %u\n", i,
@@ -333,7 +333,7 @@ static uint64_t hyp_tcr(unsigned gs, unsigned va, unsigned oa, uint32_t gflags)
     struct pgt p;
     tmm_init(&m, (size_t)1 << gs, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL2, va, (enum pgt_granule)gs,
-                                 oa, gflags, &tmm_ops), 0);
+                                 oa, gflags, &tmm_ops, NULL), 0);
     uint64_t tcr = pgt_s1_tcr(&p);
     pgt_hyp_destroy(&p);
     tmm_fini(&m);
@@ -371,7 +371,7 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
     struct pgt p;
     tmm_init(&m, SZ_4K, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 39, PGT_GRANULE_4K, 40,
-                                 0, &tmm_ops), 0);
+                                 0, &tmm_ops, NULL), 0);
     uint64_t tcr = pgt_s1_tcr(&p);
     /* TCR_EL1: T0SZ [5:0], EPD0 bit 7, IRGN0/ORGN0/SH0/TG0 [15:8],
      * EPD1 bit 23, IPS [34:32]. Other fields are the embedder's. */
@@ -382,7 +382,7 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
                                (2ull << 30) | (2ull << 32));
     pgt_hyp_destroy(&p);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 48, PGT_GRANULE_16K, 48,
-                                 0, &tmm_ops), 0);
+                                 0, &tmm_ops, NULL), 0);
     assert_u64(pgt_s1_tcr(&p) & mask, 16ull | 0x100 | 0x400 | 0x3000 |
                                           (2ull << 14) | (1ull << 23) |
                                           (1ull << 30) | (5ull << 32));
@@ -390,7 +390,7 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
     tmm_fini(&m);
     tmm_init(&m, SZ_64K, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 48, PGT_GRANULE_64K, 48,
-                                 0, &tmm_ops), 0);
+                                 0, &tmm_ops, NULL), 0);
     assert_u64(pgt_s1_tcr(&p) & mask, 16ull | 0x100 | 0x400 | 0x3000 |
                                           (1ull << 14) | (1ull << 23) |
                                           (3ull << 30) | (5ull << 32));
@@ -427,7 +427,7 @@ static void test_s1_tcr_el1_with_lpa2_sets_ds_bit_59_and_ips_52(
     struct pgt p;
     tmm_init(&m, SZ_4K, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 52, PGT_GRANULE_4K, 52,
-                                 PGT_GEOM_LPA2, &tmm_ops), 0);
+                                 PGT_GEOM_LPA2, &tmm_ops, NULL), 0);
     uint64_t tcr = pgt_s1_tcr(&p);
     /* TCR_EL1.DS is bit 59 (bit 32 is IPS[0] there, unlike TCR_EL2). */
     uint64_t mask = 0x3full | (1ull << 7) | 0xff00ull | (1ull << 23) |

@@ -201,10 +201,10 @@ static int make_table(const struct pgt_visit_ctx *ctx,
     /* Turn the empty level-2 entry for 0x40400000 into a table. */
     if (visit == PGT_WALK_LEAF && ctx->level == 2 &&
         ctx->addr == 0x40400000) {
-        void *page = ctx->pgt->mm_ops->zalloc_page(NULL);
+        void *page = ctx->pgt->mm_ops->zalloc_page(ctx->pgt->mm_ctx, NULL);
         assert_non_null(page);
-        ctx->pgt->mm_ops->get_page(ctx->ptep);
-        *ctx->ptep = ctx->pgt->mm_ops->virt_to_phys(page) | D_TABLE;
+        ctx->pgt->mm_ops->get_page(ctx->pgt->mm_ctx, ctx->ptep);
+        *ctx->ptep = ctx->pgt->mm_ops->virt_to_phys(ctx->pgt->mm_ctx, page) | D_TABLE;
     }
     return 0;
 }

@@ -47,7 +47,7 @@ static void s2_page_and_block(void **state)
     int level;
 
     (void)state;
-    assert_int_equal(pgt_s2_init_vtcr(&pgt, 0x80023558ull, 0, &tmm_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init_vtcr(&pgt, 0x80023558ull, 0, &tmm_ops, NULL, NULL), 0);
     /* 0x80023558: T0SZ 24, SL0 1, IRGN/ORGN WBWA, SH inner, TG0 4K, PS 40 */
     assert_int_equal(pgt.geom.start_level, 1);
     assert_int_equal(pgt.geom.nr_root_pages, 2);
@@ -88,7 +88,7 @@ static void s2_unmap_splits_block(void **state)
     uint64_t pa;
 
     (void)state;
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL, NULL), 0);
     assert_int_equal(pgt_s2_map(&pgt, 0x200000, 0x200000, 0x40200000,
                                 PGT_PROT_RW, NULL, 0), 0);
     assert_int_equal(pgt_s2_unmap(&pgt, 0x300000, 0x1000, NULL), 0);
@@ -114,7 +114,7 @@ static void s2_owner(void **state)
     int level;
 
     (void)state;
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL, NULL), 0);
     assert_int_equal(pgt_s2_map(&pgt, 0, 0x40000000, 0, PGT_PROT_RWX, NULL, 0), 0);
     /* host mode: a 1 GiB identity block, not counted */
     assert_int_equal(tmm_page_ref(&mm, pgt.pgd), 1);
@@ -144,7 +144,7 @@ static void hyp_map_conflict(void **state)
     int level;
 
     (void)state;
-    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &tmm_ops), 0);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &tmm_ops, NULL), 0);
     assert_int_equal(pgt.geom.start_level, 0);
     assert_int_equal(pgt_hyp_map(&pgt, 0x1000, 0x1000, 0x80000000, PGT_PROT_RW), 0);
     assert_int_equal(pgt_get_leaf(&pgt, 0x1000, &pte, &level), 0);
@@ -169,7 +169,7 @@ static void s2_map_oom(void **state)
     int level;
 
     (void)state;
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &tmm_ops, NULL, NULL), 0);
     for (long n = 0; n < 4; n++) {
         tmm_fail_after(&mm, n);
         int ret = pgt_s2_map(&pgt, 0x1000, 0x3ff000, 0x2000, PGT_PROT_RW, NULL, 0);

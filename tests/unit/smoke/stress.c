@@ -187,7 +187,7 @@ static void run(const struct scfg *c, uint32_t flags, int nops)
         ops.linear = true;
         ops.linear_offset = (uint64_t)(uintptr_t)mm.base - mm.pa_base;
     }
-    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL), 0);
+    assert_int_equal(pgt_s2_init(&pgt, &cfg, &ops, NULL, NULL), 0);
 
     for (int op = 0; op < nops; op++) {
         uint64_t r = rnd();
@@ -309,7 +309,7 @@ static void run_s1(const struct scfg *c, int nops)
     tmm_init(&mm, GRAN, c->arena_pages, PA_BASE);
     assert_int_equal(pgt_s1_init(&pgt, PGT_REGIME_EL2, c->ia,
                                  (enum pgt_granule)c->gshift, c->oa,
-                                 c->geom_flags, &tmm_ops), 0);
+                                 c->geom_flags, &tmm_ops, NULL), 0);
     for (int op = 0; op < nops; op++) {
         uint64_t r = rnd();
         uint32_t first = (uint32_t)(rnd() % WIN_PAGES), npages;
