@@ -24,7 +24,7 @@ struct bench_opts {
     int reps;         /* repetitions per scenario */
     bool quick;       /* fewer repetitions, smaller allocator loops */
     bool check;       /* verify results (translations, coalescing) */
-    const char *only; /* comma-separated scenario names, or NULL */
+    const char *only; /* comma-separated ids, id@shape or @shape, or NULL */
     const char *json; /* JSON output path, or NULL */
     double load_start, load_end; /* 1-minute load average around the run */
 };
@@ -38,6 +38,7 @@ enum target_kind {
     TGT_X_GD,    /* median / Gd <= value */
     TGT_X_ZERO,  /* median / (zero 2 MiB) <= value */
     TGT_INFO,    /* no bound: value is a figure for context (Linux) */
+    TGT_X_LINUX, /* Linux figure (the row's INFO) / median >= value */
 };
 
 struct target {
@@ -49,6 +50,7 @@ struct target {
 struct result {
     char name[16];     /* scenario id: "a", "c2", "G", "h"... */
     char granule[8];   /* "4K", "16K", "64K" or "-" */
+    char shape[12];    /* granule/IPA bits ("4K/40", "16K/47"...) or "-" */
     const char *desc;  /* one line */
     const char *unit;  /* "4KiB", "call", "op", "page" */
     uint64_t units;    /* units per timed run */
@@ -61,24 +63,31 @@ struct result {
                            * (maps) or before it (unmaps/walks) */
     uint64_t peak_bytes;  /* peak table (or pool) memory during the run */
     uint64_t tlbi;        /* TLB-hook calls in one run */
-    struct target tgt[2];
+    struct target tgt[3];
+    double linux_ns;      /* the row's INFO figure, 0 if none */
+    double x_faster;      /* linux_ns / median, 0 if no figure */
     bool pass;            /* every bounded target met (by median) */
     bool ran;
     const char *skip;     /* reason it did not run, or NULL */
     bool check_failed;
 };
 
-struct result *result_new(const char *name, const char *granule,
+/* @shape: "4K/40" style, or "-" (the granule is its part before '/'). */
+struct result *result_new(const char *name, const char *shape,
                           const char *desc, const char *unit);
-struct result *result_find(const char *name, const char *granule);
+struct result *result_find(const char *name, const char *shape);
 void result_add_sample(struct result *r, double run_ns);
 void result_finish(struct result *r); /* best/median; call once */
 void results_evaluate(void);          /* ratios and pass/miss */
 void results_print(void);
+/* After the table: per one-page scenario, the spread across the shapes of
+ * bench_shapes and each shape's no-hints / hinted ratio. */
+void results_print_shapes(void);
 int results_write_json(const char *path);
 int results_check_failures(void);
 
-bool scenario_wanted(const char *name);
+bool scenario_wanted(const char *name);            /* at shape "-" */
+bool scenario_wanted_at(const char *name, const char *shape);
 void bench_fail(struct result *r, const char *fmt, ...);
 
 /* ---- clock ---- */
@@ -105,6 +114,8 @@ void shuffle_u32(uint32_t *v, size_t n, uint64_t seed);
  */
 struct bpool {
     uint8_t *base;
+    void *map;          /* the host mapping behind base, and its size */
+    size_t map_bytes;
     uint64_t pa_base;
     size_t gran;        /* page size */
     unsigned gran_shift; /* log2(gran): no division in the hooks */
@@ -124,6 +135,9 @@ struct hook_counts {
 extern struct hook_counts hooks;
 extern struct bpool *bp_cur;
 extern struct pgt_mm_ops bpool_ops; /* linear: set by bpool_use() */
+/* The same pool with only the required hooks: no linear map, no count
+ * array, no get_page_n/put_page_n (set by bpool_use() too). */
+extern struct pgt_mm_ops bpool_nh_ops;
 
 /* Host memory, huge-page backed where the kernel allows, faulted in. */
 void *bench_map(size_t bytes);
@@ -151,7 +165,10 @@ void *bpool_mm_ctx(const struct pgt_mm_ops *ops);
 size_t bpool_hyp_pool_used(void); /* pages of the hyp_pool in use */
 
 /* ---- scenario groups ---- */
-void bench_tables(void);    /* a..f, G, Gd for 4K, 16K, 64K */
+void bench_tables(void);    /* a..f, G, Gd for 4K, 16K, 64K; the shapes */
+/* The stage-2 shapes the one-page scenarios are compared across. */
+extern const char *const bench_shapes[];
+extern const int bench_nshapes;
 void bench_zero(void);      /* Z: zeroing 2 MiB (reference for i) */
 void bench_alloc(void);     /* h, i, k1, k2, l, j */
 

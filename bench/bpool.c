@@ -54,7 +54,9 @@ void bpool_init(struct bpool *p, size_t gran, size_t nr_pages,
     p->pa_base = pa_base;
     /* Over-allocate so the pool itself can be aligned to 64 KiB. */
     size_t align = 64 * 1024;
-    uint8_t *raw = bench_map(nr_pages * gran + align);
+    p->map_bytes = nr_pages * gran + align;
+    uint8_t *raw = bench_map(p->map_bytes);
+    p->map = raw;
     p->base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     p->stack = calloc(nr_pages, sizeof(*p->stack));
     p->ref = calloc(nr_pages, sizeof(*p->ref));
@@ -78,7 +80,7 @@ void bpool_restack(struct bpool *p)
 
 void bpool_fini(struct bpool *p)
 {
-    /* The mapping is left for process exit (it is reused per granule). */
+    munmap(p->map, p->map_bytes);
     free(p->stack);
     free(p->ref);
     free(p->exact_used);
@@ -98,6 +100,16 @@ void bpool_use(struct bpool *p)
     bpool_ops.count_va = (uintptr_t)p->base;
     bpool_ops.count_shift = 2;
     bpool_ops.count_width = 4;
+    /* What an embedder that fills only the required hooks passes. */
+    bpool_nh_ops = bpool_ops;
+    bpool_nh_ops.linear = false;
+    bpool_nh_ops.linear_offset = 0;
+    bpool_nh_ops.count_base = NULL;
+    bpool_nh_ops.count_va = 0;
+    bpool_nh_ops.count_shift = 0;
+    bpool_nh_ops.count_width = 0;
+    bpool_nh_ops.get_page_n = NULL;
+    bpool_nh_ops.put_page_n = NULL;
 }
 
 void bpool_reset_peak(struct bpool *p)
@@ -290,6 +302,8 @@ struct pgt_mm_ops bpool_ops = {
     .tlbi_range = bp_tlbi_range,
     .tlbi_all = bp_tlbi_all,
 };
+
+struct pgt_mm_ops bpool_nh_ops;
 
 /*
  * The same pages behind the library's own allocator: a vmemmap and a

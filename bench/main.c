@@ -6,7 +6,8 @@
  *
  * Prints one table (best and median ns per unit, ratio to the floor measured
  * in the same run, target and pass/MISS, table pages, peak table memory,
- * TLB-hook calls) and optionally the same as JSON for bench/plot.py.
+ * TLB-hook calls), a summary of the one-page scenarios across stage-2
+ * shapes, and optionally the same as JSON for bench/plot.py.
  * --check verifies what the scenarios built (translations, page counts,
  * full coalescing) and exits non-zero if anything is wrong; it never
  * judges time.
@@ -29,7 +30,12 @@ static void usage(FILE *f)
             "  --check      verify results; exit 1 if any check fails\n"
             "  --reps N     repetitions per scenario (default 7, quick 3)\n"
             "  --only LIST  comma-separated scenario ids (a,a2,b,c,c2,d,d2,e,"
-            "f,f2,G,Gd,Z,h,i,k1,k2,l,j)\n"
+            "f,f2,G,Gd,Gd2,\n"
+            "               a2-nh,c2-nh,d-nh,d2-nh,e-nh,a-hp,c-hp,d-hp,d2-hp,"
+            "Z,Zl,h,hm,i,im,k1,k2,l,j);\n"
+            "               ID@SHAPE for one shape (e.g. a2@4K/48), @SHAPE for "
+            "all of a shape\n"
+            "               (4K/40 16K/40 64K/40 4K/48 4K/36 16K/47 64K/42)\n"
             "  --json FILE  also write the results as JSON\n");
 }
 
@@ -71,6 +77,7 @@ int main(int argc, char **argv)
         bopt.load_end = la[0];
     results_evaluate();
     results_print();
+    results_print_shapes();
     printf("total %.1f s; load average %.2f at start, %.2f at end (2 cores: "
            "above ~1.5 expect noise)\n",
            (double)(now_ns() - t0) / 1e9, bopt.load_start, bopt.load_end);

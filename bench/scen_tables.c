@@ -2,16 +2,21 @@
 /*
  * Translation-table scenarios of issue 6 and their plain-loop floors.
  *
- * Stage 2: 40-bit IPA, start level as Linux picks it for 40 bits (4K: level
- * 1 with two concatenated root pages; 16K: level 2, 16 pages; 64K: level 2,
- * one page), read-write, PGT_MAP_SKIP_DCACHE|SKIP_ICACHE (the output
- * addresses are not real memory). Stage 1: the EL2 regime, 48-bit VA.
+ * Stage 2: read-write, PGT_MAP_SKIP_DCACHE|SKIP_ICACHE (the output addresses
+ * are not real memory), start level as Linux's KVM picks it for the IPA
+ * size. The 40-bit shapes (4K: level 1 with two concatenated
+ * root pages; 16K: level 2, 16 pages; 64K: level 2, one page) run the bulk
+ * scenarios; the one-page scenarios (a2, c2, d, d2, e) also run at 4K/48
+ * (level 0), 4K/36 (level 1, a 64-entry root), 16K/47 (level 1) and 64K/42
+ * (level 2), each once more with mm_ops that carry only the required hooks
+ * (the "-nh" rows). Stage 1: the EL2 regime, 48-bit VA.
  *
  *   a   map 1 GiB as pages in one call (PA = IPA + granule: no block fits)
  *   a2  the same in one-page calls
  *   b   map 1 GiB as 2 MiB blocks (PA 2 MiB but not 1 GiB aligned), 1 call
  *   c   unmap the 1 GiB of (a) in one call;  c2: in one-page calls
- *   d   65,536 one-page maps at distinct random IPAs over 512 GiB
+ *   d   65,536 one-page maps at distinct random IPAs over 512 GiB (or the
+ *       whole IPA space when smaller)
  *   d2  unmap them in another random order
  *   e   get_leaf of every page of (a)
  *   f   stage-1 hyp map 1 GiB as pages, one call;  f2: unmap it
@@ -29,20 +34,32 @@
 #define MiB (1ull << 20)
 #define SZ_4K 4096ull
 #define MAP_FLAGS (PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)
-#define S2_IA_BITS 40
 #define S1_VA_BITS 48
 #define HYP_VA_BASE (1ull << 30) /* f maps [1 GiB, 2 GiB) */
 #define D_OPS 65536u
-#define D_SPAN (512 * GiB)
+#define D_SPAN_MAX (512 * GiB)
 #define POOL_PA_BASE 0xc000000000ull /* 768 GiB: table pages below 2^40 */
 
+/* What a shape runs. */
+#define SET_BULK 1u  /* G, a, c, e, f: the 40-bit granule rows */
+#define SET_FULL 2u  /* b, f2, the -hp rows and the 4K/40 one-page targets */
+#define SET_SHAPE 4u /* a2, c2, d, d2, e and their -nh rows */
+
+enum { LX_A2, LX_C2, LX_D2, LX_E };
+
 struct gcfg {
-    const char *name;
+    const char *name;    /* shape: granule / IPA bits */
     enum pgt_granule g;
     uint64_t gran;
-    int s2_start;    /* Linux's choice for a 40-bit IPA */
-    size_t pool_pages;
-    bool full;       /* 4K: every scenario; others: a, c, e, f */
+    unsigned ia_bits;
+    unsigned oa_bits;    /* covers the pool's fake PAs and the mapped PAs */
+    size_t pool_pages;   /* 0: enough for (a) and (d), worked out below */
+    unsigned sets;
+    double linux_ns[4];  /* a2, c2, d2, e: Linux 6.12 kvm_pgtable, ns/call */
+    /* Filled in at run time. */
+    int s2_start;        /* Linux's choice for ia_bits */
+    uint64_t d_span;     /* (d)'s IPA range */
+    char d_desc[48];
 };
 
 struct tctx {
@@ -86,6 +103,22 @@ static unsigned bits_per_level(const struct gcfg *gc)
     return (unsigned)gc->g - 3;
 }
 
+/*
+ * The start level Linux's KVM gives a stage 2 of ia_bits: the fewest levels
+ * that resolve the IPA bits above the page offset when the root may be up
+ * to 16 concatenated pages (4 bits resolved by concatenation), and at least
+ * two levels.
+ */
+static int linux_s2_start(const struct gcfg *gc)
+{
+    int bits = (int)gc->ia_bits - 4 - (int)gc->g;
+    int bpl = (int)bits_per_level(gc);
+    int levels = (bits + bpl - 1) / bpl;
+    if (levels < 2)
+        levels = 2;
+    return 4 - levels;
+}
+
 static unsigned level_shift(const struct gcfg *gc, int level)
 {
     return (unsigned)gc->g + bits_per_level(gc) * (unsigned)(3 - level);
@@ -94,7 +127,7 @@ static unsigned level_shift(const struct gcfg *gc, int level)
 /* Root pages of the stage-2 table: entries at the start level * 8 bytes. */
 static uint64_t s2_root_pages(const struct gcfg *gc)
 {
-    uint64_t entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+    uint64_t entries = 1ull << (gc->ia_bits - level_shift(gc, gc->s2_start));
     uint64_t bytes = entries * 8;
     return bytes <= gc->gran ? 1 : bytes / gc->gran;
 }
@@ -122,6 +155,32 @@ static uint64_t tables_for_range(const struct gcfg *gc, int start,
     return n;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Non-root table pages holding the leaves for @n IPAs: per level below
+ * the root, the distinct table-sized spans the IPAs fall into. */
+static uint64_t tables_for_ipas(const struct gcfg *gc, const uint64_t *ipa,
+                                size_t n)
+{
+    uint64_t *v = malloc(n * sizeof(*v)), total = 0;
+    if (!v)
+        exit(2);
+    for (int l = 3; l > gc->s2_start; l--) {
+        unsigned span_shift = level_shift(gc, l) + bits_per_level(gc);
+        for (size_t i = 0; i < n; i++)
+            v[i] = ipa[i] >> span_shift;
+        qsort(v, n, sizeof(*v), cmp_u64);
+        for (size_t i = 0; i < n; i++)
+            total += i == 0 || v[i] != v[i - 1];
+    }
+    free(v);
+    return total;
+}
+
 /* Table pages in use from whichever page source the scenario runs on. */
 static size_t pool_used(const struct tctx *t)
 {
@@ -147,7 +206,7 @@ static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
 {
     for (int rep = 0; rep < bopt.reps; rep++) {
         t->err = 0;
-        if (pool_used(t) == 0 && t->ops == &bpool_ops)
+        if (pool_used(t) == 0 && t->ops != &hpool_ops)
             bpool_restack(&t->pool);
         if (t->pair_fn && pool_used(t) == 0) {
             if (t->pair_prep)
@@ -209,8 +268,8 @@ static void s2_setup(struct tctx *t)
 {
     struct pgt_s2_cfg cfg = {
         .granule = t->gc->g,
-        .ia_bits = S2_IA_BITS,
-        .oa_bits = S2_IA_BITS,
+        .ia_bits = t->gc->ia_bits,
+        .oa_bits = t->gc->oa_bits,
         .start_level = t->gc->s2_start,
         .geom_flags = PGT_GEOM_CONCAT,
         .flags = 0,
@@ -428,6 +487,11 @@ static void check_s2_unmapped(struct tctx *t, struct result *r)
 static void check_d(struct tctx *t, struct result *r)
 {
     uint64_t g = t->gc->gran;
+    uint64_t want = s2_root_pages(t->gc) + tables_for_ipas(t->gc, t->d_ipa,
+                                                           t->d_n);
+    if (pool_used(t) != want)
+        bench_fail(r, "%zu table pages in use, expected %llu", pool_used(t),
+                   (unsigned long long)want);
     for (size_t i = 0; i < t->d_n; i++) {
         pgt_pte_t pte = 0;
         int level = -9;
@@ -610,7 +674,7 @@ static uint64_t floor_gd_run(struct tctx *t)
     uint64_t mask = (1ull << bpl) - 1;
     size_t next = p->exact_pages;
     pgt_pte_t *root = bpool_page(p, 0);
-    uint64_t root_entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+    uint64_t root_entries = 1ull << (gc->ia_bits - level_shift(gc, gc->s2_start));
 
     memset(root, 0, root_entries * 8);
     for (size_t k = 0; k < t->d_n; k++) {
@@ -644,7 +708,7 @@ static void floor_gd2_prep(struct tctx *t)
     uint64_t g = gc->gran, mask = (1ull << bits_per_level(gc)) - 1;
     size_t next = p->exact_pages;
     pgt_pte_t *root = bpool_page(p, 0);
-    uint64_t root_entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+    uint64_t root_entries = 1ull << (gc->ia_bits - level_shift(gc, gc->s2_start));
 
     if (!t->fcnt) {
         t->fcnt = calloc(p->nr, sizeof(*t->fcnt));
@@ -679,7 +743,7 @@ static uint64_t floor_gd2_run(struct tctx *t)
     struct bpool *p = &t->pool;
     uint64_t g = gc->gran, mask = (1ull << bits_per_level(gc)) - 1;
     pgt_pte_t *root = bpool_page(p, 0);
-    uint64_t root_entries = 1ull << (S2_IA_BITS - level_shift(gc, gc->s2_start));
+    uint64_t root_entries = 1ull << (gc->ia_bits - level_shift(gc, gc->s2_start));
     pgt_pte_t *path[PGT_MAX_LEVELS];
     int depth = 3 - gc->s2_start;
 
@@ -724,12 +788,13 @@ static void floor_scen(struct tctx *t, struct result *r,
     result_finish(r);
 }
 
-/* (d)'s IPAs: distinct, page aligned, spread over [0, 512 GiB). A
- * xorshift-multiply mix of the index is a bijection on 27-bit numbers. */
+/* (d)'s IPAs: distinct, page aligned, spread over [0, d_span). A
+ * xorshift-multiply mix of the index is a bijection on numbers of the
+ * span's page-number width. */
 static void make_d_ipas(struct tctx *t, size_t n)
 {
     unsigned bits = 0;
-    while ((1ull << bits) < D_SPAN / t->gc->gran)
+    while ((1ull << bits) < t->gc->d_span / t->gc->gran)
         bits++;
     uint64_t m = (1ull << bits) - 1;
     t->d_n = n;
@@ -786,57 +851,175 @@ static const struct scen s_f2 = {
     setup_f_mapped, run_f2, s1_teardown, check_f2, units_4k, false, true };
 
 static void scen_as(struct tctx *t, const struct scen *s, const char *id,
-                    const char *desc, bool avail, struct target t0,
-                    struct target t1)
+                    const char *desc, struct target t0, struct target t1,
+                    struct target t2)
 {
-    if (!scenario_wanted(id))
+    if (!scenario_wanted_at(id, t->gc->name))
         return;
     struct result *r = result_new(id, t->gc->name, desc, s->unit);
     r->tgt[0] = t0;
     r->tgt[1] = t1;
-    if (!avail) {
-        r->skip = "library function missing";
-        return;
-    }
-    fprintf(stderr, "  %s/%s...\n", id, t->gc->name);
+    r->tgt[2] = t2;
+    fprintf(stderr, "  %s@%s...\n", id, t->gc->name);
     run_scen(t, s, r);
 }
 
-static void scen(struct tctx *t, const struct scen *s, bool avail,
-                 struct target t0, struct target t1)
+static void scen(struct tctx *t, const struct scen *s, struct target t0,
+                 struct target t1, struct target t2)
 {
-    scen_as(t, s, s->name, s->desc, avail, t0, t1);
+    scen_as(t, s, s->name, s->desc, t0, t1, t2);
 }
 
 #define NS(v) ((struct target){TGT_NS, (v)})
 #define XG(v) ((struct target){TGT_X_G, (v)})
 #define XGD(v) ((struct target){TGT_X_GD, (v)})
 #define INFO(v) ((struct target){TGT_INFO, (v)})
+#define XL(v) ((struct target){TGT_X_LINUX, (v)})
 #define NONE ((struct target){TGT_NONE, 0})
 
-static const struct gcfg gcfgs[] = {
-    {"4K", PGT_GRANULE_4K, 4096, 1, 72 * 1024, true},
-    {"16K", PGT_GRANULE_16K, 16384, 2, 512, false},
-    {"64K", PGT_GRANULE_64K, 65536, 2, 128, false},
+/* Bars for the one-page calls: times faster than Linux at every shape. */
+#define XL_A2 5
+#define XL_C2 4
+#define XL_D2 2.5
+#define XL_E 5
+
+#define SHAPE(NAME, G, IA, OA, POOL, SETS, ...)                          \
+    {.name = NAME, .g = PGT_GRANULE_##G, .gran = SZ_##G, .ia_bits = IA,   \
+     .oa_bits = OA, .pool_pages = POOL, .sets = SETS,                     \
+     .linux_ns = {__VA_ARGS__}}
+#define SZ_16K 16384ull
+#define SZ_64K 65536ull
+
+static struct gcfg gcfgs[] = {
+    SHAPE("4K/40", 4K, 40, 40, 72 * 1024, SET_BULK | SET_FULL | SET_SHAPE,
+          34.4, 27.8, 180, 16.2),
+    SHAPE("16K/40", 16K, 40, 40, 512, SET_BULK, 0),
+    SHAPE("64K/40", 64K, 40, 40, 128, SET_BULK, 0),
+    SHAPE("4K/48", 4K, 48, 48, 0, SET_SHAPE, 42.1, 37.1, 235, 20.0),
+    SHAPE("4K/36", 4K, 36, 48, 0, SET_SHAPE, 35.3, 30.8, 162, 15.7),
+    SHAPE("16K/47", 16K, 47, 48, 0, SET_SHAPE, 33.9, 26.7, 247, 15.8),
+    SHAPE("64K/42", 64K, 42, 48, 0, SET_SHAPE, 27.5, 21.6, 135, 11.8),
 };
 
-static void bench_granule(const struct gcfg *gc)
+const char *const bench_shapes[] = {"4K/40", "4K/48", "4K/36", "16K/47",
+                                    "64K/42"};
+const int bench_nshapes = sizeof(bench_shapes) / sizeof(bench_shapes[0]);
+
+/* Scenario ids each set runs (to skip a shape --only leaves empty). */
+static const char *const ids_bulk[] = {"G", "a", "c", "e", "f"};
+static const char *const ids_full[] = {"a2", "b", "c2", "Gd", "d", "Gd2",
+                                       "d2", "f2", "a-hp", "c-hp", "d-hp",
+                                       "d2-hp"};
+static const char *const ids_shape[] = {"a2", "c2", "Gd", "d", "Gd2", "d2",
+                                        "e", "a2-nh", "c2-nh", "d-nh",
+                                        "d2-nh", "e-nh"};
+
+static bool any_wanted(const struct gcfg *gc, const char *const *ids,
+                       size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (scenario_wanted_at(ids[i], gc->name))
+            return true;
+    return false;
+}
+
+#define ANY_WANTED(gc, ids) any_wanted(gc, ids, sizeof(ids) / sizeof(ids[0]))
+
+static bool shape_wanted(const struct gcfg *gc)
+{
+    return ((gc->sets & SET_BULK) && ANY_WANTED(gc, ids_bulk)) ||
+           ((gc->sets & SET_FULL) && ANY_WANTED(gc, ids_full)) ||
+           ((gc->sets & SET_SHAPE) && ANY_WANTED(gc, ids_shape));
+}
+
+/* Pool pages for the one-page scenarios: (a)'s tables, or at most one
+ * table per (d) IPA and level below the root, whichever is more. */
+static size_t shape_pool_pages(const struct gcfg *gc, size_t d_n)
+{
+    uint64_t d = 0;
+    for (int l = 3; l > gc->s2_start; l--) {
+        uint64_t span = 1ull << (level_shift(gc, l) + bits_per_level(gc));
+        uint64_t n = (gc->d_span + span - 1) / span;
+        d += n < d_n ? n : d_n;
+    }
+    uint64_t a = tables_for_range(gc, gc->s2_start, GiB);
+    return (size_t)((a > d ? a : d) + 64 + 32); /* + root, bpool's exact */
+}
+
+/* (d) and (d2) with the floors Gd and Gd2 timed right before each run. */
+static void scen_d_d2(struct tctx *t, struct target d_t0, struct target d2_t0)
+{
+    const struct gcfg *gc = t->gc;
+    const double *lx = gc->linux_ns;
+    if (scenario_wanted_at("Gd", gc->name)) {
+        struct result *r = result_new("Gd", gc->name,
+                                      "floor for (d): radix insert, cold",
+                                      "call");
+        r->units = t->d_n;
+        if (scenario_wanted_at("d", gc->name)) {
+            t->pair_fn = floor_gd_run;
+            t->pair_r = r;
+            t->pair_flush = true;
+        } else {
+            floor_scen(t, r, floor_gd_run, true, t->d_n);
+        }
+    }
+    scen_as(t, &s_d, "d", gc->d_desc, d_t0, NONE, NONE);
+    if (t->pair_fn) {
+        result_finish(t->pair_r);
+        t->pair_fn = NULL;
+    }
+    if (scenario_wanted_at("Gd2", gc->name) &&
+        scenario_wanted_at("d2", gc->name)) {
+        t->pair_r = result_new("Gd2", gc->name,
+                               "floor for (d2): radix clear + unlink", "call");
+        t->pair_r->units = t->d_n;
+        t->pair_prep = floor_gd2_prep;
+        t->pair_fn = floor_gd2_run;
+        t->pair_flush = true;
+    }
+    scen(t, &s_d2, d2_t0, INFO(lx[LX_D2]), XL(XL_D2));
+    if (t->pair_fn) {
+        result_finish(t->pair_r);
+        t->pair_fn = NULL;
+        t->pair_prep = NULL;
+    }
+}
+
+static void bench_shape(struct gcfg *gc)
+{
+    bool bulk = gc->sets & SET_BULK, full = gc->sets & SET_FULL;
+    bool one = gc->sets & SET_SHAPE;
+    const double *lx = gc->linux_ns;
+    size_t d_n = bopt.quick ? D_OPS / 4 : D_OPS;
+
+    gc->s2_start = linux_s2_start(gc);
+    gc->d_span = (1ull << gc->ia_bits) < D_SPAN_MAX ? 1ull << gc->ia_bits
+                                                    : D_SPAN_MAX;
+    snprintf(gc->d_desc, sizeof(gc->d_desc),
+             "s2 65536 one-page maps, random IPAs in %lluGiB",
+             (unsigned long long)(gc->d_span / GiB));
+    if (!shape_wanted(gc))
+        return;
+    fprintf(stderr, "tables, %s (stage-2 start level %d)\n", gc->name,
+            gc->s2_start);
+
     struct tctx *t = calloc(1, sizeof(*t));
     if (!t)
         exit(2);
     t->gc = gc;
     t->ops = &bpool_ops;
-    bpool_init(&t->pool, gc->gran, gc->pool_pages, POOL_PA_BASE);
+    bpool_init(&t->pool, gc->gran,
+               gc->pool_pages ? gc->pool_pages : shape_pool_pages(gc, d_n),
+               POOL_PA_BASE);
     bpool_use(&t->pool);
-    bool s2 = true, s1 = true;
 
-    if (scenario_wanted("G")) {
+    if (bulk && scenario_wanted_at("G", gc->name)) {
         struct result *r = result_new("G", gc->name,
                                       "floor for (a): zero tables + write descs",
                                       "4KiB");
         r->units = GiB / SZ_4K;
-        if (scenario_wanted("a")) {
+        if (scenario_wanted_at("a", gc->name)) {
             /* Interleaved with (a)'s runs. */
             t->pair_fn = floor_g_run;
             t->pair_r = r;
@@ -845,71 +1028,67 @@ static void bench_granule(const struct gcfg *gc)
             floor_scen(t, r, floor_g_run, false, GiB / SZ_4K);
         }
     }
-    scen(t, &s_a, s2, NS(2), XG(6));
+    if (bulk)
+        scen(t, &s_a, NS(2), XG(6), NONE);
     if (t->pair_fn) {
         result_finish(t->pair_r);
         t->pair_fn = NULL;
     }
-    if (gc->full) {
-        scen(t, &s_a2, s2, NS(15), NONE);
-        scen(t, &s_b, s2, INFO(7500), NONE);
+    if (one)
+        scen(t, &s_a2, full ? NS(15) : NONE, INFO(lx[LX_A2]), XL(XL_A2));
+    if (full)
+        scen(t, &s_b, INFO(7500), NONE, NONE);
+    if (bulk)
+        scen(t, &s_c, NS(1.5), NONE, NONE);
+    if (one) {
+        scen(t, &s_c2, full ? NS(10) : NONE, INFO(lx[LX_C2]), XL(XL_C2));
+        make_d_ipas(t, d_n);
+        scen_d_d2(t, full ? XGD(1.3) : NONE, full ? NS(100) : NONE);
     }
-    scen(t, &s_c, s2, NS(1.5), NONE);
-    if (gc->full) {
-        scen(t, &s_c2, s2, NS(10), NONE);
-        make_d_ipas(t, bopt.quick ? D_OPS / 4 : D_OPS);
-        if (scenario_wanted("Gd")) {
-            struct result *r = result_new("Gd", gc->name,
-                                          "floor for (d): radix insert, cold",
-                                          "call");
-            r->units = t->d_n;
-            if (scenario_wanted("d")) {
-                t->pair_fn = floor_gd_run;
-                t->pair_r = r;
-                t->pair_flush = true;
-            } else {
-                floor_scen(t, r, floor_gd_run, true, t->d_n);
-            }
-        }
-        scen(t, &s_d, s2, XGD(1.3), NONE);
-        if (t->pair_fn) {
-            result_finish(t->pair_r);
-            t->pair_fn = NULL;
-        }
-        if (scenario_wanted("Gd2") && scenario_wanted("d2")) {
-            t->pair_r = result_new("Gd2", gc->name,
-                                   "floor for (d2): radix clear + unlink",
-                                   "call");
-            t->pair_r->units = t->d_n;
-            t->pair_prep = floor_gd2_prep;
-            t->pair_fn = floor_gd2_run;
-            t->pair_flush = true;
-        }
-        scen(t, &s_d2, s2, NS(100), NONE);
-        if (t->pair_fn) {
-            result_finish(t->pair_r);
-            t->pair_fn = NULL;
-            t->pair_prep = NULL;
-        }
+    if (one)
+        scen(t, &s_e, bulk ? NS(5) : NONE, INFO(lx[LX_E]), XL(XL_E));
+    else if (bulk)
+        scen(t, &s_e, NS(5), NONE, NONE);
+    if (bulk)
+        scen(t, &s_f, NS(2), NONE, NONE);
+    if (full)
+        scen(t, &s_f2, NS(1.5), NONE, NONE);
+
+    /* The one-page scenarios again with only the required hooks: what an
+     * embedder gets without the linear map, count array and _n hooks. */
+    if (one) {
+        t->ops = &bpool_nh_ops;
+        scen_as(t, &s_a2, "a2-nh", "(a2) without the mm_ops hints",
+                INFO(lx[LX_A2]), NONE, NONE);
+        scen_as(t, &s_c2, "c2-nh", "(c2) without the mm_ops hints",
+                INFO(lx[LX_C2]), NONE, NONE);
+        scen_as(t, &s_d, "d-nh", "(d) without the mm_ops hints", NONE, NONE,
+                NONE);
+        scen_as(t, &s_d2, "d2-nh", "(d2) without the mm_ops hints",
+                INFO(lx[LX_D2]), NONE, NONE);
+        scen_as(t, &s_e, "e-nh", "(e) without the mm_ops hints",
+                INFO(lx[LX_E]), NONE, NONE);
+        t->ops = &bpool_ops;
     }
-    scen(t, &s_e, s2, NS(5), NONE);
-    scen(t, &s_f, s1, NS(2), NONE);
-    if (gc->full)
-        scen(t, &s_f2, s1, NS(1.5), NONE);
 
     /* The same a, c, d, d2 with the library's hyp_pool as page source
      * (last: the hyp_pool takes over the bpool's memory). */
-    if (gc->full && (scenario_wanted("a-hp") || scenario_wanted("c-hp") ||
-                     scenario_wanted("d-hp") || scenario_wanted("d2-hp"))) {
+    if (full && (scenario_wanted_at("a-hp", gc->name) ||
+                 scenario_wanted_at("c-hp", gc->name) ||
+                 scenario_wanted_at("d-hp", gc->name) ||
+                 scenario_wanted_at("d2-hp", gc->name))) {
         if (bpool_hyp_pool_init(&t->pool)) {
             fprintf(stderr, "pgt-bench: hyp_pool init failed\n");
             exit(2);
         }
         t->ops = &hpool_ops;
-        scen_as(t, &s_a, "a-hp", "(a), tables from hyp_pool", s2, NONE, NONE);
-        scen_as(t, &s_c, "c-hp", "(c), tables from hyp_pool", s2, NONE, NONE);
-        scen_as(t, &s_d, "d-hp", "(d), tables from hyp_pool", s2, NONE, NONE);
-        scen_as(t, &s_d2, "d2-hp", "(d2), tables from hyp_pool", s2, NONE,
+        scen_as(t, &s_a, "a-hp", "(a), tables from hyp_pool", NONE, NONE,
+                NONE);
+        scen_as(t, &s_c, "c-hp", "(c), tables from hyp_pool", NONE, NONE,
+                NONE);
+        scen_as(t, &s_d, "d-hp", "(d), tables from hyp_pool", NONE, NONE,
+                NONE);
+        scen_as(t, &s_d2, "d2-hp", "(d2), tables from hyp_pool", NONE, NONE,
                 NONE);
     }
 
@@ -922,8 +1101,6 @@ static void bench_granule(const struct gcfg *gc)
 
 void bench_tables(void)
 {
-    for (size_t i = 0; i < sizeof(gcfgs) / sizeof(gcfgs[0]); i++) {
-        fprintf(stderr, "tables, %s granule\n", gcfgs[i].name);
-        bench_granule(&gcfgs[i]);
-    }
+    for (size_t i = 0; i < sizeof(gcfgs) / sizeof(gcfgs[0]); i++)
+        bench_shape(&gcfgs[i]);
 }
