@@ -10,7 +10,9 @@
 #         (freestanding lib/ + the EL2 hypervisor under QEMU)
 #   bench builds optimised and runs the benchmarks, then plots them
 #
-# Environment: JOBS (parallel build jobs), PGT_SKIP_APT=1 (no apt at all).
+# Environment: JOBS (parallel build jobs), PGT_SKIP_APT=1 (no apt at all),
+# PGT_DEBIAN_ARM64 (where fetch_debian_arm64 caches Debian's arm64 kernel,
+# busybox and libfdt; default .cache/debian-arm64, outside git).
 set -euo pipefail
 
 mode=${1:-test}
@@ -38,6 +40,49 @@ install_missing() {
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
         --no-install-recommends "${missing[@]}"
+}
+
+# Debian's own arm64 Linux kernel, busybox-static and libfdt (the EL2
+# hypervisor's Linux host, its initramfs, and the device-tree library it
+# links), fetched once with apt's multiarch support and unpacked into the
+# cache. Nothing here is committed; the qemu suite skips the Linux tests
+# (saying why) when the cache is incomplete.
+fetch_debian_arm64() {
+    local dir=${PGT_DEBIAN_ARM64:-$top/.cache/debian-arm64}
+    [ -f "$dir/complete" ] && return 0
+    [ "${PGT_SKIP_APT:-0}" = 1 ] && return 0
+    local sudo=
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    (
+        set -e
+        if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+            $sudo dpkg --add-architecture arm64
+            $sudo apt-get update -q
+        elif ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1; then
+            $sudo apt-get update -q
+        fi
+        # The exact kernel package: a glob would fetch every version.
+        local kpkg
+        kpkg=$(apt-cache depends linux-image-arm64:arm64 |
+               awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+        [ -n "$kpkg" ]
+        rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/root"
+        echo "bootstrap: fetching $kpkg busybox-static:arm64 libfdt-dev:arm64 into $dir"
+        (cd "$dir/debs" && apt-get download -q "$kpkg" busybox-static:arm64 \
+            libfdt-dev:arm64 2>&1 | grep -v 'unsandboxed' || true)
+        for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
+        cp "$(ls "$dir"/root/boot/vmlinuz-* | head -n 1)" "$dir/Image"
+        cp "$dir/root/bin/busybox" "$dir/busybox"
+        # libfdt: the archive and its two public headers (libfdt_env.h is
+        # the embedder's: pgt-hyp brings a freestanding one).
+        mkdir -p "$dir/libfdt/include"
+        cp "$dir/root/usr/lib/aarch64-linux-gnu/libfdt.a" "$dir/libfdt/"
+        cp "$dir/root/usr/include/libfdt.h" "$dir/root/usr/include/fdt.h" \
+            "$dir/libfdt/include/"
+        echo "$kpkg" > "$dir/kernel-package"
+        rm -rf "$dir/debs" "$dir/root"
+        touch "$dir/complete"
+    ) || echo "bootstrap: could not fetch Debian's arm64 packages; the Linux-host tests will be skipped"
 }
 
 # setup DIR [meson args...]: configure once, reconfigure if already there.
@@ -80,6 +125,7 @@ PY
 case "$mode" in
 demo)
     install_missing
+    fetch_debian_arm64
     setup build
     ninja -C build -j "$jobs" examples/host-demo/host-demo
     ./build/examples/host-demo/host-demo
@@ -91,6 +137,7 @@ demo)
     ;;
 test)
     install_missing
+    fetch_debian_arm64
     rc=0
     setup build
     ninja -C build -j "$jobs"

@@ -38,6 +38,8 @@
 #define HCR_TSC (1ull << 19) /* trap SMC from EL1 */
 #define HCR_RW (1ull << 31)  /* EL1 is AArch64 */
 #define HCR_E2H (1ull << 34) /* 0: nVHE */
+#define HCR_APK (1ull << 40) /* EL1 pointer-auth key registers not trapped */
+#define HCR_API (1ull << 41) /* EL1 pointer-auth instructions not trapped */
 /* The nVHE host: AArch64 EL1, no VHE, nothing routed but SMC. */
 #define HCR_HOST_NVHE (HCR_RW | HCR_TSC)
 
@@ -56,13 +58,42 @@
 #define SCTLR_EL2_MMU_ON                                                       \
     (SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I | SCTLR_WXN)
 
+/* CNTHCTL_EL2 with HCR_EL2.E2H == 0 (D19.11.2): EL1 physical counter
+ * and timer access. */
+#define CNTHCTL_EL1PCTEN (1ull << 0)
+#define CNTHCTL_EL1PCEN (1ull << 1)
+
+/* CPTR_EL2 with HCR_EL2.E2H == 0 (D19.2.32): RES1 bits 13, 9, 7:0; TZ
+ * (SVE) and TSM (SME) are RES1 without their feature too. */
+#define CPTR_EL2_RES1 0x22ffull
+#define CPTR_EL2_TZ (1ull << 8)
+#define CPTR_EL2_TSM (1ull << 12)
+/* ZCR_EL2.LEN / SMCR_EL2.LEN at their maximum: the host picks. */
+#define ZCR_ELX_LEN_MAX 0xfull
+#define SMCR_ELX_LEN_MAX 0xfull
+#define SMCR_ELX_FA64 (1ull << 31)
+
+/* ICC_SRE_EL2 (GICv3): system-register interface at EL2, and EL1 may use
+ * it too. */
+#define ICC_SRE_EL2_SRE (1ull << 0)
+#define ICC_SRE_EL2_ENABLE (1ull << 3)
+
 /* SCTLR_EL1 RES1 bits (7, 8 are SED/ITD for AArch32; 11, 20, 22, 23, 28,
  * 29 are RES1 without the features that redefine them). */
 #define SCTLR_EL1_RES1 0x30d00800ull
 
 /* SPSR for an exception return to EL1h with DAIF masked (C5.2.19). */
 #define SPSR_EL1H 0x5ull
+#define SPSR_MODE_MASK 0xfull
+#define SPSR_EL0T 0x0ull
+#define SPSR_EL1T 0x4ull
 #define SPSR_DAIF (0xfull << 6)
+#define SPSR_SSBS (1ull << 12)
+#define SPSR_PAN (1ull << 22)
+#define SPSR_DIT (1ull << 24)
+/* SCTLR_EL1 bits that decide PSTATE on an exception to EL1. */
+#define SCTLR_EL1_SPAN (1ull << 23)
+#define SCTLR_EL1_DSSBS (1ull << 44)
 
 /* ESR_ELx (D19.2.41). */
 #define ESR_EC_SHIFT 26
@@ -82,6 +113,8 @@
 #define ESR_FSC_TYPE(esr) ((esr)&0x3c)
 #define ESR_FSC_TRANS 0x04 /* translation fault, level in [1:0] */
 #define ESR_FSC_PERM 0x0c
+#define ESR_FSC_SEA 0x10 /* synchronous external abort, not on a walk */
+#define ESR_CM (1ull << 8)
 #define ESR_WNR (1ull << 6)
 #define ESR_S1PTW (1ull << 7)
 
@@ -100,7 +133,9 @@ static inline uint64_t hpfar_to_ipa(uint64_t hpfar)
 #define PAR_ATTR(par) ((par) >> 56)
 #define PAR_SH(par) (((par) >> 7) & 3)
 
-/* PSCI function ids (DEN0022). */
+/* PSCI function ids and a return code (DEN0022). */
 #define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_CPU_ON_64 0xc4000003u
+#define PSCI_RET_INVALID_PARAMS (-2)
 
 #endif /* EL2_ARCH_H */

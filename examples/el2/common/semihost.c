@@ -21,12 +21,15 @@ static uint64_t semihost_call(uint64_t op, uint64_t arg)
     return x0;
 }
 
+bool semihost_enabled = true;
+
 void semihost_exit(unsigned code)
 {
     /* Aligned, and in memory the caller can reach (our stack). */
     uint64_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, code};
 
-    semihost_call(SYS_EXIT, (uint64_t)(uintptr_t)block);
+    if (semihost_enabled)
+        semihost_call(SYS_EXIT, (uint64_t)(uintptr_t)block);
 
     /* Not under semihosting: power off through PSCI (SMC at EL2). */
     register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_OFF;

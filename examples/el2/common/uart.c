@@ -49,11 +49,25 @@ static void put_num(uint64_t v, unsigned base, int width, char pad, bool neg)
         uart_putc(buf[--n]);
 }
 
+bool uart_smp;
+static uint32_t uart_lock_word;
+
 void uart_printf(const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
+    uart_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void uart_vprintf(const char *fmt, va_list ap)
+{
+    bool locked = uart_smp;
+
+    if (locked)
+        while (__atomic_exchange_n(&uart_lock_word, 1, __ATOMIC_ACQUIRE))
+            ;
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
             uart_putc(*fmt);
@@ -121,5 +135,6 @@ void uart_printf(const char *fmt, ...)
             break;
         }
     }
-    va_end(ap);
+    if (locked)
+        __atomic_store_n(&uart_lock_word, 0, __ATOMIC_RELEASE);
 }

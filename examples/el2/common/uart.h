@@ -6,6 +6,8 @@
 #ifndef EL2_UART_H
 #define EL2_UART_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define UART_BASE 0x09000000ull
@@ -19,5 +21,11 @@ void uart_puts(const char *s);
  * is given, 32-bit otherwise). Freestanding: no libc.
  */
 void uart_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void uart_vprintf(const char *fmt, va_list ap);
+
+/* Once several CPUs print (uart_smp set, only with every printing CPU's
+ * MMU on: exclusives need normal memory), each uart_printf holds a lock so
+ * that lines do not interleave. */
+extern bool uart_smp;
 
 #endif /* EL2_UART_H */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "arch.h"
-#include "fdt.h"
+#include "dtb_mem.h"
 #include "hypercall.h"
 #include "trap.h"
 #include "uart.h"
@@ -213,7 +213,7 @@ static void sweep_block(struct sweep *sw, uint64_t b, int lvl)
     }
 }
 
-static void ram_sweep(const struct fdt_region *ram, int nr)
+static void ram_sweep(const struct dtb_region *ram, int nr)
 {
     struct sweep sw = {0};
     uint64_t f0, f1, r0, total = 0;
@@ -318,12 +318,28 @@ static void share_donate(void)
     check(ret == -PGT_EPERM, "share of a donated page refused (-EPERM)");
 }
 
+/* PSCI through the hypervisor's relay (a trapped SMC): CPU_ON of a CPU the
+ * DTB does not list must be refused, not forwarded. */
+static void psci_checks(void)
+{
+    register uint64_t x0 __asm__("x0") = PSCI_CPU_ON_64;
+    register uint64_t x1 __asm__("x1") = 0x7; /* -smp 1: only MPIDR 0 */
+    register uint64_t x2 __asm__("x2") = HOST_BASE;
+    register uint64_t x3 __asm__("x3") = 0;
+
+    __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                     : : "memory");
+    check((int64_t)x0 == PSCI_RET_INVALID_PARAMS,
+          "PSCI CPU_ON of a CPU that does not exist refused "
+          "(INVALID_PARAMETERS)");
+}
+
 void host_main(uint64_t dtb_pa, uint64_t hyp_s, uint64_t hyp_e, uint64_t co_s,
                uint64_t co_e);
 void host_main(uint64_t dtb_pa, uint64_t hyp_s, uint64_t hyp_e, uint64_t co_s,
                uint64_t co_e)
 {
-    struct fdt_region ram[4];
+    struct dtb_region ram[4];
 
     hyp_image = (struct range){hyp_s, hyp_e};
     carveout = (struct range){co_s, co_e};
@@ -334,11 +350,11 @@ void host_main(uint64_t dtb_pa, uint64_t hyp_s, uint64_t hyp_e, uint64_t co_s,
                 CURRENTEL_EL(read_sysreg(CurrentEL)));
     check(CURRENTEL_EL(read_sysreg(CurrentEL)) == 1, "host runs at EL1");
 
-    uint32_t dtb_size = fdt_totalsize((const void *)(uintptr_t)dtb_pa);
+    uint32_t dtb_size = dtb_totalsize((const void *)(uintptr_t)dtb_pa);
     dtb =
         (struct range){dtb_pa & ~(PAGE_SIZE - 1),
                        (dtb_pa + dtb_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)};
-    int nr = fdt_memory((const void *)(uintptr_t)dtb_pa, ram, 4);
+    int nr = dtb_memory((const void *)(uintptr_t)dtb_pa, ram, 4);
     check(nr > 0 && nr <= 4, "host reads the DTB");
     if (nr <= 0 || nr > 4)
         host_exit(1);
@@ -346,6 +362,7 @@ void host_main(uint64_t dtb_pa, uint64_t hyp_s, uint64_t hyp_e, uint64_t co_s,
     ram_sweep(ram, nr);
     hyp_memory_probe();
     share_donate();
+    psci_checks();
 
     uint64_t faults, refused;
     stats(&faults, &refused);

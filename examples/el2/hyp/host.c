@@ -55,28 +55,52 @@ int host_s2_init(struct hyp_state *h)
     uart_printf("[s2] RAM normal RWX, everything else device RW XN, mapped "
                 "on the host's first touch\n");
 
-    uint64_t vttbr = pgt_ttbr_baddr(s2); /* VMID 0 */
-    write_sysreg(pgt_s2_vtcr(s2), vtcr_el2);
-    write_sysreg(vttbr, vttbr_el2);
-    isb();
-    __asm__ volatile("tlbi vmalls12e1is" ::: "memory");
-    dsb(ish);
-    /* DC: the host runs with its MMU off, and its accesses must still be
-     * cacheable (Normal WB at stage 1), so that it and the hypervisor see
-     * the same data in a shared page; stage 2 keeps MMIO Device. */
-    write_sysreg(HCR_HOST_NVHE | HCR_VM | HCR_DC, hcr_el2);
-    /* The host starts with its MMU off. */
-    write_sysreg(SCTLR_EL1_RES1, sctlr_el1);
-    isb();
-    uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM, DC)\n",
+    if (h->linux.fwcfg) {
+        /* fw_cfg's DMA writes any physical address: the host never
+         * drives it (it is out of the host's DTB, and refused here). */
+        uint64_t s = h->linux.fwcfg & ~(PAGE_SIZE - 1);
+        uint64_t e = (h->linux.fwcfg + h->linux.fwcfg_size + PAGE_SIZE - 1) &
+                     ~(PAGE_SIZE - 1);
+        ret = pgt_s2_set_owner(s2, s, e - s, NULL, PKVM_ID_HYP);
+        if (ret < 0)
+            return ret;
+        uart_printf("[s2] owner %u (hyp): fw_cfg 0x%lx-0x%lx (its DMA reaches "
+                    "all memory)\n",
+                    PKVM_ID_HYP, s, e);
+    }
+    host_s2_enable(h);
+    uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM%s)\n",
                 read_sysreg(vtcr_el2), read_sysreg(vttbr_el2),
-                read_sysreg(hcr_el2));
+                read_sysreg(hcr_el2), h->linux.enabled ? "" : ", DC");
     uart_printf("[pool] free pages: hyp pool %lu, host stage-2 pool %lu\n",
                 hyp_pool_free_pages(), host_pool_free_pages());
     return 0;
 }
 
-static const struct fdt_region *ram_region(const struct hyp_state *h,
+/* This CPU's EL2 state for running the host under the host stage 2. */
+void host_s2_enable(struct hyp_state *h)
+{
+    struct pgt *s2 = &h->host_s2;
+    uint64_t hcr = HCR_HOST_NVHE | HCR_VM | hcr_host_pauth();
+
+    /* DC for the payload only: it runs with its MMU off, and its accesses
+     * must still be cacheable (Normal WB at stage 1), so that it and the
+     * hypervisor see the same data in a shared page. DC would also keep a
+     * kernel's own stage 1 off. Stage 2 keeps MMIO Device either way. */
+    if (!h->linux.enabled)
+        hcr |= HCR_DC;
+    write_sysreg(pgt_s2_vtcr(s2), vtcr_el2);
+    write_sysreg(pgt_ttbr_baddr(s2), vttbr_el2); /* VMID 0 */
+    isb();
+    __asm__ volatile("tlbi vmalls12e1" ::: "memory");
+    dsb(nsh);
+    write_sysreg(hcr, hcr_el2);
+    /* The host starts with its MMU off. */
+    write_sysreg(SCTLR_EL1_RES1, sctlr_el1);
+    isb();
+}
+
+static const struct dtb_region *ram_region(const struct hyp_state *h,
                                            uint64_t pa)
 {
     for (int i = 0; i < h->nr_ram; i++)
@@ -92,7 +116,7 @@ static const struct fdt_region *ram_region(const struct hyp_state *h,
 static struct range host_region(const struct hyp_state *h, uint64_t ipa,
                                 bool *is_ram)
 {
-    const struct fdt_region *r = ram_region(h, ipa);
+    const struct dtb_region *r = ram_region(h, ipa);
     struct range g = {0, 1ull << HOST_IPA_BITS};
 
     *is_ram = r != NULL;
@@ -143,8 +167,11 @@ static int host_s2_idmap(struct hyp_state *h, uint64_t ipa)
             continue;
         ret = pgt_s2_map(s2, start, size, start, prot, NULL,
                          PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE);
-        if (ret == 0)
+        if (ret == 0) {
             h->host_faults_mapped++;
+            h->host_mapped_by_level[level]++;
+            h->cpu[hyp_cpu_id()].host_faults++;
+        }
         return ret;
     }
     return -PGT_EPERM;
@@ -152,24 +179,40 @@ static int host_s2_idmap(struct hyp_state *h, uint64_t ipa)
 
 /*
  * Give the host a synchronous external abort for the access it just made,
- * as if its own memory system had failed it: the abort is taken at EL1
- * (current-EL vector of VBAR_EL1) with ESR_EL1/FAR_EL1 describing it.
+ * as if its own memory system had failed it: the abort is taken at EL1,
+ * at the vector and with the PSTATE an exception from where the host was
+ * (EL0 or EL1) would have, ESR_EL1/FAR_EL1 describing it. Linux sends
+ * SIGBUS to a process that takes it at EL0.
  */
 static void inject_host_abort(struct trap_frame *f, uint64_t esr, uint64_t far)
 {
-    uint64_t ec =
-        ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
-    uint64_t iss = ESR_ISS(esr) & ~0x3full; /* keep WnR etc., new FSC */
-    uint64_t vbar = read_sysreg(vbar_el1);
-    /* EL1t (SPSR.M = 4) uses the SP0 vectors, EL1h (5) the SPx ones. */
-    uint64_t offset = (f->spsr & 0xf) == 0x4 ? 0x000 : 0x200;
+    bool iabt = ESR_EC(esr) == ESR_EC_IABT_LOW;
+    uint64_t mode = f->spsr & SPSR_MODE_MASK;
+    bool from_el0 = mode == SPSR_EL0T;
+    uint64_t ec = from_el0 ? (iabt ? ESR_EC_IABT_LOW : ESR_EC_DABT_LOW)
+                           : (iabt ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR);
+    /* Keep only what describes the access (WnR, cache maintenance). */
+    uint64_t iss = (iabt ? 0 : esr & (ESR_WNR | ESR_CM)) | ESR_FSC_SEA;
+    /* Vector offsets (Arm ARM D1.10.2): current EL with SP0 0x000, with
+     * SPx 0x200, lower EL using AArch64 0x400. */
+    uint64_t offset = from_el0 ? 0x400 : mode == SPSR_EL1T ? 0x000 : 0x200;
+    uint64_t sctlr = read_sysreg(sctlr_el1);
+    uint64_t spsr = SPSR_EL1H | SPSR_DAIF | (f->spsr & SPSR_DIT);
 
-    write_sysreg(ec << ESR_EC_SHIFT | ESR_IL | iss | 0x10, esr_el1);
+    /* PSTATE on taking an exception to EL1: PAN set unless SCTLR_EL1.SPAN
+     * (with FEAT_PAN), SSBS from SCTLR_EL1.DSSBS (with FEAT_SSBS). */
+    if (((read_sysreg(id_aa64mmfr1_el1) >> 20) & 0xf) &&
+        !(sctlr & SCTLR_EL1_SPAN))
+        spsr |= SPSR_PAN;
+    if (((read_sysreg(id_aa64pfr1_el1) >> 4) & 0xf) &&
+        (sctlr & SCTLR_EL1_DSSBS))
+        spsr |= SPSR_SSBS;
+    write_sysreg(ec << ESR_EC_SHIFT | ESR_IL | iss, esr_el1);
     write_sysreg(far, far_el1);
     write_sysreg(f->elr, elr_el1);
     write_sysreg(f->spsr, spsr_el1);
-    f->elr = vbar + offset;
-    f->spsr = SPSR_EL1H | SPSR_DAIF;
+    f->elr = read_sysreg(vbar_el1) + offset;
+    f->spsr = spsr;
 }
 
 static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
@@ -180,10 +223,13 @@ static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
     uint64_t ipa = hpfar_to_ipa(hpfar) | (far & (PAGE_SIZE - 1));
     int ret = -PGT_EPERM;
 
+    hyp_spin_lock(&h->host_mmu_lock);
     if (ESR_FSC_TYPE(esr) == ESR_FSC_TRANS)
         ret = host_s2_idmap(h, ipa);
-    if (ret == 0)
+    if (ret == 0) {
+        hyp_spin_unlock(&h->host_mmu_lock);
         return; /* retry the access */
+    }
 
     h->host_refused++;
     if (h->host_refused <= REPORT_REFUSALS) {
@@ -197,6 +243,7 @@ static void host_mem_abort(struct hyp_state *h, struct trap_frame *f,
         if (h->host_refused == REPORT_REFUSALS)
             uart_puts("hyp: (further refusals counted, not printed)\n");
     }
+    hyp_spin_unlock(&h->host_mmu_lock);
     inject_host_abort(f, esr, far);
 }
 
@@ -347,7 +394,7 @@ host_exit(struct hyp_state *h, uint64_t verdict)
     if (h->failures)
         code = 1;
     uart_printf("pgt-hyp: %s\n", code ? "FAIL" : "PASS");
-    semihost_exit(code);
+    hyp_exit(code);
 }
 
 static void host_hvc(struct hyp_state *h, struct trap_frame *f)
@@ -355,6 +402,11 @@ static void host_hvc(struct hyp_state *h, struct trap_frame *f)
     uint64_t id = f->x[0], a1 = f->x[1], out = 0;
     int64_t ret;
 
+    /* The hypercalls edit the host stage 2 (and the hyp stage 1, whose
+     * only other user is boot): one host_mmu_lock section each. */
+    if (id == HC_HOST_EXIT)
+        host_exit(h, a1);
+    hyp_spin_lock(&h->host_mmu_lock);
     switch (id) {
     case HC_HOST_SHARE_HYP:
         ret = host_share_hyp(h, a1, &out);
@@ -375,12 +427,11 @@ static void host_hvc(struct hyp_state *h, struct trap_frame *f)
         f->x[2] = h->host_refused;
         ret = 0;
         break;
-    case HC_HOST_EXIT:
-        host_exit(h, a1);
     default:
         ret = -PGT_EINVAL;
         break;
     }
+    hyp_spin_unlock(&h->host_mmu_lock);
     f->x[0] = (uint64_t)ret;
 }
 
@@ -397,17 +448,81 @@ void host_handle_trap(struct hyp_state *h, struct trap_frame *f)
         host_mem_abort(h, f, esr);
         return;
     case ESR_EC_SMC64:
-        /* Trapped SMC (HCR_EL2.TSC): ELR is the SMC itself. PSCI
-         * SYSTEM_OFF ends the run as a failed one (the host should have
-         * used HC_HOST_EXIT); anything else is NOT_SUPPORTED. */
-        if ((uint32_t)f->x[0] == PSCI_SYSTEM_OFF) {
+        /* Trapped SMC (HCR_EL2.TSC). The payload reports through
+         * HC_HOST_EXIT: its PSCI SYSTEM_OFF ends the run as a failed one. */
+        if (!h->linux.enabled && (uint32_t)f->x[0] == PSCI_SYSTEM_OFF) {
             uart_puts("hyp: host PSCI SYSTEM_OFF without a verdict\n");
             host_exit(h, 1);
         }
-        f->x[0] = (uint64_t)-1;
-        f->elr += 4;
+        psci_handle_smc(h, f);
         return;
     default:
         el2_unexpected(f, VEC_LOW64_SYNC);
     }
+}
+
+/* Levels of the host stage 2's leaves, by size, for the statistics. */
+static const char *const level_name[PGT_LEVEL_MAX + 1] = {
+    "512G", "1G blocks", "2M blocks", "4K pages"};
+
+void host_print_stats(struct hyp_state *h)
+{
+    uart_printf("[stats] host stage-2 faults mapped: %lu (", h->host_faults_mapped);
+    for (int i = 0; i < h->nr_cpus || i == 0; i++)
+        uart_printf("%scpu%d %lu", i ? ", " : "", i, h->cpu[i].host_faults);
+    uart_printf(")\n[stats] host stage 2 mapped on demand:");
+    for (int l = 1; l <= PGT_LEVEL_MAX; l++)
+        uart_printf(" %lu %s", h->host_mapped_by_level[l], level_name[l]);
+    uart_printf("\n[stats] host accesses refused: %lu\n", h->host_refused);
+    uart_printf("[stats] pools: hyp %lu pages used of %lu, host stage-2 %lu "
+                "used of %lu\n",
+                (h->s1_pool.end - h->s1_pool.start) / PAGE_SIZE -
+                    hyp_pool_free_pages(),
+                (h->s1_pool.end - h->s1_pool.start) / PAGE_SIZE,
+                (h->s2_pool.end - h->s2_pool.start) / PAGE_SIZE -
+                    host_pool_free_pages(),
+                (h->s2_pool.end - h->s2_pool.start) / PAGE_SIZE);
+}
+
+/* Every page of @r must still be refused to the host: no valid leaf,
+ * owner annotation PKVM_ID_HYP. Returns the pages that are not. */
+static uint64_t check_owned(struct hyp_state *h, uint64_t start, uint64_t end)
+{
+    uint64_t bad = 0;
+    for (uint64_t a = start & ~(PAGE_SIZE - 1); a < end; a += PAGE_SIZE) {
+        pgt_pte_t pte;
+        int level;
+        if (pgt_get_leaf(&h->host_s2, a, &pte, &level) < 0 ||
+            pgt_pte_valid(pte) || pgt_pte_owner(pte) != PKVM_ID_HYP)
+            bad++;
+    }
+    return bad;
+}
+
+unsigned host_s2_check(struct hyp_state *h)
+{
+    unsigned fails = 0;
+    uint64_t pages = (h->image.end - h->image.start +
+                      h->carveout.end - h->carveout.start) / PAGE_SIZE;
+    uint64_t bad = check_owned(h, h->image.start, h->image.end) +
+                   check_owned(h, h->carveout.start, h->carveout.end);
+
+    if (h->linux.fwcfg) {
+        bad += check_owned(h, h->linux.fwcfg,
+                           h->linux.fwcfg + h->linux.fwcfg_size);
+        pages++;
+    }
+    uart_printf("[check] host stage 2 refuses every hypervisor page and "
+                "fw_cfg: %lu pages checked, %lu not: %s\n",
+                pages, bad, bad ? "FAIL" : "ok");
+    fails += bad != 0;
+
+    uint64_t tables = pgt_count_table_pages(&h->host_s2);
+    uint64_t used = (h->s2_pool.end - h->s2_pool.start) / PAGE_SIZE -
+                    host_pool_free_pages();
+    uart_printf("[check] host stage-2 table pages %lu, host stage-2 pool "
+                "pages in use %lu: %s\n",
+                tables, used, tables == used ? "ok" : "FAIL");
+    fails += tables != used;
+    return fails;
 }

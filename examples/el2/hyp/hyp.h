@@ -9,13 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fdt.h"
+#include "dtb_mem.h"
 #include "pgtable/pgtable.h"
 #include "trap.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE ((uint64_t)1 << PAGE_SHIFT)
 #define MAX_RAM_REGIONS 4
+#define SZ_2M ((uint64_t)2 << 20)
+
+/* CPUs the hypervisor brings up (stacks in image.ld; extra DTB cpu nodes
+ * are taken out of the host's DTB). */
+#define HYP_MAX_CPUS 4
 
 /* Hypervisor stage 1: 4K granule, 39-bit VA (start level 1). The image,
  * carve-out and UART are mapped at VA == PA; the vmemmap at VMEMMAP_VA. */
@@ -42,9 +47,28 @@ struct range {
     uint64_t start, end;
 };
 
+/* What the hypervisor knows about each CPU it may run on. */
+struct hyp_cpu {
+    uint64_t mpidr;      /* affinity fields, from the DTB's cpu node */
+    uint64_t host_entry; /* PSCI CPU_ON / CPU_SUSPEND: where the host */
+    uint64_t host_ctx;   /* continues, and its x0 */
+    bool online;
+    /* statistics, written by this CPU only */
+    uint64_t host_faults;
+};
+
+/* The Linux host (linux.c), when QEMU's fw_cfg hands over a kernel. */
+struct linux_host {
+    bool enabled;
+    uint64_t kernel, kernel_end; /* load address .. + image_size */
+    uint64_t initrd, initrd_end;
+    uint64_t dtb, dtb_size;    /* the host's edited copy */
+    uint64_t fwcfg, fwcfg_size; /* the device the host never gets */
+};
+
 struct hyp_state {
-    uint64_t dtb;
-    struct fdt_region ram[MAX_RAM_REGIONS];
+    uint64_t dtb, dtb_size; /* QEMU's */
+    struct dtb_region ram[MAX_RAM_REGIONS];
     int nr_ram;
     struct range image;    /* [__hyp_start, __hyp_end) */
     struct range carveout; /* everything below is inside it */
@@ -53,9 +77,16 @@ struct hyp_state {
     struct range s2_pool;  /* host stage-2 pages */
     struct pgt hyp_s1;
     struct pgt host_s2;
-    /* statistics */
+    /* Serialises every change to the host stage 2 and the statistics
+     * below (pKVM's host_mmu lock): both CPUs fault into it. */
+    struct hyp_spinlock host_mmu_lock;
+    struct linux_host linux;
+    struct hyp_cpu cpu[HYP_MAX_CPUS];
+    int nr_cpus;
+    /* statistics (under host_mmu_lock) */
     uint64_t host_faults_mapped;
     uint64_t host_refused;
+    uint64_t host_mapped_by_level[PGT_LEVEL_MAX + 1];
     unsigned failures; /* hypervisor-side checks that failed */
 };
 
@@ -68,11 +99,25 @@ extern char __idmap_text_start[], __idmap_text_end[];
 extern char __boot_stack_bottom[], __boot_stack_top[];
 extern char __hyp_stack_bottom[], __hyp_stack_top[];
 extern char __host_payload_start[], __host_payload_end[];
+/* CPU i > 0: a guard page, then its stack, ending at start + i * stride. */
+extern char __cpu_stacks_start[];
+#define HYP_CPU_STACK_SIZE 0x4000ull
+#define HYP_CPU_STACK_STRIDE (HYP_CPU_STACK_SIZE + PAGE_SIZE)
+
+/* What a CPU started through the PSCI relay needs before its MMU is on
+ * (read by hyp_secondary_entry with the MMU off: cleaned to PoC). */
+struct hyp_boot_params {
+    uint64_t ttbr0, tcr, mair;
+    uint64_t stack_top[HYP_MAX_CPUS];
+};
+extern struct hyp_boot_params hyp_boot_params;
 
 /* switch.S */
 void __attribute__((noreturn))
 hyp_switch_pgd(uint64_t ttbr0, uint64_t tcr, uint64_t mair, uint64_t new_sp,
                void (*fn)(void *), void *arg);
+/* PSCI entry point of every CPU the relay starts: x0 = its index. */
+void hyp_secondary_entry(void);
 void __attribute__((noreturn))
 hyp_enter_host(uint64_t entry, uint64_t a0, uint64_t a1, uint64_t a2,
                uint64_t a3, uint64_t a4);
@@ -93,7 +138,39 @@ uint64_t host_pool_free_pages(void);
 
 /* host.c: host stage 2, its faults, the hypercalls. */
 int host_s2_init(struct hyp_state *h);
+void host_s2_enable(struct hyp_state *h);
 void host_handle_trap(struct hyp_state *h, struct trap_frame *f);
+/* Check the host stage 2 still refuses everything the hypervisor keeps
+ * and that its table pages match the pool's; prints, returns failures. */
+unsigned host_s2_check(struct hyp_state *h);
+void host_print_stats(struct hyp_state *h);
+
+/* linux.c: the Linux host (fw_cfg, boot protocol, its DTB). */
+int linux_prepare(struct hyp_state *h);
+void __attribute__((noreturn)) linux_enter(struct hyp_state *h);
+
+/* psci.c: the host's PSCI calls (trapped SMCs), the other CPUs, and the
+ * EL2 state a host kernel needs on each CPU. */
+void psci_handle_smc(struct hyp_state *h, struct trap_frame *f);
+void el2_setup_for_host(void);
+uint64_t hcr_host_pauth(void);
+/* The host powered off (or asked for a reset): statistics, invariants,
+ * verdict, power off. */
+void __attribute__((noreturn)) linux_host_exit(struct hyp_state *h,
+                                               bool reset);
+/* This CPU's index (TPIDR_EL2). */
+static inline unsigned hyp_cpu_id(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, tpidr_el2" : "=r"(v));
+    return (unsigned)v;
+}
+
+/* Stop the machine with a verdict: PSCI SYSTEM_OFF, or semihosting when
+ * the run allows it (the payload tests); never returns. */
+void __attribute__((noreturn)) hyp_exit(unsigned code);
+void __attribute__((noreturn, format(printf, 1, 2)))
+hyp_fail(const char *fmt, ...);
 
 /* Whether [pa, pa + size) intersects the hypervisor's memory. */
 static inline bool hyp_owns(const struct hyp_state *h, uint64_t pa,

@@ -21,6 +21,8 @@
  */
 #include "hyp.h"
 
+#include <stdarg.h>
+
 #include "arch.h"
 #include "hypercall.h"
 #include "semihost.h"
@@ -31,10 +33,27 @@
 
 struct hyp_state hyp;
 
+void hyp_exit(unsigned code)
+{
+    semihost_exit(code);
+}
+
+void hyp_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    uart_printf("pgt-hyp: FAIL: ");
+    va_start(ap, fmt);
+    uart_vprintf(fmt, ap);
+    va_end(ap);
+    uart_printf("\n");
+    hyp_exit(1);
+}
+
 static void __attribute__((noreturn)) hyp_panic(const char *what, long err)
 {
     uart_printf("hyp: PANIC: %s (error %ld)\n", what, err);
-    semihost_exit(1);
+    hyp_exit(1);
 }
 
 #define CHECK(expr, what)                                                      \
@@ -90,7 +109,7 @@ static void early_boot(uint64_t dtb)
 static void read_memory(struct hyp_state *h)
 {
     int nr =
-        fdt_memory((const void *)(uintptr_t)h->dtb, h->ram, MAX_RAM_REGIONS);
+        dtb_memory((const void *)(uintptr_t)h->dtb, h->ram, MAX_RAM_REGIONS);
     if (nr <= 0 || nr > MAX_RAM_REGIONS)
         hyp_panic("no usable memory node in the DTB", nr);
     h->nr_ram = nr;
@@ -108,7 +127,7 @@ static void reserve(struct hyp_state *h)
 {
     uint64_t vm_pages, s1_pages, s2_pages;
     uint64_t pages = hyp_mem_reserve_pages(h, &vm_pages, &s1_pages, &s2_pages);
-    const struct fdt_region *top = &h->ram[h->nr_ram - 1];
+    const struct dtb_region *top = &h->ram[h->nr_ram - 1];
     uint64_t end = (top->base + top->size) & ~(PAGE_SIZE - 1);
     uint64_t start = end - pages * PAGE_SIZE;
 
@@ -171,6 +190,17 @@ static void build_hyp_s1(struct hyp_state *h)
     map_or_panic(t, sym(__hyp_stack_bottom),
                  sym(__hyp_stack_top) - sym(__hyp_stack_bottom),
                  sym(__hyp_stack_bottom), PGT_PROT_RW, "stack");
+    /* The other CPUs' stacks, each above a guard page of its own. */
+    hyp_boot_params.stack_top[0] = sym(__hyp_stack_top);
+    for (int i = 1; i < HYP_MAX_CPUS; i++) {
+        uint64_t top = sym(__cpu_stacks_start) + i * HYP_CPU_STACK_STRIDE;
+        uint64_t r = pgt_hyp_map(t, top - HYP_CPU_STACK_SIZE,
+                                 HYP_CPU_STACK_SIZE,
+                                 top - HYP_CPU_STACK_SIZE, PGT_PROT_RW);
+        if (r)
+            hyp_panic("mapping a CPU stack", (long)r);
+        hyp_boot_params.stack_top[i] = top;
+    }
     map_or_panic(t, h->carveout.start, h->carveout.end - h->carveout.start,
                  h->carveout.start, PGT_PROT_RW, "carveout");
     map_or_panic(t, UART_BASE, UART_SIZE, UART_BASE,
@@ -186,14 +216,16 @@ void boot_main(uint64_t dtb)
 {
     struct hyp_state *h = &hyp;
 
+    __asm__ volatile("msr tpidr_el2, xzr"); /* the boot CPU is CPU 0 */
     early_boot(dtb);
-    if (!fdt_totalsize((const void *)(uintptr_t)dtb)) {
+    if (!dtb_totalsize((const void *)(uintptr_t)dtb)) {
         /* QEMU sets x0 only for Linux kernel images; for an ELF image it
          * leaves the DTB at the start of RAM (docs/system/arm/virt.rst). */
         dtb = QEMU_VIRT_DTB;
         uart_printf("[boot] x0 holds no DTB: using QEMU virt's 0x%lx\n", dtb);
     }
     h->dtb = dtb;
+    h->dtb_size = dtb_totalsize((const void *)(uintptr_t)dtb);
     read_memory(h);
     reserve(h);
     build_hyp_s1(h);
@@ -317,7 +349,10 @@ static void __attribute__((noreturn)) hyp_finalise(void *arg)
 #endif
 
     CHECK(hyp_pools_init(h), "hyp_pools_init");
+    CHECK(linux_prepare(h), "linux_prepare");
     CHECK(host_s2_init(h), "host_s2_init");
+    if (h->linux.enabled)
+        linux_enter(h);
 
     uart_printf("[host] eret to the EL1 host at 0x%lx (%lu ms since reset)\n",
                 (uint64_t)HOST_BASE, hyp_now_ms());

@@ -54,6 +54,33 @@ hyp_switch_pgd:
     br      x4
 
 /*
+ * hyp_secondary_entry -- the PSCI entry point of every CPU the relay
+ * starts (psci.c), at EL2 with its MMU off and x0 = its index. Installs the
+ * vectors and a known SCTLR_EL2, then switches to the hypervisor's stage 1
+ * and that CPU's stack with hyp_switch_pgd, which calls
+ * hyp_secondary_main(index). hyp_boot_params was cleaned to PoC.
+ */
+    .global hyp_secondary_entry
+hyp_secondary_entry:
+    msr     tpidr_el2, x0
+    adrp    x1, el2_vectors
+    add     x1, x1, :lo12:el2_vectors
+    msr     vbar_el2, x1
+    ldr     x1, =SCTLR_EL2_MMU_OFF_VAL
+    msr     sctlr_el2, x1
+    isb
+    mov     x5, x0
+    adrp    x9, hyp_boot_params
+    add     x9, x9, :lo12:hyp_boot_params
+    ldp     x0, x1, [x9]                /* ttbr0, tcr */
+    ldr     x2, [x9, #16]               /* mair */
+    add     x10, x9, #24                /* stack_top[] */
+    ldr     x3, [x10, x5, lsl #3]
+    adrp    x4, hyp_secondary_main
+    add     x4, x4, :lo12:hyp_secondary_main
+    b       hyp_switch_pgd
+
+/*
  * void hyp_enter_host(u64 entry, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
  * -- does not return. Deprivileges to EL1h at @entry (interrupts masked,
  * the host unmasks what it wants) with x0..x4 = a0..a4 and every other

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Minimal FDT walker: root cells and memory nodes. */
-#include "fdt.h"
+#include "dtb_mem.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,7 +54,7 @@ static size_t str_len(const uint8_t *s, size_t max)
     return n;
 }
 
-uint32_t fdt_totalsize(const void *fdt)
+uint32_t dtb_totalsize(const void *fdt)
 {
     const uint8_t *b = fdt;
     if (be32(b + HDR_MAGIC) != FDT_MAGIC)
@@ -71,11 +71,11 @@ static uint64_t read_cells(const uint8_t *p, uint32_t cells)
     return v;
 }
 
-int fdt_memory(const void *fdt, struct fdt_region *out, int max)
+int dtb_memory(const void *fdt, struct dtb_region *out, int max)
 {
     const uint8_t *b = fdt;
     if (be32(b + HDR_MAGIC) != FDT_MAGIC || be32(b + HDR_VERSION) < 17)
-        return FDT_EBADMAGIC;
+        return DTB_EBADMAGIC;
 
     const uint8_t *st = b + be32(b + HDR_OFF_STRUCT);
     const uint8_t *strs = b + be32(b + HDR_OFF_STRINGS);
@@ -121,18 +121,18 @@ int fdt_memory(const void *fdt, struct fdt_region *out, int max)
                 }
             }
             if (depth == 0)
-                return FDT_EBADSTRUCT;
+                return DTB_EBADSTRUCT;
             depth--;
             break;
         case FDT_PROP: {
             if (off + 8 > size)
-                return FDT_EBADSTRUCT;
+                return DTB_EBADSTRUCT;
             uint32_t len = be32(st + off);
             const uint8_t *name = strs + be32(st + off + 4);
             const uint8_t *val = st + off + 8;
             off += 8 + ((len + 3) & ~3u);
             if (off > size)
-                return FDT_EBADSTRUCT;
+                return DTB_EBADSTRUCT;
             if (depth == 1 && len == 4 && str_eq(name, "#address-cells"))
                 addr_cells = be32(val);
             else if (depth == 1 && len == 4 && str_eq(name, "#size-cells"))
@@ -150,8 +150,8 @@ int fdt_memory(const void *fdt, struct fdt_region *out, int max)
         case FDT_END:
             return found;
         default:
-            return FDT_EBADSTRUCT;
+            return DTB_EBADSTRUCT;
         }
     }
-    return FDT_EBADSTRUCT;
+    return DTB_EBADSTRUCT;
 }
