@@ -32,6 +32,7 @@ missing kernel or initramfs file is a SKIP (exit 77). On a timeout the
 report names the last step seen and the one it waited for.
 """
 import argparse
+import hashlib
 import os
 import re
 import subprocess
@@ -83,7 +84,7 @@ HYP_STEPS = [
      '-RAM_END$', 'hypervisor memory owned by the hypervisor'),
     # HCR_EL2: RW | TSC | DC | VM, with API | APK where the CPU has PAuth.
     (r'^\[s2\] VTCR_EL2=0x80023558 VTTBR_EL2=' + HEX +
-     ' HCR_EL2=0x(30)?80081001 ', 'VTCR/VTTBR/HCR.VM programmed'),
+     ' HCR_EL2=0x(300)?80081001 ', 'VTCR/VTTBR/HCR.VM programmed'),
     (r'^\[host\] eret to the EL1 host at 0x41000000 \(\d+ ms since reset\)$',
      'eret to EL1'),
     (r'^host: \[ok\] host runs at EL1$', 'host at EL1'),
@@ -173,7 +174,7 @@ LINUX_STEPS = HYP_STEPS[:HYP_STEPS.index(_POOLS) + 1] + [
     (r'^\[dtb\] host DTB at ' + HEX + r' \(\d+ bytes\), edited with libfdt: '
      r'/reserved-memory no-map 0x40200000-' + HEX + r' \(pgt-hyp\) and ' +
      HEX + r'-RAM_END \(carve-out\)$', 'hypervisor memory reserved, no-map'),
-    (r'^\[dtb\] removed \(can DMA\): fw-cfg@9020000 pcie@',
+    (r'^\[dtb\] removed \(can DMA\): fw-cfg@9020000 .*pcie@',
      'fw_cfg and PCIe out of the host DTB'),
     (r'^\[dtb\] /chosen: bootargs "console=ttyAMA0 panic=-1[^"]*", initrd ' +
      HEX + '-' + HEX + '$', 'bootargs and initrd in /chosen'),
@@ -183,7 +184,7 @@ LINUX_STEPS = HYP_STEPS[:HYP_STEPS.index(_POOLS) + 1] + [
     (r'^\[s2\] owner 1 \(hyp\): fw_cfg 0x9020000-0x9021000 ',
      'fw_cfg refused in the host stage 2'),
     (r'^\[s2\] VTCR_EL2=0x80023558 VTTBR_EL2=' + HEX +
-     r' HCR_EL2=0x(30)?80080001 \(VM\)$', 'HCR_EL2 for a kernel (no DC)'),
+     r' HCR_EL2=0x(300)?80080001 \(VM\)$', 'HCR_EL2 for a kernel (no DC)'),
     (r'^\[host\] entering Linux at 0x40400000: EL1h, MMU off, x0 = DTB ' + HEX,
      'kernel entered at EL1'),
     # The kernel's log reaches the console only once its console driver
@@ -201,7 +202,9 @@ LINUX_STEPS = HYP_STEPS[:HYP_STEPS.index(_POOLS) + 1] + [
     (r'^init: \[ok\] DTB: hypervisor memory in /reserved-memory',
      'kernel sees the reserved memory'),
     (r'^init: \[ok\] DTB: no fw-cfg device$', 'kernel sees no fw_cfg'),
-    (r'^init: \[ok\] RAM: \d+ MiB ', 'most of RAM written and read back'),
+    (r'^init: \[ok\] RAM: \d+ MiB of \d+ MiB free written in tmpfs .*: '
+     r'(\d+) chunks, (\d+) bytes, md5 ([0-9a-f]{32})$',
+     'most of RAM written and read back'),
     (r'^hyp: host read at IPA (' + HEX + r') refused \(not the host\'s '
      r'memory\): ESR_EL2=(' + HEX + ') FAR_EL2=(' + HEX + ') HPFAR_EL2=(' +
      HEX + ')$', 'first refusal (devmem of the carve-out)'),
@@ -222,8 +225,9 @@ LINUX_STEPS = HYP_STEPS[:HYP_STEPS.index(_POOLS) + 1] + [
     (r'^\[stats\] host accesses refused: (\d+)$', 'refusals counted'),
     (r'^\[stats\] pools: hyp \d+ pages used of \d+, host stage-2 \d+ used',
      'pool pages used'),
-    (r'^\[check\] host stage 2 refuses every hypervisor page and fw_cfg: '
-     r'\d+ pages checked, 0 not: ok$', 'invariant: hypervisor pages refused'),
+    (r'^\[check\] host stage 2 refuses every hypervisor page and '
+     r'DMA-capable device: \d+ pages checked, 0 not: ok$',
+     'invariant: hypervisor pages refused'),
     (r'^\[check\] host stage-2 table pages (\d+), host stage-2 pool pages in '
      r'use \1: ok$', 'invariant: table pages = pool pages in use'),
     (r'^pgt-hyp: PASS \(host powered off, 0 hypervisor check failures\)$',
@@ -258,10 +262,30 @@ def check_refusal(m):
     return errors
 
 
-def check_linux(what, m, carveout):
+def ram_md5(busybox, chunks):
+    """The md5 tests/qemu/linux/init's tmpfs file must have: chunk i is
+    'pgt-hyp RAM chunk i' and busybox twice."""
+    data = open(busybox, 'rb').read()
+    h = hashlib.md5()
+    for i in range(chunks):
+        h.update(b'pgt-hyp RAM chunk %d\n' % i)
+        h.update(data)
+        h.update(data)
+    return h.hexdigest(), chunks * (2 * len(data)) + sum(
+        len(b'pgt-hyp RAM chunk %d\n' % i) for i in range(chunks))
+
+
+def check_linux(what, m, carveout, busybox=None):
     """Decode what the Linux run's statistics and first refusal say."""
     errors = []
-    if what == 'first refusal (devmem of the carve-out)':
+    if what == 'most of RAM written and read back' and busybox:
+        chunks, size, md5 = int(m.group(1)), int(m.group(2)), m.group(3)
+        want, want_size = ram_md5(busybox, chunks)
+        if (md5, size) != (want, want_size):
+            errors.append('RAM: the host read back %d bytes with md5 %s; '
+                          '%d chunks are %d bytes with md5 %s'
+                          % (size, md5, chunks, want_size, want))
+    elif what == 'first refusal (devmem of the carve-out)':
         ipa, esr, far, hpfar = (int(x, 16) for x in m.groups())
         if esr >> 26 != 0x24:
             errors.append('refusal: ESR_EL2.EC 0x%x is not 0x24' % (esr >> 26))
@@ -325,8 +349,16 @@ def main():
     ap.add_argument('--kernel', help='arm64 Image for the Linux host')
     ap.add_argument('--initrd', help='initramfs for the Linux host')
     ap.add_argument('--cmdline', help='extra kernel command line')
+    ap.add_argument('--busybox', help="the initramfs's busybox: the RAM "
+                    "check's expected md5 is computed from it")
     ap.add_argument('--truncate-kernel', type=int, metavar='BYTES',
                     help='hand over only the first BYTES of --kernel')
+    ap.add_argument('--truncate-initrd', type=int, metavar='BYTES',
+                    help='hand over only the first BYTES of --initrd')
+    ap.add_argument('--no-kernel', action='store_true',
+                    help='hand over the initramfs alone')
+    ap.add_argument('--skip', metavar='REASON',
+                    help='report SKIP (exit 77) with REASON, run nothing')
     ap.add_argument('--expect-fail', metavar='REGEX',
                     help="linux-bad: the hypervisor's 'pgt-hyp: FAIL: ' "
                     'reason that must end the run')
@@ -374,6 +406,9 @@ def main():
     if not os.path.exists(args.image):
         print('run_el2: no image %s (build it first)' % args.image)
         return 1
+    if args.skip:
+        print('SKIP: ' + args.skip)
+        return 77
     tmp = None
     if linux:
         # No -semihosting: EL2 cannot trap a host's HLT #0xF000, which would
@@ -384,13 +419,20 @@ def main():
                       "(it fetches Debian's arm64 kernel and busybox)"
                       % (what, path))
                 return 77
-        kernel = args.kernel
-        if kernel and args.truncate_kernel is not None:
-            tmp = tempfile.TemporaryDirectory()
-            kernel = os.path.join(tmp.name, 'Image.truncated')
-            with open(args.kernel, 'rb') as f, open(kernel, 'wb') as g:
-                g.write(f.read(args.truncate_kernel))
-        for name, path in (('kernel', kernel), ('initrd', args.initrd)):
+        tmp = tempfile.TemporaryDirectory()
+
+        def truncated(path, size, name):
+            if path is None or size is None:
+                return path
+            out = os.path.join(tmp.name, name)
+            with open(path, 'rb') as f, open(out, 'wb') as g:
+                g.write(f.read(size))
+            return out
+        kernel = None if args.no_kernel else truncated(
+            args.kernel, args.truncate_kernel, 'Image.truncated')
+        initrd = truncated(args.initrd, args.truncate_initrd,
+                           'initrd.truncated')
+        for name, path in (('kernel', kernel), ('initrd', initrd)):
             if path:
                 cmd += ['-fw_cfg', 'name=opt/pgt-hyp/%s,file=%s' % (name, path)]
         if args.cmdline:
@@ -467,7 +509,7 @@ def main():
                     carveout = int(re.search(r'and (0x[0-9a-f]+)-',
                                              lines[i]).group(1), 16)
                 elif linux:
-                    errors += check_linux(what, m, carveout)
+                    errors += check_linux(what, m, carveout, args.busybox)
                 break
         else:
             errors.append('missing step (%s): /%s/' % (what, rx))

@@ -9,7 +9,6 @@
 #ifndef EL2_LIBFDT_ENV_H
 #define EL2_LIBFDT_ENV_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -55,18 +55,16 @@ int host_s2_init(struct hyp_state *h)
     uart_printf("[s2] RAM normal RWX, everything else device RW XN, mapped "
                 "on the host's first touch\n");
 
-    if (h->linux.fwcfg) {
-        /* fw_cfg's DMA writes any physical address: the host never
-         * drives it (it is out of the host's DTB, and refused here). */
-        uint64_t s = h->linux.fwcfg & ~(PAGE_SIZE - 1);
-        uint64_t e = (h->linux.fwcfg + h->linux.fwcfg_size + PAGE_SIZE - 1) &
-                     ~(PAGE_SIZE - 1);
+    /* Devices whose DMA reaches all memory: the host never drives them
+     * (they are out of its DTB too). */
+    for (int i = 0; i < h->linux.nr_refused; i++) {
+        uint64_t s = h->linux.refused[i].start, e = h->linux.refused[i].end;
         ret = pgt_s2_set_owner(s2, s, e - s, NULL, PKVM_ID_HYP);
         if (ret < 0)
             return ret;
-        uart_printf("[s2] owner %u (hyp): fw_cfg 0x%lx-0x%lx (its DMA reaches "
-                    "all memory)\n",
-                    PKVM_ID_HYP, s, e);
+        uart_printf("[s2] owner %u (hyp): %s 0x%lx-0x%lx (it writes memory "
+                    "on its own)\n",
+                    PKVM_ID_HYP, h->linux.refused[i].name, s, e);
     }
     host_s2_enable(h);
     uart_printf("[s2] VTCR_EL2=0x%lx VTTBR_EL2=0x%lx HCR_EL2=0x%lx (VM%s)\n",
@@ -507,13 +505,14 @@ unsigned host_s2_check(struct hyp_state *h)
     uint64_t bad = check_owned(h, h->image.start, h->image.end) +
                    check_owned(h, h->carveout.start, h->carveout.end);
 
-    if (h->linux.fwcfg) {
-        bad += check_owned(h, h->linux.fwcfg,
-                           h->linux.fwcfg + h->linux.fwcfg_size);
-        pages++;
+    for (int i = 0; i < h->linux.nr_refused; i++) {
+        bad += check_owned(h, h->linux.refused[i].start,
+                           h->linux.refused[i].end);
+        pages += (h->linux.refused[i].end - h->linux.refused[i].start) /
+                 PAGE_SIZE;
     }
     uart_printf("[check] host stage 2 refuses every hypervisor page and "
-                "fw_cfg: %lu pages checked, %lu not: %s\n",
+                "DMA-capable device: %lu pages checked, %lu not: %s\n",
                 pages, bad, bad ? "FAIL" : "ok");
     fails += bad != 0;
 

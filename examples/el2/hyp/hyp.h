@@ -63,7 +63,14 @@ struct linux_host {
     uint64_t kernel, kernel_end; /* load address .. + image_size */
     uint64_t initrd, initrd_end;
     uint64_t dtb, dtb_size;    /* the host's edited copy */
-    uint64_t fwcfg, fwcfg_size; /* the device the host never gets */
+    uint64_t fwcfg, fwcfg_size;
+    /* Devices that write memory on their own (fw_cfg's DMA, a GICv3
+     * ITS): out of the host's DTB and refused in its stage 2. */
+    struct {
+        const char *name;
+        uint64_t start, end; /* page aligned */
+    } refused[4];
+    int nr_refused;
 };
 
 struct hyp_state {

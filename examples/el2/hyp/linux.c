@@ -213,14 +213,31 @@ static void reserve_node(void *fdt, int rsv, const char *name, uint64_t start,
     fdt_or_fail(fdt_setprop_empty(fdt, node, "no-map"), "no-map");
 }
 
-/* Remove every node compatible with @compat; their names go to @log. */
-static void remove_devices(void *fdt, const char *compat, char *log,
-                           size_t max)
+/* The host stage 2 refuses [base, base + size) to the host. */
+static void refuse(struct linux_host *l, const char *name, uint64_t base,
+                   uint64_t size)
+{
+    if (l->nr_refused == (int)(sizeof(l->refused) / sizeof(l->refused[0])))
+        hyp_fail("too many devices to refuse (%s)", name);
+    l->refused[l->nr_refused].name = name;
+    l->refused[l->nr_refused].start = base & ~(PAGE_SIZE - 1);
+    l->refused[l->nr_refused].end = align_up(base + size, PAGE_SIZE);
+    l->nr_refused++;
+}
+
+/* Remove every node compatible with @compat; their names go to @log. With
+ * @name, each one's MMIO is refused in the host stage 2 as well (its
+ * parent must map addresses 1:1, as QEMU virt's do). */
+static void remove_devices(struct linux_host *l, void *fdt, const char *compat,
+                           const char *name, char *log, size_t max)
 {
     int node;
     while ((node = fdt_node_offset_by_compatible(fdt, -1, compat)) >= 0) {
+        uint64_t base, size;
         append(log, max, " ");
         append(log, max, fdt_get_name(fdt, node, NULL));
+        if (name && node_reg(fdt, node, &base, &size) == 0)
+            refuse(l, name, base, size);
         fdt_or_fail(fdt_del_node(fdt, node), "removing a device");
     }
 }
@@ -306,8 +323,14 @@ static void build_host_dtb(struct hyp_state *h, const void *src, void *dst,
     reserve_node(fdt, rsv, "pgt-hyp-carveout", h->carveout.start,
                  h->carveout.end);
 
-    remove_devices(fdt, "qemu,fw-cfg-mmio", removed, sizeof(removed));
-    remove_devices(fdt, "pci-host-ecam-generic", removed, sizeof(removed));
+    /* fw_cfg is refused already (linux_prepare); a GICv3 ITS writes its
+     * tables wherever the host points it; PCIe devices could DMA (none
+     * are attached: -nic none, no -device). */
+    remove_devices(l, fdt, "qemu,fw-cfg-mmio", NULL, removed, sizeof(removed));
+    remove_devices(l, fdt, "arm,gic-v3-its", "gic-v3-its", removed,
+                   sizeof(removed));
+    remove_devices(l, fdt, "pci-host-ecam-generic", NULL, removed,
+                   sizeof(removed));
     fdt_or_fail(fdt_pack(fdt), "packing");
     l->dtb_size = fdt_totalsize(fdt);
 
@@ -360,6 +383,7 @@ int linux_prepare(struct hyp_state *h)
         unmap(h, h->dtb, qsize);
         return 0; /* no fw_cfg: nothing to load, nothing to hide */
     }
+    refuse(l, "fw_cfg", l->fwcfg, l->fwcfg_size);
     map_or_fail(h, l->fwcfg, l->fwcfg_size, PGT_PROT_RW | PGT_PROT_DEVICE,
                 "fw_cfg");
     uint16_t ksel = 0, isel = 0, csel = 0;
