@@ -85,6 +85,22 @@ fetch_debian_arm64() {
     ) || echo "bootstrap: could not fetch Debian's arm64 packages; the Linux-host tests will be skipped"
 }
 
+# demo_linux BUILDDIR: pgt-hyp boots Debian's kernel on two CPUs (the
+# kernel's log, /init's checks, then the hypervisor's statistics).
+demo_linux() {
+    local dir=${PGT_DEBIAN_ARM64:-$top/.cache/debian-arm64}
+    local initrd=$1/tests/qemu/linux/pgt-linux-initrd.gz
+    if [ ! -f "$dir/Image" ] || [ ! -f "$initrd" ]; then
+        echo "demo: no Debian arm64 kernel or initramfs: skipping the Linux host"
+        return 0
+    fi
+    echo
+    echo "=== pgt-hyp with Debian's Linux kernel as its host, two CPUs ==="
+    python3 tests/qemu/run_el2.py "$1/examples/el2/pgt-hyp.elf" --profile linux \
+        --kernel "$dir/Image" --initrd "$initrd" --busybox "$dir/busybox" \
+        --mem 256M --timeout 120 --show
+}
+
 # setup DIR [meson args...]: configure once, reconfigure if already there.
 setup() {
     local dir=$1; shift
@@ -133,6 +149,7 @@ demo)
         setup build-aarch64 --cross-file cross/aarch64-none-elf-clang.ini
         ninja -C build-aarch64 -j "$jobs"
         python3 tests/qemu/run_el2.py build-aarch64/examples/el2/pgt-hyp.elf --show
+        demo_linux build-aarch64
     fi
     ;;
 test)
