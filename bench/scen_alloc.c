@@ -125,6 +125,8 @@ static int ap_reset(bool memset_hook)
     }
     uint64_t off = (uint64_t)(uintptr_t)ap.mem - POOL_PA;
     memset(&ap.lock, 0, sizeof(ap.lock));
+    /* A new pool over the last one's range: its records cleared first. */
+    memset(ap.rec, 0, POOL_PAGES * sizeof(*ap.rec));
     if (hyp_vmemmap_init(&ap.vm, ap.rec, POOL_PA >> 12, POOL_PAGES, 12, off))
         return -1;
     ap.vm.panic = ap_panic;

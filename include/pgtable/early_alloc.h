@@ -29,20 +29,23 @@ struct hyp_early_alloc {
  * @virt:  where the range is mapped (virt = phys + constant)
  * @phys, @size: granule aligned, @size > 0
  * @granule_shift: 12, 14 or 16
- * Return: 0; -PGT_EINVAL for NULL, a bad granule, misalignment, size 0 or
- * a range that wraps.
+ * Return: 0; -PGT_EINVAL for NULL @ea/@virt, a bad granule, @phys, @size
+ * or @virt not granule aligned, size 0, or a range reaching past 2^64
+ * (@ea untouched then).
  */
 int hyp_early_alloc_init(struct hyp_early_alloc *ea, void *virt, uint64_t phys,
                          uint64_t size, unsigned int granule_shift);
 
-/* One zeroed page, or NULL when the range is exhausted. */
+/* One zeroed page, or NULL (NULL @ea, or the range exhausted). */
 void *hyp_early_alloc_page(struct hyp_early_alloc *ea);
 
-/* @nr_pages (> 0) zeroed contiguous pages, or NULL (nothing consumed). */
+/* @nr_pages (> 0) zeroed contiguous pages, or NULL (NULL @ea, @nr_pages
+ * 0, or not enough left; nothing consumed). */
 void *hyp_early_alloc_contig(struct hyp_early_alloc *ea, uint64_t nr_pages);
 
 /* As contig, the run's physical address aligned to @align_pages (a power
- * of two); skipped pages count as used. */
+ * of two: NULL otherwise); on success skipped pages count as used, on
+ * NULL nothing is consumed. */
 void *hyp_early_alloc_contig_aligned(struct hyp_early_alloc *ea, uint64_t nr_pages,
                                      uint64_t align_pages);
 

@@ -67,7 +67,12 @@ enum hyp_page_panic {
     HYP_PANIC_REF_UNDERFLOW,     /* refcount decrement of 0 */
     HYP_PANIC_FREE_PAGE,         /* get/put/split of a page that is free */
     HYP_PANIC_BAD_PAGE,          /* page not described by the vmemmap, or
-                                  * not linkable into a pool free list */
+                                  * not linkable into a pool free list, or
+                                  * not a block head a split accepts */
+    HYP_PANIC_BAD_FREE_BLOCK,    /* a block on a pool's free list or put
+                                  * cache whose record says it is not that
+                                  * free block, or that lies outside the
+                                  * pool (records overwritten) */
 };
 
 /*
@@ -236,7 +241,8 @@ static inline bool hyp_page_ref_sub_and_test(const struct hyp_vmemmap *vm,
 }
 
 /* A page starting its life outside the pool (pKVM's
- * hyp_set_page_refcounted): count 1, order 0. The count must be 0. */
+ * hyp_set_page_refcounted): count 1, order 0. A page whose count is not 0
+ * goes to the panic hook (HYP_PANIC_REF_OVERFLOW) and is left as it is. */
 static inline void hyp_set_page_refcounted(const struct hyp_vmemmap *vm, struct hyp_page *p)
 {
     if (hyp_page_count(p) != 0) {

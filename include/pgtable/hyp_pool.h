@@ -36,7 +36,8 @@
  *
  * Locking: every public function takes the pool's lock (hyp_pool_cfg.lock)
  * for its whole duration; with no lock the caller serialises. Several pools
- * may share one vmemmap (their ranges must not overlap). With
+ * may share one vmemmap; their ranges must not overlap, which
+ * hyp_pool_init() enforces (a live pool's records are never zero). With
  * hyp_spinlock_ops the common paths (alloc(0) from the put cache, get, a
  * put that keeps the page or caches it) take it inline, without a call.
  */
@@ -114,14 +115,21 @@ struct hyp_pool {
  *                  the pool later); the rest are free
  * @cfg:            NULL or options (see struct hyp_pool_cfg)
  *
+ * The records of the range must be zero, as in a freshly zeroed vmemmap
+ * (pKVM backs it with zeroed pages): every record of a live pool is
+ * non-zero, so this refuses a range that overlaps a live pool. To give
+ * the range of a pool no longer used to a new pool, zero its records.
+ *
  * max_order = min(floor(log2(@nr_pages)), cfg max_order). The free pages
  * are carved into the largest naturally aligned blocks that fit. Writes
  * the records of the range; page memory only with HYP_POOL_ZERO_NOW.
  *
  * Return: 0; -PGT_EINVAL for NULL @pool/@vm, @nr_pages 0, @reserved_pages >
  * @nr_pages, a range the vmemmap does not describe, max_order >
- * HYP_POOL_MAX_ORDER or unknown flags; -PGT_ERANGE for a pool of
- * HYP_VMEMMAP_MAX_LINKED pages or more. External pages freed into the pool
+ * HYP_POOL_MAX_ORDER, a lock without both hooks, or unknown flags;
+ * -PGT_ERANGE for a pool of HYP_VMEMMAP_MAX_LINKED pages or more;
+ * -PGT_EBUSY when a record of the range is not zero (the range overlaps a
+ * live pool, or the vmemmap was not cleared). External pages freed into the pool
  * must lie within the pool's link window (HYP_VMEMMAP_MAX_LINKED records:
  * the vmemmap's first ones if the pool fits there, else centred on the
  * pool); others go to the panic hook (HYP_PANIC_BAD_PAGE).
@@ -133,21 +141,33 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
 /**
  * hyp_alloc_pages() - allocate 2^@order zeroed, physically contiguous
  * pages aligned to their size. The head page's count is 1.
- * Return: the block's virtual address; NULL if @order > max_order or no
- * block is free (the pool is unchanged).
+ *
+ * Before handing a block out, its record is checked: a block a free list
+ * or the put cache holds must head a free block of that order, lie in the
+ * vmemmap and, for the pool's own range, be aligned and inside it. A
+ * record that says otherwise was overwritten behind the pool's back: the
+ * panic hook is called (HYP_PANIC_BAD_FREE_BLOCK) and, if it returns,
+ * NULL with the pool unchanged.
+ *
+ * Return: the block's virtual address; NULL if @order > max_order, no
+ * block is free, or a bad record was reported (the pool is unchanged).
  */
 void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order);
 
-/* Count +1 on the page at @addr (pool lock held inside). A free page, or
- * an overflow, goes to the panic hook and changes nothing. */
+/* Count +1 on the page at @addr (pool lock held inside). A page with
+ * count 0 (free, inside a free block, or a block's tail page: all of
+ * HYP_PANIC_FREE_PAGE), an overflow, or a page the pool cannot link (see
+ * hyp_pool_init()) goes to the panic hook and changes nothing. */
 void hyp_get_page(struct hyp_pool *pool, void *addr);
 
 /* Count -1 on the page at @addr; at 0 the block it heads is freed and
- * coalesced. Underflow (count 0: free page or a block's tail page) goes to
- * the panic hook and changes nothing. */
+ * coalesced. Underflow (count 0: free page or a block's tail page) or a
+ * page the pool cannot link goes to the panic hook and changes nothing. */
 void hyp_put_page(struct hyp_pool *pool, void *addr);
 
-/* The batched forms: as @n calls of get/put, with one lock round trip. */
+/* The batched forms: the count of @n calls of get/put, with one lock
+ * round trip, all or nothing (a count that cannot take all @n goes to the
+ * panic hook unchanged); @n 0 does nothing. */
 void hyp_get_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
 void hyp_put_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
 
@@ -158,8 +178,10 @@ void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p);
 /**
  * hyp_split_page() - make an allocated block of order n 2^n independent
  * order-0 pages, each with count 1 (as pKVM, for exact-size allocations:
- * put the pages not needed). @p is the block's head with count 1; else the
- * panic hook is called and nothing changes.
+ * put the pages not needed). @p is the block's head with count 1 (its
+ * only holder); a free page goes to the panic hook as HYP_PANIC_FREE_PAGE,
+ * any other count or a page heading no block as HYP_PANIC_BAD_PAGE, and
+ * nothing changes.
  */
 void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
 
@@ -167,8 +189,9 @@ void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
  * consistent snapshot, stable while the caller holds a reference. */
 unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr);
 
-/* Number of free blocks of @order (0 for an order above max_order);
- * drains the put cache first, so the count is the coalesced one. */
+/* Number of free blocks of @order (0 above HYP_POOL_MAX_ORDER; above the
+ * pool's max_order only external blocks freed into it count); drains the
+ * put cache first, so the count is the coalesced one. */
 uint64_t hyp_pool_nr_free_blocks(struct hyp_pool *pool, unsigned int order);
 
 /* Free and coalesce every page of the put cache now. */

@@ -47,9 +47,9 @@ int pgt_table_pages_at(const struct pgt_geom *g, const struct pgt_mem_region *re
 /**
  * pgt_table_pages_anywhere() - worst case over placement: table pages
  * (root included) needed to map each region's pages, at any address, with
- * page leaves in table @g.
- * Return: as pgt_table_pages_at(); -PGT_ERANGE if a region alone is larger
- * than the input address space.
+ * page leaves in table @g. A region's own address does not matter here.
+ * Return: 0 with *@pages set; -PGT_EINVAL as pgt_table_pages_at();
+ * -PGT_ERANGE if a region alone is larger than the input address space.
  */
 int pgt_table_pages_anywhere(const struct pgt_geom *g, const struct pgt_mem_region *regions,
                              size_t n, uint64_t *pages);
@@ -58,6 +58,8 @@ int pgt_table_pages_anywhere(const struct pgt_geom *g, const struct pgt_mem_regi
  * hyp_s1_pgtable_pages() - pages for the hyp stage-1 table: every region
  * mapped anywhere, plus a private VA range of @private_va_size bytes
  * (pKVM allows 1 GiB), one root.
+ * Return: as pgt_table_pages_anywhere() (-PGT_ERANGE also when
+ * @private_va_size is larger than the input address space).
  */
 int hyp_s1_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *regions,
                          size_t n, uint64_t private_va_size, uint64_t *pages);
@@ -65,6 +67,7 @@ int hyp_s1_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *
 /**
  * hyp_s2_pgtable_pages() - pages for the host stage-2 table (identity map
  * of every region at its own address), concatenated root included.
+ * Return: as pgt_table_pages_at().
  */
 int hyp_s2_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *regions,
                          size_t n, uint64_t *pages);
@@ -74,7 +77,8 @@ int hyp_s2_pgtable_pages(const struct pgt_geom *g, const struct pgt_mem_region *
  * every page of @regions, records of @entry_size bytes indexed from PFN
  * @first_pfn (the record of PFN p at byte (p - first_pfn) * entry_size of
  * a granule-aligned array). Pages shared by neighbouring regions count once.
- * Return: 0; -PGT_EINVAL (NULL, entry_size 0, bad granule, overflow);
+ * Return: 0; -PGT_EINVAL (NULL @pages or NULL @regions with @n > 0,
+ * @entry_size 0 or above 4096, bad granule, a region whose end overflows);
  * -PGT_ERANGE for a region below @first_pfn.
  */
 int hyp_vmemmap_pages(const struct pgt_mem_region *regions, size_t n,
@@ -94,7 +98,11 @@ struct hyp_reserve {
  * hyp_reserve_compute() - fill @out for @regions: vmemmap (8-byte struct
  * hyp_page records from PFN 0, pKVM's layout), stage 1 with @s1 and
  * @private_va_size, stage 2 with @s2 (NULL: none), plus @extra_pages.
- * @s1 and @s2 must use the same granule. Return: as the helpers above.
+ * @s1 and @s2 must use the same granule.
+ * Return: 0; -PGT_EINVAL for NULL @s1/@out, @s2 with another granule, or
+ * a total that overflows; otherwise the first error of the helpers above
+ * (vmemmap, stage 1, stage 2 in that order). @out is written on success
+ * only.
  */
 int hyp_reserve_compute(const struct pgt_mem_region *regions, size_t n,
                         const struct pgt_geom *s1, uint64_t private_va_size,

@@ -114,6 +114,8 @@ static inline uint32_t page_idx(const struct hyp_pool *pool, const struct hyp_pa
 #define W_NEXT_MASK (0xffffffull << W_NEXT_SHIFT)
 #define W_PREV_MASK (0xffffull | (0xffull << 56))
 #define W_TAIL ((uint64_t)HYP_NO_ORDER << W_ORDER_SHIFT)
+/* A page on the put cache: free, cached, dirty, nothing else. */
+#define W_CACHED ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY) << W_FLAGS_SHIFT)
 
 static inline uint64_t w_prev(uint32_t prev)
 {
@@ -222,6 +224,15 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
         return -PGT_EINVAL;
     if (nr_pages >= HYP_VMEMMAP_MAX_LINKED)
         return -PGT_ERANGE;
+    /*
+     * Every record a live pool holds is non-zero (a tail has order
+     * HYP_NO_ORDER, a free head HYP_PAGE_FREE, an allocated page a count),
+     * so zero records are the range no pool owns. Anything else is a range
+     * overlapping a live pool, or a vmemmap that was never cleared.
+     */
+    for (i = 0; i < nr_pages; i++)
+        if (hyp_pfn_to_page(vm, pfn + i)->word)
+            return -PGT_EBUSY;
 
     pool->vm = vm;
     /*
@@ -312,12 +323,54 @@ static inline void *clear_block(const struct hyp_vmemmap *vm, void *va,
     return va;
 }
 
-/* Pop the page freed last off the put cache (pool lock held). */
+/*
+ * A record the pool was about to hand out is not what its list or cache
+ * says (overwritten by a stray write or by a pool sharing the range):
+ * report it, change nothing, and fail the allocation (pool lock held,
+ * released here).
+ */
+static __attribute__((noinline, cold)) void *bad_free_block(struct hyp_pool *pool,
+                                                           const struct hyp_page *p)
+{
+    uint64_t pfn = (uint64_t)(p - pool->vm->pages) + pool->vm->first_pfn;
+
+    pool_unlock(pool);
+    hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_FREE_BLOCK, pfn);
+    return NULL;
+}
+
+/* Whether @p heads a free block of @order that the pool may hand out:
+ * a listed (not cached) free head, described by the vmemmap, and for a
+ * block of the pool's own range, aligned and inside it. */
+static inline bool free_block_ok(const struct hyp_pool *pool, const struct hyp_page *p,
+                                 unsigned int order)
+{
+    const uint64_t mask = ((uint64_t)0xff << W_ORDER_SHIFT) |
+                          ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED) << W_FLAGS_SHIFT);
+    uint64_t idx = (uint64_t)(p - pool->vm->pages);
+    uint64_t pfn = idx + pool->vm->first_pfn;
+
+    /* A corrupt link may point anywhere: read only records that exist. */
+    if (idx >= pool->vm->nr_pages)
+        return false;
+    if ((p->word & mask) !=
+        (((uint64_t)order << W_ORDER_SHIFT) | ((uint64_t)HYP_PAGE_FREE << W_FLAGS_SHIFT)))
+        return false;
+    if (in_range(pool, pfn))
+        return !(pfn & ((1ull << order) - 1)) && (1ull << order) <= pool->range_end - pfn;
+    return (1ull << order) <= pool->vm->nr_pages - idx;
+}
+
+/* Pop the page freed last off the put cache (pool lock held); NULL, and
+ * nothing popped, when its record says it is not a cached page. */
 static inline struct hyp_page *take_cached(struct hyp_pool *pool, uint8_t *dirty)
 {
-    struct hyp_page *p = &pool->base[pool->cache[--pool->nr_cached]];
+    struct hyp_page *p = &pool->base[pool->cache[pool->nr_cached - 1]];
 
-    *dirty = p->flags & HYP_PAGE_DIRTY;
+    if (__builtin_expect(p->word != W_CACHED, 0))
+        return NULL;
+    pool->nr_cached--;
+    *dirty = HYP_PAGE_DIRTY;
     p->word = 1u; /* count 1, order 0, no flags */
     pool->free_pages--;
     return p;
@@ -335,6 +388,8 @@ static __attribute__((noinline)) void *alloc_locked(struct hyp_pool *pool,
     if (pool->nr_cached) {
         if (order == 0) {
             p = take_cached(pool, &dirty);
+            if (!p)
+                return bad_free_block(pool, &pool->base[pool->cache[pool->nr_cached - 1]]);
             pool_unlock(pool);
             return clear_block(pool->vm, hyp_page_to_virt(pool->vm, p), 0, dirty);
         }
@@ -346,9 +401,11 @@ static __attribute__((noinline)) void *alloc_locked(struct hyp_pool *pool,
             return NULL;
         }
     }
-    /* Pop the head of list i. */
+    /* Pop the head of list i, once its record says it is that block. */
     idx = pool->head[i];
     p = &pool->base[idx];
+    if (__builtin_expect(!free_block_ok(pool, p, i), 0))
+        return bad_free_block(pool, p);
     next = link_next(p);
     pool->head[i] = next;
     if (next != HYP_POOL_NIL)
@@ -389,6 +446,8 @@ void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order)
     if (!pool->nr_cached)
         return alloc_locked(pool, 0);
     p = take_cached(pool, &dirty);
+    if (__builtin_expect(!p, 0))
+        return alloc_locked(pool, 0); /* reports the bad record */
     unlock_inline(pool);
     return clear_block(pool->vm, hyp_page_to_virt(pool->vm, p), 0, dirty);
 }
@@ -437,8 +496,18 @@ static __attribute__((noinline)) void coalesce_block(struct hyp_pool *pool,
 /* Free and coalesce every cached page (pool lock held). */
 static void drain_locked(struct hyp_pool *pool)
 {
-    while (pool->nr_cached)
-        coalesce_block(pool, &pool->base[pool->cache[--pool->nr_cached]], 0);
+    while (pool->nr_cached) {
+        struct hyp_page *p = &pool->base[pool->cache[--pool->nr_cached]];
+
+        /* A record changed behind the pool's back: the page may be in use
+         * elsewhere, so it must not reach the free lists. */
+        if (__builtin_expect(p->word != W_CACHED, 0)) {
+            hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_FREE_BLOCK,
+                              (uint64_t)(p - pool->vm->pages) + pool->vm->first_pfn);
+            continue;
+        }
+        coalesce_block(pool, p, 0);
+    }
 }
 
 /* @p's count just reached 0: free the block it heads (pool lock held). */
@@ -446,8 +515,7 @@ static void drain_locked(struct hyp_pool *pool)
  * held; free_pages already accounts for it). */
 static inline void cache_page(struct hyp_pool *pool, struct hyp_page *p)
 {
-    p->word = ((uint64_t)(HYP_PAGE_FREE | HYP_PAGE_CACHED | HYP_PAGE_DIRTY)
-               << W_FLAGS_SHIFT);
+    p->word = W_CACHED;
     pool->cache[pool->nr_cached++] = page_idx(pool, p);
 }
 
@@ -504,6 +572,12 @@ static inline void get_locked(struct hyp_pool *pool, struct hyp_page *p, unsigne
 {
     if (!check_page(pool, p, HYP_PANIC_FREE_PAGE))
         return;
+    /* Count 0 without HYP_PAGE_FREE: a page inside a free block or a
+     * block's tail page. Neither may gain a reference. */
+    if (p->refcount == 0) {
+        hyp_vmemmap_panic(pool->vm, HYP_PANIC_FREE_PAGE, hyp_page_to_pfn(pool->vm, p));
+        return;
+    }
     hyp_page_ref_add(pool->vm, p, n);
 }
 
@@ -568,7 +642,7 @@ static inline void get_n(struct hyp_pool *pool, struct hyp_page *p, unsigned int
 {
     if (!lock_inline(pool))
         return get_slow(pool, p, n);
-    if (page_ok(pool, p) && !(p->flags & HYP_PAGE_FREE) &&
+    if (page_ok(pool, p) && !(p->flags & HYP_PAGE_FREE) && p->refcount &&
         n <= HYP_PAGE_REFCOUNT_MAX - p->refcount) {
         p->refcount = (uint16_t)(p->refcount + n);
         unlock_inline(pool);
@@ -621,7 +695,9 @@ void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p)
     if (!check_page(pool, p, HYP_PANIC_FREE_PAGE))
         goto out;
     order = p->order;
-    if (order == HYP_NO_ORDER || p->refcount == 0) {
+    /* Only the sole holder may split: with other references the block
+     * must stay whole for them. */
+    if (order == HYP_NO_ORDER || p->refcount != 1) {
         hyp_vmemmap_panic(pool->vm, HYP_PANIC_BAD_PAGE, hyp_page_to_pfn(pool->vm, p));
         goto out;
     }

@@ -44,8 +44,8 @@ static inline void ah_panic_reset(void)
 }
 
 /* An arena of @nr_pages pages of 2^@shift bytes at fake PA @phys_base;
- * the vmemmap covers exactly the arena. Records are filled with 0x5a so a
- * test sees what init writes. */
+ * the vmemmap covers exactly the arena. Records start zero, as
+ * hyp_pool_init() requires of a range no pool owns. */
 static inline void ah_init(struct ah *h, unsigned int shift, uint64_t nr_pages,
                            uint64_t phys_base)
 {
@@ -59,7 +59,7 @@ static inline void ah_init(struct ah *h, unsigned int shift, uint64_t nr_pages,
         fprintf(stderr, "ah_init: out of host memory\n");
         abort();
     }
-    memset(h->pages, 0x5a, sizeof(struct hyp_page) * nr_pages);
+    memset(h->pages, 0, sizeof(struct hyp_page) * nr_pages);
     if (hyp_vmemmap_init(&h->vm, h->pages, phys_base >> shift, nr_pages, shift,
                          (uint64_t)(uintptr_t)h->mem - phys_base)) {
         fprintf(stderr, "ah_init: hyp_vmemmap_init failed\n");

@@ -214,8 +214,10 @@ static void alloc_above_max_order_fails(void **state)
     hyp_put_page(&pool, a);
     hyp_put_page(&pool, b);
     expect_free(&pool, (uint64_t[]){0, 0, 4}, 3);
-    /* Pool size bounds max_order too: 13 pages -> 3 with a cap of 10. */
+    /* Pool size bounds max_order too: 13 pages -> 3 with a cap of 10
+     * (on the records of the pool above, cleared: it is no longer used). */
     cfg.max_order = 10;
+    memset(h.pages, 0, 16 * sizeof(struct hyp_page));
     assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 13, 0, &cfg), 0);
     assert_int_equal(pool.max_order, 3);
     ah_fini(&h);
@@ -392,6 +394,213 @@ static void misuse_panics_and_changes_nothing(void **state)
     assert_int_equal(ah_panics.why, HYP_PANIC_BAD_PAGE);
     assert_int_equal(ah_panics.pfn, PFN0 + 16);
 
+    assert_memory_equal(recs, h.pages, sizeof(recs));
+    expect_free(&pool, (uint64_t[]){0, 0, 1, 1}, 4);
+    ah_fini(&h);
+}
+
+static void init_refuses_a_range_overlapping_a_live_pool(void **state)
+{
+    struct ah h;
+    struct hyp_pool a, b, before;
+    struct hyp_page recs[96];
+    (void)state;
+
+    /* A over 0..63; B asked for 32..95 shares 32..63 with it. */
+    ah_init(&h, 12, 96, PA0);
+    assert_int_equal(hyp_pool_init(&a, &h.vm, PFN0, 64, 0, NULL), 0);
+    memcpy(recs, h.pages, sizeof(recs));
+    memset(&b, 0x33, sizeof(b));
+    before = b;
+    assert_int_equal(hyp_pool_init(&b, &h.vm, PFN0 + 32, 64, 0, NULL), -PGT_EBUSY);
+    /* The same with A's pages all handed out (their records hold counts),
+     * and for a range with A's last page only. */
+    for (int i = 0; i < 64; i++)
+        assert_non_null(hyp_alloc_pages(&a, 0));
+    memcpy(recs, h.pages, sizeof(recs));
+    assert_int_equal(hyp_pool_init(&b, &h.vm, PFN0 + 32, 64, 0, NULL), -PGT_EBUSY);
+    assert_int_equal(hyp_pool_init(&b, &h.vm, PFN0 + 63, 33, 0, NULL), -PGT_EBUSY);
+    assert_memory_equal(&b, &before, sizeof(b));
+    assert_memory_equal(h.pages, recs, sizeof(recs));
+    /* Right after A is fine, and then B has exactly its own 32 pages. */
+    assert_int_equal(hyp_pool_init(&b, &h.vm, PFN0 + 64, 32, 0, NULL), 0);
+    for (int i = 0; i < 32; i++) {
+        void *p = hyp_alloc_pages(&b, 0);
+        assert_non_null(p);
+        assert_true(pfn_of(&h, p) >= PFN0 + 64);
+    }
+    assert_null(hyp_alloc_pages(&b, 0));
+    assert_null(hyp_alloc_pages(&a, 0));
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+static void init_refuses_records_not_cleared(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    (void)state;
+
+    /* A vmemmap never cleared: one stray record is enough. */
+    ah_init(&h, 12, 16, PA0);
+    ah_rec(&h, PFN0 + 9)->flags = 0x40;
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), -PGT_EBUSY);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 4, NULL), -PGT_EBUSY);
+    assert_int_equal(ah_rec(&h, PFN0)->word, 0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 9, 0, NULL), 0);
+    ah_fini(&h);
+}
+
+/* alloc(@order) must fail through the panic hook with HYP_PANIC_BAD_FREE_BLOCK
+ * at @pfn, leaving records and pool as they were. */
+static void expect_bad_block(struct ah *h, struct hyp_pool *pool, unsigned int order,
+                             uint64_t pfn)
+{
+    struct hyp_page recs[16];
+    struct hyp_pool before = *pool;
+    int panics = ah_panics.count;
+
+    memcpy(recs, h->pages, sizeof(recs));
+    assert_null(hyp_alloc_pages(pool, order));
+    assert_int_equal(ah_panics.count, panics + 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_BAD_FREE_BLOCK);
+    assert_int_equal(ah_panics.pfn, pfn);
+    assert_memory_equal(recs, h->pages, sizeof(recs));
+    assert_memory_equal(pool, &before, sizeof(before));
+}
+
+static void alloc_checks_the_block_it_pops(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    struct hyp_page *r;
+    uint64_t saved, saved8;
+    void *a;
+    (void)state;
+
+    /* 12 pages: 0-7:o3, 8-11:o2. */
+    ah_init(&h, 12, 16, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 12, 0, NULL), 0);
+    expect_free(&pool, (uint64_t[]){0, 0, 1, 1}, 4);
+
+    /* The o3 head taken by someone else (count 1, as another pool's
+     * allocation writes it). */
+    r = ah_rec(&h, PFN0);
+    saved = r->word;
+    r->word = 1;
+    expect_bad_block(&h, &pool, 3, PFN0);
+    r->word = saved;
+    /* The same for the o2 block that alloc(0) would split. */
+    saved8 = ah_rec(&h, PFN0 + 8)->word;
+    ah_rec(&h, PFN0 + 8)->word = 1;
+    expect_bad_block(&h, &pool, 0, PFN0 + 8);
+    ah_rec(&h, PFN0 + 8)->word = saved8;
+    /* A head whose order is not its list's. */
+    r->order = 2;
+    expect_bad_block(&h, &pool, 3, PFN0);
+    r->word = saved;
+    /* A head on the put cache's flag, though on a list. */
+    r->flags |= HYP_PAGE_CACHED;
+    expect_bad_block(&h, &pool, 3, PFN0);
+    r->word = saved;
+    /* A block of the range that is misaligned, or runs past its end:
+     * the o2 list's head moved to PFN 6 or 10 (links stay valid). */
+    pool.head[2] = (uint32_t)(PFN0 + 6 - h.vm.first_pfn);
+    ah_rec(&h, PFN0 + 6)->word = ah_rec(&h, PFN0 + 8)->word;
+    expect_bad_block(&h, &pool, 2, PFN0 + 6);
+    ah_rec(&h, PFN0 + 6)->word = 0xff << 16;
+    pool.head[2] = (uint32_t)(PFN0 + 10 - h.vm.first_pfn);
+    ah_rec(&h, PFN0 + 10)->word = ah_rec(&h, PFN0 + 8)->word;
+    expect_bad_block(&h, &pool, 2, PFN0 + 10);
+    ah_rec(&h, PFN0 + 10)->word = 0xff << 16;
+    pool.head[2] = (uint32_t)(PFN0 + 8 - h.vm.first_pfn);
+    /* A list link beyond the vmemmap. */
+    pool.head[2] = (uint32_t)h.vm.nr_pages + 5;
+    {
+        struct hyp_pool before = pool;
+        int panics = ah_panics.count;
+        assert_null(hyp_alloc_pages(&pool, 2));
+        assert_int_equal(ah_panics.count, panics + 1);
+        assert_int_equal(ah_panics.why, HYP_PANIC_BAD_FREE_BLOCK);
+        assert_memory_equal(&pool, &before, sizeof(before));
+    }
+    pool.head[2] = (uint32_t)(PFN0 + 8 - h.vm.first_pfn);
+    expect_free(&pool, (uint64_t[]){0, 0, 1, 1}, 4);
+
+    /* A page on the put cache given out elsewhere meanwhile: neither
+     * alloc(0) nor a drain may hand it out or free it. */
+    a = hyp_alloc_pages(&pool, 0);
+    assert_int_equal(pfn_of(&h, a), PFN0 + 8);
+    hyp_put_page(&pool, a);
+    assert_int_equal(pool.nr_cached, 1);
+    r = ah_rec(&h, PFN0 + 8);
+    r->word = 1;
+    expect_bad_block(&h, &pool, 0, PFN0 + 8);
+    int panics = ah_panics.count;
+    hyp_pool_drain(&pool);
+    assert_int_equal(ah_panics.count, panics + 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_BAD_FREE_BLOCK);
+    assert_int_equal(r->word, 1);
+    for (int o = 3; o >= 0; o--)
+        for (uint64_t n = hyp_pool_nr_free_blocks(&pool, (unsigned)o); n; n--) {
+            void *p = hyp_alloc_pages(&pool, (unsigned)o);
+            assert_non_null(p);
+            assert_int_not_equal(pfn_of(&h, p), PFN0 + 8);
+        }
+    assert_int_equal(ah_panics.count, panics + 1);
+    ah_fini(&h);
+}
+
+static void split_of_a_shared_block_panics(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    struct hyp_page recs[16];
+    void *a;
+    (void)state;
+
+    ah_init(&h, 12, 16, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
+    a = hyp_alloc_pages(&pool, 2);
+    hyp_get_page(&pool, a);
+    memcpy(recs, h.pages, sizeof(recs));
+    hyp_split_page(&pool, ah_rec(&h, PFN0));
+    assert_int_equal(ah_panics.count, 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_BAD_PAGE);
+    assert_int_equal(ah_panics.pfn, PFN0);
+    assert_memory_equal(recs, h.pages, sizeof(recs));
+    /* The block is still whole: two puts free all four pages at once. */
+    hyp_put_page(&pool, a);
+    hyp_put_page(&pool, a);
+    expect_free(&pool, (uint64_t[]){0, 0, 0, 0, 1}, 5);
+    assert_int_equal(ah_panics.count, 1);
+    ah_fini(&h);
+}
+
+static void get_of_a_page_with_count_0_panics(void **state)
+{
+    struct ah h;
+    struct hyp_pool pool;
+    struct hyp_page recs[16];
+    (void)state;
+
+    ah_init(&h, 12, 16, PA0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, 16, 0, NULL), 0);
+    (void)hyp_alloc_pages(&pool, 2); /* 0-3; free: 4-7:o2, 8-15:o3 */
+    memcpy(recs, h.pages, sizeof(recs));
+    /* Inside the free o3 block (not its head). */
+    hyp_get_page(&pool, ah_va(&h, PFN0 + 9));
+    assert_int_equal(ah_panics.count, 1);
+    assert_int_equal(ah_panics.why, HYP_PANIC_FREE_PAGE);
+    assert_int_equal(ah_panics.pfn, PFN0 + 9);
+    /* The tail page of the allocated block; and the batched form. */
+    hyp_get_page(&pool, ah_va(&h, PFN0 + 1));
+    assert_int_equal(ah_panics.count, 2);
+    assert_int_equal(ah_panics.pfn, PFN0 + 1);
+    hyp_get_page_n(&pool, ah_va(&h, PFN0 + 5), 3);
+    assert_int_equal(ah_panics.count, 3);
+    hyp_pool_get_page(&pool, ah_rec(&h, PFN0 + 2));
+    assert_int_equal(ah_panics.count, 4);
     assert_memory_equal(recs, h.pages, sizeof(recs));
     expect_free(&pool, (uint64_t[]){0, 0, 1, 1}, 4);
     ah_fini(&h);
@@ -776,6 +985,11 @@ int main(void)
         cmocka_unit_test(clear_pages_hook_is_used),
         cmocka_unit_test(get_put_counts_and_frees_at_zero),
         cmocka_unit_test(misuse_panics_and_changes_nothing),
+        cmocka_unit_test(init_refuses_a_range_overlapping_a_live_pool),
+        cmocka_unit_test(init_refuses_records_not_cleared),
+        cmocka_unit_test(alloc_checks_the_block_it_pops),
+        cmocka_unit_test(split_of_a_shared_block_panics),
+        cmocka_unit_test(get_of_a_page_with_count_0_panics),
         cmocka_unit_test(split_page_makes_independent_pages),
         cmocka_unit_test(coalescing_stops_at_the_pool_range),
         cmocka_unit_test(external_pages_are_not_coalesced),
