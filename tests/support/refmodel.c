@@ -111,10 +111,13 @@ void rm_set(struct refmodel *m, uint64_t addr, uint64_t size,
         repl[nr++].v = val_at(&m->runs[j - 1], end);
     }
 
-    /* Replace runs [i, j) by repl[0..nr). */
+    /* Replace runs [i, j) by repl[0..nr). The array is NULL until the
+     * first run is stored: no zero-length copies from or to it. */
     reserve(m, nr);
-    memmove(&m->runs[i + nr], &m->runs[j], (m->n - j) * sizeof(*m->runs));
-    memcpy(&m->runs[i], repl, nr * sizeof(*repl));
+    if (j < m->n)
+        memmove(&m->runs[i + nr], &m->runs[j], (m->n - j) * sizeof(*m->runs));
+    if (nr)
+        memcpy(&m->runs[i], repl, nr * sizeof(*repl));
     m->n = m->n - (j - i) + nr;
 
     /* Merge around the change so the array stays minimal. */
