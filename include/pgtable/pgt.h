@@ -19,6 +19,30 @@
 #define PGT_S2_HOST (1u << 2) /* host stage 2: identity only, leaves uncounted */
 
 /*
+ * Library-internal state of a table, worked out at init (and again when
+ * hyp_pgt_fix_refcounts() gives the table other mm_ops) from its
+ * geometry, flags and mm_ops. Embedders must neither read nor write it;
+ * its layout may change in any release.
+ */
+struct pgt_internal {
+    uint8_t shape;        /* which instance of the one-page paths */
+    uint8_t counting;     /* which entries hold a reference on their table */
+    uint8_t count_width;  /* count array: 2 or 4 bytes per count, 0: none */
+    uint8_t count_shift;  /* count array: log2 of its stride */
+    uint8_t flags;        /* PGT_INTERNAL_* */
+    uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
+    pgt_pte_t normal;     /* stage 2: leaf attributes of normal memory, no
+                           * permissions */
+    uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
+    uintptr_t count_base; /* count of the table page at VA v: at
+                           * count_base + ((v >> granule) << count_shift) */
+};
+
+/* struct pgt_internal.flags. Tests only: every operation through the
+ * general engine (no one-page paths), to compare the two. */
+#define PGT_INTERNAL_ENGINE_ONLY (1u << 0)
+
+/*
  * One translation table. Fields are read-only for the embedder except
  * @priv. Created by pgt_hyp_init()/pgt_s1_init() or pgt_s2_init*(); freed
  * by pgt_hyp_destroy()/pgt_s2_destroy().
@@ -33,24 +57,7 @@ struct pgt {
     void *mm_ctx;           /* first argument of the mm_ops hooks */
     const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
     void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
-    uint32_t fast;          /* internal: the fast paths this table's shape
-                             * takes, worked out at init */
-    /*
-     * internal: copies of mm_ops values for the stage-2 one-page unmap,
-     * made with @fast (one load each there instead of two). unmap_end is
-     * 2^ia_bits when that path applies, else 0; counts locates the count
-     * of the table page at physical address pa: at counts + (pa >> 12) * 4
-     * (4-byte counts), or, when bit 0 is set, at counts - 1 + (pa >> 12) * 8
-     * (2-byte counts at the start of 8-byte records).
-     */
-    struct {
-        uint64_t unmap_end;
-        uintptr_t linear_offset;
-        uintptr_t counts;
-        void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
-        void (*put_page_n)(void *ctx, void *addr, int n);
-        void (*put_page)(void *ctx, void *addr);
-    } fc;
+    struct pgt_internal internal; /* the library's: do not touch */
 };
 
 /* Walker visit kinds, also used as the walker's flags. */

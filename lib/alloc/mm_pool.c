@@ -235,6 +235,6 @@ int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
         pgt->mm_ops = mm_ops;
         pgt->mm_ctx = mm_ctx;
     }
-    pgt_fast_update(pgt); /* the fast paths read the new ops' hints */
+    pgt_derive(pgt); /* the new ops' hints */
     return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
 }

@@ -355,3 +355,24 @@ pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g)
         m |= 0xfull << LPA64K_OA_HI_DESC_SHIFT;
     return m;
 }
+
+/* PS/IPS encoding of an OA size (D19.2 TCR_EL2.PS). */
+uint64_t pgt_ps_encode(uint32_t oa_bits)
+{
+    switch (oa_bits) {
+    case 32: return 0;
+    case 36: return 1;
+    case 40: return 2;
+    case 42: return 3;
+    case 44: return 4;
+    case 48: return 5;
+    default: return 6; /* 52 */
+    }
+}
+
+/* TG0 encoding: 0 = 4K, 1 = 64K, 2 = 16K. */
+uint64_t pgt_tg0_encode(uint32_t granule_shift)
+{
+    return granule_shift == PGT_GRANULE_4K ? 0
+           : granule_shift == PGT_GRANULE_64K ? 1 : 2;
+}

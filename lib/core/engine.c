@@ -1,327 +1,237 @@
 // SPDX-License-Identifier: MIT
 /*
- * The operation engine behind map, unmap, set_owner and protect, for both
- * stages. Every operation runs in two passes over the generic walker:
+ * The engine behind every range operation (map, unmap, set_owner,
+ * stage-1 protect, split), for both stages. One function, apply(), walks
+ * the range twice:
  *
- *   prepare: read-only. Finds conflicts and bad entries (the operation
- *            fails there, nothing written) and counts exactly the table
- *            pages the commit will need. Those pages are then allocated
- *            up front; if one allocation fails they are all given back
- *            and the operation returns -PGT_ENOMEM with the table as it
- *            was.
- *   commit:  writes. Cannot fail: new tables come from the prepared pool.
+ *   prepare: read-only. classify() decides, for each entry the range
+ *            touches, what the operation does there; an entry that needs
+ *            a new table counts one page, and the walk goes on into what
+ *            that table would hold (a "virtual" table: the old entry's
+ *            meaning one level down). Errors (a conflict, a bad entry)
+ *            end it with nothing written. Then exactly the pages counted
+ *            are allocated, all or none.
+ *   commit:  the same walk with the same classify(), now acting: it
+ *            cannot fail, and it takes a prepared page exactly where
+ *            prepare counted one.
  *
- * The last level goes through a run callback (one call per table page)
- * so the common case, filling or clearing a run of page entries, is a
- * tight loop with one reference-count update per run.
+ * A new table is filled and edited while it is still unlinked
+ * ("offline": no break-before-make, no TLB maintenance inside it) and
+ * linked with one store, so a split block changes with one
+ * break-before-make however deep the change below it goes.
+ *
+ * The last level, where bulk operations spend their time, is committed by
+ * run loops over each table page with one reference-count update and one
+ * TLB invalidation per page.
  */
 #include "internal.h"
 
-/* Entry region [base, base + size) at @level and its part in the range. */
-struct ent {
-    uint64_t base, size;
-    bool full; /* entirely inside [op->addr, op->end) */
+enum op_kind {
+    OP_MAP,   /* install leaves */
+    OP_CLEAR, /* unmap / set_owner: write @annot (0 or an owner annotation) */
+    OP_PROT,  /* stage-1 protect: new permissions, in place */
+    OP_SPLIT, /* blocks down to pages */
 };
 
-static struct ent ent_of(const struct pgt_op *op, uint64_t addr, int level)
-{
-    struct ent e;
+/* What an operation does at one entry (classify()). */
+enum act {
+    ACT_NONE,    /* nothing */
+    ACT_LEAF,    /* write a new leaf or invalid entry over a non-table */
+    ACT_REPLACE, /* a table goes whole; a leaf or invalid entry replaces it */
+    ACT_DESCEND, /* a table: go on inside it */
+    ACT_TABLE,   /* a non-table needs a table below it: a new one */
+};
 
-    e.size = pgt_level_size(&op->pgt->geom, level);
-    e.base = addr & ~(e.size - 1);
-    e.full = e.base >= op->addr && e.base + e.size <= op->end;
-    return e;
-}
+struct op {
+    struct pgt *pgt;
+    enum op_kind kind;
+    bool commit;        /* the pass: prepare (false) or commit */
+    uint64_t addr, end; /* the range */
+    uint64_t phys;      /* MAP: output address of @addr */
+    pgt_pte_t attrs;    /* MAP, PROT: leaf attributes */
+    pgt_pte_t annot;    /* CLEAR: the invalid entry to leave behind */
+    bool stage1;        /* MAP: a different valid entry is a conflict */
+    bool cmo_d, cmo_i;  /* MAP: cache maintenance of the mapped memory */
+    bool free_empty;    /* CLEAR: release tables left without a counted entry */
+    uint32_t terminal;  /* bit (level + 1): a fully covered entry at that
+                         * level is finished there (see terminal_levels()) */
+    void *mc;           /* zalloc_page() argument */
+    void *pool;         /* prepared pages, linked through their first word */
+    uint64_t need;      /* prepare: pages the commit will take */
+    int64_t bytes;      /* CLEAR: bytes of valid leaves removed */
+    bool found;         /* PROT: a valid leaf was seen */
+};
+
+/* ---- what an operation does where ------------------------------------ */
 
 /*
- * Whether a fully covered entry at @level is finished at that level (a
- * leaf, an annotation, a cleared entry or a permission change) rather
- * than needing a table below it.
+ * The levels where a fully covered entry is finished (a leaf, an
+ * annotation, a cleared entry, a permission change) rather than needing
+ * a table below it.
  */
-static bool terminal(const struct pgt_op *op, int level)
+static uint32_t terminal_levels(const struct op *op, bool force_pte)
 {
     const struct pgt_geom *g = &op->pgt->geom;
-    uint64_t size = pgt_level_size(g, level);
+    uint32_t m = 0;
 
-    switch (op->kind) {
-    case PGT_OP_MAP:
-        if (level == PGT_LEVEL_MAX)
-            return true;
-        if (op->force_pte || !pgt_level_has_block(g, level))
-            return false;
-        /* Block: IA and OA must be equally aligned to the block size. */
-        return ((op->phys - op->addr) & (size - 1)) == 0;
-    case PGT_OP_CLEAR:
-        /* Owner annotations stand where a block could. */
-        return op->annot == 0 || level == PGT_LEVEL_MAX ||
-               pgt_level_has_block(g, level);
-    default:
-        return true;
-    }
-}
-
-/* Tables needed below a fully covered, non-terminal entry at @level. */
-static uint64_t full_cost(const struct pgt_op *op, int level)
-{
-    uint64_t cost = 0, per = pgt_ptes_per_page(&op->pgt->geom);
-    int l;
-
-    /* Find the first terminal level at or below @level, then go up. */
-    for (l = level; !terminal(op, l); l++)
-        ;
-    for (l = l - 1; l >= level; l--)
-        cost = 1 + per * cost;
-    return cost;
-}
-
-/*
- * Tables a commit creates for [a, e) inside an entry at @level that gets
- * a new table (invalid entry filled, or a leaf split): the new table, and
- * below it the children that are cut by the range (at most two per level,
- * on its edges) and the fully covered children that still are not
- * terminal. Iterative: a small stack of cut children.
- */
-static uint64_t virt_tables(const struct pgt_op *op, int level, uint64_t a,
-                            uint64_t e)
-{
-    const struct pgt_geom *g = &op->pgt->geom;
-    struct {
-        int level;
-        uint64_t a, e;
-    } st[2 * PGT_MAX_LEVELS + 2];
-    int sp = 0;
-    uint64_t n = 0;
-
-    st[sp].level = level;
-    st[sp].a = a;
-    st[sp].e = e;
-    sp++;
-    while (sp) {
-        sp--;
-        int l = st[sp].level + 1;
-        uint64_t ca = st[sp].a, ce = st[sp].e;
-        uint64_t csz = pgt_level_size(g, l);
-        uint64_t first = ca & ~(csz - 1), last = (ce - 1) & ~(csz - 1);
-        uint64_t nfull = ((last - first) >> pgt_level_shift(g, l)) + 1;
-
-        n++; /* the table at level l */
-        if (ca != first || ce < first + csz) {
-            /* first child cut by the range */
-            nfull--;
-            st[sp].level = l;
-            st[sp].a = ca;
-            st[sp].e = ce < first + csz ? ce : first + csz;
-            sp++;
+    for (int l = g->start_level; l <= PGT_LEVEL_MAX; l++) {
+        bool t;
+        switch (op->kind) {
+        case OP_MAP:
+            /* A block needs IA and OA equally aligned to its size. */
+            t = l == PGT_LEVEL_MAX ||
+                (!force_pte && pgt_level_has_block(g, l) &&
+                 !((op->phys - op->addr) & (pgt_level_size(g, l) - 1)));
+            break;
+        case OP_CLEAR:
+            /* Owner annotations stand where a block could. */
+            t = op->annot == 0 || l == PGT_LEVEL_MAX || pgt_level_has_block(g, l);
+            break;
+        default:
+            t = true;
+            break;
         }
-        if (last != first && ce != last + csz) {
-            /* last child cut by the range */
-            nfull--;
-            st[sp].level = l;
-            st[sp].a = last;
-            st[sp].e = ce;
-            sp++;
-        }
-        if (nfull && !terminal(op, l))
-            n += nfull * full_cost(op, l);
+        if (t)
+            m |= 1u << (l + 1);
     }
-    return n;
+    return m;
 }
 
-static bool prot_memtype_ok(const struct pgt_op *op, pgt_pte_t old)
+/* The leaf the map puts at @base on @level. */
+static pgt_pte_t map_leaf(const struct op *op, uint64_t base, int level)
 {
-    const pgt_pte_t m = PGT_S1_ATTRINDX_MASK;
-
-    return (old & m) == (op->attrs & m);
+    return pgt_make_leaf(&op->pgt->geom, op->phys + (base - op->addr),
+                         op->attrs, level);
 }
 
-/* The leaf @op's map puts at @base on @level. */
-static pgt_pte_t map_leaf(const struct pgt_op *op, uint64_t base, int level)
+/* Stage 1: whether the valid leaf @old (at @level, from @base, @size
+ * bytes, only partly in the range) already maps its part as asked. */
+static bool leaf_consistent(const struct op *op, pgt_pte_t old, uint64_t base,
+                            uint64_t size, int level)
 {
-    return pgt_leaf_of(&op->pgt->geom, op->phys + (base - op->addr),
-                       op->attrs, level);
-}
-
-/*
- * Whether the valid leaf @old (at @level, covering @e) already translates
- * the part of the range it covers exactly as the map asks.
- */
-static bool leaf_consistent(const struct pgt_op *op, pgt_pte_t old,
-                            const struct ent *e, int level)
-{
-    uint64_t back = op->addr > e->base ? op->addr - e->base : 0;
     uint64_t oa;
 
-    if (op->addr > e->base) {
-        if (op->phys < back)
+    if (op->addr > base) {
+        if (op->phys < op->addr - base)
             return false;
-        oa = op->phys - back;
+        oa = op->phys - (op->addr - base);
     } else {
-        oa = op->phys + (e->base - op->addr);
+        oa = op->phys + (base - op->addr);
     }
-    if (oa & (e->size - 1))
-        return false;
-    return old == pgt_make_leaf(&op->pgt->geom, oa, op->attrs, level);
+    return !(oa & (size - 1)) &&
+           old == pgt_make_leaf(&op->pgt->geom, oa, op->attrs, level);
 }
 
-/* PROT: @old with the new permissions. */
-static pgt_pte_t prot_leaf(const struct pgt_op *op, pgt_pte_t old, int level)
+/*
+ * What @op does at the entry @old at @level covering [base, base + size
+ * of @level): an enum act, *@new for ACT_LEAF and ACT_REPLACE, or a
+ * negative error (prepare stops there). The only decision maker: prepare
+ * and commit both ask it, so the pages one counts are the pages the
+ * other takes.
+ */
+static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
+                    pgt_pte_t *new)
+{
+    uint64_t size = pgt_level_size(&op->pgt->geom, level);
+    bool full = base >= op->addr && base + size <= op->end;
+    bool term = full && (op->terminal >> (level + 1) & 1);
+    bool table = pgt_pte_is_table(old, level);
+
+    switch (op->kind) {
+    case OP_MAP:
+        if (table) {
+            /* Stage 1 never replaces a table: conflicts are found below. */
+            if (!term || op->stage1)
+                return ACT_DESCEND;
+            *new = map_leaf(op, base, level);
+            return ACT_REPLACE;
+        }
+        if (term) {
+            *new = map_leaf(op, base, level);
+            if (old == *new)
+                return ACT_NONE;
+            if (op->stage1 && pgt_pte_valid(old))
+                return -PGT_EEXIST;
+            return ACT_LEAF;
+        }
+        /* Only part of this entry is mapped (or not with a leaf here):
+         * stage 2 splits a valid leaf so the part is a leaf of its own;
+         * stage 1 keeps one that maps the part as asked. */
+        if (op->stage1 && pgt_pte_valid(old))
+            return leaf_consistent(op, old, base, size, level) ? ACT_NONE
+                                                               : -PGT_EEXIST;
+        return ACT_TABLE;
+    case OP_CLEAR:
+        if (table) {
+            if (!term)
+                return ACT_DESCEND;
+            *new = op->annot;
+            return ACT_REPLACE;
+        }
+        if (old == op->annot)
+            return ACT_NONE;
+        if (!term)
+            return ACT_TABLE;
+        *new = op->annot;
+        return ACT_LEAF;
+    case OP_PROT:
+        if (table)
+            return ACT_DESCEND;
+        if (!pgt_pte_valid(old))
+            return ACT_NONE;
+        /* Protect changes permissions, never the memory type. */
+        if ((old & PGT_S1_ATTRINDX_MASK) != (op->attrs & PGT_S1_ATTRINDX_MASK))
+            return -PGT_EINVAL;
+        op->found = true;
+        *new = pgt_make_leaf(&op->pgt->geom, pgt_oa_decode(&op->pgt->geom, old),
+                             op->attrs, level);
+        if (*new == old)
+            return ACT_NONE;
+        return full ? ACT_LEAF : ACT_TABLE;
+    default: /* OP_SPLIT: a block anywhere in the range, whole */
+        if (table)
+            return ACT_DESCEND;
+        return level < PGT_LEVEL_MAX && pgt_pte_valid(old) ? ACT_TABLE
+                                                           : ACT_NONE;
+    }
+}
+
+/* The entry at @level for IA @base in a new table below @parent (which
+ * covers from @pbase): @parent's meaning one level down. */
+static pgt_pte_t child_of(const struct op *op, pgt_pte_t parent, uint64_t pbase,
+                          int level, uint64_t base)
 {
     const struct pgt_geom *g = &op->pgt->geom;
 
-    return pgt_make_leaf(g, pgt_oa_decode(g, old), op->attrs, level);
+    if (!pgt_pte_valid(parent))
+        return parent; /* an annotation (or nothing) repeated */
+    pgt_pte_t attrs = parent & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
+                                 PGT_PTE_VALID);
+    return pgt_make_leaf(g, pgt_oa_decode(g, parent) + (base - pbase), attrs,
+                         level);
 }
 
-/*
- * Whether the entry @old at @level (not a table) needs a table below it
- * for this operation, where the range covers it only partly (or fully but
- * at a level where the operation cannot finish). 0: nothing to do there.
- * Negative: the operation must fail.
- */
-static int needs_table(const struct pgt_op *op, pgt_pte_t old,
-                       const struct ent *e, int level)
-{
-    switch (op->kind) {
-    case PGT_OP_MAP:
-        if (pgt_pte_valid(old)) {
-            if (leaf_consistent(op, old, e, level))
-                return 0;
-            return op->stage1 ? -PGT_EEXIST : 1;
-        }
-        return 1;
-    case PGT_OP_CLEAR:
-        return old != op->annot;
-    default:
-        if (!pgt_pte_valid(old))
-            return 0;
-        return prot_leaf(op, old, level) != old;
-    }
-}
+/* ---- prepared pages -------------------------------------------------- */
 
-/* ---- prepare pass ---------------------------------------------------- */
-
-static int prep_entry(struct pgt_op *op, pgt_pte_t old, uint64_t addr,
-                      int level)
-{
-    struct ent e = ent_of(op, addr, level);
-    uint64_t a = addr, end = e.base + e.size < op->end ? e.base + e.size
-                                                       : op->end;
-    int r;
-
-    if (op->kind == PGT_OP_PROT && pgt_pte_valid(old)) {
-        if (!prot_memtype_ok(op, old))
-            return -PGT_EINVAL;
-        op->found = true;
-    }
-    if (e.full && terminal(op, level)) {
-        if (op->kind == PGT_OP_MAP && op->stage1 && pgt_pte_valid(old) &&
-            old != map_leaf(op, e.base, level))
-            return -PGT_EEXIST;
-        return 0;
-    }
-    r = needs_table(op, old, &e, level);
-    if (r < 0)
-        return r;
-    if (r)
-        op->need += virt_tables(op, level, a, end);
-    return 0;
-}
-
-static int prep_visit(const struct pgt_visit_ctx *ctx,
-                      enum pgt_walk_flags visit)
-{
-    struct pgt_op *op = ctx->arg;
-
-    if (visit == PGT_WALK_TABLE_PRE) {
-        struct ent e = ent_of(op, ctx->addr, ctx->level);
-
-        /* A table the commit replaces whole: nothing to count below. */
-        if (e.full && terminal(op, ctx->level) && op->kind != PGT_OP_PROT &&
-            !(op->kind == PGT_OP_MAP && op->stage1))
-            return PGT_WALK_SKIP;
-        return 0;
-    }
-    return prep_entry(op, ctx->old, ctx->addr, ctx->level);
-}
-
-/*
- * Prepare, above the last level: a run of fully covered entries that
- * become leaves (blocks) needs no table. Returns the entries handled.
- */
-static int64_t prep_block_run(struct pgt_op *op, const struct pgt_visit_ctx *ctx,
-                              uint64_t n)
-{
-    const pgt_pte_t *p = ctx->ptep;
-    int level = ctx->level;
-    uint64_t size = pgt_level_size(&op->pgt->geom, level);
-    uint64_t base = ctx->addr & ~(size - 1);
-    uint64_t i;
-
-    if (op->kind == PGT_OP_PROT || base < op->addr || !terminal(op, level))
-        return 0;
-    for (i = 0; i < n && base + size <= op->end; i++, base += size) {
-        pgt_pte_t old = pgt_read(&p[i]);
-        if (pgt_pte_is_table(old, level))
-            break;
-        if (op->kind == PGT_OP_MAP && op->stage1 && old &&
-            old != map_leaf(op, base, level))
-            return -PGT_EEXIST;
-    }
-    return (int64_t)i;
-}
-
-static int64_t prep_run(const struct pgt_visit_ctx *ctx, uint64_t n)
-{
-    struct pgt_op *op = ctx->arg;
-    const pgt_pte_t *p = ctx->ptep;
-
-    if (ctx->level < PGT_LEVEL_MAX)
-        return prep_block_run(op, ctx, n);
-    switch (op->kind) {
-    case PGT_OP_MAP: {
-        if (!op->stage1)
-            return (int64_t)n; /* stage 2 replaces whatever is there */
-        uint64_t step = pgt_granule(op->pgt);
-        for (uint64_t i = 0; i < n; i++) {
-            pgt_pte_t old = pgt_read(&p[i]);
-            if (old && old != map_leaf(op, ctx->addr + i * step, PGT_LEVEL_MAX))
-                return -PGT_EEXIST;
-        }
-        return (int64_t)n;
-    }
-    case PGT_OP_PROT:
-        for (uint64_t i = 0; i < n; i++) {
-            pgt_pte_t old = pgt_read(&p[i]);
-            if (!pgt_pte_valid(old))
-                continue;
-            if (!prot_memtype_ok(op, old))
-                return -PGT_EINVAL;
-            op->found = true;
-        }
-        return (int64_t)n;
-    default:
-        return (int64_t)n;
-    }
-}
-
-/* ---- page pool ------------------------------------------------------- */
-
-void pgt_pool_release(struct pgt_op *op)
+static void pool_release(struct op *op)
 {
     while (op->pool) {
         void **page = op->pool;
         op->pool = *page;
         *page = NULL;
-        op->pgt->mm_ops->put_page(op->pgt->mm_ctx, page);
+        pgt_put(op->pgt, page);
     }
 }
 
-int pgt_pool_fill(struct pgt_op *op)
+static int pool_fill(struct op *op)
 {
+    bool bad = false;
+
     for (uint64_t i = 0; i < op->need; i++) {
-        void **page = op->pgt->mm_ops->zalloc_page(op->pgt->mm_ctx, op->mc);
+        void **page = (void **)pgt_table_alloc(op->pgt, op->mc, &bad);
         if (!page) {
-            pgt_pool_release(op);
-            return -PGT_ENOMEM;
+            pool_release(op);
+            return bad ? -PGT_EINVAL : -PGT_ENOMEM;
         }
         *page = op->pool;
         op->pool = page;
@@ -329,69 +239,95 @@ int pgt_pool_fill(struct pgt_op *op)
     return 0;
 }
 
-pgt_pte_t *pgt_pool_take(struct pgt_op *op)
+static pgt_pte_t *pool_take(struct op *op)
 {
     void **page = op->pool;
 
     op->pool = *page;
-    *page = NULL; /* zeroed again: the pool link lived in word 0 */
+    *page = NULL; /* zeroed again: the link lived in word 0 */
     return (pgt_pte_t *)page;
 }
 
-/* ---- commit pass ----------------------------------------------------- */
+/* ---- commit: one table page's changes, batched ----------------------- */
 
-void pgt_adjust_count(struct pgt *pgt, pgt_pte_t *ptep, pgt_pte_t old,
-                         pgt_pte_t new, int level)
+/* What the commit of one table page's entries leaves for the end. */
+struct batch {
+    int delta;            /* reference changes on the page */
+    uint64_t inv0, inv1;  /* entries whose leaf changed or went: first, last */
+    uint64_t brk0, brk1;  /* entries broken for break-before-make */
+    bool inv, brk;
+};
+
+static void batch_mark(uint64_t i, bool *any, uint64_t *first, uint64_t *last)
 {
-    int d = (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
-
-    if (d > 0)
-        pgt->mm_ops->get_page(pgt->mm_ctx, ptep);
-    else if (d < 0)
-        pgt->mm_ops->put_page(pgt->mm_ctx, ptep);
-}
-
-/* Cache maintenance before a cacheable leaf becomes visible (stage 2
- * without FWB): the guest may access it with caches off. */
-static void map_cmo(const struct pgt_op *op, uint64_t oa, uint64_t size)
-{
-    const struct pgt *pgt = op->pgt;
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
-    void *va;
-
-    if (!op->cmo_d && !op->cmo_i)
-        return;
-    va = mm->phys_to_virt(pgt->mm_ctx, oa);
-    if (op->cmo_d)
-        mm->dcache_clean_inval_poc(pgt->mm_ctx, va, (size_t)size);
-    if (op->cmo_i)
-        mm->icache_inval_pou(pgt->mm_ctx, va, (size_t)size);
+    if (!*any) {
+        *any = true;
+        *first = i;
+    }
+    *last = i;
 }
 
 /*
- * Replace entry @old at @ptep (a leaf or invalid entry, at @level, for IA
- * @base) by @new, a leaf or invalid entry. Break-before-make when a valid
- * leaf is replaced by another valid one; a valid leaf replaced by an
- * invalid entry needs the TLBI after the write only.
+ * The end of one table page's commit: one TLB invalidation for the
+ * leaves changed or removed; for the leaves broken (break-before-make),
+ * one invalidation and then the new leaves; one reference update.
  */
-static void set_entry(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
-                      pgt_pte_t new, uint64_t base, int level)
+static void batch_finish(struct op *op, pgt_pte_t *t, uint64_t tbase, int level,
+                         const struct batch *b)
+{
+    struct pgt *pgt = op->pgt;
+    uint32_t shift = pgt_level_shift(&pgt->geom, level);
+
+    if (b->inv)
+        pgt_tlbi_leaves(pgt, tbase + (b->inv0 << shift),
+                        (b->inv1 - b->inv0 + 1) << shift, level);
+    if (b->brk) {
+        pgt_tlbi_leaves(pgt, tbase + (b->brk0 << shift),
+                        (b->brk1 - b->brk0 + 1) << shift, level);
+        /* Only a map breaks entries, and every entry of the span it did
+         * not break is non-zero now: the zero ones get their leaf. */
+        for (uint64_t i = b->brk0; i <= b->brk1; i++) {
+            uint64_t base = tbase + (i << shift);
+            if (pgt_read(&t[i]) == 0)
+                pgt_publish(&t[i], map_leaf(op, base, level));
+        }
+    }
+    pgt_ref_delta(pgt, pgt_table_of(pgt, &t[0]), b->delta);
+}
+
+/* ACT_LEAF: @new over the non-table @old at t[i]. */
+static void commit_leaf(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
+                        pgt_pte_t new, uint64_t base, int level, bool offline,
+                        struct batch *b)
 {
     struct pgt *pgt = op->pgt;
 
-    if (pgt_pte_valid(old)) {
-        if (pgt_pte_valid(new)) {
-            pgt_write(ptep, 0); /* break */
-            pgt_tlbi_leaf(pgt, base, level);
+    b->delta += (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
+    switch (op->kind) {
+    case OP_MAP:
+        pgt_map_cmo(pgt, op->phys + (base - op->addr),
+                    pgt_level_size(&pgt->geom, level), op->cmo_d, op->cmo_i);
+        if (pgt_pte_valid(old) && !offline) {
+            pgt_write(&t[i], 0); /* break; made in batch_finish() */
+            batch_mark(i, &b->brk, &b->brk0, &b->brk1);
         } else {
-            pgt_write(ptep, new);
-            pgt_tlbi_leaf(pgt, base, level);
-            pgt_adjust_count(pgt, ptep, old, new, level);
-            return;
+            pgt_publish(&t[i], new);
         }
+        break;
+    case OP_CLEAR:
+        pgt_write(&t[i], new);
+        if (pgt_pte_valid(old)) {
+            op->bytes += (int64_t)pgt_level_size(&pgt->geom, level);
+            if (!offline)
+                batch_mark(i, &b->inv, &b->inv0, &b->inv1);
+        }
+        break;
+    default: /* OP_PROT: permission changes need no break-before-make */
+        pgt_write(&t[i], new);
+        if (!offline)
+            batch_mark(i, &b->inv, &b->inv0, &b->inv1);
+        break;
     }
-    __atomic_store_n(ptep, new, __ATOMIC_RELEASE); /* make */
-    pgt_adjust_count(pgt, ptep, old, new, level);
 }
 
 struct scan {
@@ -399,383 +335,304 @@ struct scan {
     uint64_t pages; /* table pages */
 };
 
-static void scan_table(struct pgt *pgt, pgt_pte_t *table, int level, void *arg)
+/* What a subtree holds: bytes mapped by valid leaves, table pages. */
+static void scan_subtree(const struct pgt *pgt, const pgt_pte_t *t, int level,
+                         struct scan *s)
 {
-    struct scan *s = arg;
     uint64_t n = pgt_ptes_per_page(&pgt->geom);
 
     s->pages++;
-    uint64_t size = pgt_level_size(&pgt->geom, level);
-
-    for (uint64_t i = 0; i < n; i++)
-        if (pgt_pte_is_leaf(pgt_read(&table[i]), level))
-            s->bytes += size;
+    for (uint64_t i = 0; i < n; i++) {
+        pgt_pte_t e = pgt_read(&t[i]);
+        if (pgt_pte_is_table(e, level))
+            scan_subtree(pgt, pgt_table_va(pgt, e), level + 1, s);
+        else if (pgt_pte_valid(e))
+            s->bytes += pgt_level_size(&pgt->geom, level);
+    }
 }
 
-/*
- * What a removed subtree held: bytes mapped by valid leaves (returned) and
- * whether a TLBI by VA is not enough to forget it (*@wide): valid leaves
- * anywhere, or tables below its first table (walk-cache entries for the
- * other addresses of the span).
- */
-static uint64_t subtree_scan(struct pgt *pgt, pgt_pte_t *table, int level,
-                             bool *wide)
-{
-    struct scan s = { 0, 0 };
-
-    pgt_for_each_table_post(pgt, table, level, pgt_ptes_per_page(&pgt->geom),
-                            scan_table, &s);
-    *wide = s.bytes != 0 || s.pages > 1;
-    return s.bytes;
-}
-
-/*
- * Unlink the table entry @old at @ptep (level @level, covering
- * [base, base+size)) with break-before-make, free the whole subtree, and
- * write @new (leaf, annotation or 0) in its place.
- */
-static void replace_table(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
-                          pgt_pte_t new, uint64_t base, int level)
+/* ACT_REPLACE: the table @old at t[i] goes whole, @new takes its place. */
+static void commit_replace(struct op *op, pgt_pte_t *t, uint64_t i,
+                           pgt_pte_t old, pgt_pte_t new, uint64_t base,
+                           int level, struct batch *b)
 {
     struct pgt *pgt = op->pgt;
     pgt_pte_t *child = pgt_table_va(pgt, old);
     uint64_t size = pgt_level_size(&pgt->geom, level);
-    bool wide;
-    uint64_t bytes = subtree_scan(pgt, child, level + 1, &wide);
+    struct scan s = {0, 0};
 
-    pgt_write(ptep, 0); /* break: unlink the table */
-    pgt_tlbi_table(pgt, base, size, wide);
+    scan_subtree(pgt, child, level + 1, &s);
+    pgt_write(&t[i], 0); /* break: unlink the table */
+    /* Cached leaves, or walk-cache entries below its first table, are
+     * cached for other addresses of the span too. */
+    pgt_tlbi_table(pgt, base, size, s.bytes || s.pages > 1);
     pgt_free_subtree(pgt, child, level + 1);
-    op->bytes += (int64_t)bytes;
+    if (op->kind == OP_CLEAR)
+        op->bytes += (int64_t)s.bytes;
+    else
+        pgt_map_cmo(pgt, op->phys + (base - op->addr), size, op->cmo_d,
+                    op->cmo_i);
     if (new)
-        __atomic_store_n(ptep, new, __ATOMIC_RELEASE); /* make */
-    pgt_adjust_count(pgt, ptep, old, new, level);
+        pgt_publish(&t[i], new); /* make */
+    b->delta += (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
 }
 
+static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
+                 int level, uint64_t a, uint64_t e, bool offline);
+
 /*
- * Give the entry @old at @ptep (level @level, IA @base) a table: a copy of
- * what the entry meant, one level down (a block split into smaller
- * leaves, an annotation repeated, or empty). Break-before-make if @old is
- * a valid leaf.
+ * ACT_TABLE: the non-table @old at t[i] gets a table, filled with what
+ * @old meant one level down and edited offline, then linked (with
+ * break-before-make of a valid @old). A table that ends with no counted
+ * entry is not linked at all when the operation releases empty tables.
  */
-static void install_table(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
-                          uint64_t base, int level)
+static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
+                         uint64_t base, int level, uint64_t a, uint64_t e,
+                         bool offline, struct batch *b)
 {
     struct pgt *pgt = op->pgt;
     const struct pgt_geom *g = &pgt->geom;
-    pgt_pte_t *t = pgt_pool_take(op);
+    pgt_pte_t *child = pool_take(op);
     uint64_t n = pgt_ptes_per_page(g);
     int cl = level + 1, counted = 0;
 
-    if (pgt_pte_valid(old)) {
-        uint64_t csz = pgt_level_size(g, cl);
-        pgt_pte_t attrs = old & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
-                                  PGT_PTE_VALID);
-        uint64_t oa = pgt_oa_decode(g, old);
-        for (uint64_t i = 0; i < n; i++, oa += csz) {
-            pgt_pte_t c = pgt_make_leaf(g, oa, attrs, cl);
-            t[i] = c;
-            counted += pgt_counted(pgt, c, cl);
+    if (old) {
+        uint64_t csize = pgt_level_size(g, cl);
+        for (uint64_t k = 0; k < n; k++) {
+            child[k] = child_of(op, old, base, cl, base + k * csize);
+            counted += pgt_counted(pgt, child[k], cl);
         }
-    } else if (old) {
-        for (uint64_t i = 0; i < n; i++)
-            t[i] = old;
-        counted = pgt_counted(pgt, old, cl) ? (int)n : 0;
+        pgt_ref_delta(pgt, child, counted);
     }
-    pgt_get_n(pgt, t, counted);
+    apply(op, child, 0, base, cl, a, e, true);
 
-    pgt_pte_t table = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, t));
-    if (pgt_pte_valid(old)) {
-        pgt_write(ptep, 0); /* break: the block goes */
+    pgt_pte_t new;
+    if (op->free_empty && pgt_table_count(pgt, child) == 1) {
+        pgt_free_subtree(pgt, child, cl);
+        new = 0;
+    } else {
+        new = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, child));
+    }
+    if (pgt_pte_valid(old) && !offline) {
+        pgt_write(&t[i], 0); /* break: the block goes */
         pgt_tlbi_leaf(pgt, base, level);
     }
-    /* make: the release orders the table's contents before the link */
-    __atomic_store_n(ptep, table, __ATOMIC_RELEASE);
-    pgt_adjust_count(pgt, ptep, old, table, level);
+    pgt_publish(&t[i], new); /* make: the table's contents first */
+    b->delta += (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
 }
 
-static void commit_entry(struct pgt_op *op, pgt_pte_t *ptep, pgt_pte_t old,
-                         uint64_t addr, int level)
-{
-    struct ent e = ent_of(op, addr, level);
+/* ---- the last level, committed in runs --------------------------------- */
 
-    if (e.full && terminal(op, level)) {
-        pgt_pte_t new;
-
-        switch (op->kind) {
-        case PGT_OP_MAP:
-            new = map_leaf(op, e.base, level);
-            if (old == new)
-                return;
-            map_cmo(op, op->phys + (e.base - op->addr), e.size);
-            break;
-        case PGT_OP_CLEAR:
-            new = op->annot;
-            if (old == new)
-                return;
-            if (pgt_pte_valid(old))
-                op->bytes += (int64_t)e.size;
-            break;
-        default:
-            if (!pgt_pte_valid(old))
-                return;
-            new = prot_leaf(op, old, level);
-            if (new == old)
-                return;
-            /* Permission changes need no break-before-make. */
-            pgt_write(ptep, new);
-            pgt_tlbi_leaf(op->pgt, e.base, level);
-            return;
-        }
-        set_entry(op, ptep, old, new, e.base, level);
-        return;
-    }
-    if (needs_table(op, old, &e, level) > 0)
-        install_table(op, ptep, old, e.base, level);
-}
-
-static int commit_visit(const struct pgt_visit_ctx *ctx,
-                        enum pgt_walk_flags visit)
-{
-    struct pgt_op *op = ctx->arg;
-    struct pgt *pgt = op->pgt;
-    int level = ctx->level;
-
-    if (visit == PGT_WALK_LEAF) {
-        commit_entry(op, ctx->ptep, ctx->old, ctx->addr, level);
-        return 0;
-    }
-
-    struct ent e = ent_of(op, ctx->addr, level);
-
-    if (visit == PGT_WALK_TABLE_PRE) {
-        if (!e.full || !terminal(op, level) || op->kind == PGT_OP_PROT ||
-            (op->kind == PGT_OP_MAP && op->stage1))
-            return 0; /* descend */
-        pgt_pte_t new = op->kind == PGT_OP_MAP ? map_leaf(op, e.base, level)
-                                               : op->annot;
-        if (op->kind == PGT_OP_MAP)
-            map_cmo(op, op->phys + (e.base - op->addr), e.size);
-        replace_table(op, ctx->ptep, ctx->old, new, e.base, level);
-        return 0;
-    }
-
-    /* TABLE_POST: free a table left without counted entries. */
-    pgt_pte_t *child = pgt_table_va(pgt, ctx->old);
-    if (pgt->mm_ops->page_count(pgt->mm_ctx, child) != 1)
-        return 0;
-    bool wide;
-    subtree_scan(pgt, child, level + 1, &wide);
-    pgt_write(ctx->ptep, 0); /* break: unlink */
-    pgt_tlbi_table(pgt, e.base, e.size, wide);
-    pgt_free_subtree(pgt, child, level + 1);
-    pgt_adjust_count(pgt, ctx->ptep, ctx->old, 0, level);
-    return 0;
-}
-
-/* Last level, map: the hot loop. */
-static int commit_run_map(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
-                          uint64_t n)
+/* Map: entries [i0, i1] of the last-level table @p (from @tbase). */
+static void run_map(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
+                    uint64_t i1, bool offline)
 {
     struct pgt *pgt = op->pgt;
     const struct pgt_geom *g = &pgt->geom;
-    uint64_t step = pgt_granule(pgt);
+    uint64_t step = 1ull << g->granule_shift, n = i1 - i0 + 1;
+    uint64_t addr = tbase + (i0 << g->granule_shift);
     uint64_t oa = op->phys + (addr - op->addr);
     uint64_t oa_last = oa + (n - 1) * step;
     uint32_t top = g->lpa2 ? 50 : 48;
-    pgt_pte_t d = pgt_leaf_of(g, oa, op->attrs, PGT_LEVEL_MAX);
-    bool fast_oa = (oa >> top) == (oa_last >> top);
-    bool const_count = !(pgt->pte_ops && pgt->pte_ops->pte_is_counted);
-    int counted_new = pgt_counted(pgt, d, PGT_LEVEL_MAX);
-    int added = 0;
+    pgt_pte_t d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
+    int counted_new = pgt_counted(pgt, d, PGT_LEVEL_MAX), delta = 0;
+    uint64_t first = n, last = 0;
 
-    map_cmo(op, oa, n * step);
-    if (PGT_LIKELY(fast_oa && const_count)) {
-        pgt_pte_t d0 = d;
-        uint64_t first = n, last = 0;
-
-        for (uint64_t i = 0; i < n; i++, d += step) {
-            pgt_pte_t old = p[i];
-            if (PGT_LIKELY(old == 0)) {
-                pgt_write(&p[i], d);
-                added += counted_new;
-            } else if (old == d) {
-                continue;
-            } else if (pgt_pte_valid(old)) {
-                /* break now, make after one invalidation for the run */
-                pgt_write(&p[i], 0);
-                if (first == n)
-                    first = i;
-                last = i;
-            } else {
-                /* an annotation: invalid, replaced directly */
-                pgt_write(&p[i], d);
-                added += counted_new - (int)pgt_counted(pgt, old, PGT_LEVEL_MAX);
-            }
+    p += i0;
+    pgt_map_cmo(pgt, oa, n * step, op->cmo_d, op->cmo_i);
+    /* Consecutive leaves differ by one granule in the descriptor, unless
+     * the run crosses into the OA bits stored elsewhere (LPA2, 64K LPA). */
+    bool stepping = (oa >> top) == (oa_last >> top);
+    for (uint64_t k = 0; k < n; k++, d += step, oa += step) {
+        if (!stepping)
+            d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
+        pgt_pte_t old = p[k];
+        if (PGT_LIKELY(old == 0)) {
+            pgt_write(&p[k], d);
+            delta += counted_new;
+        } else if (old == d) {
+            continue;
+        } else if (pgt_pte_valid(old) && !offline) {
+            /* break now, make after one invalidation for the run */
+            pgt_write(&p[k], 0);
+            if (first == n)
+                first = k;
+            last = k;
+        } else {
+            /* an annotation, or a copy in an unlinked table */
+            pgt_write(&p[k], d);
+            delta += counted_new - (int)pgt_counted(pgt, old, PGT_LEVEL_MAX);
         }
-        if (first != n) {
-            /* Break-before-make for the replaced leaves: all broken
-             * above, one TLB invalidation, then made. Entries of the
-             * span that are 0 now are exactly the broken ones (the
-             * empty ones were filled in the first loop). */
-            pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
-                            PGT_LEVEL_MAX);
-            d = d0 + first * step;
-            for (uint64_t i = first; i <= last; i++, d += step)
-                if (p[i] == 0)
-                    __atomic_store_n(&p[i], d, __ATOMIC_RELEASE);
-        }
-        pgt_ref_delta(pgt, p, added);
-        return 0;
     }
-    for (uint64_t i = 0; i < n; i++, oa += step) {
-        d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
-        pgt_pte_t old = p[i];
-        if (old != d)
-            set_entry(op, &p[i], old, d, addr + i * step, PGT_LEVEL_MAX);
+    if (first != n) {
+        /* Break-before-make for the replaced leaves: every entry of the
+         * span that is zero now was broken above (the empty ones were
+         * filled), so each gets its leaf after the invalidation. */
+        pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
+                        PGT_LEVEL_MAX);
+        oa = op->phys + (addr - op->addr) + first * step;
+        for (uint64_t k = first; k <= last; k++, oa += step)
+            if (p[k] == 0)
+                pgt_publish(&p[k], pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX));
     }
-    return 0;
+    pgt_ref_delta(pgt, pgt_table_of(pgt, p), delta);
 }
 
-/* Last level, clear (unmap / set_owner). */
-static int commit_run_clear(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
-                            uint64_t n)
+/* Unmap / set_owner: entries [i0, i1] of the last-level table @p. */
+static void run_clear(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
+                      uint64_t i1, bool offline)
 {
     struct pgt *pgt = op->pgt;
-    uint64_t step = pgt_granule(pgt);
+    uint32_t gs = pgt->geom.granule_shift;
+    uint64_t n = i1 - i0 + 1, first = n, last = 0, removed = 0;
     pgt_pte_t new = op->annot;
     int delta = 0, cnew = pgt_counted(pgt, new, PGT_LEVEL_MAX);
-    uint64_t first = n, last = 0, removed = 0;
 
-    for (uint64_t i = 0; i < n; i++) {
-        pgt_pte_t old = p[i];
+    p += i0;
+    for (uint64_t k = 0; k < n; k++) {
+        pgt_pte_t old = p[k];
         if (old == new)
             continue;
-        pgt_write(&p[i], new);
+        pgt_write(&p[k], new);
         delta += cnew - (int)pgt_counted(pgt, old, PGT_LEVEL_MAX);
         if (pgt_pte_valid(old)) {
             removed++;
             if (first == n)
-                first = i;
-            last = i;
+                first = k;
+            last = k;
         }
     }
-    pgt_ref_delta(pgt, p, delta);
+    pgt_ref_delta(pgt, pgt_table_of(pgt, p), delta);
     if (removed) {
-        op->bytes += (int64_t)(removed * step);
-        pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
-                        PGT_LEVEL_MAX);
+        op->bytes += (int64_t)(removed << gs);
+        if (!offline)
+            pgt_tlbi_leaves(pgt, tbase + ((i0 + first) << gs),
+                            (last - first + 1) << gs, PGT_LEVEL_MAX);
+    }
+}
+
+/* ---- the walk ---------------------------------------------------------- */
+
+/*
+ * Apply @op to the entries of the table page @t at @level that cover
+ * [a, e) (@t's entry 0 covers from @tbase). In prepare, @t is NULL for a
+ * table the commit would create below the entry @parent: its entries are
+ * child_of(@parent). @offline: @t is not linked yet.
+ */
+static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
+                 int level, uint64_t a, uint64_t e, bool offline)
+{
+    struct pgt *pgt = op->pgt;
+    uint32_t shift = pgt_level_shift(&pgt->geom, level);
+    uint64_t size = 1ull << shift;
+    uint64_t i0 = (a - tbase) >> shift, i1 = (e - 1 - tbase) >> shift;
+    struct batch b = {0, 0, 0, 0, 0, false, false};
+    int ret;
+
+    if (level == PGT_LEVEL_MAX) {
+        /* Nothing at the last level needs a page; prepare only looks
+         * there for what can fail (stage-1 conflicts, protect). */
+        if (!op->commit) {
+            if (!t || !((op->kind == OP_MAP && op->stage1) || op->kind == OP_PROT))
+                return 0;
+        } else if (op->kind == OP_MAP) {
+            run_map(op, t, tbase, i0, i1, offline);
+            return 0;
+        } else if (op->kind == OP_CLEAR) {
+            run_clear(op, t, tbase, i0, i1, offline);
+            return 0;
+        } else if (op->kind == OP_SPLIT) {
+            return 0;
+        }
+    }
+
+    for (uint64_t i = i0; i <= i1; i++) {
+        uint64_t base = tbase + (i << shift);
+        uint64_t ca = a > base ? a : base;
+        uint64_t ce = e < base + size ? e : base + size;
+        pgt_pte_t old = t ? pgt_read(&t[i]) : child_of(op, parent, tbase, level, base);
+        pgt_pte_t new = 0;
+        int act = classify(op, old, level, base, &new);
+
+        if (act < 0)
+            return act;
+        if (act == ACT_NONE || (!op->commit && act != ACT_DESCEND && act != ACT_TABLE))
+            continue;
+        if (act == ACT_TABLE && op->kind == OP_SPLIT) {
+            ca = base; /* a block splits whole */
+            ce = base + size;
+        }
+        if (!op->commit) {
+            if (act == ACT_TABLE)
+                op->need++;
+            ret = apply(op, act == ACT_TABLE ? NULL : pgt_table_va(pgt, old), old,
+                        base, level + 1, ca, ce, false);
+            if (ret)
+                return ret;
+            continue;
+        }
+        switch (act) {
+        case ACT_LEAF:
+            commit_leaf(op, t, i, old, new, base, level, offline, &b);
+            break;
+        case ACT_REPLACE:
+            commit_replace(op, t, i, old, new, base, level, &b);
+            break;
+        case ACT_TABLE:
+            commit_table(op, t, i, old, base, level, ca, ce, offline, &b);
+            break;
+        default: { /* ACT_DESCEND */
+            pgt_pte_t *child = pgt_table_va(pgt, old);
+            apply(op, child, 0, base, level + 1, ca, ce, offline);
+            if (op->free_empty && pgt_table_count(pgt, child) == 1)
+                pgt_release_tables(pgt, &t[i], level, base, &child, 1, 0);
+            break;
+        }
+        }
+    }
+    if (op->commit)
+        batch_finish(op, t, tbase, level, &b);
+    return 0;
+}
+
+/* One pass over the range, root page by root page (each page of a
+ * concatenated root keeps its own reference count). */
+static int apply_root(struct op *op)
+{
+    struct pgt *pgt = op->pgt;
+    const struct pgt_geom *g = &pgt->geom;
+    int level = g->start_level;
+    uint64_t page_span = 1ull << (pgt_level_shift(g, level) + g->bits_per_level);
+    uint64_t per_page = pgt_ptes_per_page(g);
+
+    for (uint64_t a = op->addr; a < op->end;) {
+        uint64_t pbase = a & ~(page_span - 1);
+        uint64_t e = pbase + page_span < op->end ? pbase + page_span : op->end;
+        pgt_pte_t *t = pgt->pgd + (pbase / page_span) * per_page;
+        int ret = apply(op, t, 0, pbase, level, a, e, false);
+        if (ret)
+            return ret;
+        a = e;
     }
     return 0;
 }
 
-/*
- * Commit, above the last level, unmap/set_owner: a run of fully covered
- * blocks and invalid entries becomes @op->annot; one TLB invalidation for
- * the blocks removed. Returns the entries handled.
- */
-static int64_t clear_block_run(struct pgt_op *op, pgt_pte_t *p, uint64_t base,
-                               int level, uint64_t n)
-{
-    struct pgt *pgt = op->pgt;
-    uint64_t size = pgt_level_size(&pgt->geom, level);
-    uint64_t start = base, first = n, last = 0, i;
-    pgt_pte_t new = op->annot;
-    int delta = 0, cnew = pgt_counted(pgt, new, level);
-
-    for (i = 0; i < n && base + size <= op->end; i++, base += size) {
-        pgt_pte_t old = pgt_read(&p[i]);
-        if (pgt_pte_is_table(old, level))
-            break;
-        if (old == new)
-            continue;
-        pgt_write(&p[i], new); /* invalid: the break itself */
-        delta += cnew - (int)pgt_counted(pgt, old, level);
-        if (pgt_pte_valid(old)) {
-            op->bytes += (int64_t)size;
-            if (first == n)
-                first = i;
-            last = i;
-        }
-    }
-    pgt_ref_delta(pgt, p, delta);
-    if (first != n)
-        pgt_tlbi_leaves(pgt, start + first * size, (last - first + 1) * size,
-                        level);
-    return (int64_t)i;
-}
-
-/*
- * Commit, above the last level: a run of fully covered entries (not
- * tables) that become blocks, written in one loop with one reference
- * update. Returns the entries handled; the first entry it does not take
- * goes through the walker's LEAF visit.
- */
-static int64_t commit_block_run(struct pgt_op *op, pgt_pte_t *p, uint64_t addr,
-                                int level, uint64_t n)
-{
-    struct pgt *pgt = op->pgt;
-    uint64_t size = pgt_level_size(&pgt->geom, level);
-    uint64_t base = addr & ~(size - 1);
-    int added = 0;
-    uint64_t i;
-
-    if (op->kind == PGT_OP_PROT || base < op->addr || !terminal(op, level))
-        return 0;
-    if (op->kind == PGT_OP_CLEAR)
-        return clear_block_run(op, p, base, level, n);
-    for (i = 0; i < n && base + size <= op->end; i++, base += size) {
-        pgt_pte_t old = pgt_read(&p[i]);
-        if (pgt_pte_is_table(old, level))
-            break;
-        pgt_pte_t new = map_leaf(op, base, level);
-        if (old == new)
-            continue;
-        map_cmo(op, op->phys + (base - op->addr), size);
-        if (PGT_LIKELY(old == 0)) {
-            __atomic_store_n(&p[i], new, __ATOMIC_RELEASE);
-            added += pgt_counted(pgt, new, level);
-        } else {
-            set_entry(op, &p[i], old, new, base, level);
-        }
-    }
-    pgt_get_n(pgt, p, added);
-    return (int64_t)i;
-}
-
-static int64_t commit_run(const struct pgt_visit_ctx *ctx, uint64_t n)
-{
-    struct pgt_op *op = ctx->arg;
-
-    if (ctx->level < PGT_LEVEL_MAX)
-        return commit_block_run(op, ctx->ptep, ctx->addr, ctx->level, n);
-    if (op->kind == PGT_OP_MAP)
-        commit_run_map(op, ctx->ptep, ctx->addr, n);
-    else if (op->kind == PGT_OP_CLEAR)
-        commit_run_clear(op, ctx->ptep, ctx->addr, n);
-    else
-        for (uint64_t i = 0; i < n; i++)
-            commit_entry(op, &ctx->ptep[i], pgt_read(&ctx->ptep[i]),
-                         ctx->addr + (i << op->pgt->geom.granule_shift),
-                         PGT_LEVEL_MAX);
-    return (int64_t)n;
-}
-
-void pgt_op_init(struct pgt_op *op, struct pgt *pgt, enum pgt_op_kind kind,
-                 uint64_t addr, uint64_t size)
+static void op_init(struct op *op, struct pgt *pgt, enum op_kind kind,
+                    uint64_t addr, uint64_t size)
 {
     op->pgt = pgt;
     op->kind = kind;
+    op->commit = false;
     op->addr = addr;
     op->end = addr + size;
     op->phys = 0;
     op->attrs = 0;
     op->annot = 0;
     op->stage1 = false;
-    op->force_pte = false;
     op->cmo_d = false;
     op->cmo_i = false;
     op->free_empty = false;
+    op->terminal = 0;
     op->mc = NULL;
     op->pool = NULL;
     op->need = 0;
@@ -783,61 +640,88 @@ void pgt_op_init(struct pgt_op *op, struct pgt *pgt, enum pgt_op_kind kind,
     op->found = false;
 }
 
-void pgt_clear(struct pgt *pgt)
+/* Prepare, allocate, commit. */
+static int run(struct op *op)
 {
-    pgt->pgd = NULL;
-    pgt->pgd_phys = 0;
-    pgt->geom.granule_shift = 0;
-    pgt->geom.bits_per_level = 0;
-    pgt->geom.ia_bits = 0;
-    pgt->geom.oa_bits = 0;
-    pgt->geom.start_level = 0;
-    pgt->geom.nr_root_pages = 0;
-    pgt->geom.lpa2 = 0;
-    pgt->geom.pad = 0;
-    pgt->regime = PGT_REGIME_EL2;
-    pgt->flags = 0;
-    pgt->mm_ops = NULL;
-    pgt->mm_ctx = NULL;
-    pgt->pte_ops = NULL;
-    pgt->priv = NULL;
-    pgt->fast = 0;
-    pgt->fc.unmap_end = 0;
-    pgt->fc.linear_offset = 0;
-    pgt->fc.counts = 0;
-    pgt->fc.tlbi_va = NULL;
-    pgt->fc.put_page_n = NULL;
-    pgt->fc.put_page = NULL;
+    int ret = apply_root(op);
+
+    if (ret)
+        return ret;
+    if (op->kind == OP_PROT && !op->found)
+        return -PGT_ENOENT;
+    ret = pool_fill(op);
+    if (ret)
+        return ret;
+    op->commit = true;
+    apply_root(op);
+    /* Prepare counted exactly what commit took: nothing is left. */
+    pool_release(op);
+    return 0;
 }
 
-int pgt_op_run(struct pgt_op *op)
+static void map_op(struct op *op, struct pgt *pgt, const struct pgt_map_req *req)
 {
-    struct pgt_walker w;
+    op_init(op, pgt, OP_MAP, req->addr, req->size);
+    op->phys = req->phys;
+    op->attrs = req->attrs;
+    op->stage1 = req->stage1;
+    op->cmo_d = req->cmo_d;
+    op->cmo_i = req->cmo_i;
+    op->mc = req->mc;
+    op->terminal = terminal_levels(op, req->force_pte);
+}
+
+int pgt_engine_map(struct pgt *pgt, const struct pgt_map_req *req)
+{
+    struct op op;
+
+    map_op(&op, pgt, req);
+    return run(&op);
+}
+
+uint64_t pgt_engine_map_cost(const struct pgt *pgt, const struct pgt_map_req *req)
+{
+    struct op op;
+
+    /* Prepare only reads the table. */
+    map_op(&op, (struct pgt *)pgt, req);
+    if (apply_root(&op))
+        return 0;
+    return op.need;
+}
+
+int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
+                         pgt_pte_t annot, void *mc)
+{
+    struct op op;
     int ret;
 
-    op->pool = NULL;
-    op->need = 0;
-    op->bytes = 0;
-    op->found = false;
+    op_init(&op, pgt, OP_CLEAR, addr, size);
+    op.annot = annot;
+    op.mc = mc;
+    op.free_empty = true;
+    op.terminal = terminal_levels(&op, false);
+    ret = run(&op);
+    return ret ? ret : op.bytes;
+}
 
-    w.cb = prep_visit;
-    w.arg = op;
-    w.flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE;
-    ret = pgt_walk_internal(op->pgt, op->addr, op->end, &w, prep_run);
-    if (ret)
-        return ret;
-    if (op->kind == PGT_OP_PROT && !op->found)
-        return -PGT_ENOENT;
-    ret = pgt_pool_fill(op);
-    if (ret)
-        return ret;
+int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
+                       pgt_pte_t attrs)
+{
+    struct op op;
 
-    w.cb = commit_visit;
-    w.flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE;
-    if (op->free_empty)
-        w.flags |= PGT_WALK_TABLE_POST;
-    pgt_walk_internal(op->pgt, op->addr, op->end, &w, commit_run);
-    /* Exact accounting leaves the pool empty; be safe if not. */
-    pgt_pool_release(op);
-    return 0;
+    op_init(&op, pgt, OP_PROT, addr, size);
+    op.attrs = attrs;
+    op.terminal = terminal_levels(&op, false);
+    return run(&op);
+}
+
+int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+{
+    struct op op;
+
+    op_init(&op, pgt, OP_SPLIT, addr, size);
+    op.mc = mc;
+    op.terminal = terminal_levels(&op, false);
+    return run(&op);
 }

@@ -1,40 +1,257 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by the table core (lib/core).
- * Not installed.
+ * What the files of the table core share (not installed):
+ *   table.c   table lifecycle: create, destroy, reference counts, TLB
+ *             maintenance, releasing a table left empty
+ *   page.c    the single-address descent and the one-page map / unmap,
+ *             instantiated per table shape
+ *   engine.c  the prepare/commit engine behind every range operation
+ *   walk.c    the generic walker of pgt_walk()
+ *   desc.c    geometry and descriptor encoding
+ *   s1.c s2.c the public operations: argument checks, then page.c or
+ *             engine.c
  */
-#ifndef PGT_INTERNAL_H
-#define PGT_INTERNAL_H
+#ifndef PGT_CORE_INTERNAL_H
+#define PGT_CORE_INTERNAL_H
 
 #include "pgtable/pgtable.h"
 
 #define PGT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PGT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* ---- descriptors in memory ---------------------------------------------- */
+
+/* A descriptor store: one single-copy-atomic 64-bit write (Arm ARM D8.2.1:
+ * the walker must never see half an entry). */
+static inline void pgt_write(pgt_pte_t *ptep, pgt_pte_t v)
+{
+    __atomic_store_n(ptep, v, __ATOMIC_RELAXED);
+}
+
+/* A store that makes a new table (or leaf) visible: the release orders
+ * the stores that filled it before the entry that links it. */
+static inline void pgt_publish(pgt_pte_t *ptep, pgt_pte_t v)
+{
+    __atomic_store_n(ptep, v, __ATOMIC_RELEASE);
+}
+
+static inline pgt_pte_t pgt_read(const pgt_pte_t *ptep)
+{
+    return __atomic_load_n(ptep, __ATOMIC_RELAXED);
+}
+
+/* The table page holding the entry at @ptep (tables, and each page of a
+ * concatenated root, are granule aligned). */
+static inline void *pgt_table_of(const struct pgt *pgt, const pgt_pte_t *ptep)
+{
+    return (void *)((uintptr_t)ptep &
+                    ~(((uintptr_t)1 << pgt->geom.granule_shift) - 1));
+}
+
+/* Virtual address of the table a table entry @pte points to: inline with
+ * a linear map, else through phys_to_virt. */
+static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
+{
+    uint64_t pa = pgt_oa_decode(&pgt->geom, pte);
+
+    if (pgt->mm_ops->linear)
+        return (pgt_pte_t *)(uintptr_t)(pa + pgt->mm_ops->linear_offset);
+    return pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
+}
+
+/* ---- what struct pgt.internal holds (table.c derives it) ---------------- */
+
+/* internal.shape: the one-page paths' instance (page.c). */
+enum pgt_shape {
+    PGT_SHAPE_GENERIC = 0, /* geometry read from the table, hooks */
+    PGT_SHAPE_4K_L0,
+    PGT_SHAPE_4K_L1,
+    PGT_SHAPE_4K_L2,
+    PGT_SHAPE_4K_L3,
+    PGT_SHAPE_16K_L0,
+    PGT_SHAPE_16K_L1,
+    PGT_SHAPE_16K_L2,
+    PGT_SHAPE_16K_L3,
+    PGT_SHAPE_64K_L1,
+    PGT_SHAPE_64K_L2,
+    PGT_SHAPE_64K_L3,
+    PGT_SHAPE_ENGINE, /* no one-page paths: everything through the engine */
+};
+
+/* internal.cmo, and the cache maintenance of a map: the same bits as
+ * PGT_MAP_SKIP_DCACHE / PGT_MAP_SKIP_ICACHE. */
+#define PGT_CMO_D (1u << 0) /* dcache_clean_inval_poc */
+#define PGT_CMO_I (1u << 1) /* icache_inval_pou */
+
+/* internal.counting: which entries hold a reference on their table. */
+enum pgt_counting {
+    PGT_COUNT_ALL = 0, /* every non-zero entry (the default) */
+    PGT_COUNT_HOST,    /* PGT_S2_HOST: all but valid leaves */
+    PGT_COUNT_CUSTOM,  /* pte_ops->pte_is_counted decides */
+};
+
+/* Work out pgt->internal from the geometry, flags, pte_ops and mm_ops;
+ * called at init and whenever a table is given other mm_ops. */
+void pgt_derive(struct pgt *pgt);
+
+/* ---- reference counts ----------------------------------------------------- */
+
+/* Whether @pte at @level holds a reference on its table page. */
+static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
+{
+    if (!pte)
+        return false;
+    switch (pgt->internal.counting) {
+    case PGT_COUNT_ALL:
+        return true;
+    case PGT_COUNT_HOST:
+        return !pgt_pte_is_leaf(pte, level);
+    default:
+        return pgt->pte_ops->pte_is_counted(pte, level);
+    }
+}
+
+/* The count of the table page at @table: from the embedder's count array
+ * when mm_ops declares one (struct pgt_mm_ops.count_base), else
+ * page_count. */
+static inline int pgt_table_count(const struct pgt *pgt, const void *table)
+{
+    const struct pgt_internal *in = &pgt->internal;
+    uintptr_t rec = in->count_base +
+                    (((uintptr_t)table >> pgt->geom.granule_shift) << in->count_shift);
+
+    if (in->count_width == 2)
+        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
+    if (in->count_width == 4)
+        return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)table);
+}
+
+static inline void pgt_get(const struct pgt *pgt, void *table)
+{
+    pgt->mm_ops->get_page(pgt->mm_ctx, table);
+}
+
+static inline void pgt_put(const struct pgt *pgt, void *table)
+{
+    pgt->mm_ops->put_page(pgt->mm_ctx, table);
+}
+
+/* get (@delta > 0) or put (@delta < 0) |@delta| references on @table,
+ * batched with get_page_n / put_page_n when the embedder has them. */
+void pgt_ref_delta(const struct pgt *pgt, void *table, int delta);
+
+/* ---- table pages ------------------------------------------------------- */
+
+/* One zeroed table page from zalloc_page(mc), or NULL (with PGT_DEBUG_CHECKS,
+ * also for a page not aligned to the granule: *@bad is then set). */
+pgt_pte_t *pgt_table_alloc(const struct pgt *pgt, void *mc, bool *bad);
+
+/* Drop every reference on the table page @table at @level and on every
+ * table below it (they are freed), children first. */
+void pgt_free_subtree(const struct pgt *pgt, pgt_pte_t *table, int level);
+
+/* Free every table page of @pgt, root included (destroy). */
+void pgt_destroy_tables(struct pgt *pgt);
+
+/* Zero a struct pgt field by field (a struct assignment may become a
+ * memset call, which lib/ cannot make). */
+void pgt_clear(struct pgt *pgt);
+
+bool pgt_mm_ops_ok(const struct pgt_mm_ops *mm);
+
+/* Create the root of a table of geometry @g and fill @pgt (untouched on
+ * error): -PGT_EINVAL (hooks missing), -PGT_ENOMEM. */
+int pgt_create(struct pgt *pgt, const struct pgt_geom *g,
+               enum pgt_regime regime, uint32_t flags,
+               const struct pgt_mm_ops *mm_ops, void *mm_ctx,
+               const struct pgt_pte_ops *pte_ops);
+
+/* ---- cache and TLB maintenance ------------------------------------------ */
+
+/* Cache maintenance of [oa, oa + size) before a map makes it visible:
+ * clean and invalidate the data cache to PoC (@dcache: stage 2 without
+ * FWB, normal cacheable memory) and invalidate the instruction cache to
+ * PoU (@icache: executable). */
+void pgt_map_cmo(const struct pgt *pgt, uint64_t oa, uint64_t size, bool dcache,
+                 bool icache);
+
+
+/* One leaf at @level covering @addr was removed or changed. */
+static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
+                                 int level)
+{
+    if (pgt->mm_ops->tlbi_va)
+        pgt->mm_ops->tlbi_va(pgt, addr, level);
+    else if (pgt->mm_ops->tlbi_all)
+        pgt->mm_ops->tlbi_all(pgt);
+}
+
+/* Leaves at @level in [addr, addr + size) changed: tlbi_range, else
+ * per-leaf tlbi_va, or tlbi_all past a threshold. */
+void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                     int level);
+
 /*
- * Internal walker extensions on top of pgt_walk():
- *  - with a @run callback, a visitor may return PGT_WALK_SKIP from a
- *    TABLE_PRE visit: the walk does not descend into that table and makes
- *    no TABLE_POST visit (without @run, as in pgt_walk(), it is an
- *    ordinary non-zero value that stops the walk).
- *  - @run, when set, is offered runs of entries before LEAF visits:
- *    at the last level it is called once per table page with the @n
- *    entries in range and handles them all; above it, it is called at
- *    each non-table entry with the @n entries left in that table and
- *    returns how many it handled (0: the walker makes the LEAF visit of
- *    the current entry as usual). Negative: an error that stops the walk.
+ * A table entry covering [addr, addr + size) was removed: tlbi_va(addr,
+ * PGT_LEVEL_UNKNOWN), and with @wide (valid leaves or tables below the
+ * first table were reachable through it, cached for other addresses than
+ * @addr) the whole span too (tlbi_range, else tlbi_all).
  */
-#define PGT_WALK_SKIP 0x40000000
+void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                    bool wide);
 
-typedef int64_t (*pgt_run_fn)(const struct pgt_visit_ctx *ctx, uint64_t n);
+/* ---- releasing tables left empty --------------------------------------- */
 
-int pgt_walk_internal(struct pgt *pgt, uint64_t addr, uint64_t end,
-                      const struct pgt_walker *walker, pgt_run_fn run);
+/* pgt_release_tables() when uncounted entries may be left in the tables
+ * (host or custom counting): they go with them. */
+void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
+                           uint64_t addr, pgt_pte_t *const *tables, int n);
 
-/* Argument checks shared by the operations: NULL, alignment, empty
- * (-PGT_EINVAL), beyond the IA size (-PGT_ERANGE). */
-static inline int pgt_check_range_of(const struct pgt *pgt, uint64_t addr,
-                                     uint64_t size)
+/*
+ * Release a chain of tables left without a counted entry: the table entry
+ * *@pe at @level (in a table that stays) points to the first of @n tables
+ * @tables[0..n-1], each linked from the one before and holding no counted
+ * entry but that link; the last one still holds @refs references of
+ * entries the caller has cleared. Unlinks *@pe (break), invalidates with
+ * one tlbi_va(@addr, PGT_LEVEL_UNKNOWN) (@addr: any address under *@pe;
+ * widened to the whole span when uncounted valid entries went with the
+ * tables), frees the tables and drops the link's reference on *@pe's
+ * table. The one way tables are released (unmap, set_owner, one page or
+ * a range).
+ */
+static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
+                                      int level, uint64_t addr,
+                                      pgt_pte_t *const *tables, int n, int refs)
+{
+    if (PGT_UNLIKELY(pgt->internal.counting != PGT_COUNT_ALL)) {
+        pgt_release_uncounted(pgt, pe, level, addr, tables, n);
+        return;
+    }
+    /* Every non-zero entry is counted, so the tables hold nothing but the
+     * links: one TLBI by VA at every level forgets all they held. */
+    pgt_write(pe, 0); /* break: unlink the chain */
+    pgt_tlbi_table(pgt, addr, pgt_level_size(&pgt->geom, level), false);
+    /* Each table: its own reference and the link below it (the last
+     * one: the cleared entries' references). */
+    pgt_ref_delta(pgt, tables[n - 1], -(1 + refs));
+    for (int i = n - 2; i >= 0; i--)
+        pgt_ref_delta(pgt, tables[i], -2);
+    pgt_put(pgt, pgt_table_of(pgt, pe)); /* the link's reference */
+}
+
+/* ---- geometry shared by s1.c and s2.c ------------------------------------ */
+
+uint64_t pgt_ps_encode(uint32_t oa_bits);
+uint64_t pgt_tg0_encode(uint32_t granule_shift);
+
+/* Copy a geometry field by field (a struct copy may become memcpy). */
+void pgt_geom_copy(struct pgt_geom *d, const struct pgt_geom *s);
+
+/* -PGT_EINVAL (unaligned or empty) or -PGT_ERANGE (beyond the IA size)
+ * for [addr, addr + size) in @pgt, else 0. */
+static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
+                                  uint64_t size)
 {
     uint64_t gmask = (1ull << pgt->geom.granule_shift) - 1;
 
@@ -45,295 +262,63 @@ static inline int pgt_check_range_of(const struct pgt *pgt, uint64_t addr,
     return 0;
 }
 
-/* The same for a @pgt not yet checked for NULL. */
-static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
-                                  uint64_t size)
-{
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return -PGT_EINVAL;
-    return pgt_check_range_of(pgt, addr, size);
-}
+/* ---- requests: what s1.c/s2.c hand to page.c and engine.c ---------------- */
 
-static inline uint64_t pgt_granule(const struct pgt *pgt)
-{
-    return 1ull << pgt->geom.granule_shift;
-}
-
-/*
- * Whether descriptors of @g hold the OA plainly in bits [47:granule]: no
- * LPA2, and no 52-bit OA with 64K (below 2^48 the 64K OA[51:48] field,
- * bits [15:12], is zero).
- */
-static inline bool pgt_simple_oa(const struct pgt_geom *g)
-{
-    return !g->lpa2 && (g->granule_shift != PGT_GRANULE_64K || g->oa_bits < 52);
-}
-
-/* pgt_oa_decode() with the common formats inline. */
-static inline uint64_t pgt_oa_of(const struct pgt_geom *g, pgt_pte_t pte)
-{
-    if (PGT_LIKELY(pgt_simple_oa(g)))
-        return pte & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1));
-    return pgt_oa_decode(g, pte);
-}
-
-/* pgt_make_leaf() with the common formats inline. */
-static inline pgt_pte_t pgt_leaf_of(const struct pgt_geom *g, uint64_t pa,
-                                    pgt_pte_t attrs, int level)
-{
-    pgt_pte_t type = level == PGT_LEVEL_MAX ? PGT_PTE_TYPE : 0;
-
-    if (PGT_LIKELY(pgt_simple_oa(g)))
-        return (pa & (((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1))) |
-               attrs | type | PGT_PTE_VALID;
-    return pgt_make_leaf(g, pa, attrs, level);
-}
-
-/* Virtual address of a table page (inline with a linear map). */
-static inline pgt_pte_t *pgt_phys_table(const struct pgt *pgt, uint64_t pa)
-{
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
-
-    if (mm->linear)
-        return (pgt_pte_t *)(uintptr_t)(pa + mm->linear_offset);
-    return (pgt_pte_t *)mm->phys_to_virt(pgt->mm_ctx, pa);
-}
-
-static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
-{
-    return pgt_phys_table(pgt, pgt_oa_of(&pgt->geom, pte));
-}
-
-/* Single-page fast paths: fast.h. */
-#define PGT_FAST_FALLBACK 1
-
-/* struct pgt.fast: the stage-2 one-page unmap of s2.c fits this table
- * (fast_is_4k_l1() in fast.h, checked once at init). */
-#define PGT_FAST_S2_4K_L1 (1u << 0)
-
-/* Work out pgt->fast and pgt->fc from the table's shape and mm_ops (s2.c);
- * called at init and whenever a table is given other mm_ops. */
-void pgt_fast_update(struct pgt *pgt);
-
-/* Reference counting of table pages, batched where the embedder allows. */
-void pgt_get_n(const struct pgt *pgt, void *p, int n);
-void pgt_put_n(const struct pgt *pgt, void *p, int n);
-/* get (@delta > 0) or put (@delta < 0) |@delta| references on @p's page. */
-void pgt_ref_delta(const struct pgt *pgt, void *p, int delta);
-
-/* Whether @pte at @level counts towards its table page's refcount. */
-static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
-{
-    if (pgt->pte_ops && pgt->pte_ops->pte_is_counted)
-        return pte != 0 && pgt->pte_ops->pte_is_counted(pte, level);
-    if (!pte)
-        return false;
-    if ((pgt->flags & PGT_S2_HOST) && pgt_pte_is_leaf(pte, level))
-        return false;
-    return true;
-}
-
-typedef void (*pgt_table_fn)(struct pgt *pgt, pgt_pte_t *table, int level,
-                             void *arg);
-/* Call @fn on every table page under and including @table (at @level,
- * @nr_entries entries), children before parents. Iterative. */
-void pgt_for_each_table_post(struct pgt *pgt, pgt_pte_t *table, int level,
-                             uint64_t nr_entries, pgt_table_fn fn, void *arg);
-
-/* Free every table page of @pgt, root included. */
-void pgt_destroy_tables(struct pgt *pgt);
-
-
-/* Drop every reference on a table page (frees it), children first. */
-void pgt_free_subtree(struct pgt *pgt, pgt_pte_t *table, int level);
-
-/* Shared operation engine (ops.c). */
-enum pgt_op_kind {
-    PGT_OP_MAP,   /* install leaves (stage 1 or 2) */
-    PGT_OP_CLEAR, /* unmap / set_owner: write @annot (0 or an owner id) */
-    PGT_OP_PROT,  /* stage-1 protect: change permissions in place */
-};
-
-struct pgt_op {
-    struct pgt *pgt;
-    enum pgt_op_kind kind;
-    uint64_t addr, end;  /* IA range */
-    uint64_t phys;       /* MAP: output address of @addr */
-    pgt_pte_t attrs;     /* MAP, PROT: leaf attribute bits */
-    pgt_pte_t annot;     /* CLEAR: the invalid entry to leave behind */
-    bool stage1;         /* MAP: conflict (-EEXIST) instead of replace */
-    bool force_pte;      /* MAP: last-level leaves only */
-    bool cmo_d, cmo_i;   /* MAP: dcache / icache maintenance per leaf */
-    bool free_empty;     /* free tables left with no counted entry */
+/* A map whose arguments have been checked. */
+struct pgt_map_req {
+    uint64_t addr, size, phys;
+    pgt_pte_t attrs;     /* leaf attributes (pgt_leaf_attrs()) */
     void *mc;            /* zalloc_page() argument */
-    /* prepared pages, linked through their first word */
-    void *pool;
-    uint64_t need;
-    int64_t bytes;       /* CLEAR: bytes of valid leaves removed */
-    bool found;          /* PROT: some valid leaf seen */
-};
-
-int pgt_op_run(struct pgt_op *op);
-
-/* Set every field of @op (no struct-literal zeroing: that may become a
- * memset call). */
-void pgt_op_init(struct pgt_op *op, struct pgt *pgt, enum pgt_op_kind kind,
-                 uint64_t addr, uint64_t size);
-
-/* Copy a geometry field by field (a struct copy may become memcpy). */
-static inline void pgt_geom_copy(struct pgt_geom *d, const struct pgt_geom *s)
-{
-    d->granule_shift = s->granule_shift;
-    d->bits_per_level = s->bits_per_level;
-    d->ia_bits = s->ia_bits;
-    d->oa_bits = s->oa_bits;
-    d->start_level = s->start_level;
-    d->nr_root_pages = s->nr_root_pages;
-    d->lpa2 = s->lpa2;
-    d->pad = 0;
-}
-
-/* Zero a struct pgt field by field (destroy). */
-void pgt_clear(struct pgt *pgt);
-
-/* Prepared pages: allocate op->need pages (all or none), take one (zeroed),
- * give back what is left. */
-int pgt_pool_fill(struct pgt_op *op);
-pgt_pte_t *pgt_pool_take(struct pgt_op *op);
-void pgt_pool_release(struct pgt_op *op);
-
-/* get_page/put_page on the page holding @ptep when @old -> @new changes
- * whether the entry is counted. */
-void pgt_adjust_count(struct pgt *pgt, pgt_pte_t *ptep, pgt_pte_t old,
-                      pgt_pte_t new, int level);
-
-bool pgt_mm_ops_ok(const struct pgt_mm_ops *mm);
-uint64_t pgt_ps_encode(uint32_t oa_bits);
-uint64_t pgt_tg0_encode(uint32_t granule_shift);
-
-/* TLB maintenance for one removed or changed leaf. */
-static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
-                                 int level)
-{
-    if (pgt->mm_ops->tlbi_va)
-        pgt->mm_ops->tlbi_va(pgt, addr, level);
-    else if (pgt->mm_ops->tlbi_all)
-        pgt->mm_ops->tlbi_all(pgt);
-}
-
-/* TLB maintenance after many leaves in [addr, addr+size) changed. */
-void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
-                     int level);
-
-/*
- * TLB maintenance for a removed table entry covering [addr, addr+size):
- * tlbi_va(addr, PGT_LEVEL_UNKNOWN), and with @wide (valid leaves or
- * nested tables were reachable through it: cached for other addresses
- * than @addr) the whole span too (tlbi_range, else tlbi_all).
- */
-void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
-                    bool wide);
-
-/* Descriptor store: one single-copy-atomic 64-bit write. */
-static inline void pgt_write(pgt_pte_t *ptep, pgt_pte_t v)
-{
-    __atomic_store_n(ptep, v, __ATOMIC_RELAXED);
-}
-
-static inline pgt_pte_t pgt_read(const pgt_pte_t *ptep)
-{
-    return __atomic_load_n(ptep, __ATOMIC_RELAXED);
-}
-
-struct descent {
-    pgt_pte_t pte; /* the entry where the descent stopped */
-    int level;     /* its level */
-    int depth;     /* tables below the root on the way */
+    bool stage1;         /* a different valid entry is a conflict
+                          * (-PGT_EEXIST), not replaced */
+    bool force_pte;      /* last-level leaves only */
+    bool cmo_d, cmo_i;   /* cache maintenance of the mapped memory */
 };
 
 /*
- * Walk down to the entry translating @addr through the phys_to_virt hook
- * or a non-plain OA format, recording entry pointers and tables on the way
- * when @path/@tbl are given. Out of line (walk.c): the fast paths and
- * pgt_get_leaf() inline only the call-free linear descent.
+ * One shape's instances of the one-page paths (page.c), indexed by
+ * struct pgt.internal.shape. Each takes checked arguments and hands what
+ * it does not handle to the engine.
+ *   map:   one granule at @addr to @phys, @cmo: PGT_CMO_* to do; stage 1
+ *          (a conflict is -PGT_EEXIST) or 2 (replaced) by the regime.
+ *          Return as pgt_s2_map() / pgt_hyp_map().
+ *   unmap: one granule at @addr. Return: bytes unmapped (>= 0),
+ *          -PGT_ENOMEM (a block to split).
+ *   release: unmap's rarer half, when tables go with the page.
  */
-pgt_pte_t *pgt_descend_hooked(const struct pgt *pgt, uint64_t addr,
-                              struct descent *dc, pgt_pte_t **path,
-                              pgt_pte_t **tbl);
+struct pgt_page_fns {
+    int (*get_leaf)(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                    int *level);
+    pgt_pte_t *(*lookup)(const struct pgt *pgt, uint64_t addr, int *level);
+    int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
+               void *mc, unsigned int cmo);
+    int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
+    int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
+};
+extern const struct pgt_page_fns pgt_page_fns[];
 
-/*
- * The common descent (a linear map, plain OA bits) for granule shift @gs,
- * a constant at each call site below so the masks and shifts fold.
- */
-static inline __attribute__((always_inline)) pgt_pte_t *
-descend_linear(const struct pgt *pgt, uint64_t addr, struct descent *dc,
-               pgt_pte_t **path, pgt_pte_t **tbl, const uint32_t gs,
-               const int start)
+static inline const struct pgt_page_fns *pgt_page(const struct pgt *pgt)
 {
-    const uint32_t bpl = gs - 3;
-    const uint64_t mask = (1ull << bpl) - 1;
-    const uint64_t oa_mask = ((1ull << 48) - 1) & ~((1ull << gs) - 1);
-    uintptr_t lin_off = (uintptr_t)pgt->mm_ops->linear_offset;
-    int level = start, d = 0;
-    uint32_t shift = gs + bpl * (uint32_t)(3 - level);
-    pgt_pte_t *ptep = &pgt->pgd[addr >> shift];
-    pgt_pte_t pte = pgt_read(ptep);
-
-    if (path) {
-        path[0] = ptep;
-        tbl[0] = pgt->pgd;
-    }
-    while (level < PGT_LEVEL_MAX &&
-           (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
-               (PGT_PTE_VALID | PGT_PTE_TYPE)) {
-        level++;
-        d++;
-        shift -= bpl;
-        /* The entry's offset (linear offset included) is formed off the
-         * dependency chain: one AND and one ADD between dependent loads. */
-        uintptr_t off = lin_off + ((addr >> shift) & mask) * sizeof(pgt_pte_t);
-        if (path) {
-            tbl[d] = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + lin_off);
-            path[d] = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off);
-        }
-        ptep = (pgt_pte_t *)((uintptr_t)(pte & oa_mask) + off);
-        pte = pgt_read(ptep);
-    }
-    dc->pte = pte;
-    dc->level = level;
-    dc->depth = d;
-    return ptep;
+    return &pgt_page_fns[pgt->internal.shape];
 }
 
-/*
- * Walk down to the entry translating @addr; record the entry pointers and
- * tables on the way when @path/@tbl are given. The common case (a linear
- * map, plain OA bits) runs inline with no call in the loop.
- */
-static inline __attribute__((always_inline)) pgt_pte_t *
-descend(const struct pgt *pgt, uint64_t addr,
-                                 struct descent *dc, pgt_pte_t **path,
-                                 pgt_pte_t **tbl)
-{
-    const struct pgt_geom *g = &pgt->geom;
-    if (PGT_LIKELY(pgt->mm_ops->linear && !g->lpa2)) {
-        int sl = g->start_level;
-        if (g->granule_shift == PGT_GRANULE_4K) {
-            /* The usual stage-2 shape (start level 1) fully unrolled. */
-            if (sl == 1)
-                return descend_linear(pgt, addr, dc, path, tbl,
-                                      PGT_GRANULE_4K, 1);
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_4K,
-                                  sl);
-        }
-        if (g->granule_shift == PGT_GRANULE_16K)
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_16K,
-                                  sl);
-        if (g->oa_bits < 52)
-            return descend_linear(pgt, addr, dc, path, tbl, PGT_GRANULE_64K,
-                                  sl);
-    }
-    return pgt_descend_hooked(pgt, addr, dc, path, tbl);
-}
+/* The entry translating @addr (< 2^ia_bits) and its level: the leaf, or
+ * the invalid entry where the walk stopped. */
+pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level);
 
-#endif /* PGT_INTERNAL_H */
+/* ---- the engine (engine.c) ----------------------------------------------- */
+
+int pgt_engine_map(struct pgt *pgt, const struct pgt_map_req *req);
+int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
+                         pgt_pte_t annot, void *mc);
+/* Stage-1 protect: new permission attributes @attrs on every valid leaf.
+ * -PGT_ENOENT if none is mapped in the range. */
+int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
+                       pgt_pte_t attrs);
+/* Split every block leaf touching the range down to pages. */
+int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
+/* The table pages pgt_engine_map() would allocate now. */
+uint64_t pgt_engine_map_cost(const struct pgt *pgt,
+                             const struct pgt_map_req *req);
+
+#endif /* PGT_CORE_INTERNAL_H */

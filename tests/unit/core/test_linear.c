@@ -166,11 +166,13 @@ static void test_linear_map_gives_the_same_hyp_tables(void **state)
 }
 
 /*
- * The stage-2 one-page unmap of the common shape (4K, start level 1,
- * linear map, default counting) has its own code in s2.c, with a merged
- * TLBI when a table goes with its last leaf. Walk it through every case,
- * with and without the optional put_page_n and tlbi_va hooks. Expected
- * entries, live pages and TLB events are worked out by hand below.
+ * The stage-2 one-page unmap (4K, start level 1, linear map, default
+ * counting), with a merged TLBI when tables go with their last leaf. Walk
+ * it through every case, with and without the optional put_page_n and
+ * tlbi_va hooks. Expected entries, live pages and TLB events are worked
+ * out by hand below. Without tlbi_va, a lone leaf takes tlbi_all and a
+ * removed table an invalidation of its whole span (test_mm has
+ * tlbi_range).
  */
 static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
 {
@@ -221,7 +223,10 @@ static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
         assert_u64(f.m.log[0].addr, C);
         assert_int_equal(f.m.log[0].level, PGT_LEVEL_UNKNOWN);
     } else {
-        assert_int_equal(f.m.log[0].kind, TMM_TLBI_ALL);
+        /* the level-2 entry's 2 MiB span */
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_RANGE);
+        assert_u64(f.m.log[0].addr, 0x80000000ull);
+        assert_u64(f.m.log[0].size, SZ_2M);
     }
 
     /* A: both of its tables go; the root entry is cleared. */
@@ -233,6 +238,11 @@ static void one_page_unmaps(bool has_put_n, bool has_tlbi_va)
     if (has_tlbi_va) {
         assert_u64(f.m.log[0].addr, A);
         assert_int_equal(f.m.log[0].level, PGT_LEVEL_UNKNOWN);
+    } else {
+        /* the root entry's 1 GiB span */
+        assert_int_equal(f.m.log[0].kind, TMM_TLBI_RANGE);
+        assert_u64(f.m.log[0].addr, 0x40000000ull);
+        assert_u64(f.m.log[0].size, SZ_1G);
     }
 
     /* get_leaf has its own descent for this shape: D's page at level 3,

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one-page paths: the single-address descent, and the one-page map,
+ * one-page unmap and lookup built on it. Each is written once, as an
+ * always-inline template over (granule, start level), and instantiated
+ * for every table shape with both as constants, so every shift and mask
+ * folds; one more instance reads the geometry from the table and goes
+ * through phys_to_virt and the general OA decoder (no linear map, LPA2,
+ * 52-bit 64K). struct pgt.internal.shape, worked out at init, picks the
+ * instance.
+ *
+ * They do what a fault handler does one page at a time: a page into an
+ * empty entry (building the missing tables), a page removed (releasing
+ * the tables it leaves empty), a lookup. Whatever else they meet (a block
+ * or annotation on the way, an entry to replace) goes to the engine
+ * before anything is written.
+ */
+#include "internal.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Where a descent stopped, and the entries on the way. */
+struct descent {
+    pgt_pte_t *ptep[PGT_MAX_LEVELS]; /* the entry at each depth (recorded) */
+    pgt_pte_t pte;                   /* the value of the last one */
+    int level;                       /* its level */
+    int depth;                       /* tables below the root on the way */
+};
+
+/* The descriptor bits holding a plain OA of granule shift @gs. */
+#define PLAIN_OA_MASK(gs) (((1ull << 48) - 1) & ~((1ull << (gs)) - 1))
+
+/*
+ * The descent: from the root to the entry translating @addr (below
+ * 2^ia_bits), which is a leaf or an invalid entry. @GS and @START are the
+ * instance's granule shift and start level; with @HOOKED they are read
+ * from the table instead and table addresses come from pgt_table_va().
+ * @record keeps every entry on the way in @d->ptep.
+ */
+ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
+                                 struct descent *d, const bool record,
+                                 const uint32_t GS, const int START,
+                                 const bool HOOKED)
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    const int start = HOOKED ? pgt->geom.start_level : START;
+    const uint32_t bpl = gs - 3;
+    const uint64_t idx_mask = (1ull << bpl) - 1;
+    const uintptr_t lin = pgt->internal.linear_offset;
+    pgt_pte_t *ptep = &pgt->pgd[addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - start))];
+    pgt_pte_t pte = pgt_read(ptep);
+    int level = start;
+
+    if (record)
+        d->ptep[0] = ptep;
+    /* At most four steps down; with a constant start level the loop
+     * unrolls into straight-line code with constant shifts. */
+#pragma GCC unroll 4
+    for (int l = start + 1; l <= PGT_LEVEL_MAX; l++) {
+        if ((pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) !=
+            (PGT_PTE_VALID | PGT_PTE_TYPE))
+            break;
+        uint64_t idx = (addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l))) & idx_mask;
+        if (HOOKED) {
+            ptep = &pgt_table_va(pgt, pte)[idx];
+        } else {
+            /* The entry's offset, linear offset included, is formed off
+             * the chain of dependent loads: one AND and one ADD between
+             * one entry's load and the next. */
+            uintptr_t off = lin + idx * sizeof(pgt_pte_t);
+            ptep = (pgt_pte_t *)((uintptr_t)(pte & PLAIN_OA_MASK(gs)) + off);
+        }
+        pte = pgt_read(ptep);
+        level = l;
+        if (record)
+            d->ptep[l - start] = ptep;
+    }
+    d->pte = pte;
+    d->level = level;
+    d->depth = level - start;
+    return ptep;
+}
+
+/* The table page holding @ptep, for the instance's granule. */
+ALWAYS_INLINE void *table_of(const pgt_pte_t *ptep, const uint32_t gs)
+{
+    return (void *)((uintptr_t)ptep & ~(((uintptr_t)1 << gs) - 1));
+}
+
+/*
+ * A missing chain: the entry for @addr above the last level is empty, and
+ * a table is needed at every level below it. Found again with the generic
+ * descent (its lines are cached: it was just read), so that every rare
+ * path takes the same arguments as the common one. The tables are
+ * allocated first (nothing changes on failure), filled bottom up
+ * off-line, and linked with one store.
+ */
+static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
+                                               uint64_t phys, pgt_pte_t attrs,
+                                               void *mc, unsigned int cmo)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    uint64_t mask = pgt_ptes_per_page(g) - 1;
+    pgt_pte_t *tables[PGT_MAX_LEVELS]; /* tables[i] is at level + 1 + i */
+    pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, true);
+    int level = d.level, n = PGT_LEVEL_MAX - level;
+    bool bad = false;
+
+    for (int i = 0; i < n; i++) {
+        tables[i] = pgt_table_alloc(pgt, mc, &bad);
+        if (!tables[i]) {
+            while (i--)
+                pgt_put(pgt, tables[i]);
+            return bad ? -PGT_EINVAL : -PGT_ENOMEM;
+        }
+    }
+    pgt_pte_t *lp = &tables[n - 1][(addr >> g->granule_shift) & mask];
+    pgt_map_cmo(pgt, phys, 1ull << g->granule_shift, cmo & PGT_CMO_D,
+                cmo & PGT_CMO_I);
+    pgt_write(lp, leaf);
+    if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
+        pgt_get(pgt, tables[n - 1]);
+    for (int i = n - 2; i >= 0; i--) {
+        pgt_pte_t *e = &tables[i][(addr >> pgt_level_shift(g, level + 1 + i)) & mask];
+        pgt_pte_t t = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[i + 1]));
+        pgt_write(e, t);
+        if (pgt_counted(pgt, t, level + 1 + i))
+            pgt_get(pgt, tables[i]);
+    }
+    pgt_pte_t top = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[0]));
+    pgt_publish(ptep, top);
+    if (pgt_counted(pgt, top, level))
+        pgt_get(pgt, pgt_table_of(pgt, ptep));
+    return 0;
+}
+
+/* What the one-page map leaves to the engine: the same request. */
+static __attribute__((noinline)) int map_by_engine(struct pgt *pgt,
+                                                   uint64_t addr,
+                                                   uint64_t phys,
+                                                   pgt_pte_t attrs, void *mc,
+                                                   unsigned int cmo)
+{
+    struct pgt_map_req req;
+
+    req.addr = addr;
+    req.size = 1ull << pgt->geom.granule_shift;
+    req.phys = phys;
+    req.attrs = attrs;
+    req.mc = mc;
+    req.stage1 = pgt->regime != PGT_REGIME_S2;
+    req.force_pte = false; /* one page is a page */
+    req.cmo_d = cmo & PGT_CMO_D;
+    req.cmo_i = cmo & PGT_CMO_I;
+    return pgt_engine_map(pgt, &req);
+}
+
+/* The empty last-level entry for @addr gets its leaf, with cache
+ * maintenance or counting other than the default: out of the common
+ * path, which then makes its one call last. */
+static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
+                                              uint64_t phys, pgt_pte_t attrs,
+                                              void *mc, unsigned int cmo)
+{
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, true);
+    pgt_pte_t leaf = pgt_make_leaf(&pgt->geom, phys, attrs, PGT_LEVEL_MAX);
+
+    (void)mc;
+    pgt_map_cmo(pgt, phys, 1ull << pgt->geom.granule_shift, cmo & PGT_CMO_D,
+                cmo & PGT_CMO_I);
+    pgt_write(ptep, leaf);
+    if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
+        pgt_get(pgt, pgt_table_of(pgt, ptep));
+    return 0;
+}
+
+/*
+ * One page into an empty entry: the leaf is written and counted, missing
+ * tables are built; an identical leaf is left alone. Everything else
+ * (replacing an entry, a block or annotation above the last level) is the
+ * engine's.
+ */
+ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
+                          pgt_pte_t attrs, void *mc, unsigned int cmo,
+                          const uint32_t GS, const int START, const bool HOOKED)
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    pgt_pte_t leaf = HOOKED ? pgt_make_leaf(&pgt->geom, phys, attrs,
+                                            PGT_LEVEL_MAX)
+                            : (phys & PLAIN_OA_MASK(gs)) | attrs |
+                                  PGT_PTE_TYPE | PGT_PTE_VALID;
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+
+    if (PGT_LIKELY(d.level == PGT_LEVEL_MAX)) {
+        if (PGT_LIKELY(d.pte == 0)) {
+            if (cmo || pgt->internal.counting != PGT_COUNT_ALL)
+                return map_leaf(pgt, addr, phys, attrs, mc, cmo);
+            pgt_write(ptep, leaf);
+            pgt_get(pgt, table_of(ptep, gs));
+            return 0;
+        }
+        if (d.pte == leaf)
+            return 0;
+        return map_by_engine(pgt, addr, phys, attrs, mc, cmo);
+    }
+    if (d.pte)
+        return map_by_engine(pgt, addr, phys, attrs, mc, cmo);
+    return map_chain(pgt, addr, phys, attrs, mc, cmo);
+}
+
+/* The count of the table page @t, with the instance's granule shift. */
+ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
+                              const uint32_t gs)
+{
+    const struct pgt_internal *in = &pgt->internal;
+    uintptr_t rec = in->count_base + (((uintptr_t)t >> gs) << in->count_shift);
+
+    if (in->count_width == 2)
+        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
+    if (in->count_width == 4)
+        return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
+}
+
+/*
+ * The page at @addr goes and takes tables with it: the last-level entry
+ * is cleared, and each table on the way left without a counted entry is
+ * released, from the bottom up, with one TLB invalidation for all of
+ * them. The entries on the way are found again (their lines were just
+ * read) so that the common path of unmap_one() records nothing.
+ */
+ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
+                                  const uint32_t GS, const int START,
+                                  const bool HOOKED)
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    const int start = HOOKED ? pgt->geom.start_level : START;
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, true, GS, START, HOOKED);
+    pgt_pte_t pte = d.pte;
+    int refs = pgt_counted(pgt, pte, PGT_LEVEL_MAX);
+    int top = d.depth - 1;
+    pgt_pte_t *tables[PGT_MAX_LEVELS];
+
+    if (top < 0) /* a root-level page: no table to release */
+        return 0;
+    /* Above the leaf's table, each one whose only counted entry is the
+     * link to the one below (a table entry: its count is 2) goes too. The
+     * root stays. */
+    while (top > 0 && table_count(pgt, table_of(d.ptep[top], gs), gs) == 2)
+        top--;
+    if (pte)
+        pgt_write(ptep, 0);
+    int n = d.depth - top;
+    for (int i = 0; i < n; i++)
+        tables[i] = table_of(d.ptep[top + 1 + i], gs);
+    /* One tlbi_va(addr, PGT_LEVEL_UNKNOWN) covers the leaf too. */
+    pgt_release_tables(pgt, d.ptep[top], start + top, addr, tables, n, refs);
+    return pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
+}
+
+/*
+ * One page removed: the last-level entry cleared, invalidated and its
+ * reference dropped; when that leaves its table without a counted entry,
+ * release_one(). A block or annotation above the last level is split by
+ * the engine.
+ */
+ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
+                                const uint32_t GS, const int START,
+                                const bool HOOKED)
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+    pgt_pte_t pte = d.pte;
+
+    if (PGT_UNLIKELY(d.level != PGT_LEVEL_MAX || pgt->internal.counting == PGT_COUNT_CUSTOM)) {
+        if (d.level != PGT_LEVEL_MAX && !pte)
+            return 0;
+        return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
+    }
+    int refs = pgt_counted(pgt, pte, PGT_LEVEL_MAX);
+    void *t = table_of(ptep, gs);
+    if (d.depth > 0 && table_count(pgt, t, gs) == 1 + refs)
+        return pgt_page(pgt)->release(pgt, addr);
+    if (!pte)
+        return 0;
+    pgt_write(ptep, 0);
+    if (pgt_pte_valid(pte))
+        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
+    if (refs)
+        pgt_put(pgt, t);
+    return pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
+}
+
+ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
+                                    int *level, const uint32_t GS,
+                                    const int START, const bool HOOKED)
+{
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+
+    *level = d.level;
+    return ptep;
+}
+
+ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
+                               pgt_pte_t *ptep, int *level, const uint32_t GS,
+                               const int START, const bool HOOKED)
+{
+    struct descent d;
+
+    descend(pgt, addr, &d, false, GS, START, HOOKED);
+    if (ptep)
+        *ptep = d.pte;
+    if (level)
+        *level = d.level;
+    return 0;
+}
+
+/* ---- the instances --------------------------------------------------- */
+
+/*
+ * Each instance is a function of its own: the shapes with a linear map
+ * make no call on their common path, so they keep nothing across one.
+ */
+#define INSTANCE(name, gs, sl, hooked)                                         \
+    static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,          \
+                               pgt_pte_t *ptep, int *level)                   \
+    {                                                                          \
+        return get_leaf_one(pgt, addr, ptep, level, gs, sl, hooked);           \
+    }                                                                          \
+    static pgt_pte_t *lookup_##name(const struct pgt *pgt, uint64_t addr,     \
+                                    int *level)                                \
+    {                                                                          \
+        return lookup_one(pgt, addr, level, gs, sl, hooked);                   \
+    }                                                                          \
+    static int map_##name(struct pgt *pgt, uint64_t addr, uint64_t phys,      \
+                          pgt_pte_t attrs, void *mc, unsigned int cmo)         \
+    {                                                                          \
+        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked);       \
+    }                                                                          \
+    static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)     \
+    {                                                                          \
+        return unmap_one(pgt, addr, mc, gs, sl, hooked);                       \
+    }                                                                          \
+    static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
+    {                                                                          \
+        return release_one(pgt, addr, gs, sl, hooked);                         \
+    }
+
+/* Every shape with an instance of its own: name, granule, start level. */
+#define SHAPES(X)                          \
+    X(4K_L0, PGT_GRANULE_4K, 0)            \
+    X(4K_L1, PGT_GRANULE_4K, 1)            \
+    X(4K_L2, PGT_GRANULE_4K, 2)            \
+    X(4K_L3, PGT_GRANULE_4K, 3)            \
+    X(16K_L0, PGT_GRANULE_16K, 0)          \
+    X(16K_L1, PGT_GRANULE_16K, 1)          \
+    X(16K_L2, PGT_GRANULE_16K, 2)          \
+    X(16K_L3, PGT_GRANULE_16K, 3)          \
+    X(64K_L1, PGT_GRANULE_64K, 1)          \
+    X(64K_L2, PGT_GRANULE_64K, 2)          \
+    X(64K_L3, PGT_GRANULE_64K, 3)
+
+#define LINEAR_INSTANCE(name, gs, sl) INSTANCE(name, gs, sl, false)
+SHAPES(LINEAR_INSTANCE)
+INSTANCE(GENERIC, 0, 0, true)
+
+/* PGT_SHAPE_ENGINE (tests): lookups as the generic shape, map and unmap
+ * through the engine. */
+static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
+{
+    return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
+}
+
+#define FNS(name, gs, sl) \
+    [PGT_SHAPE_##name] = {get_leaf_##name, lookup_##name, map_##name,         \
+                          unmap_##name, release_##name},
+const struct pgt_page_fns pgt_page_fns[] = {
+    SHAPES(FNS)
+    FNS(GENERIC, 0, 0)
+    [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
+                          unmap_by_engine, release_GENERIC},
+};
+
+pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level)
+{
+    return pgt_page(pgt)->lookup(pgt, addr, level);
+}
+
+int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                 int *level)
+{
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return -PGT_EINVAL;
+    if (addr >> pgt->geom.ia_bits)
+        return -PGT_ERANGE;
+    return pgt_page(pgt)->get_leaf(pgt, addr, ptep, level);
+}
