@@ -27,7 +27,13 @@ void semihost_exit(unsigned code)
 {
     /* Aligned, and in memory the caller can reach (our stack). */
     uint64_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, code};
+    static bool exiting;
 
+    /* Back here while exiting: the HLT was undefined (no -semihosting)
+     * and the exception report called us again. Power off instead. */
+    if (exiting)
+        semihost_enabled = false;
+    exiting = true;
     if (semihost_enabled)
         semihost_call(SYS_EXIT, (uint64_t)(uintptr_t)block);
 

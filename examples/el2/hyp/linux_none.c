@@ -5,11 +5,15 @@
  */
 #include "hyp.h"
 
+#include "arch.h"
 #include "uart.h"
 
 int linux_prepare(struct hyp_state *h)
 {
-    (void)h;
+    /* Without a DTB parser for the CPUs: the boot CPU only. */
+    h->cpu[0].mpidr = read_sysreg(mpidr_el1) & 0xff00ffffffull;
+    h->cpu[0].online = true;
+    h->nr_cpus = 1;
     uart_printf("[linux] built without libfdt: no Linux host, the EL1 "
                 "payload only\n");
     return 0;

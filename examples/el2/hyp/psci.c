@@ -89,7 +89,7 @@ static int64_t psci_cpu_on(struct hyp_state *h, uint64_t mpidr,
 
     if (idx < 0) {
         uart_printf("hyp: host PSCI CPU_ON for MPIDR 0x%lx refused: no such "
-                    "CPU (the DTB lists %d)\n",
+                    "CPU (%d known)\n",
                     mpidr, h->nr_cpus);
         return PSCI_RET_INVALID_PARAMS;
     }
