@@ -327,8 +327,10 @@ static void psci_checks(void)
     register uint64_t x2 __asm__("x2") = HOST_BASE;
     register uint64_t x3 __asm__("x3") = 0;
 
-    __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
-                     : : "memory");
+    __asm__ volatile("smc #0"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                     :
+                     : "memory");
     check((int64_t)x0 == PSCI_RET_INVALID_PARAMS,
           "PSCI CPU_ON of a CPU that does not exist refused "
           "(INVALID_PARAMETERS)");

@@ -20,9 +20,8 @@ int host_s2_init(struct hyp_state *h)
     struct pgt *s2 = &h->host_s2;
     int ret;
 
-    ret =
-        pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops,
-                         host_s2_mm_ctx, NULL);
+    ret = pgt_s2_init_vtcr(s2, HOST_S2_VTCR, PGT_S2_HOST, &host_s2_mm_ops,
+                           host_s2_mm_ctx, NULL);
     if (ret < 0)
         return ret;
     uart_printf("[s2] host stage 2 from VTCR 0x%lx: %u-bit IPA, start level "
@@ -465,7 +464,8 @@ static const char *const level_name[PGT_LEVEL_MAX + 1] = {
 
 void host_print_stats(struct hyp_state *h)
 {
-    uart_printf("[stats] host stage-2 faults mapped: %lu (", h->host_faults_mapped);
+    uart_printf("[stats] host stage-2 faults mapped: %lu (",
+                h->host_faults_mapped);
     for (int i = 0; i < h->nr_cpus || i == 0; i++)
         uart_printf("%scpu%d %lu", i ? ", " : "", i, h->cpu[i].host_faults);
     uart_printf(")\n[stats] host stage 2 mapped on demand:");
@@ -500,16 +500,17 @@ static uint64_t check_owned(struct hyp_state *h, uint64_t start, uint64_t end)
 unsigned host_s2_check(struct hyp_state *h)
 {
     unsigned fails = 0;
-    uint64_t pages = (h->image.end - h->image.start +
-                      h->carveout.end - h->carveout.start) / PAGE_SIZE;
+    uint64_t pages =
+        (h->image.end - h->image.start + h->carveout.end - h->carveout.start) /
+        PAGE_SIZE;
     uint64_t bad = check_owned(h, h->image.start, h->image.end) +
                    check_owned(h, h->carveout.start, h->carveout.end);
 
     for (int i = 0; i < h->linux.nr_refused; i++) {
-        bad += check_owned(h, h->linux.refused[i].start,
-                           h->linux.refused[i].end);
-        pages += (h->linux.refused[i].end - h->linux.refused[i].start) /
-                 PAGE_SIZE;
+        bad +=
+            check_owned(h, h->linux.refused[i].start, h->linux.refused[i].end);
+        pages +=
+            (h->linux.refused[i].end - h->linux.refused[i].start) / PAGE_SIZE;
     }
     uart_printf("[check] host stage 2 refuses every hypervisor page and "
                 "DMA-capable device: %lu pages checked, %lu not: %s\n",

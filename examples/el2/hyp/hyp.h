@@ -62,7 +62,7 @@ struct linux_host {
     bool enabled;
     uint64_t kernel, kernel_end; /* load address .. + image_size */
     uint64_t initrd, initrd_end;
-    uint64_t dtb, dtb_size;    /* the host's edited copy */
+    uint64_t dtb, dtb_size; /* the host's edited copy */
     uint64_t fwcfg, fwcfg_size;
     /* Devices that write memory on their own (fw_cfg's DMA, a GICv3
      * ITS): out of the host's DTB and refused in its stage 2. */
@@ -161,10 +161,12 @@ void __attribute__((noreturn)) linux_enter(struct hyp_state *h);
 void psci_handle_smc(struct hyp_state *h, struct trap_frame *f);
 void el2_setup_for_host(void);
 uint64_t hcr_host_pauth(void);
+/* Pass the host's SYSTEM_RESET on to the firmware (QEMU -no-reboot: it
+ * exits). */
+void __attribute__((noreturn)) psci_firmware_reset(void);
 /* The host powered off (or asked for a reset): statistics, invariants,
  * verdict, power off. */
-void __attribute__((noreturn)) linux_host_exit(struct hyp_state *h,
-                                               bool reset);
+void __attribute__((noreturn)) linux_host_exit(struct hyp_state *h, bool reset);
 /* This CPU's index (TPIDR_EL2). */
 static inline unsigned hyp_cpu_id(void)
 {

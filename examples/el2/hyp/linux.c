@@ -73,8 +73,8 @@ static void map_or_fail(struct hyp_state *h, uint64_t pa, uint64_t size,
     uint64_t s = pa & ~(PAGE_SIZE - 1), e = align_up(pa + size, PAGE_SIZE);
     int ret = pgt_hyp_map(&h->hyp_s1, s, e - s, s, prot);
     if (ret < 0)
-        hyp_fail("mapping %s 0x%lx-0x%lx in the hyp stage 1: error %d", what,
-                 s, e, ret);
+        hyp_fail("mapping %s 0x%lx-0x%lx in the hyp stage 1: error %d", what, s,
+                 e, ret);
 }
 
 static void unmap(struct hyp_state *h, uint64_t pa, uint64_t size)
@@ -140,8 +140,8 @@ static void check_image(uint32_t file_size, uint64_t *text_offset,
         if (sec + 40 * nsec > sizeof(kernel_hdr) || nsec == 0)
             hyp_fail("kernel Image: PE/COFF section table unreadable");
         for (uint64_t i = 0; i < nsec; i++) {
-            uint64_t e = le(b + sec + 40 * i + 20, 4) +
-                         le(b + sec + 40 * i + 16, 4);
+            uint64_t e =
+                le(b + sec + 40 * i + 20, 4) + le(b + sec + 40 * i + 16, 4);
             if (e > end)
                 end = e;
         }
@@ -303,8 +303,7 @@ static void build_host_dtb(struct hyp_state *h, const void *src, void *dst,
                 "bootargs");
     fdt_or_fail(fdt_setprop_u64(fdt, chosen, "linux,initrd-start", l->initrd),
                 "linux,initrd-start");
-    fdt_or_fail(fdt_setprop_u64(fdt, chosen, "linux,initrd-end",
-                                l->initrd_end),
+    fdt_or_fail(fdt_setprop_u64(fdt, chosen, "linux,initrd-end", l->initrd_end),
                 "linux,initrd-end");
 
     int rsv = fdt_path_offset(fdt, "/reserved-memory");
@@ -495,9 +494,8 @@ void linux_enter(struct hyp_state *h)
     uart_printf("[host] entering Linux at 0x%lx: EL1h, MMU off, x0 = DTB "
                 "0x%lx; HCR_EL2=0x%lx CPTR_EL2=0x%lx CNTHCTL_EL2=0x%lx "
                 "(%lu ms since reset)\n",
-                l->kernel, l->dtb, read_sysreg(hcr_el2),
-                read_sysreg(cptr_el2), read_sysreg(cnthctl_el2),
-                hyp_now_ms());
+                l->kernel, l->dtb, read_sysreg(hcr_el2), read_sysreg(cptr_el2),
+                read_sysreg(cnthctl_el2), hyp_now_ms());
     hyp_enter_host(l->kernel, l->dtb, 0, 0, 0, 0);
 }
 
@@ -509,12 +507,14 @@ void linux_host_exit(struct hyp_state *h, bool reset)
     host_print_stats(h);
     unsigned bad = host_s2_check(h) + h->failures;
     hyp_spin_unlock(&h->host_mmu_lock);
-    if (reset)
+    if (reset) {
+        /* Passed on; in these runs it only comes from a kernel panic. */
         uart_printf("pgt-hyp: FAIL: the host reset (a kernel panic, with "
                     "panic=-1)\n");
-    else
-        uart_printf("pgt-hyp: %s (host powered off, %u hypervisor check "
-                    "failures)\n",
-                    bad ? "FAIL" : "PASS", bad);
-    hyp_exit(bad || reset ? 1 : 0);
+        psci_firmware_reset();
+    }
+    uart_printf("pgt-hyp: %s (host powered off, %u hypervisor check "
+                "failures)\n",
+                bad ? "FAIL" : "PASS", bad);
+    hyp_exit(bad ? 1 : 0);
 }

@@ -194,11 +194,10 @@ static void build_hyp_s1(struct hyp_state *h)
     hyp_boot_params.stack_top[0] = sym(__hyp_stack_top);
     for (int i = 1; i < HYP_MAX_CPUS; i++) {
         uint64_t top = sym(__cpu_stacks_start) + i * HYP_CPU_STACK_STRIDE;
-        uint64_t r = pgt_hyp_map(t, top - HYP_CPU_STACK_SIZE,
-                                 HYP_CPU_STACK_SIZE,
-                                 top - HYP_CPU_STACK_SIZE, PGT_PROT_RW);
+        int r = pgt_hyp_map(t, top - HYP_CPU_STACK_SIZE, HYP_CPU_STACK_SIZE,
+                            top - HYP_CPU_STACK_SIZE, PGT_PROT_RW);
         if (r)
-            hyp_panic("mapping a CPU stack", (long)r);
+            hyp_panic("mapping a CPU stack", r);
         hyp_boot_params.stack_top[i] = top;
     }
     map_or_panic(t, h->carveout.start, h->carveout.end - h->carveout.start,

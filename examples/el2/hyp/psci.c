@@ -38,8 +38,7 @@
 /* Read by hyp_secondary_entry with its MMU off (switch.S). */
 struct hyp_boot_params hyp_boot_params;
 
-static int64_t firmware_psci(uint64_t fn, uint64_t a1, uint64_t a2,
-                             uint64_t a3)
+static int64_t firmware_psci(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 {
     register uint64_t x0 __asm__("x0") = fn;
     register uint64_t x1 __asm__("x1") = a1;
@@ -82,8 +81,8 @@ static bool host_entry_ok(const struct hyp_state *h, uint64_t pa)
     return false;
 }
 
-static int64_t psci_cpu_on(struct hyp_state *h, uint64_t mpidr,
-                           uint64_t entry, uint64_t ctx)
+static int64_t psci_cpu_on(struct hyp_state *h, uint64_t mpidr, uint64_t entry,
+                           uint64_t ctx)
 {
     int idx = cpu_by_mpidr(h, mpidr);
 
@@ -110,13 +109,19 @@ static int64_t psci_cpu_on(struct hyp_state *h, uint64_t mpidr,
     uart_printf("[psci] host CPU_ON MPIDR 0x%lx (cpu%d) at 0x%lx: relayed "
                 "through the hypervisor's per-CPU init\n",
                 mpidr, idx, entry);
-    int64_t ret = firmware_psci(PSCI_CPU_ON_64, mpidr,
-                                (uint64_t)(uintptr_t)hyp_secondary_entry,
-                                (uint64_t)idx);
+    int64_t ret =
+        firmware_psci(PSCI_CPU_ON_64, mpidr,
+                      (uint64_t)(uintptr_t)hyp_secondary_entry, (uint64_t)idx);
     if (ret != PSCI_RET_SUCCESS)
-        uart_printf("hyp: firmware CPU_ON of MPIDR 0x%lx failed: %ld\n",
-                    mpidr, (long)ret);
+        uart_printf("hyp: firmware CPU_ON of MPIDR 0x%lx failed: %ld\n", mpidr,
+                    (long)ret);
     return ret;
+}
+
+void psci_firmware_reset(void)
+{
+    firmware_psci(PSCI_SYSTEM_RESET, 0, 0, 0);
+    hyp_exit(1); /* the firmware did not reset: power off */
 }
 
 /* A power-down suspend may come back through the entry point: it must be
@@ -182,11 +187,9 @@ void psci_handle_smc(struct hyp_state *h, struct trap_frame *f)
         ret = psci_cpu_suspend(h, fn, a1, a2, a3);
         break;
     case PSCI_CPU_OFF:
-        __atomic_store_n(&h->cpu[hyp_cpu_id()].online, false,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(&h->cpu[hyp_cpu_id()].online, false, __ATOMIC_RELEASE);
         ret = firmware_psci(fn, 0, 0, 0);
-        __atomic_store_n(&h->cpu[hyp_cpu_id()].online, true,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(&h->cpu[hyp_cpu_id()].online, true, __ATOMIC_RELEASE);
         break;
     case PSCI_SYSTEM_OFF:
     case PSCI_SYSTEM_RESET:
