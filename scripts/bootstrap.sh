@@ -102,13 +102,38 @@ demo_linux() {
 }
 
 # setup DIR [meson args...]: configure once, reconfigure if already there.
+# Our own builds are warning-free: -Werror here rather than in
+# meson.build, where it would also bind projects using us as a subproject.
 setup() {
     local dir=$1; shift
     if [ -f "$dir/build.ninja" ]; then
-        meson setup --reconfigure "$dir" "$@" >/dev/null
+        meson setup --reconfigure "$dir" -Dwerror=true "$@" >/dev/null
     else
-        meson setup "$dir" "$@" >/dev/null
+        meson setup "$dir" -Dwerror=true "$@" >/dev/null
     fi
+}
+
+# The one cross build per toolchain (clang, gcc) that demo and test share.
+cross_dir() { echo "build-aarch64-$1"; }
+cross_file() {
+    case $1 in
+    clang) echo cross/aarch64-none-elf-clang.ini ;;
+    gcc) echo cross/aarch64-linux-gnu-gcc.ini ;;
+    esac
+}
+
+# consumer DIR [meson args...]: build examples/consumer, a project that
+# takes libpgtable as a meson subproject (forced, even when an installed
+# one exists), and run its tests. Failures are collected in $failed_extra.
+failed_extra=()
+consumer() {
+    local dir=$1; shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" examples/consumer "$@" >/dev/null
+    else
+        meson setup "$dir" examples/consumer --force-fallback-for=libpgtable "$@" >/dev/null
+    fi && ninja -C "$dir" -j "$jobs" && meson test -C "$dir" --print-errorlogs ||
+        failed_extra+=("consumer:$dir")
 }
 
 jobs=${JOBS:-$(nproc)}
@@ -119,6 +144,10 @@ summary() {
 import json, sys
 passed = failed = skipped = 0
 for d in sys.argv[1:]:
+    if d.startswith('consumer:'):
+        failed += 1
+        print('FAILED: examples/consumer build in %s' % d[len('consumer:'):])
+        continue
     try:
         lines = open(d + '/meson-logs/testlog.json').read().splitlines()
     except OSError:
@@ -146,10 +175,11 @@ demo)
     ninja -C build -j "$jobs" examples/host-demo/host-demo
     ./build/examples/host-demo/host-demo
     if [ -f examples/el2/meson.build ] && grep -q executable examples/el2/meson.build; then
-        setup build-aarch64 --cross-file cross/aarch64-none-elf-clang.ini
-        ninja -C build-aarch64 -j "$jobs"
-        python3 tests/qemu/run_el2.py build-aarch64/examples/el2/pgt-hyp.elf --show
-        demo_linux build-aarch64
+        d=$(cross_dir clang)
+        setup $d --cross-file $(cross_file clang)
+        ninja -C $d -j "$jobs"
+        python3 tests/qemu/run_el2.py $d/examples/el2/pgt-hyp.elf --show
+        demo_linux $d
     fi
     ;;
 test)
@@ -164,16 +194,17 @@ test)
     ninja -C build-san -j "$jobs"
     meson test -C build-san --num-processes "$jobs" --print-errorlogs \
         --no-suite bench || rc=1
+    consumer build-consumer
     for tc in clang gcc; do
-        d=build-aarch64-$tc
-        file=cross/aarch64-none-elf-clang.ini
-        [ $tc = gcc ] && file=cross/aarch64-linux-gnu-gcc.ini
-        setup $d --cross-file $file
+        d=$(cross_dir $tc)
+        setup $d --cross-file $(cross_file $tc)
         ninja -C $d -j "$jobs"
         ./scripts/check-freestanding.sh $d
         meson test -C $d --num-processes "$jobs" --print-errorlogs || rc=1
+        consumer build-consumer-aarch64-$tc --cross-file $(cross_file $tc)
     done
-    summary build build-san build-aarch64-clang build-aarch64-gcc || rc=1
+    summary build build-san build-aarch64-clang build-aarch64-gcc build-consumer \
+        "${failed_extra[@]}" || rc=1
     exit $rc
     ;;
 bench)

@@ -14,5 +14,8 @@
 #include "pgt.h"
 #include "s1.h"
 #include "s2.h"
+/* Generated at configure time: in the build tree, or installed beside the
+ * other headers. */
+#include "pgtable/version.h"
 
 #endif /* PGTABLE_PGTABLE_H */
