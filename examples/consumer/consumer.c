@@ -15,55 +15,73 @@
 #define PAGE 4096u
 #define NPAGES 16u
 
-/* Pages are handed out once, in order, from zeroed .bss: no memset needed
- * and none freed back (the example only builds). */
-static _Alignas(4 * PAGE) uint8_t arena[NPAGES][PAGE];
-static unsigned int next_page;
-static int refs[NPAGES];
+/*
+ * The table pages' source, passed to every hook as its context. Pages are
+ * handed out once, in order, from zeroed .bss: no memset needed and none
+ * reused (the example only builds).
+ */
+struct arena {
+    _Alignas(4 * PAGE) uint8_t page[NPAGES][PAGE];
+    unsigned int next;
+    int refs[NPAGES];
+};
 
-static void *take(size_t n, size_t align)
+static void *take(struct arena *a, size_t n, size_t align)
 {
-    unsigned int first = (next_page + (unsigned int)align - 1) & ~((unsigned int)align - 1);
+    size_t first = (a->next + align - 1) & ~(align - 1);
 
     if (first + n > NPAGES)
         return NULL;
-    for (unsigned int i = first; i < first + n; i++)
-        refs[i] = 1;
-    next_page = first + (unsigned int)n;
-    return arena[first];
+    for (size_t i = first; i < first + n; i++)
+        a->refs[i] = 1;
+    a->next = (unsigned int)(first + n);
+    return a->page[first];
 }
 
-static unsigned int index_of(const void *p)
+static int *ref_of(void *ctx, const void *addr)
 {
-    return (unsigned int)(((const uint8_t *)p - &arena[0][0]) / PAGE);
+    struct arena *a = ctx;
+
+    return &a->refs[((const uint8_t *)addr - &a->page[0][0]) / PAGE];
 }
 
-static void *zalloc_page(void *arg)
+static void *zalloc_page(void *ctx, void *memcache)
 {
-    (void)arg;
-    return take(1, 1);
+    (void)memcache;
+    return take(ctx, 1, 1);
 }
 
-static void *zalloc_pages_exact(size_t size)
+static void *zalloc_pages_exact(void *ctx, size_t size)
 {
     size_t n = size / PAGE, align = 1;
 
     while (align < n)
         align <<= 1;
-    return take(n, align);
+    return take(ctx, n, align);
 }
 
-static void free_pages_exact(void *addr, size_t size)
+static void free_pages_exact(void *ctx, void *addr, size_t size)
 {
     for (size_t i = 0; i < size / PAGE; i++)
-        refs[index_of(addr) + i] = 0;
+        ref_of(ctx, addr)[i] = 0;
 }
 
-static void get_page(void *addr) { refs[index_of(addr)]++; }
-static void put_page(void *addr) { refs[index_of(addr)]--; }
-static int page_count(void *addr) { return refs[index_of(addr)]; }
-static void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }
-static uint64_t virt_to_phys(void *va) { return (uint64_t)(uintptr_t)va; }
+static void get_page(void *ctx, void *addr) { (*ref_of(ctx, addr))++; }
+static void put_page(void *ctx, void *addr) { (*ref_of(ctx, addr))--; }
+static int page_count(void *ctx, void *addr) { return *ref_of(ctx, addr); }
+
+/* The arena's "physical" addresses are its addresses (an identity map). */
+static void *phys_to_virt(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return (void *)(uintptr_t)pa;
+}
+
+static uint64_t virt_to_phys(void *ctx, void *va)
+{
+    (void)ctx;
+    return (uint64_t)(uintptr_t)va;
+}
 
 static const struct pgt_mm_ops consumer_mm = {
     .zalloc_page = zalloc_page,
@@ -75,6 +93,8 @@ static const struct pgt_mm_ops consumer_mm = {
     .phys_to_virt = phys_to_virt,
     .virt_to_phys = virt_to_phys,
 };
+
+static struct arena arena;
 
 /*
  * Build the table and check two lookups. Return: 0 when both translate
@@ -88,7 +108,7 @@ int consumer_run(struct pgt *s2)
     int ret;
 
     /* VTCR_EL2: 40-bit IPA, 4K granule, start level 1 (two root pages). */
-    ret = pgt_s2_init_vtcr(s2, 0x80023558ull, 0, &consumer_mm, NULL);
+    ret = pgt_s2_init_vtcr(s2, 0x80023558ull, 0, &consumer_mm, &arena, NULL);
     if (ret)
         return ret;
     ret = pgt_s2_map(s2, 0x40000000, 0x200000, 0x80200000, PGT_PROT_RWX, NULL,
