@@ -97,11 +97,12 @@ static const struct pgt_mm_ops consumer_mm = {
 static struct arena arena;
 
 /*
- * Build the table and check two lookups. Return: 0 when both translate
- * as mapped, else the first libpgtable error (negative) or 1.
+ * Build the table, check two lookups and print the table through @print.
+ * Return: 0 when both translate as mapped, else the first libpgtable
+ * error (negative) or 1.
  */
-int consumer_run(struct pgt *s2);
-int consumer_run(struct pgt *s2)
+int consumer_run(struct pgt *s2, pgt_print_fn print, void *arg);
+int consumer_run(struct pgt *s2, pgt_print_fn print, void *arg)
 {
     uint64_t pa;
     enum pgt_prot prot;
@@ -127,32 +128,47 @@ int consumer_run(struct pgt *s2)
     ret = pgt_translate(s2, 0x09000000, &pa, &prot);
     if (ret)
         return ret;
-    return pa == 0x09000000 && prot == (PGT_PROT_RW | PGT_PROT_DEVICE) ? 0 : 1;
+    if (pa != 0x09000000 || prot != (PGT_PROT_RW | PGT_PROT_DEVICE))
+        return 1;
+    return pgt_dump(s2, 0, 1ull << s2->geom.ia_bits, print, arg);
 }
 
 #ifdef CONSUMER_HOSTED
 #include <inttypes.h>
 #include <stdio.h>
 
+static void print_line(void *arg, const char *line)
+{
+    fputs(line, arg);
+}
+
 int main(void)
 {
     struct pgt s2 = { 0 };
-    int ret = consumer_run(&s2);
+    int ret = consumer_run(&s2, print_line, stdout);
 
-    printf("libpgtable %s: consumer_run() = %d, %" PRIu64 " table pages\n",
-           PGT_VERSION_STRING, ret, pgt_count_table_pages(&s2));
+    printf("libpgtable %s: consumer_run(): %s, %" PRIu64 " table pages\n",
+           PGT_VERSION_STRING, pgt_strerror(ret), pgt_count_table_pages(&s2));
     if (ret == 0)
         pgt_s2_destroy(&s2);
     return ret != 0;
 }
 #else
+/* Where a bare-metal image would write to its UART. */
+static void print_line(void *arg, const char *line)
+{
+    (void)line;
+    (*(unsigned int *)arg)++;
+}
+
 /* Bare-metal entry (the linker's -e): no C runtime, nothing returns to. */
 void consumer_entry(void);
 void consumer_entry(void)
 {
     static struct pgt s2;
+    static unsigned int lines;
 
-    (void)consumer_run(&s2);
+    (void)consumer_run(&s2, print_line, &lines);
     for (;;)
         ;
 }

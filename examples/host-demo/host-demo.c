@@ -97,17 +97,6 @@ static int live_pages(void)
     return n;
 }
 
-/* ---- the dump: runs of similar last-level entries are folded ---------- */
-
-struct dump {
-    int active;
-    int level;
-    uint64_t start, end;   /* IA range of the pending run */
-    uint64_t oa_next;      /* expected OA of the next entry, leaves */
-    pgt_pte_t kind;        /* attrs (leaves) or the invalid entry value */
-    uint64_t count;
-};
-
 static void prot_str(enum pgt_prot p, char *buf)
 {
     sprintf(buf, "%c%c%c %s", p & PGT_PROT_R ? 'R' : '-',
@@ -116,91 +105,10 @@ static void prot_str(enum pgt_prot p, char *buf)
             p & PGT_PROT_NORMAL_NC ? "normal-nc" : "normal-wb");
 }
 
-static const char *indent(int level)
+/* pgt_dump()'s output hook: each line ends in '\n' already. */
+static void print_line(void *arg, const char *line)
 {
-    static const char *pad[] = { "", "  ", "    ", "      " };
-    return pad[level < 0 ? 0 : level > 3 ? 3 : level];
-}
-
-static void flush(const struct pgt *pgt, struct dump *d)
-{
-    char buf[32];
-
-    if (!d->active)
-        return;
-    d->active = 0;
-    printf("%sL%d [0x%010" PRIx64 "-0x%010" PRIx64 ") ", indent(d->level),
-           d->level, d->start, d->end);
-    if (d->kind & PGT_PTE_VALID) {
-        uint64_t sz = pgt_level_size(&pgt->geom, d->level);
-        uint64_t oa = d->oa_next - d->count * sz;
-        prot_str(pgt_leaf_prot(&pgt->geom, pgt->regime, pgt->flags, d->kind),
-                 buf);
-        printf("%s%s x%" PRIu64 " -> %#" PRIx64 "  %s\n",
-               d->level == 3 ? "page" : "block",
-               d->count > 1 ? "s" : "", d->count, oa, buf);
-    } else {
-        printf("invalid x%" PRIu64 ", owner %u\n", d->count,
-               pgt_pte_owner(d->kind));
-    }
-}
-
-static int dump_visit(const struct pgt_visit_ctx *ctx,
-                      enum pgt_walk_flags visit)
-{
-    struct dump *d = ctx->arg;
-    const struct pgt *pgt = ctx->pgt;
-    uint64_t sz = pgt_level_size(&pgt->geom, ctx->level);
-    uint64_t base = ctx->addr & ~(sz - 1);
-    pgt_pte_t pte = ctx->old;
-
-    if (visit == PGT_WALK_TABLE_PRE) {
-        flush(pgt, d);
-        printf("%sL%d [0x%010" PRIx64 "-0x%010" PRIx64 ") table @ %#" PRIx64
-               " (%d refs)\n",
-               indent(ctx->level), ctx->level, base, base + sz,
-               pgt_oa_decode(&pgt->geom, pte),
-               page_count(NULL, phys_to_virt(NULL, pgt_oa_decode(&pgt->geom, pte))));
-        return 0;
-    }
-    if (!pte) {
-        flush(pgt, d); /* empty entries are not printed */
-        return 0;
-    }
-    /* a leaf's kind: everything but its OA; an invalid entry: itself */
-    pgt_pte_t kind = pgt_pte_valid(pte)
-                         ? pte & ~pgt_oa_field_mask(&pgt->geom)
-                         : pte;
-    uint64_t oa = pgt_pte_valid(pte) ? pgt_oa_decode(&pgt->geom, pte) : 0;
-    if (d->active && d->level == ctx->level && d->kind == kind &&
-        d->end == base && (!pgt_pte_valid(pte) || d->oa_next == oa)) {
-        d->end = base + sz;
-        d->oa_next += sz;
-        d->count++;
-        return 0;
-    }
-    flush(pgt, d);
-    d->active = 1;
-    d->level = ctx->level;
-    d->start = base;
-    d->end = base + sz;
-    d->kind = kind;
-    d->oa_next = oa + sz;
-    d->count = 1;
-    return 0;
-}
-
-static void dump(struct pgt *pgt)
-{
-    struct dump d = { 0 };
-    struct pgt_walker w = { dump_visit, &d,
-                            PGT_WALK_LEAF | PGT_WALK_TABLE_PRE };
-
-    printf("stage-2 root @ %#" PRIx64 ": level %d, %u page(s), %" PRIu64
-           " entries\n", pgt->pgd_phys, pgt->geom.start_level,
-           pgt->geom.nr_root_pages, pgt_root_entries(&pgt->geom));
-    pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
-    flush(pgt, &d);
+    fputs(line, arg);
 }
 
 #define CHECK(x)                                                               \
@@ -240,7 +148,7 @@ int main(void)
            vtcr, pgt_s2_vtcr(&pgt));
     printf("VTTBR_EL2 = %#018" PRIx64 " (BADDR; add the VMID in [63:48])\n",
            pgt_ttbr_baddr(&pgt));
-    dump(&pgt);
+    CHECK(pgt_dump(&pgt, 0, 1ull << pgt.geom.ia_bits, print_line, stdout));
 
     uint64_t pa;
     enum pgt_prot prot;

@@ -19,4 +19,15 @@
 #define PGT_EINVAL  22 /* bad argument: alignment, range, flags, NULL */
 #define PGT_ERANGE  34 /* address or size outside the table's IA/OA range */
 
+/**
+ * pgt_strerror() - an error code as text, for logs.
+ * @err: a value a libpgtable function returned
+ *
+ * Return: for a negative code of this header, a constant string that
+ * starts with its name (e.g. "-PGT_ENOMEM: out of memory for table
+ * pages"); "unknown error" for another negative value; "no error" for 0
+ * and positive values (the counts some functions return).
+ */
+const char *pgt_strerror(int err);
+
 #endif /* PGTABLE_ERRNO_H */

@@ -4,6 +4,7 @@
 #define PGTABLE_PGTABLE_H
 
 #include "desc.h"
+#include "dump.h"
 #include "errno.h"
 #include "hyp_page.h"
 #include "hyp_pool.h"
