@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A translation-table entry (descriptor), as stored in memory. */
 typedef uint64_t pgt_pte_t;
 
 /* Translation granule; the value is the granule's log2 (page shift). */
@@ -158,9 +159,9 @@ enum pgt_regime {
 #define PGT_GEOM_LPA2 (1u << 0)    /* FEAT_LPA2 (TCR.DS/VTCR.DS = 1), 4K/16K */
 #define PGT_GEOM_CONCAT (1u << 1)  /* allow start-level concatenation (stage 2) */
 
-/*
- * Derived geometry of one table. Filled by pgt_geom_init(); every other
- * function takes it as read-only input.
+/**
+ * struct pgt_geom - derived geometry of one table. Filled by
+ * pgt_geom_init(); every other function takes it as read-only input.
  */
 struct pgt_geom {
     uint8_t granule_shift;  /* 12, 14, 16 */
@@ -170,7 +171,7 @@ struct pgt_geom {
     int8_t start_level;     /* level of the root table */
     uint8_t nr_root_pages;  /* 1, or 2..16 concatenated root pages */
     uint8_t lpa2;           /* 1: FEAT_LPA2 descriptor format (DS=1) */
-    uint8_t pad;
+    uint8_t pad;            /* zero */
 };
 
 /**
@@ -195,57 +196,125 @@ int pgt_geom_init(struct pgt_geom *g, enum pgt_granule granule,
                   uint32_t ia_bits, uint32_t oa_bits, int start_level,
                   uint32_t flags);
 
-/* log2 of the size of the region one entry at @level maps. */
+/**
+ * pgt_level_shift() - log2 of the size of the region one entry at @level
+ * maps.
+ * @g:     the geometry
+ * @level: a level of the table, start level..3
+ *
+ * Return: granule shift + bits per level * (3 - @level).
+ */
 static inline uint32_t pgt_level_shift(const struct pgt_geom *g, int level)
 {
     return g->granule_shift + (uint32_t)(g->bits_per_level * (3 - level));
 }
 
-/* Size in bytes of the region one entry at @level maps. */
+/**
+ * pgt_level_size() - size of the region one entry at @level maps.
+ * @g:     the geometry
+ * @level: a level of the table, start level..3
+ *
+ * Return: the size in bytes (1 << pgt_level_shift()).
+ */
 static inline uint64_t pgt_level_size(const struct pgt_geom *g, int level)
 {
     return 1ull << pgt_level_shift(g, level);
 }
 
-/* Entries per (non-root) table page: 512, 2048 or 8192. */
+/**
+ * pgt_ptes_per_page() - entries in one (non-root) table page.
+ * @g: the geometry
+ *
+ * Return: 512, 2048 or 8192.
+ */
 static inline uint64_t pgt_ptes_per_page(const struct pgt_geom *g)
 {
     return 1ull << g->bits_per_level;
 }
 
-/* Number of entries in the whole root (all concatenated pages). */
+/**
+ * pgt_root_entries() - entries in the whole root (all concatenated pages).
+ * @g: the geometry
+ *
+ * Return: 2^(ia_bits - pgt_level_shift(start level)).
+ */
 uint64_t pgt_root_entries(const struct pgt_geom *g);
 
-/* Index of @addr in a table at @level (for the root: across all pages). */
+/**
+ * pgt_level_index() - index of @addr's entry in a table at @level.
+ * @g:     the geometry
+ * @addr:  input address
+ * @level: a level of the table, start level..3
+ *
+ * Return: the index; for the root, across all its pages.
+ */
 uint64_t pgt_level_index(const struct pgt_geom *g, uint64_t addr, int level);
 
-/*
- * Whether a leaf (block or page) may be placed at @level with this
- * geometry: level 3 always; level 2 always; level 1 for 4K (1 GiB blocks)
- * and, with LPA2, for 16K (64 GiB); level 0 for 4K with LPA2 (512 GiB).
- * 64K: levels 2 (512 MiB) and 3, and level 1 (4 TiB) with 52-bit OA.
+/**
+ * pgt_level_has_block() - whether a leaf (block or page) may be placed at
+ * @level with this geometry.
+ * @g:     the geometry
+ * @level: any level
+ *
+ * Return: false below the start level or above 3; true for levels 2 and
+ * 3; level 1 for 4K (1 GiB blocks) and, with LPA2, for 16K (64 GiB);
+ * level 0 for 4K with LPA2 (512 GiB); 64K: level 1 (4 TiB) with 52-bit
+ * OA; false otherwise.
  */
 bool pgt_level_has_block(const struct pgt_geom *g, int level);
 
-/* Encode @pa (aligned to the granule) into a descriptor's OA field. */
+/**
+ * pgt_oa_encode() - a descriptor's OA field for an output address.
+ * @g:  the geometry (LPA2 and 64K 52-bit OA move OA[51:48] or OA[51:50])
+ * @pa: output address, aligned to the granule
+ *
+ * Return: the OA field bits alone, to OR with type and attribute bits.
+ */
 pgt_pte_t pgt_oa_encode(const struct pgt_geom *g, uint64_t pa);
 
-/* Extract the output address (table or leaf) from a descriptor. */
+/**
+ * pgt_oa_decode() - the output address held by a descriptor.
+ * @g:   the geometry
+ * @pte: a table or leaf descriptor
+ *
+ * Return: the next-level table's or the leaf's output address.
+ */
 uint64_t pgt_oa_decode(const struct pgt_geom *g, pgt_pte_t pte);
 
-/* The descriptor bits that hold the output address for this geometry
- * (with LPA2 they include [9:8], with 64K [15:12]). A leaf's attributes
- * are pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID). */
+/**
+ * pgt_oa_field_mask() - the descriptor bits that hold the output address.
+ * @g: the geometry
+ *
+ * A leaf's attributes are pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
+ * PGT_PTE_VALID).
+ *
+ * Return: the mask (with LPA2 it includes [9:8], with 64K and 52-bit OA
+ * [15:12]).
+ */
 pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g);
 
-/* Whether @pte is a valid table descriptor at @level. */
+/**
+ * pgt_pte_is_table() - whether @pte is a valid table descriptor at @level.
+ * @pte:   the entry
+ * @level: its level
+ *
+ * Return: true for a valid entry with the type bit set above level 3.
+ */
 static inline bool pgt_pte_is_table(pgt_pte_t pte, int level)
 {
     return level < PGT_LEVEL_MAX && (pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) ==
                                         (PGT_PTE_VALID | PGT_PTE_TYPE);
 }
 
-/* Whether @pte is a valid leaf (block or page) at @level. */
+/**
+ * pgt_pte_is_leaf() - whether @pte is a valid leaf (block or page) at
+ * @level.
+ * @pte:   the entry
+ * @level: its level
+ *
+ * Return: true for a valid block (type bit clear, level < 3) or page
+ * (type bit set, level 3).
+ */
 static inline bool pgt_pte_is_leaf(pgt_pte_t pte, int level)
 {
     if (!(pte & PGT_PTE_VALID))
@@ -254,6 +323,12 @@ static inline bool pgt_pte_is_leaf(pgt_pte_t pte, int level)
                                   : (pte & PGT_PTE_TYPE) == 0;
 }
 
+/**
+ * pgt_pte_valid() - whether @pte is valid (bit 0).
+ * @pte: the entry
+ *
+ * Return: true if the valid bit is set.
+ */
 static inline bool pgt_pte_valid(pgt_pte_t pte)
 {
     return (pte & PGT_PTE_VALID) != 0;
@@ -276,30 +351,56 @@ int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
 
 /**
  * pgt_leaf_prot() - decode a valid leaf's attributes back to enum pgt_prot.
- * Inverse of pgt_leaf_attrs() for every prot it accepts.
+ * @g:       the geometry
+ * @regime:  PGT_REGIME_*
+ * @s2flags: for stage 2, PGT_S2_FWB / PGT_S2_XNX from s2.h; else 0
+ * @pte:     the leaf
+ *
+ * Return: the permission set; the inverse of pgt_leaf_attrs() for every
+ * prot it accepts.
  */
 enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
                             uint32_t s2flags, pgt_pte_t pte);
 
 /**
- * pgt_make_leaf() - a complete leaf descriptor.
- * Returns pgt_oa_encode(@pa) | @attrs | type bits for @level (block at
- * levels < 3, page at level 3). No checks: @pa must be aligned to
- * pgt_level_size(@level) and @level must allow a leaf.
+ * pgt_make_leaf() - a complete leaf descriptor. No checks.
+ * @g:     the geometry
+ * @pa:    output address, aligned to pgt_level_size(@level)
+ * @attrs: attribute bits (pgt_leaf_attrs())
+ * @level: a level that allows a leaf (pgt_level_has_block())
+ *
+ * Return: pgt_oa_encode(@pa) | @attrs | valid and type bits for @level
+ * (block at levels < 3, page at level 3).
  */
 pgt_pte_t pgt_make_leaf(const struct pgt_geom *g, uint64_t pa,
                         pgt_pte_t attrs, int level);
 
-/* A table descriptor pointing at the next-level table at @table_pa. */
+/**
+ * pgt_make_table() - a table descriptor.
+ * @g:        the geometry
+ * @table_pa: physical address of the next-level table, granule aligned
+ *
+ * Return: pgt_oa_encode(@table_pa) | valid and type bits.
+ */
 pgt_pte_t pgt_make_table(const struct pgt_geom *g, uint64_t table_pa);
 
-/* An invalid stage-2 entry carrying @owner_id (0 gives the zero entry). */
+/**
+ * pgt_make_owner() - an invalid stage-2 entry carrying an owner id.
+ * @owner_id: 0..PGT_MAX_OWNER_ID (higher bits are dropped)
+ *
+ * Return: the annotation; 0 (the zero entry) for id 0.
+ */
 static inline pgt_pte_t pgt_make_owner(uint32_t owner_id)
 {
     return ((pgt_pte_t)owner_id << PGT_OWNER_SHIFT) & PGT_OWNER_MASK;
 }
 
-/* The owner id held by an invalid entry (0 for a valid entry). */
+/**
+ * pgt_pte_owner() - the owner id an entry holds.
+ * @pte: the entry
+ *
+ * Return: bits [9:2] of an invalid entry; 0 for a valid entry.
+ */
 static inline uint32_t pgt_pte_owner(pgt_pte_t pte)
 {
     if (pgt_pte_valid(pte))

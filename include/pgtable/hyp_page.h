@@ -35,6 +35,11 @@
 #define HYP_NO_ORDER 0xffu        /* order of a page heading no block */
 #define HYP_PAGE_REFCOUNT_MAX 0xffffu
 
+/**
+ * struct hyp_page - the record of one physical page (8 bytes): its
+ * reference count, the order of the block it heads and HYP_PAGE_* flags,
+ * or, while it heads a free block, that free list's links.
+ */
 struct hyp_page {
     union {
         struct {
@@ -75,14 +80,15 @@ enum hyp_page_panic {
                                   * pool (records overwritten) */
 };
 
-/*
- * The vmemmap. Fill with hyp_vmemmap_init(); then read-only.
- * Records cover PFNs [first_pfn, first_pfn + nr_pages).
+/**
+ * struct hyp_vmemmap - the record array and how addresses map to it.
+ * Fill with hyp_vmemmap_init(), set the hooks, then read-only. Records
+ * cover PFNs [first_pfn, first_pfn + nr_pages).
  */
 struct hyp_vmemmap {
     struct hyp_page *pages; /* record of first_pfn */
-    uint64_t first_pfn;
-    uint64_t nr_pages;
+    uint64_t first_pfn;     /* PFN of pages[0] */
+    uint64_t nr_pages;      /* number of records */
     uint8_t granule_shift;  /* 12, 14 or 16 */
     uint64_t physvirt_offset; /* virt = phys + offset (mod 2^64) */
     /* Called on a broken invariant (see enum hyp_page_panic) with the PFN
@@ -113,68 +119,156 @@ int hyp_vmemmap_init(struct hyp_vmemmap *vm, struct hyp_page *pages,
                      uint64_t first_pfn, uint64_t nr_pages,
                      unsigned int granule_shift, uint64_t physvirt_offset);
 
-/* Zero @size bytes at @addr (16-byte aligned, multiple of 64): the portable
- * default behind hyp_vmemmap.clear_pages (REP STOSB on x86-64 hosts,
- * unrolled stores elsewhere; hyp_alloc_pages() runs it inline). */
+/**
+ * hyp_clear_pages() - zero memory: the portable default behind
+ * hyp_vmemmap.clear_pages (REP STOSB on x86-64 hosts, unrolled stores
+ * elsewhere; hyp_alloc_pages() runs it inline).
+ * @addr: start, 16-byte aligned
+ * @size: bytes, a multiple of 64
+ */
 void hyp_clear_pages(void *addr, size_t size);
 
-/* Report a broken invariant through @vm's hook (or trap). */
+/**
+ * hyp_vmemmap_panic() - report a broken invariant through @vm's panic
+ * hook; with no hook (or NULL @vm), trap.
+ * @vm:  the vmemmap
+ * @why: what broke
+ * @pfn: the page concerned
+ */
 void hyp_vmemmap_panic(const struct hyp_vmemmap *vm, enum hyp_page_panic why,
                        uint64_t pfn);
 
-/* --- conversions (no checks: the address must be described by @vm) --- */
+/* --- conversions (no checks: the address must be described by the
+ * vmemmap) --- */
 
+/**
+ * hyp_phys_to_pfn() - the PFN of a physical address.
+ * @vm:   the vmemmap
+ * @phys: physical address
+ *
+ * Return: @phys >> granule shift.
+ */
 static inline uint64_t hyp_phys_to_pfn(const struct hyp_vmemmap *vm, uint64_t phys)
 {
     return phys >> vm->granule_shift;
 }
 
+/**
+ * hyp_pfn_to_phys() - the physical address of a PFN.
+ * @vm:  the vmemmap
+ * @pfn: page frame number
+ *
+ * Return: @pfn << granule shift.
+ */
 static inline uint64_t hyp_pfn_to_phys(const struct hyp_vmemmap *vm, uint64_t pfn)
 {
     return pfn << vm->granule_shift;
 }
 
+/**
+ * hyp_phys_to_virt() - the virtual address of a physical address.
+ * @vm:   the vmemmap
+ * @phys: physical address
+ *
+ * Return: @phys + physvirt_offset, as a pointer.
+ */
 static inline void *hyp_phys_to_virt(const struct hyp_vmemmap *vm, uint64_t phys)
 {
     return (void *)(uintptr_t)(phys + vm->physvirt_offset);
 }
 
+/**
+ * hyp_virt_to_phys() - the physical address of a virtual address.
+ * @vm:   the vmemmap
+ * @virt: virtual address
+ *
+ * Return: @virt - physvirt_offset.
+ */
 static inline uint64_t hyp_virt_to_phys(const struct hyp_vmemmap *vm, const void *virt)
 {
     return (uint64_t)(uintptr_t)virt - vm->physvirt_offset;
 }
 
+/**
+ * hyp_pfn_to_page() - the record of a PFN.
+ * @vm:  the vmemmap
+ * @pfn: page frame number
+ *
+ * Return: pointer to the record.
+ */
 static inline struct hyp_page *hyp_pfn_to_page(const struct hyp_vmemmap *vm, uint64_t pfn)
 {
     return vm->pages + (pfn - vm->first_pfn);
 }
 
+/**
+ * hyp_page_to_pfn() - the PFN a record describes.
+ * @vm: the vmemmap
+ * @p:  the record
+ *
+ * Return: the PFN.
+ */
 static inline uint64_t hyp_page_to_pfn(const struct hyp_vmemmap *vm, const struct hyp_page *p)
 {
     return (uint64_t)(p - vm->pages) + vm->first_pfn;
 }
 
+/**
+ * hyp_phys_to_page() - the record of the page holding a physical address.
+ * @vm:   the vmemmap
+ * @phys: physical address
+ *
+ * Return: pointer to the record.
+ */
 static inline struct hyp_page *hyp_phys_to_page(const struct hyp_vmemmap *vm, uint64_t phys)
 {
     return hyp_pfn_to_page(vm, hyp_phys_to_pfn(vm, phys));
 }
 
+/**
+ * hyp_page_to_phys() - the physical address of a record's page.
+ * @vm: the vmemmap
+ * @p:  the record
+ *
+ * Return: the page's physical address.
+ */
 static inline uint64_t hyp_page_to_phys(const struct hyp_vmemmap *vm, const struct hyp_page *p)
 {
     return hyp_pfn_to_phys(vm, hyp_page_to_pfn(vm, p));
 }
 
+/**
+ * hyp_virt_to_page() - the record of the page holding a virtual address.
+ * @vm:   the vmemmap
+ * @virt: virtual address
+ *
+ * Return: pointer to the record.
+ */
 static inline struct hyp_page *hyp_virt_to_page(const struct hyp_vmemmap *vm, const void *virt)
 {
     return hyp_phys_to_page(vm, hyp_virt_to_phys(vm, virt));
 }
 
+/**
+ * hyp_page_to_virt() - the virtual address of a record's page.
+ * @vm: the vmemmap
+ * @p:  the record
+ *
+ * Return: the page's virtual address.
+ */
 static inline void *hyp_page_to_virt(const struct hyp_vmemmap *vm, const struct hyp_page *p)
 {
     return hyp_phys_to_virt(vm, hyp_page_to_phys(vm, p));
 }
 
-/* Whether @phys lies in a page the vmemmap describes. */
+/**
+ * hyp_vmemmap_covers() - whether @phys lies in a page the vmemmap
+ * describes.
+ * @vm:   the vmemmap
+ * @phys: physical address
+ *
+ * Return: true if its PFN is in [first_pfn, first_pfn + nr_pages).
+ */
 static inline bool hyp_vmemmap_covers(const struct hyp_vmemmap *vm, uint64_t phys)
 {
     return hyp_phys_to_pfn(vm, phys) - vm->first_pfn < vm->nr_pages;
@@ -182,12 +276,23 @@ static inline bool hyp_vmemmap_covers(const struct hyp_vmemmap *vm, uint64_t phy
 
 /* --- reference counts (not atomic: the caller holds the owner's lock) --- */
 
-/* Reference count of @p: 0 for a page heading a free block. */
+/**
+ * hyp_page_count() - reference count of a page.
+ * @p: its record
+ *
+ * Return: the count; 0 for a page heading a free block.
+ */
 static inline unsigned int hyp_page_count(const struct hyp_page *p)
 {
     return (p->flags & HYP_PAGE_FREE) ? 0 : p->refcount;
 }
 
+/**
+ * hyp_page_ref_inc() - count +1; past HYP_PAGE_REFCOUNT_MAX the panic
+ * hook is called and the count stays.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ */
 static inline void hyp_page_ref_inc(const struct hyp_vmemmap *vm, struct hyp_page *p)
 {
     if (p->refcount == HYP_PAGE_REFCOUNT_MAX) {
@@ -197,7 +302,13 @@ static inline void hyp_page_ref_inc(const struct hyp_vmemmap *vm, struct hyp_pag
     p->refcount++;
 }
 
-/* Add @n (> 0) references at once: all or nothing. */
+/**
+ * hyp_page_ref_add() - add @n references at once, all or nothing: past
+ * HYP_PAGE_REFCOUNT_MAX the panic hook is called and the count stays.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ * @n:  references to add, > 0
+ */
 static inline void hyp_page_ref_add(const struct hyp_vmemmap *vm, struct hyp_page *p,
                                     unsigned int n)
 {
@@ -208,6 +319,12 @@ static inline void hyp_page_ref_add(const struct hyp_vmemmap *vm, struct hyp_pag
     p->refcount = (uint16_t)(p->refcount + n);
 }
 
+/**
+ * hyp_page_ref_dec() - count -1; at 0 the panic hook is called and the
+ * count stays.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ */
 static inline void hyp_page_ref_dec(const struct hyp_vmemmap *vm, struct hyp_page *p)
 {
     if (p->refcount == 0) {
@@ -217,8 +334,15 @@ static inline void hyp_page_ref_dec(const struct hyp_vmemmap *vm, struct hyp_pag
     p->refcount--;
 }
 
-/* Decrement; true when the count reached 0 (the caller frees the page).
- * Underflow panics and returns false. */
+/**
+ * hyp_page_ref_dec_and_test() - count -1, and whether that freed the page.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ *
+ * Return: true when the count reached 0 (the caller frees the page);
+ * false otherwise, and for a count already 0 (the panic hook is called,
+ * the count stays).
+ */
 static inline bool hyp_page_ref_dec_and_test(const struct hyp_vmemmap *vm, struct hyp_page *p)
 {
     if (p->refcount == 0) {
@@ -228,7 +352,16 @@ static inline bool hyp_page_ref_dec_and_test(const struct hyp_vmemmap *vm, struc
     return --p->refcount == 0;
 }
 
-/* Subtract @n (> 0) at once: all or nothing; true when it reached 0. */
+/**
+ * hyp_page_ref_sub_and_test() - subtract @n references at once, all or
+ * nothing.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ * @n:  references to drop, > 0
+ *
+ * Return: true when the count reached 0; false otherwise, and when @n
+ * exceeds the count (the panic hook is called, the count stays).
+ */
 static inline bool hyp_page_ref_sub_and_test(const struct hyp_vmemmap *vm,
                                              struct hyp_page *p, unsigned int n)
 {
@@ -240,9 +373,14 @@ static inline bool hyp_page_ref_sub_and_test(const struct hyp_vmemmap *vm,
     return p->refcount == 0;
 }
 
-/* A page starting its life outside the pool (pKVM's
- * hyp_set_page_refcounted): count 1, order 0. A page whose count is not 0
- * goes to the panic hook (HYP_PANIC_REF_OVERFLOW) and is left as it is. */
+/**
+ * hyp_set_page_refcounted() - a page starting its life outside any pool
+ * (pKVM's hyp_set_page_refcounted): count 1, order 0, no flags. A page
+ * whose count is not 0 goes to the panic hook (HYP_PANIC_REF_OVERFLOW)
+ * and is left as it is.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ */
 static inline void hyp_set_page_refcounted(const struct hyp_vmemmap *vm, struct hyp_page *p)
 {
     if (hyp_page_count(p) != 0) {
@@ -260,8 +398,31 @@ static inline void hyp_set_page_refcounted(const struct hyp_vmemmap *vm, struct 
  * shared between CPUs that are never freed through a pool concurrently).
  * Same checks as above; they never wrap even under contention.
  */
+
+/**
+ * hyp_page_ref_inc_atomic() - hyp_page_ref_inc() with compare-and-swap.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ */
 void hyp_page_ref_inc_atomic(const struct hyp_vmemmap *vm, struct hyp_page *p);
+
+/**
+ * hyp_page_ref_dec_and_test_atomic() - hyp_page_ref_dec_and_test() with
+ * compare-and-swap.
+ * @vm: the vmemmap (for the panic hook)
+ * @p:  the page's record
+ *
+ * Return: true when this call took the count to 0; false otherwise, and
+ * for a count already 0 (the panic hook is called).
+ */
 bool hyp_page_ref_dec_and_test_atomic(const struct hyp_vmemmap *vm, struct hyp_page *p);
+
+/**
+ * hyp_page_count_atomic() - hyp_page_count() with atomic loads.
+ * @p: the page's record
+ *
+ * Return: the count; 0 for a page heading a free block.
+ */
 unsigned int hyp_page_count_atomic(const struct hyp_page *p);
 
 #endif /* PGTABLE_HYP_PAGE_H */

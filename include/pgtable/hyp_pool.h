@@ -57,27 +57,47 @@
 #define HYP_POOL_MAX_ORDER 23
 #define HYP_POOL_DEFAULT_MAX_ORDER 10
 
-/* A lock: the embedder's, or hyp_spinlock_ops below. */
+/**
+ * struct hyp_lock_ops - a lock: the embedder's, or hyp_spinlock_ops below.
+ */
 struct hyp_lock_ops {
-    void (*lock)(void *lock);
-    void (*unlock)(void *lock);
+    void (*lock)(void *lock);   /* take the lock at hyp_pool_cfg.lock_arg */
+    void (*unlock)(void *lock); /* release it */
 };
 
-/* Test-and-test-and-set spinlock on C11 atomics (acquire/release), for
- * hosts and for EL2 ports without their own. Zero-initialised = unlocked. */
+/**
+ * struct hyp_spinlock - test-and-test-and-set spinlock on C11 atomics
+ * (acquire/release), for hosts and for EL2 ports without their own.
+ * Zero-initialised = unlocked.
+ */
 struct hyp_spinlock {
-    atomic_uint locked;
+    atomic_uint locked; /* 1 while held */
 };
+
+/**
+ * hyp_spin_lock() - take a struct hyp_spinlock, spinning until it is
+ * free; acquire ordering.
+ * @lock: the struct hyp_spinlock
+ */
 void hyp_spin_lock(void *lock);
+
+/**
+ * hyp_spin_unlock() - release a struct hyp_spinlock; release ordering.
+ * @lock: the struct hyp_spinlock, held by the caller
+ */
 void hyp_spin_unlock(void *lock);
+
+/* hyp_spin_lock/unlock as a struct hyp_lock_ops. */
 extern const struct hyp_lock_ops hyp_spinlock_ops;
 
 /* hyp_pool_cfg.flags */
 #define HYP_POOL_MEM_ZEROED (1u << 0) /* the free range is already zero */
 #define HYP_POOL_ZERO_NOW (1u << 1)   /* zero the free range in init */
 
-/* Optional pool configuration (NULL: max order HYP_POOL_DEFAULT_MAX_ORDER,
- * no lock, lazy zeroing). */
+/**
+ * struct hyp_pool_cfg - optional pool configuration (a NULL cfg: max order
+ * HYP_POOL_DEFAULT_MAX_ORDER, no lock, lazy zeroing).
+ */
 struct hyp_pool_cfg {
     unsigned int max_order;           /* cap on block order, <= HYP_POOL_MAX_ORDER */
     const struct hyp_lock_ops *lock;  /* NULL: no locking */
@@ -88,8 +108,12 @@ struct hyp_pool_cfg {
 #define HYP_POOL_NIL 0xffffffu /* empty list link */
 #define HYP_POOL_CACHE 16      /* order-0 pages whose coalescing is deferred */
 
+/**
+ * struct hyp_pool - a buddy allocator's state; filled by hyp_pool_init(),
+ * then changed only by the functions below (under its lock).
+ */
 struct hyp_pool {
-    const struct hyp_vmemmap *vm;
+    const struct hyp_vmemmap *vm; /* records of the pool's pages */
     struct hyp_page *base;       /* record of link index 0 (link window start) */
     uint64_t range_start;        /* first PFN of the pool's own range */
     uint64_t range_end;          /* PFN after it */
@@ -99,8 +123,8 @@ struct hyp_pool {
     uint8_t max_order;           /* largest block order (inclusive) */
     uint32_t nr_cached;          /* pages on the put cache */
     uint32_t cache[HYP_POOL_CACHE]; /* their link indices (a stack) */
-    const struct hyp_lock_ops *lock;
-    void *lock_arg;
+    const struct hyp_lock_ops *lock; /* NULL: the caller serialises */
+    void *lock_arg;              /* passed to lock/unlock */
     struct hyp_spinlock *spin;   /* internal: lock_arg when lock is
                                   * hyp_spinlock_ops (taken inline) */
 };
@@ -109,7 +133,8 @@ struct hyp_pool {
  * hyp_pool_init() - make [@pfn, @pfn + @nr_pages) a pool.
  * @pool:           out (untouched on error)
  * @vm:             vmemmap describing the whole range
- * @pfn, @nr_pages: the range (@nr_pages > 0)
+ * @pfn:            first page of the range
+ * @nr_pages:       pages in the range, > 0
  * @reserved_pages: the first @reserved_pages pages stay allocated, each an
  *                  order-0 page with count 1 (hyp_put_page() gives one to
  *                  the pool later); the rest are free
@@ -141,6 +166,8 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
 /**
  * hyp_alloc_pages() - allocate 2^@order zeroed, physically contiguous
  * pages aligned to their size. The head page's count is 1.
+ * @pool:  the pool
+ * @order: log2 of the number of pages
  *
  * Before handing a block out, its record is checked: a block a free list
  * or the put cache holds must head a free block of that order, lie in the
@@ -154,50 +181,110 @@ int hyp_pool_init(struct hyp_pool *pool, const struct hyp_vmemmap *vm,
  */
 void *hyp_alloc_pages(struct hyp_pool *pool, unsigned int order);
 
-/* Count +1 on the page at @addr (pool lock held inside). A page with
- * count 0 (free, inside a free block, or a block's tail page: all of
- * HYP_PANIC_FREE_PAGE), an overflow, or a page the pool cannot link (see
- * hyp_pool_init()) goes to the panic hook and changes nothing. */
+/**
+ * hyp_get_page() - count +1 on the page at @addr (the pool's lock taken
+ * inside). A page with count 0 (free, inside a free block, or a block's
+ * tail page: all of HYP_PANIC_FREE_PAGE), an overflow, or a page the pool
+ * cannot link (see hyp_pool_init()) goes to the panic hook and changes
+ * nothing.
+ * @pool: the pool the page belongs to
+ * @addr: the page's virtual address
+ */
 void hyp_get_page(struct hyp_pool *pool, void *addr);
 
-/* Count -1 on the page at @addr; at 0 the block it heads is freed and
- * coalesced. Underflow (count 0: free page or a block's tail page) or a
- * page the pool cannot link goes to the panic hook and changes nothing. */
+/**
+ * hyp_put_page() - count -1 on the page at @addr; at 0 the block it heads
+ * is freed and coalesced. Underflow (count 0: a free page or a block's
+ * tail page) or a page the pool cannot link goes to the panic hook and
+ * changes nothing.
+ * @pool: the pool the page belongs to
+ * @addr: the page's virtual address
+ */
 void hyp_put_page(struct hyp_pool *pool, void *addr);
 
-/* The batched forms: the count of @n calls of get/put, with one lock
- * round trip, all or nothing (a count that cannot take all @n goes to the
- * panic hook unchanged); @n 0 does nothing. */
+/**
+ * hyp_get_page_n() - the count of @n calls of hyp_get_page(), with one
+ * lock round trip, all or nothing (a count that cannot take all @n goes
+ * to the panic hook unchanged); @n 0 does nothing.
+ * @pool: the pool the page belongs to
+ * @addr: the page's virtual address
+ * @n:    references to add
+ */
 void hyp_get_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
+
+/**
+ * hyp_put_page_n() - the count of @n calls of hyp_put_page(), with one
+ * lock round trip, all or nothing (a count that cannot give all @n goes
+ * to the panic hook unchanged); @n 0 does nothing.
+ * @pool: the pool the page belongs to
+ * @addr: the page's virtual address
+ * @n:    references to drop
+ */
 void hyp_put_page_n(struct hyp_pool *pool, void *addr, unsigned int n);
 
-/* Page-record forms of get/put (no address conversion). */
+/**
+ * hyp_pool_get_page() - hyp_get_page() by page record (no address
+ * conversion).
+ * @pool: the pool the page belongs to
+ * @p:    the page's record
+ */
 void hyp_pool_get_page(struct hyp_pool *pool, struct hyp_page *p);
+
+/**
+ * hyp_pool_put_page() - hyp_put_page() by page record (no address
+ * conversion).
+ * @pool: the pool the page belongs to
+ * @p:    the page's record
+ */
 void hyp_pool_put_page(struct hyp_pool *pool, struct hyp_page *p);
 
 /**
  * hyp_split_page() - make an allocated block of order n 2^n independent
  * order-0 pages, each with count 1 (as pKVM, for exact-size allocations:
- * put the pages not needed). @p is the block's head with count 1 (its
- * only holder); a free page goes to the panic hook as HYP_PANIC_FREE_PAGE,
- * any other count or a page heading no block as HYP_PANIC_BAD_PAGE, and
- * nothing changes.
+ * put the pages not needed). @p must be the block's head with count 1
+ * (its only holder); a free page goes to the panic hook as
+ * HYP_PANIC_FREE_PAGE, any other count or a page heading no block as
+ * HYP_PANIC_BAD_PAGE, and nothing changes.
+ * @pool: the pool the block came from
+ * @p:    the block's head page record
  */
 void hyp_split_page(struct hyp_pool *pool, struct hyp_page *p);
 
-/* Reference count of the page at @addr (0 if free). Lock-free: a
- * consistent snapshot, stable while the caller holds a reference. */
+/**
+ * hyp_page_count_va() - reference count of the page at @addr, read
+ * without the lock: a consistent snapshot, stable while the caller holds
+ * a reference.
+ * @pool: the pool the page belongs to
+ * @addr: the page's virtual address
+ *
+ * Return: the count; 0 for a free page (in a free block or the put cache).
+ */
 unsigned int hyp_page_count_va(const struct hyp_pool *pool, const void *addr);
 
-/* Number of free blocks of @order (0 above HYP_POOL_MAX_ORDER; above the
- * pool's max_order only external blocks freed into it count); drains the
- * put cache first, so the count is the coalesced one. */
+/**
+ * hyp_pool_nr_free_blocks() - free blocks of one order; drains the put
+ * cache first, so the count is the coalesced one.
+ * @pool:  the pool
+ * @order: the order asked about
+ *
+ * Return: the number of free blocks of @order: 0 above
+ * HYP_POOL_MAX_ORDER; above the pool's max_order only external blocks
+ * freed into it count.
+ */
 uint64_t hyp_pool_nr_free_blocks(struct hyp_pool *pool, unsigned int order);
 
-/* Free and coalesce every page of the put cache now. */
+/**
+ * hyp_pool_drain() - free and coalesce every page of the put cache now.
+ * @pool: the pool
+ */
 void hyp_pool_drain(struct hyp_pool *pool);
 
-/* Number of free pages (all orders). */
+/**
+ * hyp_pool_nr_free_pages() - free pages, all orders.
+ * @pool: the pool
+ *
+ * Return: the pages in free blocks and on the put cache.
+ */
 uint64_t hyp_pool_nr_free_pages(const struct hyp_pool *pool);
 
 #endif /* PGTABLE_HYP_POOL_H */

@@ -19,25 +19,47 @@
 
 /* --- hyp_pool as a page source ------------------------------------------ */
 
-/* A zeroed page with count 1, or NULL. */
+/**
+ * hyp_pool_zalloc_page() - one page for a table, as mm_ops.zalloc_page.
+ * @pool: the pool
+ *
+ * Return: a zeroed page with count 1 (hyp_alloc_pages(@pool, 0)); NULL
+ * when the pool has no free page.
+ */
 void *hyp_pool_zalloc_page(struct hyp_pool *pool);
 
-/* @size bytes (a multiple of the granule, > 0) of zeroed contiguous pages,
- * aligned to @size rounded up to a power of two, each page with count 1
- * (alloc of the covering order, split, surplus pages put back). NULL if
- * @size is bad or no block is free. */
+/**
+ * hyp_pool_zalloc_pages_exact() - contiguous pages for a concatenated
+ * root, as mm_ops.zalloc_pages_exact: a block of the covering order is
+ * allocated and split, the pages beyond @size are put back.
+ * @pool: the pool
+ * @size: bytes, a multiple of the granule, > 0
+ *
+ * Return: the first of @size bytes of zeroed, contiguous pages aligned to
+ * @size rounded up to a power of two, each page with count 1; NULL (pool
+ * unchanged) if @size is 0, not a multiple of the granule or larger than
+ * the largest order, or no block of the covering order is free.
+ */
 void *hyp_pool_zalloc_pages_exact(struct hyp_pool *pool, size_t size);
 
-/* Put every page of a zalloc_pages_exact() run. */
+/**
+ * hyp_pool_free_pages_exact() - put every page of a
+ * hyp_pool_zalloc_pages_exact() run (count -1 each: freed at 0).
+ * @pool: the pool the run came from
+ * @addr: the run's first page
+ * @size: the size it was allocated with
+ */
 void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size);
 
-/*
- * Fill the speed hints of @ops (a writable copy of hyp_pool_mm_ops, e.g.
- * with the embedder's TLB hooks added) from @pool's vmemmap: the linear
- * map (mm_ops.linear) and the vmemmap's counts (mm_ops.count_base: 2-byte
- * counts at the start of 8-byte struct hyp_page records). Tables must
- * come from pages that vmemmap describes (as they do from any pool on
- * it). Call before the table's init.
+/**
+ * hyp_pool_mm_ops_hints() - fill the speed hints of @ops from @pool's
+ * vmemmap: the linear map (mm_ops.linear) and the vmemmap's counts
+ * (mm_ops.count_base: 2-byte counts at the start of 8-byte struct
+ * hyp_page records). Tables must come from pages that vmemmap describes
+ * (as they do from any pool on it). Call before the table's init.
+ * @ops:  a writable copy of hyp_pool_mm_ops (e.g. with the embedder's
+ *        TLB hooks added)
+ * @pool: the pool whose vmemmap the tables' pages are in
  */
 void hyp_pool_mm_ops_hints(struct pgt_mm_ops *ops, const struct hyp_pool *pool);
 
