@@ -21,7 +21,7 @@ cd "$top"
 
 pkgs=(meson ninja-build build-essential pkg-config python3 clang lld llvm-14
       libclang-rt-14-dev libcmocka-dev libunicorn-dev qemu-system-arm
-      gcc-aarch64-linux-gnu)
+      gcc-aarch64-linux-gnu doxygen)
 if [ "$mode" = bench ]; then
     pkgs+=(python3-matplotlib)
 fi
