@@ -69,7 +69,7 @@
 #define SZ_1G 0x40000000ull
 
 /*
- * Tests that fail because of an open core bug (BUGS.md) are registered with
+ * Tests that fail because of an open core bug (an open issue) are registered with
  * KNOWN_BUG(): built always, run only with -Dc_args=-DPGT_CORE_KNOWN_BUGS,
  * so main stays green. Remove the wrapper when the bug is fixed.
  */
