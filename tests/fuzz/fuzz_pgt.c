@@ -12,12 +12,16 @@
 #include <stdint.h>
 
 #include "interp.h"
+#include "test_mm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const size_t arena[] = {[12] = 256, [14] = 64, [16] = 16};
+    static const size_t arena_pages[] = {[12] = 256, [14] = 64, [16] = 16};
+    /* One arena for every input (1 MiB: runs out on purpose): a fresh one
+     * per input cost more than the input itself (page faults). */
+    static struct tmm arena;
     if (size < 2)
         return 0;
     struct pi_cfg cfg = {0};
@@ -25,9 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.mode = (enum pi_mode)(data[0] % 3);
     cfg.bytes = data + 1;
     cfg.nbytes = size - 1;
-    cfg.arena_pages = arena[cfg.granule]; /* 1 MiB: runs out on purpose */
-    cfg.full_every = 8;
+    cfg.arena_pages = arena_pages[cfg.granule];
+    if (!arena.base)
+        tmm_init(&arena, (size_t)1 << cfg.granule, cfg.arena_pages, PI_ARENA_PA);
+    cfg.arena = &arena;
+    cfg.full_every = 32; /* and at the end: the final check always runs */
     struct pi_stats st;
-    pi_run(&cfg, 96, &st); /* short runs: more inputs per second */
+    pi_run(&cfg, 48, &st); /* short runs: more inputs per second */
     return 0;
 }

@@ -51,6 +51,24 @@ void tmm_use(struct tmm *m)
     cur = m;
 }
 
+void tmm_reset(struct tmm *m)
+{
+    if (m->live) {
+        fprintf(stderr, "tmm_reset: %ld pages still allocated\n", m->live);
+        abort();
+    }
+    /* Allocation order restarts too: a rerun gets the same addresses. */
+    m->next_hint = 0;
+    m->allocs = m->frees = 0;
+    m->fail_countdown = -1;
+    m->failed = 0;
+    m->nlog = 0;
+    m->on_event = NULL;
+    m->on_free = NULL;
+    m->observer_arg = NULL;
+    cur = m;
+}
+
 void tmm_fail_after(struct tmm *m, long n)
 {
     m->fail_countdown = n;

@@ -62,6 +62,12 @@ void tmm_init(struct tmm *m, size_t page_size, size_t nr_pages,
 void tmm_fini(struct tmm *m);
 void tmm_use(struct tmm *m);
 
+/* Make @m current and as tmm_init() left it, without a new arena: for a
+ * caller that runs many short tests (a fuzzer). Every page must be free
+ * (aborts otherwise); free pages keep the garbage they were poisoned
+ * with. */
+void tmm_reset(struct tmm *m);
+
 /* After @n more successful allocations, fail every allocation; -1 to stop
  * failing. */
 void tmm_fail_after(struct tmm *m, long n);

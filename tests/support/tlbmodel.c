@@ -88,12 +88,15 @@ bool tlbm_walk(const struct tmm *m, const struct pgt *pgt, uint64_t addr,
 static const char *leaves_rec(const struct tmm *m, const struct pgt *pgt,
                               const pgt_pte_t *t, uint64_t n, int level,
                               uint64_t va, uint64_t a, uint64_t b,
-                              tlbm_leaf_fn fn, void *arg)
+                              tlbm_run_fn fn, void *arg)
 {
     uint32_t shift = tlbm_shift(pgt, level);
     uint64_t sz = 1ull << shift;
     uint64_t i0 = a > va ? (a - va) >> shift : 0;
-    for (uint64_t i = i0; i < n && va + i * sz < b; i++) {
+    /* Entries [i0, n) that start below b. */
+    if (b - va < n * sz)
+        n = (b - va + sz - 1) >> shift;
+    for (uint64_t i = i0; i < n; i++) {
         pgt_pte_t pte = t[i];
         uint64_t cva = va + i * sz;
         if ((pte & PGT_PTE_VALID) && level < 3 && (pte & PGT_PTE_TYPE)) {
@@ -115,19 +118,53 @@ static const char *leaves_rec(const struct tmm *m, const struct pgt *pgt,
             if (pte & (sz - 1) & ((1ull << 48) - 1) &
                 ~((1ull << pgt->geom.granule_shift) - 1))
                 return "block output address not aligned to its size";
+            /* Leaves that continue this one are as checked as it is. */
+            uint64_t j = i + 1;
+            while (j < n && t[j] == pte + (j - i) * sz)
+                j++;
+            fn(arg, cva, level, pte, j - i);
+            i = j - 1;
+            continue;
         }
-        fn(arg, cva, level, pte);
+        uint64_t j = i + 1;
+        while (j < n && t[j] == pte)
+            j++;
+        fn(arg, cva, level, pte, j - i);
+        i = j - 1;
     }
     return NULL;
+}
+
+const char *tlbm_leaf_runs(const struct tmm *m, const struct pgt *pgt, uint64_t a,
+                           uint64_t b, tlbm_run_fn fn, void *arg)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    uint32_t shift = tlbm_shift(pgt, g->start_level);
+    if (b <= a)
+        return NULL;
+    return leaves_rec(m, pgt, pgt->pgd, 1ull << (g->ia_bits - shift),
+                      g->start_level, 0, a, b, fn, arg);
+}
+
+struct per_entry {
+    const struct pgt *pgt;
+    tlbm_leaf_fn fn;
+    void *arg;
+};
+
+static void per_entry(void *arg, uint64_t va, int level, pgt_pte_t pte, uint64_t count)
+{
+    const struct per_entry *pe = arg;
+    uint64_t sz = 1ull << tlbm_shift(pe->pgt, level);
+    for (uint64_t k = 0; k < count; k++)
+        pe->fn(pe->arg, va + k * sz, level, pte);
 }
 
 const char *tlbm_leaves(const struct tmm *m, const struct pgt *pgt, uint64_t a,
                         uint64_t b, tlbm_leaf_fn fn, void *arg)
 {
-    const struct pgt_geom *g = &pgt->geom;
-    uint32_t shift = tlbm_shift(pgt, g->start_level);
-    return leaves_rec(m, pgt, pgt->pgd, 1ull << (g->ia_bits - shift),
-                      g->start_level, 0, a, b, fn, arg);
+    struct per_entry pe = {pgt, fn, arg};
+    return tlbm_leaf_runs(m, pgt, a, b, per_entry, &pe);
 }
 
 /* ---- recording TLB ---------------------------------------------------- */
@@ -245,10 +282,13 @@ static void pre_add(struct tlbm *t, uint64_t va, int level, pgt_pte_t pte)
     r->broken = false;
 }
 
-static void pre_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+static void pre_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte, uint64_t count)
 {
+    struct tlbm *t = arg;
+    uint64_t sz = 1ull << tlbm_shift(t->pgt, level);
     if (pte & PGT_PTE_VALID)
-        pre_add(arg, va, level, pte);
+        for (uint64_t k = 0; k < count; k++)
+            pre_add(t, va + k * sz, level, pte + k * sz);
 }
 
 void tlbm_begin_op(struct tlbm *t, uint64_t addr, uint64_t end)
@@ -258,7 +298,7 @@ void tlbm_begin_op(struct tlbm *t, uint64_t addr, uint64_t end)
     t->op_end = end;
     t->npre = 0;
     /* A broken table is reported by the property test itself. */
-    (void)tlbm_leaves(t->mm, t->pgt, addr, end, pre_leaf, t);
+    (void)tlbm_leaf_runs(t->mm, t->pgt, addr, end, pre_leaf, t);
 }
 
 /* First pre run whose span ends above @addr. */
@@ -284,11 +324,11 @@ struct mark_ctx {
 
 /* An entry invalid now: the pre-op entries whose check point is in it
  * were invalidated while invalid. */
-static void mark_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+static void mark_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte, uint64_t count)
 {
     struct mark_ctx *c = arg;
     struct tlbm *t = c->t;
-    uint64_t end = span_end(t, va, level);
+    uint64_t end = va + count * (span_end(t, va, level) - va);
     if (pte & PGT_PTE_VALID)
         return;
     while (c->cur < t->npre &&
@@ -314,7 +354,7 @@ static void mark_broken(struct tlbm *t, uint64_t addr, uint64_t end, int level)
     if (lo >= hi)
         return;
     struct mark_ctx c = {t, addr, level, pre_first(t, lo)};
-    (void)tlbm_leaves(t->mm, t->pgt, lo, hi, mark_leaf, &c);
+    (void)tlbm_leaf_runs(t->mm, t->pgt, lo, hi, mark_leaf, &c);
 }
 
 static bool entry_overlaps(const struct tlbm *t, const struct tlbm_entry *e,
@@ -395,10 +435,11 @@ static pgt_pte_t memtype(const struct tlbm *t, pgt_pte_t pte)
                                            : pte & PGT_S1_ATTRINDX_MASK;
 }
 
-static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
+static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte, uint64_t count)
 {
     struct tlbm *t = arg;
-    uint64_t end = span_end(t, va, level);
+    /* A run of leaves is one mapping: OA linear, same attributes. */
+    uint64_t end = va + count * (span_end(t, va, level) - va);
     if (!(pte & PGT_PTE_VALID))
         return;
     uint64_t lo = va > t->op_addr ? va : t->op_addr;
@@ -434,7 +475,7 @@ static void check_bbm(struct tlbm *t)
 {
     t->cur = 0;
     if (t->npre)
-        (void)tlbm_leaves(t->mm, t->pgt, t->op_addr, t->op_end, bbm_leaf, t);
+        (void)tlbm_leaf_runs(t->mm, t->pgt, t->op_addr, t->op_end, bbm_leaf, t);
 }
 
 unsigned long tlbm_end_op(struct tlbm *t)

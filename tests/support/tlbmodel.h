@@ -86,6 +86,16 @@ typedef void (*tlbm_leaf_fn)(void *arg, uint64_t va, int level, pgt_pte_t pte);
 const char *tlbm_leaves(const struct tmm *m, const struct pgt *pgt, uint64_t a,
                         uint64_t b, tlbm_leaf_fn fn, void *arg);
 
+/* The same walk, with runs of entries of one table (inside [a, b))
+ * reported once: @count consecutive identical invalid entries, or @count
+ * consecutive valid leaves whose descriptors each add the leaf size to the
+ * one before (output addresses following on, same attributes), from @va
+ * with @pte the first. Much cheaper over 16K/64K tables (8192 entries). */
+typedef void (*tlbm_run_fn)(void *arg, uint64_t va, int level, pgt_pte_t pte,
+                            uint64_t count);
+const char *tlbm_leaf_runs(const struct tmm *m, const struct pgt *pgt, uint64_t a,
+                           uint64_t b, tlbm_run_fn fn, void *arg);
+
 /* Whether a leaf may sit at @level (Arm ARM, 48-bit OA, no LPA2). */
 bool tlbm_level_has_leaf(const struct pgt *pgt, int level);
 

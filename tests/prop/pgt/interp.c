@@ -15,7 +15,7 @@
 #include "tlbmodel.h"
 
 #define PA_MAP_BASE (64ull << 30) /* output addresses handed to map */
-#define ARENA_PA 0x80000000ull    /* fake PA of the table arena */
+#define ARENA_PA PI_ARENA_PA      /* fake PA of the table arena */
 
 struct tpage { /* one table page found by the full traversal */
     uint64_t pa;
@@ -27,6 +27,8 @@ struct snap {
     bool taken;
     uint64_t a, b; /* the input range whose tables are held */
     size_t n;
+    size_t cap;     /* entries pages and refs hold */
+    size_t datacap; /* bytes data holds */
     struct tpage *pages;
     uint8_t *data;
     int32_t *refs;
@@ -424,18 +426,18 @@ static void flush_run(struct pi *p)
     p->inv_start = p->inv_end = 0;
 }
 
-static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
+static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte, uint64_t count)
 {
     struct pi *p = arg;
     if (p->inv_end == s && p->inv_end > p->inv_start &&
         p->inv_level == level &&
         pte == p->inv_pte + ((pte & PGT_PTE_VALID) ? s - p->inv_start : 0)) {
-        p->inv_end += span(p, level);
+        p->inv_end += count * span(p, level);
         return;
     }
     flush_run(p);
     p->inv_start = s;
-    p->inv_end = s + span(p, level);
+    p->inv_end = s + count * span(p, level);
     p->inv_pte = pte;
     p->inv_level = level;
 }
@@ -444,7 +446,7 @@ static void cmp_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
 static void compare(struct pi *p, uint64_t a, uint64_t b)
 {
     p->inv_start = p->inv_end = 0;
-    const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, cmp_leaf, p);
+    const char *err = tlbm_leaf_runs(&p->mm, &p->pgt, a, b, cmp_leaf, p);
     flush_run(p);
     if (err)
         fail(p, "broken table in [%#" PRIx64 ", %#" PRIx64 "): %s", a, b, err);
@@ -481,18 +483,11 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* Refcount == 1 + counted entries; no empty non-root table. */
-static void check_counts(struct pi *p, const pgt_pte_t *pte, uint64_t n,
-                         int level, uint64_t va, bool root)
+/* Refcount == 1 + counted entries (@nz non-zero ones, @cnt counted); no
+ * empty non-root table. */
+static void check_counts(struct pi *p, const pgt_pte_t *pte, uint64_t nz,
+                         uint64_t cnt, int level, uint64_t va, bool root)
 {
-    uint64_t nz = 0, cnt = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        if (!pte[i])
-            continue;
-        nz++;
-        if (counted(p, pte[i], level))
-            cnt++;
-    }
     int ref = tmm_page_ref(&p->mm, pte);
     if (root) {
         int mode = ref == 1 && cnt ? 0 : ref == (int)(1 + cnt) ? 1 : -2;
@@ -521,7 +516,28 @@ static void visit_table(struct pi *p, const pgt_pte_t *pte, uint64_t n,
 {
     uint64_t sz = span(p, level);
     uint64_t i0 = a > va ? (a - va) / sz : 0;
-    for (uint64_t i = i0; i < n && va + i * sz < b; i++) {
+    uint64_t nz = 0, cnt = 0;
+    /* One pass over the page: its counts (all of it, with @check) and the
+     * tables under it that overlap [a, b). */
+    if (!check && b - va < n * sz)
+        n = (b - va + sz - 1) / sz;
+    for (uint64_t i = check ? 0 : i0; i < n; i++) {
+        /* Mostly empty 16K/64K pages: skip zeros eight at a time. */
+        while (i + 8 <= n && !(pte[i] | pte[i + 1] | pte[i + 2] | pte[i + 3] |
+                               pte[i + 4] | pte[i + 5] | pte[i + 6] | pte[i + 7]))
+            i += 8;
+        if (i >= n)
+            break;
+        if (!pte[i])
+            continue;
+        nz++;
+        if (counted(p, pte[i], level))
+            cnt++;
+        if (i < i0 || va + i * sz >= b) {
+            if (!check)
+                break;
+            continue;
+        }
         if (!pgt_pte_is_table(pte[i], level))
             continue;
         uint64_t pa = tlbm_oa(&p->pgt, pte[i]);
@@ -535,7 +551,7 @@ static void visit_table(struct pi *p, const pgt_pte_t *pte, uint64_t n,
                     check, a, b);
     }
     if (check)
-        check_counts(p, pte, n, level, va, root);
+        check_counts(p, pte, nz, cnt, level, va, root);
 }
 
 /* Collect (and with @check, verify) the table pages over [a, b). */
@@ -563,25 +579,31 @@ static void traverse(struct pi *p, bool check)
     traverse_range(p, check, 0, p->ia_size);
 }
 
-static void full_check(struct pi *p)
+/* The whole table. A fuzz input's checks in between leave the library's
+ * own count of table pages (a walk of every entry) to the final one. */
+static void full_check(struct pi *p, bool final)
 {
     traverse(p, true);
     /* Distinct pages, and nothing else alive in the arena. */
-    uint64_t *pas = malloc(p->ntp * sizeof(*pas));
-    if (!pas)
-        abort();
+    static uint64_t *pas;
+    static size_t pascap;
+    if (p->ntp > pascap) {
+        pascap = p->ntp * 2;
+        pas = realloc(pas, pascap * sizeof(*pas));
+        if (!pas)
+            abort();
+    }
     for (size_t i = 0; i < p->ntp; i++)
         pas[i] = p->tp[i].pa;
     qsort(pas, p->ntp, sizeof(*pas), cmp_u64);
     for (size_t i = 1; i < p->ntp; i++)
         if (pas[i] == pas[i - 1])
             fail(p, "table page %#" PRIx64 " is linked twice", pas[i]);
-    free(pas);
     if ((long)p->ntp != p->mm.live)
         fail(p, "%ld arena pages are allocated but the table has %zu table "
                 "pages: %ld leaked",
              p->mm.live, p->ntp, p->mm.live - (long)p->ntp);
-    uint64_t lib = pgt_count_table_pages(&p->pgt);
+    uint64_t lib = final || !p->cfg.bytes ? pgt_count_table_pages(&p->pgt) : p->ntp;
     if (lib != p->ntp)
         fail(p, "pgt_count_table_pages() = %" PRIu64 ", the table has %zu",
              lib, p->ntp);
@@ -608,9 +630,16 @@ static void snap_take(struct pi *p, uint64_t a, uint64_t b)
     s->b = align_down(b - 1, rs) + rs;
     traverse_range(p, false, s->a, s->b);
     s->n = p->ntp;
-    s->pages = realloc(s->pages, s->n * sizeof(*s->pages));
-    s->data = realloc(s->data, s->n * p->page);
-    s->refs = realloc(s->refs, s->n * sizeof(*s->refs));
+    /* Grow only: a snapshot is taken for many operations. */
+    if (s->n > s->cap) {
+        s->cap = s->n * 2;
+        s->pages = realloc(s->pages, s->cap * sizeof(*s->pages));
+        s->refs = realloc(s->refs, s->cap * sizeof(*s->refs));
+    }
+    if (s->n * p->page > s->datacap) {
+        s->datacap = s->n * 2 * p->page;
+        s->data = realloc(s->data, s->datacap);
+    }
     if (!s->pages || !s->data || !s->refs)
         abort();
     memcpy(s->pages, p->tp, s->n * sizeof(*s->pages));
@@ -878,10 +907,10 @@ struct drop_ctx {
     uint64_t a, b;
 };
 
-static void drop_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte)
+static void drop_leaf(void *arg, uint64_t s, int level, pgt_pte_t pte, uint64_t count)
 {
     struct drop_ctx *c = arg;
-    uint64_t e = s + span(c->p, level), pe;
+    uint64_t e = s + count * span(c->p, level), pe;
     struct rm_val v;
     if (pte)
         return;
@@ -894,7 +923,7 @@ static void host_drops(struct pi *p, uint64_t a, uint64_t b, uint64_t ra,
                        uint64_t rb)
 {
     struct drop_ctx c = {p, a, b};
-    const char *err = tlbm_leaves(&p->mm, &p->pgt, ra, rb, drop_leaf, &c);
+    const char *err = tlbm_leaf_runs(&p->mm, &p->pgt, ra, rb, drop_leaf, &c);
     if (err)
         fail(p, "broken table: %s", err);
 }
@@ -1749,11 +1778,87 @@ static void setup_window(struct pi *p)
         }
 }
 
+/*
+ * The growable buffers of a run, kept for the next one when the caller
+ * reuses an arena (a fuzzer): allocating and freeing them for every input
+ * cost page faults each time and filled ASan's quarantine (hundreds of MB).
+ */
+struct pi_bufs {
+    struct tpage *tp;
+    size_t tpcap;
+    struct snap snap;
+    struct pred *pred;
+    size_t predcap;
+    struct tpage *pre_tables;
+    uint64_t *pre_table_va;
+    size_t pre_tables_cap;
+    struct rm_run *runs;
+    size_t runs_cap;
+    struct tlbm_run *tlb_pre;
+    size_t tlb_precap;
+};
+static struct pi_bufs kept;
+
+static void bufs_take(struct pi *p)
+{
+    p->tp = kept.tp;
+    p->tpcap = kept.tpcap;
+    p->snap = kept.snap;
+    p->snap.taken = false;
+    p->pred = kept.pred;
+    p->predcap = kept.predcap;
+    p->pre_tables = kept.pre_tables;
+    p->pre_table_va = kept.pre_table_va;
+    p->pre_tables_cap = kept.pre_tables_cap;
+    memset(&kept, 0, sizeof(kept));
+}
+
+/* After rm_init() / tlbm_init(), which start empty. */
+static void bufs_take_models(struct pi *p, const struct pi_bufs *k)
+{
+    p->rm.runs = k->runs;
+    p->rm.cap = k->runs_cap;
+    p->tlb.pre = k->tlb_pre;
+    p->tlb.precap = k->tlb_precap;
+}
+
+static void bufs_give(struct pi *p)
+{
+    kept.tp = p->tp;
+    kept.tpcap = p->tpcap;
+    kept.snap = p->snap;
+    kept.pred = p->pred;
+    kept.predcap = p->predcap;
+    kept.pre_tables = p->pre_tables;
+    kept.pre_table_va = p->pre_table_va;
+    kept.pre_tables_cap = p->pre_tables_cap;
+    kept.runs = p->rm.runs;
+    kept.runs_cap = p->rm.cap;
+    kept.tlb_pre = p->tlb.pre;
+    kept.tlb_precap = p->tlb.precap;
+    p->rm.runs = NULL;
+    p->rm.n = p->rm.cap = 0;
+    p->tlb.pre = NULL;
+    p->tlb.precap = 0;
+}
+
 int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
 {
-    struct pi *p = calloc(1, sizeof(*p));
-    if (!p)
-        abort();
+    static struct pi *spare; /* arena mode: the last run's, reused */
+    struct pi *p = cfg->arena ? spare : NULL;
+    struct pi_bufs models = {0};
+    if (p) {
+        memset(p, 0, sizeof(*p));
+    } else {
+        p = calloc(1, sizeof(*p));
+        if (!p)
+            abort();
+    }
+    if (cfg->arena) {
+        spare = NULL;
+        models = kept;
+        bufs_take(p);
+    }
     p->cfg = *cfg;
     p->st = st;
     memset(st, 0, sizeof(*st));
@@ -1770,7 +1875,19 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     sigaction(SIGABRT, &sa, &prev_abrt);
     size_t page = 1ull << cfg->granule;
     size_t npages = cfg->arena_pages ? cfg->arena_pages : (16u << 20) / page;
-    tmm_init(&p->mm, page, npages, ARENA_PA);
+    if (cfg->arena) {
+        /* The caller's arena, its buffers shared for this run. */
+        if (cfg->arena->page_size != page || cfg->arena->nr_pages != npages ||
+            cfg->arena->pa_base != ARENA_PA) {
+            fprintf(stderr, "pi_run: the arena given has another shape\n");
+            abort();
+        }
+        tmm_reset(cfg->arena);
+        p->mm = *cfg->arena;
+        tmm_use(&p->mm);
+    } else {
+        tmm_init(&p->mm, page, npages, ARENA_PA);
+    }
     p->gshift = cfg->granule;
     snprintf(p->opdesc, sizeof(p->opdesc), "init");
 
@@ -1817,6 +1934,8 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     setup_window(p);
     rm_init(&p->rm, p->page);
     tlbm_init(&p->tlb, &p->mm, &p->pgt, cfg->seed + 77);
+    if (cfg->arena)
+        bufs_take_models(p, &models);
     p->tlb.report = tlb_report;
     p->tlb.report_arg = p;
     unsigned every = cfg->full_every ? cfg->full_every
@@ -1830,29 +1949,38 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
                 p->pgt.geom.start_level, p->pgt.geom.nr_root_pages,
                 p->win_base, p->win_base + p->win_size, p->fwb, p->xnx,
                 p->pgt.mm_ops->linear);
-    full_check(p);
+    full_check(p, false);
     unsigned long next_full = every;
 
     for (p->op = 1; p->op <= nops && !p->exhausted; p->op++) {
         step(p);
         st->ops++;
         if (p->op >= next_full) {
-            full_check(p);
+            full_check(p, false);
             /* Cost grows with the table: keep it a bounded share. */
             next_full = p->op + (every > p->ntp / 4 ? every : p->ntp / 4);
         }
     }
     p->op--;
     snprintf(p->opdesc, sizeof(p->opdesc), "final check and destroy");
-    full_check(p);
+    full_check(p, true);
     if (cfg->mode == PI_HYP)
         pgt_hyp_destroy(&p->pgt);
     else
         pgt_s2_destroy(&p->pgt);
     if (p->mm.live)
         fail(p, "destroy left %ld pages allocated", p->mm.live);
+    if (cfg->arena)
+        bufs_give(p);
     tlbm_fini(&p->tlb, &p->mm);
     rm_fini(&p->rm);
+    sigaction(SIGABRT, &prev_abrt, NULL);
+    cur_pi = NULL;
+    if (cfg->arena) {
+        *cfg->arena = p->mm; /* its log may have grown */
+        spare = p;
+        return 0;
+    }
     tmm_fini(&p->mm);
     free(p->tp);
     free(p->snap.pages);
@@ -1861,8 +1989,6 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     free(p->pred);
     free(p->pre_tables);
     free(p->pre_table_va);
-    sigaction(SIGABRT, &prev_abrt, NULL);
-    cur_pi = NULL;
     free(p);
     return 0;
 }

@@ -33,6 +33,11 @@
 
 #include "pgtable/pgtable.h"
 
+struct tmm;
+
+/* Fake physical address of the table arena (pi_cfg.arena must use it). */
+#define PI_ARENA_PA 0x80000000ull
+
 enum pi_mode {
     PI_S2 = 0,      /* stage 2, counted leaves */
     PI_S2_HOST = 1, /* stage 2, PGT_S2_HOST: identity, leaves uncounted */
@@ -46,6 +51,9 @@ struct pi_cfg {
     const uint8_t *bytes; /* fuzz input: choices are read from it */
     size_t nbytes;
     size_t arena_pages;   /* 0: default (16 MiB worth) */
+    struct tmm *arena;    /* NULL: a new arena for the run; else this one
+                           * (of arena_pages pages of the granule, every
+                           * page free), reset and reused */
     unsigned full_every;  /* whole-table check period in ops, 0: default */
     bool verbose;
     unsigned long trace_from; /* verbose: print operations from this index */
