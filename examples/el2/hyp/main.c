@@ -99,6 +99,10 @@ static void early_boot(uint64_t dtb)
     /* nVHE: E2H=0, TGE=0, EL1 is AArch64, SMC from EL1 trapped. VM comes
      * later, with the host stage 2. */
     write_sysreg(HCR_HOST_NVHE, hcr_el2);
+    /* FP/SIMD not trapped at EL2 (CPTR_EL2 resets to an unknown value):
+     * Debian's libfdt.a, which the boot links, uses those registers. SVE
+     * and SME stay trapped until el2_setup_for_host(). */
+    write_sysreg(CPTR_EL2_RES1 | CPTR_EL2_TZ | CPTR_EL2_TSM, cptr_el2);
     isb();
     uart_printf("[boot] nVHE: HCR_EL2=0x%lx SCTLR_EL2=0x%lx (MMU off) "
                 "VBAR_EL2=0x%lx\n",
