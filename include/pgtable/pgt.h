@@ -41,6 +41,13 @@ struct pgt_internal {
 /* struct pgt_internal.flags. Tests only: every operation through the
  * general engine (no one-page paths), to compare the two. */
 #define PGT_INTERNAL_ENGINE_ONLY (1u << 0)
+#define PGT_INTERNAL_SHAPE_ENGINE 12 /* the shape that goes with it */
+
+/* Tests only: from now on every operation on @pgt goes through the
+ * general engine (kept when the table is given other mm_ops). */
+#define PGT_INTERNAL_SET_ENGINE_ONLY(pgt)                     \
+    ((pgt)->internal.flags |= PGT_INTERNAL_ENGINE_ONLY,      \
+     (pgt)->internal.shape = PGT_INTERNAL_SHAPE_ENGINE)
 
 /*
  * One translation table. Fields are read-only for the embedder except

@@ -138,26 +138,39 @@ static uint64_t oa_low_mask(const struct pgt_geom *g)
     return ((1ull << top) - 1) & ~((1ull << g->granule_shift) - 1);
 }
 
+/*
+ * The OA bits above the low field: bits [@pa_shift + 3 (LPA2: + 1) :
+ * @pa_shift] of the address sit in descriptor bits from @desc_shift
+ * (LPA2: OA[51:50] in [9:8]; 64K with FEAT_LPA: OA[51:48] in [15:12]).
+ * Returns the field's mask (before shifting), 0 when there is none.
+ */
+static uint64_t oa_high(const struct pgt_geom *g, uint32_t *pa_shift,
+                        uint32_t *desc_shift)
+{
+    if (g->lpa2) {
+        *pa_shift = LPA2_OA_HI_SHIFT;
+        *desc_shift = LPA2_OA_HI_DESC_SHIFT;
+        return 3;
+    }
+    *pa_shift = LPA64K_OA_HI_SHIFT;
+    *desc_shift = LPA64K_OA_HI_DESC_SHIFT;
+    return g->granule_shift == PGT_GRANULE_64K ? 0xf : 0;
+}
+
 pgt_pte_t pgt_oa_encode(const struct pgt_geom *g, uint64_t pa)
 {
-    pgt_pte_t pte = pa & oa_low_mask(g);
+    uint32_t pa_shift, desc_shift;
+    uint64_t hi = oa_high(g, &pa_shift, &desc_shift);
 
-    if (g->lpa2)
-        pte |= ((pa >> LPA2_OA_HI_SHIFT) & 3ull) << LPA2_OA_HI_DESC_SHIFT;
-    else if (g->granule_shift == PGT_GRANULE_64K)
-        pte |= ((pa >> LPA64K_OA_HI_SHIFT) & 0xfull) << LPA64K_OA_HI_DESC_SHIFT;
-    return pte;
+    return (pa & oa_low_mask(g)) | (((pa >> pa_shift) & hi) << desc_shift);
 }
 
 uint64_t pgt_oa_decode(const struct pgt_geom *g, pgt_pte_t pte)
 {
-    uint64_t pa = pte & oa_low_mask(g);
+    uint32_t pa_shift, desc_shift;
+    uint64_t hi = oa_high(g, &pa_shift, &desc_shift);
 
-    if (g->lpa2)
-        pa |= ((pte >> LPA2_OA_HI_DESC_SHIFT) & 3ull) << LPA2_OA_HI_SHIFT;
-    else if (g->granule_shift == PGT_GRANULE_64K)
-        pa |= ((pte >> LPA64K_OA_HI_DESC_SHIFT) & 0xfull) << LPA64K_OA_HI_SHIFT;
-    return pa;
+    return (pte & oa_low_mask(g)) | (((pte >> desc_shift) & hi) << pa_shift);
 }
 
 pgt_pte_t pgt_make_leaf(const struct pgt_geom *g, uint64_t pa,
@@ -347,13 +360,10 @@ enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
 
 pgt_pte_t pgt_oa_field_mask(const struct pgt_geom *g)
 {
-    pgt_pte_t m = oa_low_mask(g);
+    uint32_t pa_shift, desc_shift;
+    uint64_t hi = oa_high(g, &pa_shift, &desc_shift);
 
-    if (g->lpa2)
-        m |= 3ull << LPA2_OA_HI_DESC_SHIFT;
-    else if (g->granule_shift == PGT_GRANULE_64K)
-        m |= 0xfull << LPA64K_OA_HI_DESC_SHIFT;
-    return m;
+    return oa_low_mask(g) | (hi << desc_shift);
 }
 
 /* PS/IPS encoding of an OA size (D19.2 TCR_EL2.PS). */

@@ -439,10 +439,23 @@ static void run_map(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
     uint64_t first = n, last = 0;
 
     p += i0;
-    pgt_map_cmo(pgt, oa, n * step, op->cmo_d, op->cmo_i);
     /* Consecutive leaves differ by one granule in the descriptor, unless
      * the run crosses into the OA bits stored elsewhere (LPA2, 64K LPA). */
     bool stepping = (oa >> top) == (oa_last >> top);
+    if (op->cmo_d || op->cmo_i) {
+        /* Cache maintenance for the leaves that change (from the first to
+         * the last), before any of them becomes valid. */
+        uint64_t lo = 0, hi = n;
+        while (lo < n && p[lo] == pgt_make_leaf(g, oa + lo * step, op->attrs,
+                                                PGT_LEVEL_MAX))
+            lo++;
+        while (hi > lo && p[hi - 1] == pgt_make_leaf(g, oa + (hi - 1) * step,
+                                                     op->attrs, PGT_LEVEL_MAX))
+            hi--;
+        if (lo < hi)
+            pgt_map_cmo(pgt, oa + lo * step, (hi - lo) * step, op->cmo_d,
+                        op->cmo_i);
+    }
     for (uint64_t k = 0; k < n; k++, d += step, oa += step) {
         if (!stepping)
             d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
@@ -659,32 +672,37 @@ static int run(struct op *op)
     return 0;
 }
 
-static void map_op(struct op *op, struct pgt *pgt, const struct pgt_map_req *req)
+static void map_op(struct op *op, struct pgt *pgt, uint64_t addr, uint64_t size,
+                   uint64_t phys, pgt_pte_t attrs, void *mc, unsigned int flags)
 {
-    op_init(op, pgt, OP_MAP, req->addr, req->size);
-    op->phys = req->phys;
-    op->attrs = req->attrs;
-    op->stage1 = req->stage1;
-    op->cmo_d = req->cmo_d;
-    op->cmo_i = req->cmo_i;
-    op->mc = req->mc;
-    op->terminal = terminal_levels(op, req->force_pte);
+    op_init(op, pgt, OP_MAP, addr, size);
+    op->phys = phys;
+    op->attrs = attrs;
+    op->stage1 = pgt->regime != PGT_REGIME_S2;
+    op->cmo_d = flags & PGT_CMO_D;
+    op->cmo_i = flags & PGT_CMO_I;
+    op->mc = mc;
+    op->terminal = terminal_levels(op, flags & PGT_MAP_FORCE_PTE);
 }
 
-int pgt_engine_map(struct pgt *pgt, const struct pgt_map_req *req)
+int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
+                   uint64_t phys, pgt_pte_t attrs, void *mc,
+                   unsigned int flags)
 {
     struct op op;
 
-    map_op(&op, pgt, req);
+    map_op(&op, pgt, addr, size, phys, attrs, mc, flags);
     return run(&op);
 }
 
-uint64_t pgt_engine_map_cost(const struct pgt *pgt, const struct pgt_map_req *req)
+uint64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
+                             uint64_t size, uint64_t phys, pgt_pte_t attrs,
+                             unsigned int flags)
 {
     struct op op;
 
     /* Prepare only reads the table. */
-    map_op(&op, (struct pgt *)pgt, req);
+    map_op(&op, (struct pgt *)pgt, addr, size, phys, attrs, NULL, flags);
     if (apply_root(&op))
         return 0;
     return op.need;

@@ -77,6 +77,8 @@ enum pgt_shape {
     PGT_SHAPE_64K_L3,
     PGT_SHAPE_ENGINE, /* no one-page paths: everything through the engine */
 };
+_Static_assert(PGT_SHAPE_ENGINE == PGT_INTERNAL_SHAPE_ENGINE,
+               "pgt.h names the engine-only shape");
 
 /* internal.cmo, and the cache maintenance of a map: the same bits as
  * PGT_MAP_SKIP_DCACHE / PGT_MAP_SKIP_ICACHE. */
@@ -151,12 +153,9 @@ pgt_pte_t *pgt_table_alloc(const struct pgt *pgt, void *mc, bool *bad);
  * table below it (they are freed), children first. */
 void pgt_free_subtree(const struct pgt *pgt, pgt_pte_t *table, int level);
 
-/* Free every table page of @pgt, root included (destroy). */
-void pgt_destroy_tables(struct pgt *pgt);
-
-/* Zero a struct pgt field by field (a struct assignment may become a
- * memset call, which lib/ cannot make). */
-void pgt_clear(struct pgt *pgt);
+/* Free every table page of @pgt, root included, and zero @pgt (no TLB
+ * maintenance). Nothing for a NULL or destroyed table. */
+void pgt_destroy(struct pgt *pgt);
 
 bool pgt_mm_ops_ok(const struct pgt_mm_ops *mm);
 
@@ -245,7 +244,7 @@ static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
 uint64_t pgt_ps_encode(uint32_t oa_bits);
 uint64_t pgt_tg0_encode(uint32_t granule_shift);
 
-/* Copy a geometry field by field (a struct copy may become memcpy). */
+/* Copy a geometry (a struct copy may become a memcpy call). */
 void pgt_geom_copy(struct pgt_geom *d, const struct pgt_geom *s);
 
 /* -PGT_EINVAL (unaligned or empty) or -PGT_ERANGE (beyond the IA size)
@@ -262,18 +261,10 @@ static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
     return 0;
 }
 
-/* ---- requests: what s1.c/s2.c hand to page.c and engine.c ---------------- */
+/* ---- what s1.c/s2.c hand to page.c and engine.c ------------------------- */
 
-/* A map whose arguments have been checked. */
-struct pgt_map_req {
-    uint64_t addr, size, phys;
-    pgt_pte_t attrs;     /* leaf attributes (pgt_leaf_attrs()) */
-    void *mc;            /* zalloc_page() argument */
-    bool stage1;         /* a different valid entry is a conflict
-                          * (-PGT_EEXIST), not replaced */
-    bool force_pte;      /* last-level leaves only */
-    bool cmo_d, cmo_i;   /* cache maintenance of the mapped memory */
-};
+/* pgt_engine_map() @flags: PGT_CMO_D, PGT_CMO_I and this. */
+#define PGT_MAP_FORCE_PTE (1u << 2) /* last-level leaves only */
 
 /*
  * One shape's instances of the one-page paths (page.c), indexed by
@@ -308,7 +299,13 @@ pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level);
 
 /* ---- the engine (engine.c) ----------------------------------------------- */
 
-int pgt_engine_map(struct pgt *pgt, const struct pgt_map_req *req);
+/* Map [@addr, @addr + @size) to @phys with leaf attributes @attrs,
+ * arguments checked; @mc for zalloc_page(), @flags PGT_CMO_* and
+ * PGT_MAP_FORCE_PTE. Stage 1 (a different valid entry is -PGT_EEXIST) or
+ * 2 (replaced) by the table's regime. */
+int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
+                   uint64_t phys, pgt_pte_t attrs, void *mc,
+                   unsigned int flags);
 int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
                          pgt_pte_t annot, void *mc);
 /* Stage-1 protect: new permission attributes @attrs on every valid leaf.
@@ -318,7 +315,8 @@ int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 /* Split every block leaf touching the range down to pages. */
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 /* The table pages pgt_engine_map() would allocate now. */
-uint64_t pgt_engine_map_cost(const struct pgt *pgt,
-                             const struct pgt_map_req *req);
+uint64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
+                             uint64_t size, uint64_t phys, pgt_pte_t attrs,
+                             unsigned int flags);
 
 #endif /* PGT_CORE_INTERNAL_H */

@@ -137,25 +137,16 @@ static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
     return 0;
 }
 
-/* What the one-page map leaves to the engine: the same request. */
+/* What the one-page map leaves to the engine: the same request (one page
+ * is a page: no force_pte). */
 static __attribute__((noinline)) int map_by_engine(struct pgt *pgt,
                                                    uint64_t addr,
                                                    uint64_t phys,
                                                    pgt_pte_t attrs, void *mc,
                                                    unsigned int cmo)
 {
-    struct pgt_map_req req;
-
-    req.addr = addr;
-    req.size = 1ull << pgt->geom.granule_shift;
-    req.phys = phys;
-    req.attrs = attrs;
-    req.mc = mc;
-    req.stage1 = pgt->regime != PGT_REGIME_S2;
-    req.force_pte = false; /* one page is a page */
-    req.cmo_d = cmo & PGT_CMO_D;
-    req.cmo_i = cmo & PGT_CMO_I;
-    return pgt_engine_map(pgt, &req);
+    return pgt_engine_map(pgt, addr, 1ull << pgt->geom.granule_shift, phys,
+                          attrs, mc, cmo);
 }
 
 /* The empty last-level entry for @addr gets its leaf, with cache
@@ -243,7 +234,7 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
     struct descent d;
     pgt_pte_t *ptep = descend(pgt, addr, &d, true, GS, START, HOOKED);
     pgt_pte_t pte = d.pte;
-    int refs = pgt_counted(pgt, pte, PGT_LEVEL_MAX);
+    int refs = pgt_counted(pgt, pte, d.level);
     int top = d.depth - 1;
     pgt_pte_t *tables[PGT_MAX_LEVELS];
 
@@ -279,12 +270,14 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
     pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
     pgt_pte_t pte = d.pte;
 
-    if (PGT_UNLIKELY(d.level != PGT_LEVEL_MAX || pgt->internal.counting == PGT_COUNT_CUSTOM)) {
-        if (d.level != PGT_LEVEL_MAX && !pte)
-            return 0;
+    if (PGT_UNLIKELY((d.level != PGT_LEVEL_MAX && pte) ||
+                     pgt->internal.counting == PGT_COUNT_CUSTOM))
         return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
-    }
-    int refs = pgt_counted(pgt, pte, PGT_LEVEL_MAX);
+    /* The entry where the descent stopped (a page, or an empty entry at
+     * any level) is what goes; its table too when that leaves it without
+     * a counted entry (with host counting, a table of uncounted leaves
+     * goes with any unmap that reaches it, as in the engine). */
+    int refs = pgt_counted(pgt, pte, d.level);
     void *t = table_of(ptep, gs);
     if (d.depth > 0 && table_count(pgt, t, gs) == 1 + refs)
         return pgt_page(pgt)->release(pgt, addr);

@@ -54,40 +54,41 @@ static bool is_s1(const struct pgt *pgt)
            (pgt->regime == PGT_REGIME_EL2 || pgt->regime == PGT_REGIME_EL10);
 }
 
-int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
-                enum pgt_prot prot)
+/*
+ * The checks a stage-1 map and protect share: a live stage-1 table, a
+ * range inside it, @phys aligned (protect: 0), @prot legal; *@attrs the
+ * leaf attributes. Every -PGT_EINVAL before any -PGT_ERANGE.
+ */
+static int s1_check(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                    uint64_t phys, enum pgt_prot prot, pgt_pte_t *attrs)
 {
-    struct pgt_map_req req;
-    pgt_pte_t attrs = 0;
     int ret;
 
     if (!is_s1(pgt))
         return -PGT_EINVAL;
-    /* Every -PGT_EINVAL before any -PGT_ERANGE. */
     ret = pgt_check_range(pgt, addr, size);
     if (ret == -PGT_EINVAL)
         return ret;
     if (phys & ((1ull << pgt->geom.granule_shift) - 1))
         return -PGT_EINVAL;
-    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &attrs))
+    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, attrs))
         return -PGT_EINVAL;
+    return ret;
+}
+
+int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+                enum pgt_prot prot)
+{
+    pgt_pte_t attrs = 0;
+    int ret = s1_check(pgt, addr, size, phys, prot, &attrs);
+
     if (ret)
         return ret;
     if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
         return -PGT_ERANGE;
-
     if (size == 1ull << pgt->geom.granule_shift)
         return pgt_page(pgt)->map(pgt, addr, phys, attrs, NULL, 0);
-    req.addr = addr;
-    req.size = size;
-    req.phys = phys;
-    req.attrs = attrs;
-    req.mc = NULL;
-    req.stage1 = true;
-    req.force_pte = false;
-    req.cmo_d = false;
-    req.cmo_i = false;
-    return pgt_engine_map(pgt, &req);
+    return pgt_engine_map(pgt, addr, size, phys, attrs, NULL, 0);
 }
 
 int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
@@ -108,15 +109,8 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
                     enum pgt_prot prot)
 {
     pgt_pte_t attrs = 0;
-    int ret;
+    int ret = s1_check(pgt, addr, size, 0, prot, &attrs);
 
-    if (!is_s1(pgt))
-        return -PGT_EINVAL;
-    ret = pgt_check_range(pgt, addr, size);
-    if (ret == -PGT_EINVAL)
-        return ret;
-    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, 0, prot, &attrs))
-        return -PGT_EINVAL;
     if (ret)
         return ret;
     return pgt_engine_protect(pgt, addr, size, attrs);
@@ -124,10 +118,7 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 
 void pgt_hyp_destroy(struct pgt *pgt)
 {
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return;
-    pgt_destroy_tables(pgt);
-    pgt_clear(pgt);
+    pgt_destroy(pgt);
 }
 
 uint64_t pgt_s1_tcr(const struct pgt *pgt)

@@ -154,26 +154,18 @@ uint64_t pgt_s2_vtcr(const struct pgt *pgt)
     return vtcr;
 }
 
-/* A checked map of more than one page: the engine. */
+/* A checked map of more than one page: the engine, asked whether the
+ * embedder wants pages only. */
 static __attribute__((noinline)) int s2_map_range(struct pgt *pgt, uint64_t addr,
                                                   uint64_t size, uint64_t phys,
                                                   enum pgt_prot prot,
                                                   pgt_pte_t attrs, void *mc,
                                                   unsigned int cmo)
 {
-    struct pgt_map_req req;
-
-    req.addr = addr;
-    req.size = size;
-    req.phys = phys;
-    req.attrs = attrs;
-    req.mc = mc;
-    req.stage1 = false;
-    req.force_pte = pgt->pte_ops && pgt->pte_ops->force_pte &&
-                    pgt->pte_ops->force_pte(addr, addr + size, prot);
-    req.cmo_d = cmo & PGT_CMO_D;
-    req.cmo_i = cmo & PGT_CMO_I;
-    return pgt_engine_map(pgt, &req);
+    if (pgt->pte_ops && pgt->pte_ops->force_pte &&
+        pgt->pte_ops->force_pte(addr, addr + size, prot))
+        cmo |= PGT_MAP_FORCE_PTE;
+    return pgt_engine_map(pgt, addr, size, phys, attrs, mc, cmo);
 }
 
 /* pgt_s2_map() once the table, alignment and flags are checked and the
@@ -263,6 +255,19 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
     return ret < 0 ? (int)ret : 0;
 }
 
+/* The valid leaf translating @addr: *@ptep, *@level; -PGT_ERANGE beyond
+ * the IA size, -PGT_ENOENT if @addr is not mapped. */
+static int s2_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t **ptep,
+                   int *level)
+{
+    if (addr >> pgt->geom.ia_bits)
+        return -PGT_ERANGE;
+    *ptep = pgt_lookup(pgt, addr, level);
+    if (!pgt_pte_is_leaf(pgt_read(*ptep), *level))
+        return -PGT_ENOENT;
+    return 0;
+}
+
 /* Execute permission of a stage-2 leaf as (EL1, EL0) bits: bit 0 EL1. */
 static unsigned s2_exec(const struct pgt *pgt, pgt_pte_t pte)
 {
@@ -284,7 +289,7 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
 {
     const uint32_t allowed = PGT_PROT_RWX | PGT_PROT_PXN | PGT_PROT_UXN;
     pgt_pte_t *ptep, old, new;
-    int level;
+    int level, ret;
 
     if (!is_s2(pgt) || ((uint32_t)prot & ~allowed))
         return -PGT_EINVAL;
@@ -293,12 +298,10 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
          (prot & (PGT_PROT_PXN | PGT_PROT_UXN)) ==
              (PGT_PROT_PXN | PGT_PROT_UXN)))
         return -PGT_EINVAL;
-    if (addr >> pgt->geom.ia_bits)
-        return -PGT_ERANGE;
-    ptep = pgt_lookup(pgt, addr, &level);
+    ret = s2_leaf(pgt, addr, &ptep, &level);
+    if (ret)
+        return ret;
     old = pgt_read(ptep);
-    if (!pgt_pte_is_leaf(old, level))
-        return -PGT_ENOENT;
     new = old;
     if (prot & PGT_PROT_R)
         new |= PGT_S2_S2AP_R;
@@ -352,16 +355,25 @@ static int wrprotect_visit(const struct pgt_visit_ctx *ctx,
     return 0;
 }
 
+/* Visit every leaf of a checked stage-2 range with @cb. */
+static int leaf_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
+                     pgt_visitor_fn cb, struct leaf_walk *lw)
+{
+    struct pgt_walker w = { cb, lw, PGT_WALK_LEAF };
+    int ret = s2_check_range(pgt, addr, size);
+
+    if (ret)
+        return ret;
+    return pgt_walk(pgt, addr, size, &w);
+}
+
 int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
     struct leaf_walk lw = { false, false, 0, 0, 0, 0 };
-    struct pgt_walker w = { wrprotect_visit, &lw, PGT_WALK_LEAF };
-    int ret;
+    int ret = leaf_walk(pgt, addr, size, wrprotect_visit, &lw);
 
-    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
-    pgt_walk(pgt, addr, size, &w);
     /* Permission restriction in place; then invalidate what changed. */
     if (lw.changed && pgt->mm_ops->tlbi_range) {
         if (lw.changed == 1)
@@ -375,16 +387,14 @@ int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr)
 {
     pgt_pte_t *ptep, old;
-    int level;
+    int level, ret;
 
     if (!is_s2(pgt))
         return -PGT_EINVAL;
-    if (addr >> pgt->geom.ia_bits)
-        return -PGT_ERANGE;
-    ptep = pgt_lookup(pgt, addr, &level);
+    ret = s2_leaf(pgt, addr, &ptep, &level);
+    if (ret)
+        return ret;
     old = pgt_read(ptep);
-    if (!pgt_pte_is_leaf(old, level))
-        return -PGT_ENOENT;
     if (!(old & PGT_PTE_AF))
         pgt_write(ptep, old | PGT_PTE_AF); /* AF: no TLBI needed */
     return 0;
@@ -407,15 +417,11 @@ static int young_visit(const struct pgt_visit_ctx *ctx,
 int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
                             bool mkold)
 {
-    struct leaf_walk lw = { false, false, 0, 0, 0, 0 };
-    struct pgt_walker w = { young_visit, &lw, PGT_WALK_LEAF };
-    int ret;
+    struct leaf_walk lw = { mkold, false, 0, 0, 0, 0 };
+    int ret = leaf_walk(pgt, addr, size, young_visit, &lw);
 
-    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return ret;
-    lw.mkold = mkold;
-    pgt_walk(pgt, addr, size, &w);
     return lw.young ? 1 : 0;
 }
 
@@ -430,8 +436,5 @@ int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 
 void pgt_s2_destroy(struct pgt *pgt)
 {
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
-        return;
-    pgt_destroy_tables(pgt);
-    pgt_clear(pgt);
+    pgt_destroy(pgt);
 }

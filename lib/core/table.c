@@ -91,14 +91,11 @@ void pgt_derive(struct pgt *pgt)
 
 void pgt_geom_copy(struct pgt_geom *d, const struct pgt_geom *s)
 {
-    d->granule_shift = s->granule_shift;
-    d->bits_per_level = s->bits_per_level;
-    d->ia_bits = s->ia_bits;
-    d->oa_bits = s->oa_bits;
-    d->start_level = s->start_level;
-    d->nr_root_pages = s->nr_root_pages;
-    d->lpa2 = s->lpa2;
-    d->pad = 0;
+    const unsigned char *from = (const unsigned char *)s;
+    volatile unsigned char *to = (volatile unsigned char *)d;
+
+    for (size_t i = 0; i < sizeof(*d); i++)
+        to[i] = from[i];
 }
 
 /* With PGT_DEBUG_CHECKS, whether @p is not aligned to @align (a power of
@@ -166,33 +163,24 @@ pgt_pte_t *pgt_table_alloc(const struct pgt *pgt, void *mc, bool *bad)
     return t;
 }
 
-void pgt_clear(struct pgt *pgt)
+static void pgt_destroy_tables(struct pgt *pgt);
+
+/* Zero @size bytes at @p. A plain struct assignment may become a memset
+ * call, which lib/ cannot make; the volatile stores stay stores. */
+static void zero_bytes(void *p, size_t size)
 {
-    pgt->pgd = NULL;
-    pgt->pgd_phys = 0;
-    pgt->geom.granule_shift = 0;
-    pgt->geom.bits_per_level = 0;
-    pgt->geom.ia_bits = 0;
-    pgt->geom.oa_bits = 0;
-    pgt->geom.start_level = 0;
-    pgt->geom.nr_root_pages = 0;
-    pgt->geom.lpa2 = 0;
-    pgt->geom.pad = 0;
-    pgt->regime = PGT_REGIME_EL2;
-    pgt->flags = 0;
-    pgt->mm_ops = NULL;
-    pgt->mm_ctx = NULL;
-    pgt->pte_ops = NULL;
-    pgt->priv = NULL;
-    pgt->internal.shape = 0;
-    pgt->internal.counting = 0;
-    pgt->internal.count_width = 0;
-    pgt->internal.count_shift = 0;
-    pgt->internal.flags = 0;
-    pgt->internal.cmo = 0;
-    pgt->internal.normal = 0;
-    pgt->internal.linear_offset = 0;
-    pgt->internal.count_base = 0;
+    volatile unsigned char *b = p;
+
+    for (size_t i = 0; i < size; i++)
+        b[i] = 0;
+}
+
+void pgt_destroy(struct pgt *pgt)
+{
+    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+        return;
+    pgt_destroy_tables(pgt);
+    zero_bytes(pgt, sizeof(*pgt));
 }
 
 /* ---- reference counts ------------------------------------------------------ */
@@ -295,7 +283,7 @@ uint64_t pgt_count_table_pages(const struct pgt *pgt)
     return n - 1 + pgt->geom.nr_root_pages;
 }
 
-void pgt_destroy_tables(struct pgt *pgt)
+static void pgt_destroy_tables(struct pgt *pgt)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     uint64_t per_page = pgt_ptes_per_page(&pgt->geom);
