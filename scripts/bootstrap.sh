@@ -190,6 +190,7 @@ test)
     ninja -C build -j "$jobs"
     meson test -C build --num-processes "$jobs" --print-errorlogs || rc=1
     setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+        -Ddebug_checks=true \
         --native-file cross/clang-native.ini
     ninja -C build-san -j "$jobs"
     meson test -C build-san --num-processes "$jobs" --print-errorlogs \

@@ -100,15 +100,15 @@ struct pgt_mm_ops {
 
     /*
      * Optional, for speed: set @linear when every table page satisfies
-     * phys_to_virt(pa) == (void *)(uintptr_t)(pa + @linear_offset)
+     * phys_to_virt(ctx, pa) == (void *)(uintptr_t)(pa + @linear_offset)
      * (arithmetic modulo 2^64, as a hypervisor's linear map). Lookups and
-     * walks then compute table addresses inline instead of calling
-     * phys_to_virt for every level. phys_to_virt stays required (it is
-     * still used for everything else, e.g. the cache-maintenance hooks).
-     * Init reads @linear to pick the table's fast paths: do not change it
-     * (or any ops a table uses) while a table uses them; to give a table
-     * other ops, use hyp_pgt_fix_refcounts() (mm_pool.h), which picks the
-     * fast paths again.
+     * the one-page paths then compute table addresses inline instead of
+     * calling phys_to_virt at every level. phys_to_virt stays required (it
+     * is still used for everything else, e.g. the cache-maintenance
+     * hooks). Read when the table is created: do not change it (or any
+     * ops a table uses) while a table uses them; to give a table other
+     * ops, use hyp_pgt_fix_refcounts() (mm_pool.h), which reads them
+     * again.
      */
     bool linear;
     uint64_t linear_offset;
@@ -117,19 +117,18 @@ struct pgt_mm_ops {
      * Optional, for speed: where the counts page_count returns live, for
      * embedders that keep one record per page in an array (a vmemmap, as
      * pKVM's hyp_page). With @count_base set, for every table page at
-     * virtual address va, page_count(ctx, va) must equal the naturally aligned
-     * unsigned integer of @count_width bytes at
+     * virtual address va, page_count(ctx, va) must equal the naturally
+     * aligned unsigned integer of @count_width bytes (2 or 4) at
      *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
-     * (read with a single-copy-atomic load: the caller holds the table's
-     * lock, so only its own get/put change those counts meanwhile).
-     * Two layouts are used: 4-byte counts in an array (@count_width 4,
-     * @count_shift 2) and 2-byte counts at the start of 8-byte records
-     * (@count_width 2, @count_shift 3, as struct hyp_page); others are
-     * ignored. The one-page unmap then reads counts there instead of
-     * calling page_count (when tlbi_va and put_page_n are set too; it
-     * then calls copies of them, of put_page and of @linear_offset made
-     * at init). The library never writes there: changes still go through
-     * get_page/put_page. Like @linear, read at init.
+     * (@count_va a page address; 1 << @count_shift >= @count_width),
+     * read with a single-copy-atomic load: the caller holds the table's
+     * lock, so only its own get/put change those counts meanwhile. For
+     * example 4-byte counts in an array (@count_width 4, @count_shift 2),
+     * or 2-byte counts at the start of 8-byte records (@count_width 2,
+     * @count_shift 3, as struct hyp_page). Other layouts are ignored. The
+     * library then reads counts there instead of calling page_count, and
+     * never writes there: changes still go through get_page/put_page.
+     * Read when the table is created, like @linear.
      */
     const void *count_base;
     uintptr_t count_va;

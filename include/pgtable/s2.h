@@ -9,6 +9,17 @@
  * a different valid one without break-before-make (write invalid, TLBI,
  * write new) except for the changes the architecture allows in place:
  * permission relaxation/restriction and the access flag.
+ *
+ * Granularity: map, unmap and set_owner change exactly their range: a
+ * block only partly inside it is split first (the rest of it stays
+ * mapped as smaller leaves), even when it already maps the range as
+ * asked. relax_perms, mkyoung, wrprotect and test_clear_young act on whole
+ * leaves: a block touching the address or range changes as a whole.
+ * split splits every block touching its range, whole.
+ *
+ * Arguments are checked before anything changes: every operation that
+ * returns an error leaves the table exactly as it was. Callers serialise
+ * the operations on one table (the embedder's lock).
  */
 #ifndef PGTABLE_S2_H
 #define PGTABLE_S2_H
@@ -44,22 +55,35 @@ struct pgt_s2_cfg {
 
 /**
  * pgt_s2_init() - create an empty stage-2 table.
- * @pgt: table (untouched on error); @cfg: geometry; @mm_ops: hooks;
- * @mm_ctx: first argument of every mm_ops hook (the embedder's, may be
- * NULL); @pte_ops: policy callbacks or NULL.
- * The root is one page (zalloc_page(NULL)) or 2..16 concatenated pages
- * (zalloc_pages_exact).
- * Return: 0; -PGT_EINVAL; -PGT_ENOMEM.
+ * @pgt:     table to fill (untouched on error)
+ * @cfg:     geometry and flags
+ * @mm_ops:  hooks (mm_ops.h)
+ * @mm_ctx:  first argument of every mm_ops hook (the embedder's, may be
+ *           NULL)
+ * @pte_ops: policy callbacks, or NULL
+ *
+ * The root is one page (zalloc_page(mm_ctx, NULL)) or 2..16 concatenated
+ * pages (zalloc_pages_exact).
+ *
+ * Return: 0; -PGT_EINVAL for a NULL argument, missing required hooks, an
+ * illegal geometry or flags; -PGT_ENOMEM.
  */
 int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
                 const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                 const struct pgt_pte_ops *pte_ops);
 
 /**
- * pgt_s2_init_vtcr() - create an empty stage-2 table from a VTCR_EL2 value:
- * T0SZ gives the IPA size, TG0 the granule, SL0 (and SL2 with DS) the start
- * level, PS the OA size, DS the LPA2 format.
- * Return: 0; -PGT_EINVAL for a reserved or illegal encoding; -PGT_ENOMEM.
+ * pgt_s2_init_vtcr() - create an empty stage-2 table from a VTCR_EL2 value.
+ * @pgt:     table to fill (untouched on error)
+ * @vtcr:    T0SZ gives the IPA size, TG0 the granule, SL0 (and SL2 with
+ *           DS) the start level, PS the OA size, DS the LPA2 format
+ * @flags:   PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST
+ * @mm_ops:  hooks (mm_ops.h)
+ * @mm_ctx:  first argument of every mm_ops hook (may be NULL)
+ * @pte_ops: policy callbacks, or NULL
+ *
+ * Return: 0; -PGT_EINVAL for a reserved or illegal encoding, bad flags,
+ * a NULL argument or missing hooks; -PGT_ENOMEM.
  */
 int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
                      const struct pgt_mm_ops *mm_ops, void *mm_ctx,
@@ -72,26 +96,47 @@ uint64_t pgt_s2_vtcr(const struct pgt *pgt);
 
 /**
  * pgt_s2_map() - map [@addr, @addr + @size) to @phys with @prot.
+ * @pgt:   the table
+ * @addr:  first IPA, granule aligned
+ * @size:  bytes, a multiple of the granule, > 0
+ * @phys:  output address of @addr, granule aligned
+ * @prot:  permissions and memory type (enum pgt_prot, stage-2 rules)
+ * @mc:    memcache: passed to zalloc_page() for every table page
  * @flags: PGT_MAP_SKIP_* (cache maintenance)
  *
  * Blocks wherever alignment allows (unless pte_ops->force_pte says no).
  * Existing entries in the range are replaced: valid leaves and owner
  * annotations with break-before-make, tables in the way of a block are
  * unlinked and freed; a block only partly covered is split so the rest of
- * it stays mapped. An identical existing leaf is left alone. With
- * PGT_S2_HOST, @phys must equal @addr (identity).
+ * it stays mapped, even one that already maps the part as asked (so the
+ * part can get its own permissions later). An identical leaf exactly
+ * covering its part is left alone. With PGT_S2_HOST, @phys must equal
+ * @addr (identity). Cache maintenance (mm_ops.h) covers the leaves that
+ * change, before they become valid.
  * All-or-nothing: the pages needed are allocated before any entry is
  * written; on -PGT_ENOMEM the table is unchanged.
  *
- * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM.
+ * Return: 0; -PGT_EINVAL (NULL or not a stage-2 table, alignment, size 0,
+ * @prot, @flags, non-identity host map; with PGT_DEBUG_CHECKS also a
+ * table page from zalloc_page() not aligned to the granule); -PGT_ERANGE
+ * (beyond the IPA or PA size); -PGT_ENOMEM.
  */
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags);
 
 /**
- * pgt_s2_unmap() - remove every leaf and owner annotation in the range,
- * splitting blocks that straddle its ends, and free tables left without a
- * counted entry.
+ * pgt_s2_unmap() - remove every leaf and owner annotation in
+ * [@addr, @addr + @size).
+ * @pgt:  the table
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ * @mc:   memcache for the tables a straddling block needs when split
+ *
+ * Blocks that straddle the range's ends are split; tables left without a
+ * counted entry are unlinked, invalidated and freed (with PGT_S2_HOST,
+ * with whatever uncounted leaves they still hold: the host re-faults
+ * them).
+ *
  * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM (only when a straddling
  * block must be split; nothing changed then).
  */
@@ -99,10 +144,18 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 
 /**
  * pgt_s2_set_owner() - annotate [@addr, @addr + @size) as owned by
- * @owner_id: every entry becomes the invalid owner annotation, at page
- * granularity where a block straddles the range (it is split). Owner 0
- * removes annotations (and with them, any mapping). Valid leaves are
- * removed with break-before-make.
+ * @owner_id.
+ * @pgt:      the table
+ * @addr:     first IPA, granule aligned
+ * @size:     bytes, a multiple of the granule, > 0
+ * @mc:       memcache for new tables
+ * @owner_id: 0..PGT_MAX_OWNER_ID
+ *
+ * Every entry becomes the invalid owner annotation, as blocks where they
+ * fit and at page granularity where a block straddles the range (it is
+ * split). Owner 0 removes annotations (and with them, any mapping).
+ * Valid leaves are removed with break-before-make.
+ *
  * Return: 0; -PGT_EINVAL (id > PGT_MAX_OWNER_ID, alignment); -PGT_ERANGE;
  * -PGT_ENOMEM (table unchanged).
  */
@@ -110,40 +163,71 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
                      uint32_t owner_id);
 
 /**
- * pgt_s2_relax_perms() - add the R/W/X bits of @prot to the valid leaf at
- * @addr, in place, then tlbi_va at the leaf's level (nothing when the
- * leaf already allows it all). With PGT_S2_XNX, X|PXN adds EL0 execute,
- * X|UXN EL1 execute, X both.
- * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_EINVAL (@prot holds other
- * than R/W/X/PXN/UXN, or X with a device mapping).
+ * pgt_s2_relax_perms() - add permissions to the leaf translating @addr.
+ * @pgt:  the table
+ * @addr: any IPA inside the leaf (a whole block changes)
+ * @prot: R/W/X to add; with PGT_S2_XNX, X|PXN adds EL0 execute, X|UXN EL1
+ *        execute, X both
+ *
+ * The leaf changes in place, then tlbi_va at its level (nothing when it
+ * already allows it all).
+ *
+ * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_ERANGE (@addr beyond the
+ * IPA size); -PGT_EINVAL (NULL or not a stage-2 table, @prot holds other
+ * than R/W/X/PXN/UXN, PXN/UXN without X or PGT_S2_XNX, or X with a device
+ * mapping).
  */
 int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot);
 
 /**
- * pgt_s2_wrprotect() - clear write permission on every valid leaf in the
- * range, in place, then invalidate the range.
+ * pgt_s2_wrprotect() - clear write permission on every valid leaf touching
+ * [@addr, @addr + @size).
+ * @pgt:  the table
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ *
+ * In place (whole leaves), then the changed leaves are invalidated.
+ *
  * Return: 0; -PGT_EINVAL; -PGT_ERANGE.
  */
 int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size);
 
 /**
- * pgt_s2_mkyoung() - set the access flag of the valid leaf at @addr (no
- * TLB maintenance needed). Return: 0; -PGT_ENOENT; -PGT_ERANGE.
+ * pgt_s2_mkyoung() - set the access flag of the leaf translating @addr.
+ * @pgt:  the table
+ * @addr: any IPA inside the leaf
+ *
+ * No TLB maintenance is needed for the access flag.
+ *
+ * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_ERANGE (@addr beyond the
+ * IPA size); -PGT_EINVAL (NULL or not a stage-2 table).
  */
 int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr);
 
 /**
- * pgt_s2_test_clear_young() - whether any valid leaf in the range has its
- * access flag set; with @mkold, clear them (no TLB maintenance, as KVM).
+ * pgt_s2_test_clear_young() - whether any valid leaf touching
+ * [@addr, @addr + @size) has its access flag set.
+ * @pgt:   the table
+ * @addr:  first IPA, granule aligned
+ * @size:  bytes, a multiple of the granule, > 0
+ * @mkold: also clear the access flags (no TLB maintenance, as KVM)
+ *
  * Return: 1 young, 0 not; -PGT_EINVAL; -PGT_ERANGE.
  */
 int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
                             bool mkold);
 
 /**
- * pgt_s2_split() - split every block leaf in the range down to page
- * (last-level) leaves with the same attributes and output, taking table
- * pages from @mc. Break-before-make on each block.
+ * pgt_s2_split() - split every block leaf touching [@addr, @addr + @size)
+ * down to page (last-level) leaves with the same attributes and output.
+ * @pgt:  the table
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ * @mc:   memcache for the new tables
+ *
+ * Each block is replaced by its complete subtree, built before it is
+ * linked, with one break-before-make.
+ *
  * Return: 0; -PGT_EINVAL; -PGT_ERANGE; -PGT_ENOMEM (table unchanged).
  */
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);

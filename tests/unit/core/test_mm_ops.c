@@ -316,6 +316,91 @@ static void test_every_hook_gets_the_tables_context(void **state)
     assert_true(rec.bad_ctx > 0);
 }
 
+/*
+ * PGT_DEBUG_CHECKS: a zalloc_page that hands a 16K table pages that are
+ * only 4 KiB aligned (an allocator of the wrong granule) is refused with
+ * -PGT_EINVAL, the table unchanged and nothing leaked, on every path that
+ * allocates: the root, the one-page map's new tables, the engine's
+ * prepared pages, and a concatenated root from zalloc_pages_exact.
+ */
+#ifdef PGT_DEBUG_CHECKS
+static bool shift_pages;
+
+static void *shifted_zalloc_page(void *ctx, void *arg)
+{
+    uint8_t *p = tmm_ops.zalloc_page(ctx, arg);
+    return p && shift_pages ? p + 4096 : p;
+}
+
+static void *shifted_zalloc_pages_exact(void *ctx, size_t size)
+{
+    uint8_t *p = tmm_ops.zalloc_pages_exact(ctx, size);
+    return p && shift_pages ? p + 4096 : p;
+}
+
+static void shifted_free_pages_exact(void *ctx, void *addr, size_t size)
+{
+    uintptr_t a = (uintptr_t)addr & ~(uintptr_t)(SZ_16K - 1);
+    tmm_ops.free_pages_exact(ctx, (void *)a, size);
+}
+#endif
+
+static void test_misaligned_table_pages_are_refused(void **state)
+{
+    (void)state;
+#ifndef PGT_DEBUG_CHECKS
+    skip(); /* built without -Ddebug_checks=true */
+#else
+    struct pgt_mm_ops ops = tmm_ops;
+    ops.zalloc_page = shifted_zalloc_page;
+    ops.zalloc_pages_exact = shifted_zalloc_pages_exact;
+    ops.free_pages_exact = shifted_free_pages_exact;
+    struct tmm m;
+    struct pgt p;
+    struct pgt_s2_cfg one = {.granule = PGT_GRANULE_16K, .ia_bits = 36,
+                             .oa_bits = 40, .start_level = 2};
+    struct pgt_s2_cfg cat = {.granule = PGT_GRANULE_16K, .ia_bits = 40,
+                             .oa_bits = 40, .start_level = 2};
+    tmm_init(&m, SZ_16K, 64, ARENA_PA);
+
+    /* The root. */
+    shift_pages = true;
+    assert_int_equal(pgt_s2_init(&p, &one, &ops, &m, NULL), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_init(&p, &cat, &ops, &m, NULL), -PGT_EINVAL);
+    assert_int_equal(m.live, 0);
+
+    /* New tables below a good root: one page, and a range. */
+    shift_pages = false;
+    assert_int_equal(pgt_s2_init(&p, &one, &ops, &m, NULL), 0);
+    assert_int_equal(pgt_s2_map(&p, 0x40000000, SZ_16K, 0x80000000,
+                                PGT_PROT_RW, NULL, 0), 0);
+    assert_int_equal(pgt_s2_map(&p, 0x42000000, 0x2000000, 0x82000000,
+                                PGT_PROT_RW, NULL, 0), 0); /* a 32 MiB block */
+    long live = m.live;
+    struct snap s;
+    snap_take(&s, &m, &p);
+    shift_pages = true;
+    assert_int_equal(pgt_s2_map(&p, 0x20000000, SZ_16K, 0x80000000,
+                                PGT_PROT_RW, NULL, 0), -PGT_EINVAL);
+    assert_int_equal(pgt_s2_map(&p, 0x20000000, 4 * SZ_16K, 0x80000000,
+                                PGT_PROT_RW, NULL, 0), -PGT_EINVAL);
+    /* A page of the block with other permissions: the split's table. */
+    assert_int_equal(pgt_s2_map(&p, 0x42004000, SZ_16K, 0x82004000,
+                                PGT_PROT_R, NULL, 0), -PGT_EINVAL);
+    assert_int_equal(m.live, live); /* refused pages were given back */
+    snap_check(&s, &m, &p, false);
+    snap_free(&s);
+
+    /* The check can fail: aligned pages again, the same maps go in. */
+    shift_pages = false;
+    assert_int_equal(pgt_s2_map(&p, 0x20000000, SZ_16K, 0x80000000,
+                                PGT_PROT_RW, NULL, 0), 0);
+    pgt_s2_destroy(&p);
+    assert_int_equal(m.live, 0);
+    tmm_fini(&m);
+#endif
+}
+
 static int count_visit(const struct pgt_visit_ctx *ctx,
                        enum pgt_walk_flags visit)
 {
@@ -416,6 +501,7 @@ int main(void)
             test_single_page_root_comes_from_zalloc_page_with_null_arg),
         cmocka_unit_test(test_optional_hooks_may_be_null),
         cmocka_unit_test(test_every_hook_gets_the_tables_context),
+        cmocka_unit_test(test_misaligned_table_pages_are_refused),
         cmocka_unit_test(
             test_get_leaf_translate_and_walk_touch_no_hook_but_phys_to_virt),
         cmocka_unit_test(test_destroy_zeroes_pgt_and_does_no_tlb_maintenance),
