@@ -52,6 +52,19 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                 enum pgt_prot prot);
 
 /**
+ * pgt_s1_map_cost() - the table pages pgt_hyp_map() with these arguments
+ * would allocate now.
+ * @pgt, @addr, @size, @phys, @prot: as for pgt_hyp_map()
+ *
+ * Reads the table only.
+ *
+ * Return: the number of pages (>= 0); or the error pgt_hyp_map() would
+ * return (-PGT_EINVAL, -PGT_ERANGE, -PGT_EEXIST).
+ */
+int64_t pgt_s1_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                        uint64_t phys, enum pgt_prot prot);
+
+/**
  * pgt_hyp_unmap() - remove every leaf in [@addr, @addr + @size).
  * A block only partly inside the range is split first (this may allocate;
  * on -PGT_ENOMEM nothing has been unmapped). Each removed leaf is

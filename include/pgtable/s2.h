@@ -125,6 +125,21 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags);
 
 /**
+ * pgt_s2_map_cost() - the table pages pgt_s2_map() with these arguments
+ * would allocate now.
+ * @pgt, @addr, @size, @phys, @prot, @flags: as for pgt_s2_map()
+ *
+ * Reads the table only. A fault handler tops up its memcache with this
+ * many pages: the map that follows (the table unchanged meanwhile, the
+ * memcache handing out at least that many) cannot fail for memory.
+ *
+ * Return: the number of pages (>= 0); or the error pgt_s2_map() would
+ * return for these arguments (-PGT_EINVAL, -PGT_ERANGE).
+ */
+int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                        uint64_t phys, enum pgt_prot prot, uint32_t flags);
+
+/**
  * pgt_s2_unmap() - remove every leaf and owner annotation in
  * [@addr, @addr + @size).
  * @pgt:  the table

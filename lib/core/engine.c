@@ -695,17 +695,17 @@ int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
     return run(&op);
 }
 
-uint64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
-                             uint64_t size, uint64_t phys, pgt_pte_t attrs,
-                             unsigned int flags)
+int64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
+                            uint64_t size, uint64_t phys, pgt_pte_t attrs,
+                            unsigned int flags)
 {
     struct op op;
+    int ret;
 
     /* Prepare only reads the table. */
     map_op(&op, (struct pgt *)pgt, addr, size, phys, attrs, NULL, flags);
-    if (apply_root(&op))
-        return 0;
-    return op.need;
+    ret = apply_root(&op);
+    return ret ? ret : (int64_t)op.need;
 }
 
 int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,

@@ -314,9 +314,10 @@ int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
                        pgt_pte_t attrs);
 /* Split every block leaf touching the range down to pages. */
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
-/* The table pages pgt_engine_map() would allocate now. */
-uint64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
-                             uint64_t size, uint64_t phys, pgt_pte_t attrs,
-                             unsigned int flags);
+/* The table pages pgt_engine_map() would allocate now, or the error it
+ * would return before allocating (-PGT_EEXIST). */
+int64_t pgt_engine_map_cost(const struct pgt *pgt, uint64_t addr,
+                            uint64_t size, uint64_t phys, pgt_pte_t attrs,
+                            unsigned int flags);
 
 #endif /* PGT_CORE_INTERNAL_H */

@@ -91,6 +91,19 @@ int pgt_hyp_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     return pgt_engine_map(pgt, addr, size, phys, attrs, NULL, 0);
 }
 
+int64_t pgt_s1_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                        uint64_t phys, enum pgt_prot prot)
+{
+    pgt_pte_t attrs = 0;
+    int ret = s1_check(pgt, addr, size, phys, prot, &attrs);
+
+    if (ret)
+        return ret;
+    if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
+        return -PGT_ERANGE;
+    return pgt_engine_map_cost(pgt, addr, size, phys, attrs, 0);
+}
+
 int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
     int ret;

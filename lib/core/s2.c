@@ -168,27 +168,52 @@ static __attribute__((noinline)) int s2_map_range(struct pgt *pgt, uint64_t addr
     return pgt_engine_map(pgt, addr, size, phys, attrs, mc, cmo);
 }
 
-/* pgt_s2_map() once the table, alignment and flags are checked and the
- * leaf attributes @attrs known: the remaining checks, then the one-page
- * instance or the engine. */
+/* The first checks of pgt_s2_map(): the table, alignment, flags. */
 static inline __attribute__((always_inline)) int
-s2_map_attrs(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
-             enum pgt_prot prot, pgt_pte_t attrs, void *mc, uint32_t flags)
+s2_map_check_args(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                  uint64_t phys, uint32_t flags)
+{
+    if (!is_s2(pgt))
+        return -PGT_EINVAL;
+    uint64_t gmask = (1ull << pgt->geom.granule_shift) - 1;
+    if (!size || ((addr | size | phys) & gmask) || (flags & ~MAP_FLAGS))
+        return -PGT_EINVAL;
+    return 0;
+}
+
+/* The rest, once the leaf attributes are known (every -PGT_EINVAL before
+ * any -PGT_ERANGE); *@cmo: the cache maintenance the map needs. */
+static inline __attribute__((always_inline)) int
+s2_map_check(const struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+             enum pgt_prot prot, uint32_t flags, unsigned int *cmo)
 {
     if ((pgt->flags & PGT_S2_HOST) && phys != addr)
         return -PGT_EINVAL;
     if (addr + size < addr || ((addr + size - 1) >> pgt->geom.ia_bits) ||
         phys + size < phys || ((phys + size - 1) >> pgt->geom.oa_bits))
         return -PGT_ERANGE;
-
     /* Cache maintenance (mm_ops.h): normal write-back memory is cleaned
      * to PoC unless FWB forces the guest's accesses cacheable; executable
      * memory needs the instruction cache invalidated to PoU (FWB does not
      * cover that). internal.cmo holds what the table's flags and hooks
      * allow. */
-    unsigned int cmo = pgt->internal.cmo & ~flags &
-                       (((prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)) ? 0 : PGT_CMO_D) |
-                        ((prot & PGT_PROT_X) ? PGT_CMO_I : 0));
+    *cmo = pgt->internal.cmo & ~flags &
+           (((prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)) ? 0 : PGT_CMO_D) |
+            ((prot & PGT_PROT_X) ? PGT_CMO_I : 0));
+    return 0;
+}
+
+/* pgt_s2_map() once the leaf attributes @attrs are known: the remaining
+ * checks, then the one-page instance or the engine. */
+static inline __attribute__((always_inline)) int
+s2_map_attrs(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+             enum pgt_prot prot, pgt_pte_t attrs, void *mc, uint32_t flags)
+{
+    unsigned int cmo;
+    int ret = s2_map_check(pgt, addr, size, phys, prot, flags, &cmo);
+
+    if (ret)
+        return ret;
     if (size == 1ull << pgt->geom.granule_shift)
         return pgt_page(pgt)->map(pgt, addr, phys, attrs, mc, cmo);
     return s2_map_range(pgt, addr, size, phys, prot, attrs, mc, cmo);
@@ -211,12 +236,10 @@ static __attribute__((noinline)) int s2_map_prot(struct pgt *pgt, uint64_t addr,
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags)
 {
-    if (!is_s2(pgt))
-        return -PGT_EINVAL;
-    /* Every -PGT_EINVAL before any -PGT_ERANGE. */
-    uint64_t gmask = (1ull << pgt->geom.granule_shift) - 1;
-    if (!size || ((addr | size | phys) & gmask) || (flags & ~MAP_FLAGS))
-        return -PGT_EINVAL;
+    int ret = s2_map_check_args(pgt, addr, size, phys, flags);
+
+    if (ret)
+        return ret;
     if (PGT_UNLIKELY((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX))
         return s2_map_prot(pgt, addr, size, phys, prot, mc, flags);
     /* Plain memory, a fault handler's usual request: what pgt_leaf_attrs()
@@ -226,6 +249,26 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                       ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W : 0) |
                       ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
     return s2_map_attrs(pgt, addr, size, phys, prot, attrs, mc, flags);
+}
+
+int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
+                        uint64_t phys, enum pgt_prot prot, uint32_t flags)
+{
+    pgt_pte_t attrs;
+    unsigned int cmo;
+    int ret = s2_map_check_args(pgt, addr, size, phys, flags);
+
+    if (ret)
+        return ret;
+    if (pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &attrs))
+        return -PGT_EINVAL;
+    ret = s2_map_check(pgt, addr, size, phys, prot, flags, &cmo);
+    if (ret)
+        return ret;
+    if (size > 1ull << pgt->geom.granule_shift && pgt->pte_ops &&
+        pgt->pte_ops->force_pte && pgt->pte_ops->force_pte(addr, addr + size, prot))
+        cmo |= PGT_MAP_FORCE_PTE;
+    return pgt_engine_map_cost(pgt, addr, size, phys, attrs, cmo);
 }
 
 int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

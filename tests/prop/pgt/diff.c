@@ -12,7 +12,9 @@
  * at the same places (their pages may differ) with the same attribute
  * bits, the same reference count on every table page, the same number of
  * live pages and of pages freed by the operation, and the same cache
- * maintenance calls; each copy's TLB model must have seen every change
+ * maintenance calls; a map must allocate exactly the pages
+ * pgt_s2_map_cost() / pgt_s1_map_cost() said; each copy's TLB model must
+ * have seen every change
  * invalidated (no stale entry, break-before-make kept, no table freed
  * while cached).
  *
@@ -411,6 +413,13 @@ static unsigned long run_shape(const struct shape *s, uint64_t seed,
             uint64_t blk = span(2);
             tlbm_begin_op(&v->tlb, o.addr & ~(blk - 1),
                           (o.addr + o.size + blk - 1) & ~(blk - 1));
+            int64_t cost = 0;
+            if (o.k == OP_MAP)
+                cost = s->mode == MODE_HYP
+                           ? pgt_s1_map_cost(&v->pgt, o.addr, o.size, o.phys, o.prot)
+                           : pgt_s2_map_cost(&v->pgt, o.addr, o.size, o.phys,
+                                             o.prot, o.arg);
+            long allocs = v->m.allocs;
             tmm_fail_after(&v->m, fail_after);
             rets[i] = apply(v, &o);
             tmm_fail_after(&v->m, -1);
@@ -418,6 +427,11 @@ static unsigned long run_shape(const struct shape *s, uint64_t seed,
                 fail("copy %d (hints=%u%s): TLB model: %s", i, v->hints,
                      v->engine_only ? " engine-only" : "", v->tlb.msg);
             freed[i] = v->m.frees - frees;
+            if (o.k == OP_MAP && rets[i] != -PGT_ENOMEM &&
+                (cost < 0 ? rets[i] != cost : v->m.allocs - allocs != cost))
+                fail("copy %d: map cost said %" PRId64 ", the map returned %"
+                     PRId64 " after %ld allocations", i, cost, rets[i],
+                     v->m.allocs - allocs);
             ncmo[i] = 0;
             for (size_t k = 0; k < v->m.nlog; k++)
                 ncmo[i] += v->m.log[k].kind == TMM_DCACHE ||
