@@ -6,7 +6,7 @@
  */
 #include "pgtable/desc.h"
 #include "pgtable/errno.h"
-#include "internal.h"
+#include "pgtable/pgt.h" /* PGT_S2_FWB, PGT_S2_XNX */
 
 /* OA bits [47:granule] sit in descriptor bits [47:granule] (D8.3.1). */
 #define OA_LOW_TOP 48

@@ -123,8 +123,12 @@ int pgt_create(struct pgt *pgt, const struct pgt_geom *g,
         if (!mm_ops->zalloc_pages_exact || !mm_ops->free_pages_exact)
             return -PGT_EINVAL;
         root = mm_ops->zalloc_pages_exact(mm_ctx, size);
-        /* A concatenated root is aligned to its size (Arm ARM D8.2.4). */
-        if (root && misaligned(root, size)) {
+        /* Table pages are granule aligned (the core finds an entry's
+         * table by masking its address), and a concatenated root's
+         * physical address is aligned to its size (Arm ARM D8.2.4). */
+        if (root && (misaligned(root, 1ull << g->granule_shift) ||
+                     misaligned((void *)(uintptr_t)mm_ops->virt_to_phys(mm_ctx, root),
+                                size))) {
             mm_ops->free_pages_exact(mm_ctx, root, size);
             return -PGT_EINVAL;
         }

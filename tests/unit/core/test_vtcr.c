@@ -381,6 +381,9 @@ static void test_s1_tcr_el1_sets_ttbr0_fields_ips_and_epd1(void **state)
     assert_u64(tcr & mask, 25ull | 0x100 | 0x400 | 0x3000 | (1ull << 23) |
                                (2ull << 30) | (2ull << 32));
     pgt_hyp_destroy(&p);
+    tmm_fini(&m);
+    /* A 16K table takes 16K pages (its own arena). */
+    tmm_init(&m, SZ_16K, 4, ARENA_PA);
     assert_int_equal(pgt_s1_init(&p, PGT_REGIME_EL10, 48, PGT_GRANULE_16K, 48,
                                  0, &tmm_ops, NULL), 0);
     assert_u64(pgt_s1_tcr(&p) & mask, 16ull | 0x100 | 0x400 | 0x3000 |
