@@ -20,7 +20,9 @@
 
 struct pgt;
 
-/*
+/**
+ * struct pgt_mm_ops - the embedder's hooks for one or more tables.
+ *
  * Table pages are reference counted: a table page's count is 1 (for being
  * in use) plus the number of counted entries it holds (see pgt_pte_ops).
  * A table whose count falls back to 1 when an unmap or set_owner leaves it
@@ -47,17 +49,20 @@ struct pgt_mm_ops {
     void *(*zalloc_pages_exact)(void *ctx, size_t size);
     /* Free what zalloc_pages_exact returned. */
     void (*free_pages_exact)(void *ctx, void *addr, size_t size);
-    /* Count +1 / -1 on the page holding @addr; put_page frees the page
-     * when its count reaches 0. */
+    /* Count +1 on the page holding @addr. */
     void (*get_page)(void *ctx, void *addr);
+    /* Count -1 on the page holding @addr; at 0 the page is freed. */
     void (*put_page)(void *ctx, void *addr);
     /* Optional batched forms: same effect as @n calls of get/put_page. The
      * bulk paths use them to take one reference update per run of
      * entries. */
     void (*get_page_n)(void *ctx, void *addr, int n);
-    void (*put_page_n)(void *ctx, void *addr, int n);
+    void (*put_page_n)(void *ctx, void *addr, int n); /* see get_page_n */
+    /* The count of the page holding @addr. */
     int (*page_count)(void *ctx, void *addr);
+    /* Virtual address of a table page's physical address @phys. */
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
+    /* Physical address of the table page at @addr. */
     uint64_t (*virt_to_phys)(void *ctx, void *addr);
 
     /* Cache maintenance of mapped memory (not of table pages): clean and
@@ -70,7 +75,7 @@ struct pgt_mm_ops {
      * consecutive pages in one last-level table (@size is then the run's
      * size). */
     void (*dcache_clean_inval_poc)(void *ctx, void *addr, size_t size);
-    void (*icache_inval_pou)(void *ctx, void *addr, size_t size);
+    void (*icache_inval_pou)(void *ctx, void *addr, size_t size); /* see above */
 
     /*
      * TLB maintenance. Each hook must make the preceding descriptor stores
@@ -95,8 +100,8 @@ struct pgt_mm_ops {
      * tlbi_all:   invalidate everything for this table's context.
      */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
-    void (*tlbi_range)(const struct pgt *pgt, uint64_t addr, uint64_t size);
-    void (*tlbi_all)(const struct pgt *pgt);
+    void (*tlbi_range)(const struct pgt *pgt, uint64_t addr, uint64_t size); /* see above */
+    void (*tlbi_all)(const struct pgt *pgt); /* see above */
 
     /*
      * Optional, for speed: set @linear when every table page satisfies
@@ -111,7 +116,7 @@ struct pgt_mm_ops {
      * again.
      */
     bool linear;
-    uint64_t linear_offset;
+    uint64_t linear_offset; /* see @linear */
 
     /*
      * Optional, for speed: where the counts page_count returns live, for
@@ -131,14 +136,16 @@ struct pgt_mm_ops {
      * Read when the table is created, like @linear.
      */
     const void *count_base;
-    uintptr_t count_va;
-    uint8_t count_shift;
-    uint8_t count_width;
+    uintptr_t count_va;  /* virtual address of the page whose count is at
+                          * @count_base */
+    uint8_t count_shift; /* log2 of the distance between two counts */
+    uint8_t count_width; /* bytes per count: 2 or 4 */
 };
 
-/*
- * Stage-2 policy callbacks, as Android's pKVM kvm_pgtable_pte_ops. Both
- * are optional; NULL gives the defaults described.
+/**
+ * struct pgt_pte_ops - stage-2 policy callbacks, as Android's pKVM
+ * kvm_pgtable_pte_ops. Both are optional; NULL gives the defaults
+ * described.
  */
 struct pgt_pte_ops {
     /* true: map [@addr, @end) with page (last-level) leaves only, never

@@ -18,11 +18,11 @@
 #define PGT_S2_XNX (1u << 1)  /* FEAT_XNX: XN[1:0] split into EL1/EL0 */
 #define PGT_S2_HOST (1u << 2) /* host stage 2: identity only, leaves uncounted */
 
-/*
- * Library-internal state of a table, worked out at init (and again when
- * hyp_pgt_fix_refcounts() gives the table other mm_ops) from its
- * geometry, flags and mm_ops. Embedders must neither read nor write it;
- * its layout may change in any release.
+/**
+ * struct pgt_internal - library-internal state of a table, worked out at
+ * init (and again when hyp_pgt_fix_refcounts() gives the table other
+ * mm_ops) from its geometry, flags and mm_ops. Embedders must neither
+ * read nor write it; its layout may change in any release.
  */
 struct pgt_internal {
     uint8_t shape;        /* which instance of the one-page paths */
@@ -49,10 +49,10 @@ struct pgt_internal {
     ((pgt)->internal.flags |= PGT_INTERNAL_ENGINE_ONLY,      \
      (pgt)->internal.shape = PGT_INTERNAL_SHAPE_ENGINE)
 
-/*
- * One translation table. Fields are read-only for the embedder except
- * @priv. Created by pgt_hyp_init()/pgt_s1_init() or pgt_s2_init*(); freed
- * by pgt_hyp_destroy()/pgt_s2_destroy().
+/**
+ * struct pgt - one translation table. Fields are read-only for the
+ * embedder except @priv. Created by pgt_hyp_init()/pgt_s1_init() or
+ * pgt_s2_init*(); freed by pgt_hyp_destroy()/pgt_s2_destroy().
  */
 struct pgt {
     pgt_pte_t *pgd;         /* root table (all root pages), virtual address */
@@ -60,7 +60,7 @@ struct pgt {
     struct pgt_geom geom;   /* granule, IA/OA size, start level, root pages */
     enum pgt_regime regime; /* PGT_REGIME_EL2, _EL10 or _S2 */
     uint32_t flags;         /* PGT_S2_* for stage 2, else 0 */
-    const struct pgt_mm_ops *mm_ops;
+    const struct pgt_mm_ops *mm_ops; /* the embedder's hooks */
     void *mm_ctx;           /* first argument of the mm_ops hooks */
     const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
     void *priv;             /* the embedder's, e.g. VMID for the TLB hooks */
@@ -74,9 +74,11 @@ enum pgt_walk_flags {
     PGT_WALK_TABLE_POST = 1u << 2, /* a table entry, after its children */
 };
 
-/* What a visitor sees. */
+/**
+ * struct pgt_visit_ctx - what a visitor sees.
+ */
 struct pgt_visit_ctx {
-    struct pgt *pgt;
+    struct pgt *pgt; /* the table walked */
     pgt_pte_t *ptep; /* the entry (writable) */
     pgt_pte_t old;   /* its value when the visit started (for TABLE_POST:
                       * after the children were visited) */
@@ -88,12 +90,19 @@ struct pgt_visit_ctx {
     void *arg;       /* pgt_walker.arg */
 };
 
+/*
+ * A visitor: called with the entry and the kind of visit; a non-zero
+ * return stops the walk, which returns that value.
+ */
 typedef int (*pgt_visitor_fn)(const struct pgt_visit_ctx *ctx,
                               enum pgt_walk_flags visit);
 
+/**
+ * struct pgt_walker - what pgt_walk() calls, and for which visits.
+ */
 struct pgt_walker {
-    pgt_visitor_fn cb;
-    void *arg;
+    pgt_visitor_fn cb; /* the visitor */
+    void *arg;         /* pgt_visit_ctx.arg of every visit */
     uint32_t flags; /* which visits to make: OR of enum pgt_walk_flags */
 };
 
@@ -113,8 +122,9 @@ struct pgt_walker {
  * recursion) and does not allocate.
  *
  * Return: 0; the first non-zero value a visitor returned (the walk stops
- * there); -PGT_EINVAL for a NULL/unaligned/empty argument; -PGT_ERANGE for
- * a range beyond the table's input-address size.
+ * there); -PGT_EINVAL for NULL @pgt, @walker or callback, a destroyed
+ * table, or an unaligned or empty range; -PGT_ERANGE for a range beyond
+ * the table's input-address size.
  */
 int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
              const struct pgt_walker *walker);
@@ -128,28 +138,45 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
  * @level: out (may be NULL): the level of that entry
  *
  * Does not allocate, change, or call any hook but phys_to_virt.
- * Return: 0 (also for an unmapped address: *ptep is then invalid),
- * -PGT_EINVAL for NULL @pgt, -PGT_ERANGE for @addr beyond the IA size.
+ *
+ * Return: 0 (also for an unmapped address: *ptep is then invalid);
+ * -PGT_EINVAL for NULL @pgt or a destroyed table; -PGT_ERANGE for @addr
+ * beyond the IA size.
  */
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level);
 
 /**
- * pgt_translate() - convenience on top of pgt_get_leaf().
- * Return: 0 with *@pa the output address of @addr and *@prot its
- * permissions (either may be NULL); -PGT_ENOENT if @addr is not mapped;
- * errors as pgt_get_leaf().
+ * pgt_translate() - the output address and permissions of @addr
+ * (convenience on top of pgt_get_leaf()).
+ * @pgt:  the table
+ * @addr: input address (any alignment)
+ * @pa:   out (may be NULL): the output address of @addr
+ * @prot: out (may be NULL): the leaf's permissions (pgt_leaf_prot())
+ *
+ * Return: 0 with *@pa and *@prot set; -PGT_ENOENT if @addr is not mapped
+ * by a valid leaf; errors as pgt_get_leaf().
  */
 int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
                   enum pgt_prot *prot);
 
-/* The root's physical address, encoded for TTBRn_ELx.BADDR/VTTBR_EL2.BADDR
- * (OA[51:48] in bits [5:2] when the root is above 48 bits), no ASID/VMID.
- * 0 for a NULL or destroyed @pgt. */
+/**
+ * pgt_ttbr_baddr() - the root's physical address as TTBRn_ELx.BADDR /
+ * VTTBR_EL2.BADDR hold it.
+ * @pgt: the table
+ *
+ * Return: the BADDR field (OA[51:48] in bits [5:2] when the root is above
+ * 48 bits), no ASID/VMID; 0 for a NULL or destroyed @pgt.
+ */
 uint64_t pgt_ttbr_baddr(const struct pgt *pgt);
 
-/* Number of table pages in use, root pages included (walks the table).
- * 0 for a NULL or destroyed @pgt. */
+/**
+ * pgt_count_table_pages() - table pages in use, root pages included (walks
+ * the table).
+ * @pgt: the table
+ *
+ * Return: the number of pages; 0 for a NULL or destroyed @pgt.
+ */
 uint64_t pgt_count_table_pages(const struct pgt *pgt);
 
 #endif /* PGTABLE_PGT_H */

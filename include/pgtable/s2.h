@@ -42,9 +42,11 @@
 #define PGT_VTCR_SL2 (1ull << 33)
 #define PGT_VTCR_RES1 (1ull << 31)
 
-/* Explicit geometry for pgt_s2_init(). */
+/**
+ * struct pgt_s2_cfg - explicit geometry for pgt_s2_init().
+ */
 struct pgt_s2_cfg {
-    enum pgt_granule granule;
+    enum pgt_granule granule; /* translation granule */
     uint32_t ia_bits;    /* IPA size */
     uint32_t oa_bits;    /* PA size (VTCR.PS) */
     int start_level;     /* PGT_LEVEL_AUTO: lowest root-page count rule
@@ -89,9 +91,13 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
                      const struct pgt_mm_ops *mm_ops, void *mm_ctx,
                      const struct pgt_pte_ops *pte_ops);
 
-/* The VTCR_EL2 value for @pgt: T0SZ, SL0/SL2, inner/outer WBWA, inner
- * shareable (SH0 kept with DS=1), TG0, PS, DS; RES1 bit 31. 0 for a NULL
- * or destroyed @pgt. */
+/**
+ * pgt_s2_vtcr() - the VTCR_EL2 value for a stage-2 table.
+ * @pgt: the table
+ *
+ * Return: T0SZ, SL0/SL2, inner/outer WBWA, inner shareable (SH0 kept with
+ * DS=1), TG0, PS, DS; RES1 bit 31. 0 for a NULL or destroyed @pgt.
+ */
 uint64_t pgt_s2_vtcr(const struct pgt *pgt);
 
 /**
@@ -127,7 +133,12 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
 /**
  * pgt_s2_map_cost() - the table pages pgt_s2_map() with these arguments
  * would allocate now.
- * @pgt, @addr, @size, @phys, @prot, @flags: as for pgt_s2_map()
+ * @pgt:   as for pgt_s2_map()
+ * @addr:  as for pgt_s2_map()
+ * @size:  as for pgt_s2_map()
+ * @phys:  as for pgt_s2_map()
+ * @prot:  as for pgt_s2_map()
+ * @flags: as for pgt_s2_map()
  *
  * Reads the table only. A fault handler tops up its memcache with this
  * many pages: the map that follows (the table unchanged meanwhile, the
@@ -247,7 +258,12 @@ int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
  */
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 
-/* Free every table page, root included. No TLB maintenance. @pgt zeroed. */
+/**
+ * pgt_s2_destroy() - free every table page, root included. No TLB
+ * maintenance: the table must no longer be live. @pgt is zeroed; nothing
+ * happens for a NULL or destroyed table.
+ * @pgt: a stage-2 table
+ */
 void pgt_s2_destroy(struct pgt *pgt);
 
 #endif /* PGTABLE_S2_H */
