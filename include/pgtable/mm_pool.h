@@ -104,8 +104,14 @@ extern const struct pgt_mm_ops hyp_early_alloc_mm_ops;
  * on unmap frees emptied tables into the pool and destroy returns them all.
  * No entry is changed and no TLB maintenance is done.
  *
+ * Every table page (root pages included) must read count 1 through the
+ * new ops first: a table already handed over, or one whose pages are not
+ * the pool's reserved pages, is refused with everything (ops included)
+ * left as it was.
+ *
  * Return: 0; -PGT_EINVAL for NULL @pgt, a table without a root, or ops
- * without get_page / phys_to_virt; or the walker's error.
+ * without get_page / phys_to_virt / page_count; -PGT_EBUSY when a table
+ * page's count is not 1; or the walker's error.
  */
 int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
                           void *mm_ctx);

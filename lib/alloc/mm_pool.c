@@ -217,24 +217,64 @@ static int count_entry(const struct pgt_visit_ctx *ctx, enum pgt_walk_flags visi
     return 0;
 }
 
+/* A table page below the root whose count is not 1: counted already. */
+static int page_counted(const struct pgt_visit_ctx *ctx, enum pgt_walk_flags visit)
+{
+    const struct pgt *pgt = ctx->pgt;
+    void *table = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pgt_oa_decode(&pgt->geom, ctx->old));
+
+    (void)visit;
+    return pgt->mm_ops->page_count(pgt->mm_ctx, table) == 1 ? 0 : -PGT_EBUSY;
+}
+
+/* Whether every table page of @pgt, root pages included, has count 1
+ * through its ops: 0, or -PGT_EBUSY. */
+static int all_pages_uncounted(struct pgt *pgt)
+{
+    struct pgt_walker w = {.cb = page_counted, .flags = PGT_WALK_TABLE_PRE};
+    uint8_t *root = (uint8_t *)pgt->pgd;
+
+    for (unsigned int r = 0; r < pgt->geom.nr_root_pages; r++)
+        if (pgt->mm_ops->page_count(pgt->mm_ctx, root + ((size_t)r << pgt->geom.granule_shift)) !=
+            1)
+            return -PGT_EBUSY;
+    return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
+}
+
 int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
                           void *mm_ctx)
 {
-    const struct pgt_mm_ops *ops;
+    const struct pgt_mm_ops *ops, *old_ops;
+    void *old_ctx;
     struct pgt_walker w = {
         .cb = count_entry,
         .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE,
     };
+    int ret;
 
     if (!pgt || !pgt->pgd)
         return -PGT_EINVAL;
     ops = mm_ops ? mm_ops : pgt->mm_ops;
-    if (!ops || !ops->get_page || !ops->phys_to_virt)
+    if (!ops || !ops->get_page || !ops->phys_to_virt || !ops->page_count)
         return -PGT_EINVAL;
+    old_ops = pgt->mm_ops;
+    old_ctx = pgt->mm_ctx;
     if (mm_ops) {
         pgt->mm_ops = mm_ops;
         pgt->mm_ctx = mm_ctx;
     }
     pgt_derive(pgt); /* the new ops' hints */
+    /*
+     * Counting twice would leave every count too high and no emptied
+     * table ever freed: refuse, with the old ops back, unless every page
+     * reads 1 through the new ops (as the pool's reserved pages do).
+     */
+    ret = all_pages_uncounted(pgt);
+    if (ret) {
+        pgt->mm_ops = old_ops;
+        pgt->mm_ctx = old_ctx;
+        pgt_derive(pgt);
+        return ret;
+    }
     return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
 }

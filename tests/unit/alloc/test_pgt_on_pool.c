@@ -295,6 +295,15 @@ static void early_table_handed_over_to_pool(void **state)
     assert_int_equal(c.bad, 0);
     /* root: 2 entries -> 3; each L3 table of 3 and 5 pages -> 4 and 6. */
     assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, pgt.pgd)), 3);
+    /* A second hand-over would count everything twice: refused, nothing
+     * changed (counts read again below). */
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops, &pool), -PGT_EBUSY);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, NULL, NULL), -PGT_EBUSY);
+    assert_ptr_equal(pgt.mm_ops, &pool_ops);
+    assert_ptr_equal(pgt.mm_ctx, &pool);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, pgt.pgd)), 3);
 
     /* The pool now manages the table: unmap frees its tables, destroy the
      * root; only the other early page stays allocated. */
@@ -377,6 +386,31 @@ static void s2_fast_table_handed_over_with_hints(void **state)
     s2_fast_table_handed_over(true);
 }
 
+/* Pages that are not the pool's reserved pages (given to it as free:
+ * count 0) are refused before anything changes, the early ops kept. */
+static void hand_over_of_pages_not_reserved_is_refused(void **state)
+{
+    struct ah h;
+    struct hyp_early_alloc ea;
+    struct pgt pgt;
+    struct hyp_page recs[NPOOL];
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
+    assert_int_equal(pgt_hyp_init(&pgt, 48, PGT_GRANULE_4K, &hyp_early_alloc_mm_ops, &ea), 0);
+    assert_int_equal(pgt_hyp_map(&pgt, 0x1000, 0x1000, 0x40001000, PGT_PROT_RW), 0);
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, 1, NULL), 0);
+    memcpy(recs, h.pages, sizeof(recs));
+    /* The root is reserved (count 1), its three tables are free. */
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops, &pool), -PGT_EBUSY);
+    assert_ptr_equal(pgt.mm_ops, &hyp_early_alloc_mm_ops);
+    assert_ptr_equal(pgt.mm_ctx, &ea);
+    assert_memory_equal(recs, h.pages, sizeof(recs));
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
 static void fix_refcounts_rejects_bad_arguments(void **state)
 {
     struct pgt pgt;
@@ -399,6 +433,7 @@ int main(void)
         cmocka_unit_test(s2_one_page_unmaps_with_vmemmap_counts),
         cmocka_unit_test(pool_exhaustion_leaves_a_consistent_table),
         cmocka_unit_test(early_table_handed_over_to_pool),
+        cmocka_unit_test(hand_over_of_pages_not_reserved_is_refused),
         cmocka_unit_test(fix_refcounts_rejects_bad_arguments),
         cmocka_unit_test(s2_fast_table_handed_over_without_hints),
         cmocka_unit_test(s2_fast_table_handed_over_with_hints),
