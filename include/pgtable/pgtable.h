@@ -3,6 +3,7 @@
 #ifndef PGTABLE_PGTABLE_H
 #define PGTABLE_PGTABLE_H
 
+#include "check.h"
 #include "desc.h"
 #include "dump.h"
 #include "errno.h"

@@ -100,6 +100,10 @@ bool orc_perm_fault(enum orc_regime regime, uint32_t prot,
 /* Target for a library-built table (check_lib.c, links lib/). */
 void orc_target_pgt(struct orc_target *t, struct orc *o, const struct pgt *p);
 
+/* The library's own pgt_check() of the whole table @p (check_lib.c): 0,
+ * or 1 after printing the fault with @label. */
+size_t orc_pgt_check(const struct pgt *p, const char *label);
+
 struct orc_check_opts {
     const char *what;      /* label for messages */
     uint64_t seed;

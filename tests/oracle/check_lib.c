@@ -79,6 +79,20 @@ static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
     return e;
 }
 
+size_t orc_pgt_check(const struct pgt *p, const char *label)
+{
+    struct pgt_check_fault f;
+    int rc = pgt_check(p, 0, &f);
+
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "oracle: %s: pgt_check = %d: %s at %#llx level %d (pte %#llx, "
+                    "count %d, expected %d)\n",
+            label, rc, pgt_check_what_str(f.what), (unsigned long long)f.addr, f.level,
+            (unsigned long long)f.pte, f.count, f.expected);
+    return 1;
+}
+
 void orc_target_pgt(struct orc_target *t, struct orc *o, const struct pgt *p)
 {
     memset(t, 0, sizeof(*t));

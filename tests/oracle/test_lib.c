@@ -106,7 +106,8 @@ static void check_n(struct fx *f, const char *what, bool all)
         .mem = 48,
         .max_pages = all ? FULL_CHECK_MAX : 4096,
     };
-    size_t bad = orc_check(&f->t, &f->ref, &opt);
+    /* The library's own invariant check, after every operation too. */
+    size_t bad = orc_check(&f->t, &f->ref, &opt) + orc_pgt_check(&f->pgt, label);
     if (bad)
         fprintf(stderr, "oracle: %s: %zu mismatches\n", label, bad);
     f->bad += bad;

@@ -203,6 +203,7 @@ static void check(struct s12 *t, const char *what)
         snprintf(l2, sizeof(l2), "%s: vs pgt_get_leaf x2", label);
         t->bad += orc_compare(l2, op, va, par, el, n);
     }
+    t->bad += orc_pgt_check(&t->s1.pgt, label) + orc_pgt_check(&t->s2.pgt, label);
     orc_check_stats.pages += n - 512;
     orc_check_stats.unmapped += 512;
     orc_check_stats.checks++;

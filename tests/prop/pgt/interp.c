@@ -452,6 +452,28 @@ static void compare(struct pi *p, uint64_t a, uint64_t b)
         fail(p, "broken table in [%#" PRIx64 ", %#" PRIx64 "): %s", a, b, err);
 }
 
+/*
+ * The library's own check (check.h) of [a, b), or of everything. It reads
+ * the same invariants the traversal below checks independently. A fuzz
+ * input leaves page counts to the whole-table checks: counting reads all
+ * of every 8192-entry 64K page the range touches, after every operation,
+ * which is most of a 64K input's time; the traversal below counts them
+ * after every operation anyway.
+ */
+static void lib_check(struct pi *p, uint64_t a, uint64_t b)
+{
+    struct pgt_check_fault f;
+    bool all = a == 0 && b == p->ia_size;
+    uint32_t flags = !all && p->cfg.bytes ? PGT_CHECK_NO_COUNTS : 0;
+    int rc = all ? pgt_check(&p->pgt, flags, &f)
+                 : pgt_check_region(&p->pgt, a, b - a, flags, &f);
+    if (rc)
+        fail(p, "pgt_check over [%#" PRIx64 ", %#" PRIx64 ") = %d: %s at %#" PRIx64
+                " level %d (pte %#" PRIx64 ", count %d, expected %d)",
+             a, b, rc, pgt_check_what_str(f.what), f.addr, f.level, f.pte, f.count,
+             f.expected);
+}
+
 /* ---- whole-table traversal -------------------------------------------- */
 
 static void tp_add(struct pi *p, uint64_t pa, int level, bool root)
@@ -579,9 +601,10 @@ static void traverse(struct pi *p, bool check)
     traverse_range(p, check, 0, p->ia_size);
 }
 
-/* The whole table. A fuzz input's checks in between leave the library's
- * own count of table pages (a walk of every entry) to the final one. */
-static void full_check(struct pi *p, bool final)
+/* The whole table. Fuzz inputs leave the library's own count of table
+ * pages (a walk of every entry, a quarter of a short 64K input's time) to
+ * the property tests. */
+static void full_check(struct pi *p)
 {
     traverse(p, true);
     /* Distinct pages, and nothing else alive in the arena. */
@@ -603,13 +626,14 @@ static void full_check(struct pi *p, bool final)
         fail(p, "%ld arena pages are allocated but the table has %zu table "
                 "pages: %ld leaked",
              p->mm.live, p->ntp, p->mm.live - (long)p->ntp);
-    uint64_t lib = final || !p->cfg.bytes ? pgt_count_table_pages(&p->pgt) : p->ntp;
+    uint64_t lib = p->cfg.bytes ? p->ntp : pgt_count_table_pages(&p->pgt);
     if (lib != p->ntp)
         fail(p, "pgt_count_table_pages() = %" PRIu64 ", the table has %zu",
              lib, p->ntp);
     if (p->ntp > p->st->max_tables)
         p->st->max_tables = p->ntp;
     compare(p, 0, p->ia_size);
+    lib_check(p, 0, p->ia_size);
     p->st->full_checks++;
 }
 
@@ -948,8 +972,11 @@ static void after_op(struct pi *p, const struct op *o)
     compare(p, ra, rb);
     /* Refcounts of every table page over the region. */
     traverse_range(p, true, ra, rb);
-    for (size_t i = 0; i < p->nextra; i++)
+    lib_check(p, ra, rb);
+    for (size_t i = 0; i < p->nextra; i++) {
         compare(p, p->extra[i].a, p->extra[i].b);
+        lib_check(p, p->extra[i].a, p->extra[i].b);
+    }
     /* The walker caches a few translations of what was touched. */
     tlbm_touch(&p->tlb, ra);
     tlbm_touch(&p->tlb, a);
@@ -1949,21 +1976,23 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
                 p->pgt.geom.start_level, p->pgt.geom.nr_root_pages,
                 p->win_base, p->win_base + p->win_size, p->fwb, p->xnx,
                 p->pgt.mm_ops->linear);
-    full_check(p, false);
+    /* The empty table (a fuzz input's final check reads it all anyway). */
+    if (!cfg->bytes)
+        full_check(p);
     unsigned long next_full = every;
 
     for (p->op = 1; p->op <= nops && !p->exhausted; p->op++) {
         step(p);
         st->ops++;
         if (p->op >= next_full) {
-            full_check(p, false);
+            full_check(p);
             /* Cost grows with the table: keep it a bounded share. */
             next_full = p->op + (every > p->ntp / 4 ? every : p->ntp / 4);
         }
     }
     p->op--;
     snprintf(p->opdesc, sizeof(p->opdesc), "final check and destroy");
-    full_check(p, true);
+    full_check(p);
     if (cfg->mode == PI_HYP)
         pgt_hyp_destroy(&p->pgt);
     else
