@@ -68,7 +68,6 @@ struct pi {
     unsigned nsparse;
     bool fwb;
     bool xnx; /* stage 2 with PGT_S2_XNX: PXN/UXN in prots */
-    int root_counts; /* -1 unknown, 0: root pages stay at 1, 1: counted */
 
     struct tpage *tp;
     size_t ntp, tpcap;
@@ -511,14 +510,13 @@ static void check_counts(struct pi *p, const pgt_pte_t *pte, uint64_t nz,
                          uint64_t cnt, int level, uint64_t va, bool root)
 {
     int ref = tmm_page_ref(&p->mm, pte);
+    /* Root pages too, each concatenated page on its own (mm_ops.h: a
+     * table page's count is 1 + its counted entries). */
     if (root) {
-        int mode = ref == 1 && cnt ? 0 : ref == (int)(1 + cnt) ? 1 : -2;
-        if (mode == -2 || (p->root_counts >= 0 && cnt && mode != p->root_counts))
-            fail(p, "root page at va %#" PRIx64 ": refcount %d with %" PRIu64
-                    " counted entries (expected 1 + counted%s)",
-                 va, ref, cnt, p->root_counts == 0 ? " or always 1" : "");
-        if (cnt && p->root_counts < 0)
-            p->root_counts = mode;
+        if (ref != (int)(1 + cnt))
+            fail(p, "root page at va %#" PRIx64 ": refcount %d, but it holds %" PRIu64
+                    " counted entries",
+                 va, ref, cnt);
         return;
     }
     if (ref != (int)(1 + cnt))
@@ -1893,7 +1891,6 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     p->rng[1] = (cfg->seed ^ 0x5851f42d4c957f2dull) | 1;
     for (int i = 0; i < 4; i++)
         xrand(p);
-    p->root_counts = -1;
     cur_pi = p;
     reported = false;
     struct sigaction sa;
@@ -1947,7 +1944,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
         p->xnx = cfg->mode == PI_S2 && (opt & 2);
         struct pgt_s2_cfg sc = {
             .granule = cfg->granule,
-            .ia_bits = ia[cfg->granule],
+            .ia_bits = cfg->ia_bits ? cfg->ia_bits : ia[cfg->granule],
             .oa_bits = 48,
             .start_level = PGT_LEVEL_AUTO,
             .flags = cfg->mode == PI_S2_HOST
@@ -1958,6 +1955,9 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
     }
     if (rc)
         fail(p, "table init returned %d", rc);
+    st->start_level = p->pgt.geom.start_level;
+    st->root_pages = p->pgt.geom.nr_root_pages;
+    st->ia_bits = p->pgt.geom.ia_bits;
     setup_window(p);
     rm_init(&p->rm, p->page);
     tlbm_init(&p->tlb, &p->mm, &p->pgt, cfg->seed + 77);

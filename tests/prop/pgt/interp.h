@@ -50,6 +50,9 @@ struct pi_cfg {
     uint64_t seed;        /* PRNG seed (ignored when bytes is set) */
     const uint8_t *bytes; /* fuzz input: choices are read from it */
     size_t nbytes;
+    uint32_t ia_bits;     /* stage 2: IPA size (start level: the deepest
+                           * with at most 16 root pages); 0: the
+                           * granule's default, 40/42/44 bits */
     size_t arena_pages;   /* 0: default (16 MiB worth) */
     struct tmm *arena;    /* NULL: a new arena for the run; else this one
                            * (of arena_pages pages of the granule, every
@@ -70,6 +73,9 @@ struct pi_stats {
     unsigned long full_checks;  /* whole-table invariant checks */
     unsigned long tlb_events;   /* TLB hook calls seen by the TLB model */
     unsigned long max_tables;   /* largest number of table pages seen */
+    int start_level;            /* the table's geometry */
+    unsigned root_pages;
+    unsigned ia_bits;
 };
 
 /* Run @nops operations (or until the fuzz bytes run out). Returns 0; any

@@ -3,10 +3,12 @@
  * Property test driver: random operations on one granule and stage against
  * the reference model and the TLB model (see interp.h).
  *
- *   prop-pgt GRANULE MODE [OPS]
+ *   prop-pgt GRANULE MODE [OPS [IA_BITS START_LEVEL]]
  *     GRANULE 4k|16k|64k, MODE s2|host|hyp, OPS operations (default
  *     100000), run as epochs of at most 10000 operations, each on a fresh
- *     table with seed PGT_SEED + epoch.
+ *     table with seed PGT_SEED + epoch. IA_BITS: a stage-2 table of that
+ *     IPA size (default 40/42/44 by granule), whose start level must be
+ *     START_LEVEL (the table shape is the point of such a run).
  *   PGT_SEED=N     base seed (default 1); a failure prints the seed of its
  *                  epoch and the operation index: PGT_SEED=<seed> prop-pgt
  *                  GRANULE MODE <index> replays it.
@@ -27,7 +29,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: prop-pgt 4k|16k|64k s2|host|hyp [ops]\n");
+    fprintf(stderr, "usage: prop-pgt 4k|16k|64k s2|host|hyp [ops [ia_bits start_level]]\n");
     return 2;
 }
 
@@ -53,6 +55,13 @@ int main(int argc, char **argv)
     else
         return usage();
     unsigned long total = argc > 3 ? strtoul(argv[3], NULL, 0) : 100000;
+    int want_level = 99;
+    if (argc > 5) {
+        if (cfg.mode == PI_HYP)
+            return usage();
+        cfg.ia_bits = (uint32_t)strtoul(argv[4], NULL, 0);
+        want_level = atoi(argv[5]);
+    }
 
     uint64_t seed = 1;
     const char *env = getenv("PGT_SEED");
@@ -89,14 +98,24 @@ int main(int argc, char **argv)
         sum.tlb_events += st.tlb_events;
         if (st.max_tables > sum.max_tables)
             sum.max_tables = st.max_tables;
+        if (want_level != 99 && st.start_level != want_level) {
+            fprintf(stderr, "prop-pgt: a %u-bit table starts at level %d, not %d\n",
+                    st.ia_bits, st.start_level, want_level);
+            return 1;
+        }
+        sum.start_level = st.start_level;
+        sum.root_pages = st.root_pages;
+        sum.ia_bits = st.ia_bits;
     }
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    printf("prop %s %s seed %" PRIu64 ": %lu ops (%lu ok, %lu expected "
+    printf("prop %s %s (%u-bit, start level %d, %u root pages) seed %" PRIu64
+           ": %lu ops (%lu ok, %lu expected "
            "errors checked unchanged, %lu OOM-injected of which %lu hit "
            "ENOMEM), %lu leaves / %llu pages compared with the model, %lu "
            "whole-table checks, %lu TLB hook calls modelled, up to %lu table "
            "pages; %.2f s cpu\n",
-           argv[1], argv[2], seed, sum.ops, sum.ok, sum.errors,
+           argv[1], argv[2], sum.ia_bits, sum.start_level, sum.root_pages, seed,
+           sum.ops, sum.ok, sum.errors,
            sum.oom_injected, sum.oom_hit, sum.leaves, sum.pages,
            sum.full_checks, sum.tlb_events, sum.max_tables, secs);
     return 0;
