@@ -625,6 +625,62 @@ static void random_ops_run(struct fx *f)
     }
 }
 
+/* --- concatenated roots ----------------------------------------------------- */
+
+/* Each root page's count against 1 + its non-zero entries, read here from
+ * the arena (every non-zero entry is counted outside host mode). */
+static void root_counts(struct fx *f, const char *what)
+{
+    uint64_t per = f->g / 8;
+    for (unsigned r = 0; r < f->pgt.geom.nr_root_pages; r++) {
+        const pgt_pte_t *page = f->pgt.pgd + r * per;
+        int nz = 0;
+        for (uint64_t i = 0; i < per; i++)
+            nz += page[i] != 0;
+        int ref = tmm_page_ref(&f->mm, page);
+        if (ref != 1 + nz) {
+            fprintf(stderr, "oracle: %s: %s: root page %u holds %d entries, count %d\n",
+                    f->c->name, what, r, nz, ref);
+            f->bad++;
+        }
+    }
+}
+
+/*
+ * A walk or a clear that must cross from one concatenated root page into
+ * the next: at every page boundary B, the largest blocks the level below
+ * the root maps, one each side of B, and pages each side, checked on the
+ * emulator; then one unmap across B, checked again. Each root page's
+ * count is read after both.
+ */
+static void root_pages_run(struct fx *f)
+{
+    const struct pgt_geom *g = &f->pgt.geom;
+    uint64_t span = (f->g / 8) * pgt_level_size(g, g->start_level);
+    int bl = g->start_level + 1;
+    uint64_t b = block_size(f, bl);
+    if (!b) { /* the root is at level 2: its own blocks */
+        bl = 2;
+        b = block_size(f, 2);
+    }
+
+    for (unsigned k = 1; k < g->nr_root_pages && !f->bad; k++) {
+        uint64_t at = k * span;
+        /* Output addresses from 16 GiB (inside every OA size here). */
+        uint64_t pa = 16 * GiB + 4 * k * b;
+        op_map(f, at - b, 2 * b, pa, PGT_PROT_RW, bl);
+        op_map(f, at - 3 * b + f->g * 5, 2 * f->g, 32 * GiB, PGT_PROT_R, 3);
+        op_map(f, at + 2 * b, 3 * f->g, 32 * GiB + 4 * f->g, PGT_PROT_RW, 3);
+        sync(f);
+        check_all(f, "blocks and pages either side of a root page boundary");
+        root_counts(f, "mapped across a root page boundary");
+        op_unmap(f, at - 4 * b, 8 * b);
+        sync(f);
+        check_all(f, "one unmap across a root page boundary");
+        root_counts(f, "unmapped across a root page boundary");
+    }
+}
+
 static void run_cfg(const struct cfg *c)
 {
     struct fx f;
@@ -633,6 +689,8 @@ static void run_cfg(const struct cfg *c)
     scripted(&f);
     if (!f.bad)
         random_ops_run(&f);
+    if (!f.bad && is_s2(&f) && f.pgt.geom.nr_root_pages > 1)
+        root_pages_run(&f);
     size_t bad = f.bad;
     fx_fini(&f);
     assert_int_equal(bad, 0);

@@ -8,6 +8,10 @@
  *  - every block handed out is zero (pages are scribbled on while held);
  *  - freeing everything restores the initial layout (one free block per
  *    max-order chunk), equal to a freshly initialised pool;
+ *  - the table adapter's hyp_pool_zalloc_pages_exact() is one of the
+ *    operations: every page of its run count 1, the rest of the covering
+ *    block free again (checked like every count, independently of the
+ *    unit test of the adapter);
  *  - half the rounds run two pools side by side on one vmemmap (touching
  *    or with a gap), operations on either; both are checked after every
  *    step, and now and then a pool over a range overlapping one of them
@@ -74,7 +78,7 @@ struct slot {
 /* One step on @s (pages are scribbled on while held). */
 static void step_pool(struct ah *h, struct slot *s, long i)
 {
-    int kind = rndn(10), idx;
+    int kind = rndn(12), idx;
     if (kind < 4) { /* alloc */
         int o = rndn(s->max_order + 2);
         bool fit = !(o == 0 && s->pool.nr_cached);
@@ -99,11 +103,34 @@ static void step_pool(struct ah *h, struct slot *s, long i)
             hyp_put_page(&s->pool, ah_va(h, s->pfn0 + (uint64_t)idx));
             pm_put(&s->m, idx);
         }
-    } else { /* split: only by the sole holder */
+    } else if (kind < 10) { /* split: only by the sole holder */
         if ((idx = pick_counted(&s->m)) >= 0 && s->m.order[idx] > 0 && s->m.ref[idx] == 1) {
             hyp_split_page(&s->pool, ah_rec(h, s->pfn0 + (uint64_t)idx));
             pm_split(&s->m, idx);
         }
+    } else {
+        /* The table adapter's zalloc_pages_exact (mm_pool.h): @n pages
+         * from the block of the covering order, each an order-0 page with
+         * count 1, the rest of the block given back. */
+        int n = 1 + rndn(1 << (s->max_order < 4 ? s->max_order : 4));
+        int o = 0;
+        while ((1 << o) < n)
+            o++;
+        bool fit = !(o == 0 && s->pool.nr_cached);
+        uint8_t *va = hyp_pool_zalloc_pages_exact(&s->pool, (size_t)n * h->page_size);
+        if (!va) {
+            if (pm_source_order(&s->m, o) >= 0)
+                pm_fail("zalloc_pages_exact failed with a block free (pages)", n, 0);
+            return;
+        }
+        idx = (int)(ah_pfn(h, va) - s->pfn0);
+        pm_take(&s->m, idx, o, fit);
+        pm_split(&s->m, idx);
+        for (int k = n; k < (1 << o); k++)
+            pm_put(&s->m, idx + k);
+        if (!ah_is_zero(va, h->page_size * (size_t)n))
+            pm_fail("exact run not zeroed (page, pages)", idx, n);
+        memset(va, 0x3e, h->page_size * (size_t)n);
     }
 }
 
