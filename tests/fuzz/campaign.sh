@@ -60,7 +60,7 @@ wait
 status=0
 for t in $targets; do
     w=$build/tests/fuzz/campaign-$t
-    grep -E "^#[0-9]+ +DONE|stat::(average_exec_per_sec|peak_rss_mb)" "$w/log" |
+    grep -E "^#[0-9]+[[:space:]]+DONE|stat::(average_exec_per_sec|peak_rss_mb)" "$w/log" |
         sed "s|^|$t: |" || true
     if ls "$w/crashes/" | grep -q .; then
         echo "$t: CRASHED, see $w/crashes/ and $w/log (nothing merged)"

@@ -16,10 +16,13 @@
  *    allows") and "split gives page leaves";
  *  - the recording TLB (tests/support/tlbmodel.h): stale entries and
  *    break-before-make;
+ *  - the library's own pgt_check_region() over the same range (page
+ *    counts left to the whole-table checks in fuzz runs);
  * and periodically (and at the end) over the whole table: each table
- * page's refcount == 1 + counted entries, no empty table, no page leaked
- * (live arena pages == table pages), pgt_count_table_pages; finally
- * destroy returns every page.
+ * page's refcount == 1 + counted entries (root pages too, each on its
+ * own), no empty table, no page leaked (live arena pages == table pages),
+ * pgt_count_table_pages (not in fuzz runs), pgt_check(); finally destroy
+ * returns every page.
  *
  * A failure prints the configuration, seed and operation index, then
  * abort()s.
