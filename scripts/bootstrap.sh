@@ -197,8 +197,9 @@ test)
         --no-suite bench || rc=1
     # What a hypervisor project picks: static, and the bench built inside
     # it too (the archive bench links must exist for every default_library).
-    consumer build-consumer -Ddefault_library=static -Dlibpgtable:bench=enabled
-    consumer build-consumer-shared -Ddefault_library=shared -Dlibpgtable:bench=enabled
+    consumer build-consumer -Dlibpgtable:default_library=static -Dlibpgtable:bench=enabled
+    consumer build-consumer-shared -Dlibpgtable:default_library=shared \
+        -Dlibpgtable:bench=enabled
     for tc in clang gcc; do
         d=$(cross_dir $tc)
         setup $d --cross-file $(cross_file $tc)
