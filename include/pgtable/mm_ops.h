@@ -94,14 +94,20 @@ struct pgt_mm_ops {
      *             its first table (entries cached for other addresses of
      *             its span), tlbi_range over the whole span follows (or
      *             tlbi_all when tlbi_range is NULL).
-     * tlbi_range: invalidate [@addr, @addr + @size); called for ranges
-     *             where many leaves changed. NULL: tlbi_va is called per
-     *             leaf instead, or tlbi_all past a threshold.
+     * tlbi_range: invalidate [@addr, @addr + @size); a range operation
+     *             (wrprotect, protect, unmap...) calls it once for the span
+     *             of the leaves it changed, at its end. NULL: tlbi_va is
+     *             called per leaf instead, up to @tlbi_all_threshold
+     *             leaves per operation; past that, one tlbi_all.
      * tlbi_all:   invalidate everything for this table's context.
      */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
     void (*tlbi_range)(const struct pgt *pgt, uint64_t addr, uint64_t size); /* see above */
     void (*tlbi_all)(const struct pgt *pgt); /* see above */
+    /* Without tlbi_range: the most leaves an operation invalidates one by
+     * one before it takes one tlbi_all instead. 0: 512 (Linux's
+     * MAX_TLBI_OPS). */
+    uint32_t tlbi_all_threshold;
 
     /*
      * Optional, for speed: set @linear when every table page satisfies

@@ -33,6 +33,7 @@ struct pgt_internal {
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
     pgt_pte_t normal;     /* stage 2: leaf attributes of normal memory, no
                            * permissions */
+    uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
     uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
     uintptr_t count_base; /* count of the table page at VA v: at
                            * count_base + ((v >> granule) << count_shift) */

@@ -10,9 +10,9 @@
  * write new) except for the changes the architecture allows in place:
  * permission relaxation/restriction and the access flag.
  *
- * Granularity: map, unmap and set_owner change exactly their range: a
- * block only partly inside it is split first (the rest of it stays
- * mapped as smaller leaves), even when it already maps the range as
+ * Granularity: map, unmap, set_owner and protect change exactly their
+ * range: a block only partly inside it is split first (the rest of it
+ * stays mapped as smaller leaves), even when it already maps the range as
  * asked. relax_perms, mkyoung, wrprotect and test_clear_young act on whole
  * leaves: a block touching the address or range changes as a whole.
  * split splits every block touching its range, whole.
@@ -212,11 +212,34 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot);
  * @addr: first IPA, granule aligned
  * @size: bytes, a multiple of the granule, > 0
  *
- * In place (whole leaves), then the changed leaves are invalidated.
+ * In place (whole leaves), then the changed leaves are invalidated: one
+ * tlbi_range over their span when the embedder has it, else tlbi_va per
+ * leaf up to mm_ops.tlbi_all_threshold leaves and one tlbi_all past it.
  *
  * Return: 0; -PGT_EINVAL; -PGT_ERANGE.
  */
 int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size);
+
+/**
+ * pgt_s2_protect() - set the permissions of every valid leaf in
+ * [@addr, @addr + @size) to @prot's.
+ * @pgt:  the table
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ * @prot: R/W/X (PXN/UXN with PGT_S2_XNX), and the memory type the leaves
+ *        already have (DEVICE, NORMAL_NC or neither)
+ *
+ * The permission bits (S2AP, XN) are replaced; memory type, access flag
+ * and software bits stay. In place (a block partly in the range is split
+ * first, so only the range changes), then the changed leaves are
+ * invalidated as wrprotect does. All-or-nothing.
+ *
+ * Return: 0; -PGT_EINVAL (alignment, @prot, or a leaf of another memory
+ * type: nothing changed); -PGT_ERANGE; -PGT_ENOENT (nothing mapped in the
+ * range); -PGT_ENOMEM.
+ */
+int pgt_s2_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
+                   enum pgt_prot prot);
 
 /**
  * pgt_s2_mkyoung() - set the access flag of the leaf translating @addr.

@@ -29,8 +29,9 @@
 enum op_kind {
     OP_MAP,   /* install leaves */
     OP_CLEAR, /* unmap / set_owner: write @annot (0 or an owner annotation) */
-    OP_PROT,  /* stage-1 protect: new permissions, in place */
+    OP_PROT,  /* new permission bits, in place (protect, wrprotect) */
     OP_SPLIT, /* blocks down to pages */
+    OP_YOUNG, /* test (and clear) the access flag, in place */
 };
 
 /* What an operation does at one entry (classify()). */
@@ -53,13 +54,27 @@ struct op {
     bool stage1;        /* MAP: a different valid entry is a conflict */
     bool cmo_d, cmo_i;  /* MAP: cache maintenance of the mapped memory */
     bool free_empty;    /* CLEAR: release tables left without a counted entry */
+    pgt_pte_t perm;     /* PROT: the bits it replaces with @attrs' */
+    pgt_pte_t memtype;  /* PROT: bits that must already equal @attrs' (the
+                         * memory type), 0: none */
+    bool whole;         /* PROT, YOUNG: act on whole leaves (no split), and
+                         * nothing can fail (no prepare pass) */
+    bool mkold;         /* YOUNG: clear the access flags */
+    bool young;         /* YOUNG: an access flag was set */
     uint32_t terminal;  /* bit (level + 1): a fully covered entry at that
                          * level is finished there (see terminal_levels()) */
+    pgt_pte_t oa_mask;  /* MAP: the descriptor's OA bits when the OA sits
+                         * plainly in them, else 0 (pgt_make_leaf()) */
     void *mc;           /* zalloc_page() argument */
     void *pool;         /* prepared pages, linked through their first word */
     uint64_t need;      /* prepare: pages the commit will take */
     int64_t bytes;      /* CLEAR: bytes of valid leaves removed */
     bool found;         /* PROT: a valid leaf was seen */
+    /* Leaf invalidations owed for in-place changes and removals (see
+     * op_inval()): the span, how many leaves, one tlbi_all owed. */
+    uint64_t inv_lo, inv_hi, inv_n;
+    int inv_level;
+    bool inv_all;
 };
 
 /* ---- what an operation does where ------------------------------------ */
@@ -98,10 +113,14 @@ static uint32_t terminal_levels(const struct op *op, bool force_pte)
 }
 
 /* The leaf the map puts at @base on @level. */
-static pgt_pte_t map_leaf(const struct op *op, uint64_t base, int level)
+static inline pgt_pte_t map_leaf(const struct op *op, uint64_t base, int level)
 {
-    return pgt_make_leaf(&op->pgt->geom, op->phys + (base - op->addr),
-                         op->attrs, level);
+    uint64_t oa = op->phys + (base - op->addr);
+
+    if (PGT_LIKELY(op->oa_mask))
+        return (oa & op->oa_mask) | op->attrs | PGT_PTE_VALID |
+               (level == PGT_LEVEL_MAX ? PGT_PTE_TYPE : 0);
+    return pgt_make_leaf(&op->pgt->geom, oa, op->attrs, level);
 }
 
 /* Stage 1: whether the valid leaf @old (at @level, from @base, @size
@@ -147,6 +166,10 @@ static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
             return ACT_REPLACE;
         }
         if (term) {
+            /* Stage-2 prepare: a leaf here neither needs a page nor
+             * fails, whatever is there. */
+            if (!op->commit && !op->stage1)
+                return ACT_LEAF;
             *new = map_leaf(op, base, level);
             if (old == *new)
                 return ACT_NONE;
@@ -180,14 +203,23 @@ static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
         if (!pgt_pte_valid(old))
             return ACT_NONE;
         /* Protect changes permissions, never the memory type. */
-        if ((old & PGT_S1_ATTRINDX_MASK) != (op->attrs & PGT_S1_ATTRINDX_MASK))
+        if ((old & op->memtype) != (op->attrs & op->memtype))
             return -PGT_EINVAL;
         op->found = true;
-        *new = pgt_make_leaf(&op->pgt->geom, pgt_oa_decode(&op->pgt->geom, old),
-                             op->attrs, level);
+        *new = (old & ~op->perm) | (op->attrs & op->perm);
         if (*new == old)
             return ACT_NONE;
-        return full ? ACT_LEAF : ACT_TABLE;
+        return full || op->whole ? ACT_LEAF : ACT_TABLE;
+    case OP_YOUNG:
+        if (table)
+            return ACT_DESCEND;
+        if (!pgt_pte_is_leaf(old, level) || !(old & PGT_PTE_AF))
+            return ACT_NONE;
+        op->young = true;
+        if (!op->mkold)
+            return ACT_NONE;
+        *new = old & ~PGT_PTE_AF;
+        return ACT_LEAF;
     default: /* OP_SPLIT: a block anywhere in the range, whole */
         if (table)
             return ACT_DESCEND;
@@ -248,6 +280,56 @@ static pgt_pte_t *pool_take(struct op *op)
     return (pgt_pte_t *)page;
 }
 
+/* ---- TLB maintenance of the leaves an operation changes in place -------- */
+
+/*
+ * Leaves changed in place or removed: @n of them at @level over
+ * [@base, @base + @n spans). With tlbi_range the operation makes one
+ * invalidation of the whole span it changed, at its end. Without, each
+ * leaf gets its tlbi_va at once, up to the embedder's threshold (Linux's
+ * 512 by default); past it, one tlbi_all at the end instead. An operation
+ * so never issues more than threshold + 1 invalidations for its leaves.
+ * (Break-before-make of a replaced leaf is invalidated before its make,
+ * in batch_finish(), never deferred.)
+ */
+static void op_inval(struct op *op, uint64_t base, uint64_t n, int level)
+{
+    const struct pgt_mm_ops *mm = op->pgt->mm_ops;
+    uint64_t size = pgt_level_size(&op->pgt->geom, level);
+    uint32_t max = mm->tlbi_all_threshold ? mm->tlbi_all_threshold
+                                           : PGT_TLBI_ALL_THRESHOLD;
+
+    if (!n)
+        return;
+    if (!op->inv_n || base < op->inv_lo)
+        op->inv_lo = base;
+    if (!op->inv_n || base + n * size > op->inv_hi)
+        op->inv_hi = base + n * size;
+    op->inv_level = level;
+    op->inv_n += n;
+    if (mm->tlbi_range || op->inv_all)
+        return;
+    if (op->inv_n > max && mm->tlbi_all) {
+        op->inv_all = true;
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        pgt_tlbi_leaf(op->pgt, base + i * size, level);
+}
+
+/* The end of a commit: the invalidation op_inval() deferred. */
+static void op_inval_finish(struct op *op)
+{
+    const struct pgt *pgt = op->pgt;
+
+    if (op->inv_all)
+        pgt->mm_ops->tlbi_all(pgt);
+    else if (op->inv_n == 1 && pgt->mm_ops->tlbi_range)
+        pgt_tlbi_leaf(pgt, op->inv_lo, op->inv_level);
+    else if (op->inv_n && pgt->mm_ops->tlbi_range)
+        pgt->mm_ops->tlbi_range(pgt, op->inv_lo, op->inv_hi - op->inv_lo);
+}
+
 /* ---- commit: one table page's changes, batched ----------------------- */
 
 /* What the commit of one table page's entries leaves for the end. */
@@ -279,8 +361,7 @@ static void batch_finish(struct op *op, pgt_pte_t *t, uint64_t tbase, int level,
     uint32_t shift = pgt_level_shift(&pgt->geom, level);
 
     if (b->inv)
-        pgt_tlbi_leaves(pgt, tbase + (b->inv0 << shift),
-                        (b->inv1 - b->inv0 + 1) << shift, level);
+        op_inval(op, tbase + (b->inv0 << shift), b->inv1 - b->inv0 + 1, level);
     if (b->brk) {
         pgt_tlbi_leaves(pgt, tbase + (b->brk0 << shift),
                         (b->brk1 - b->brk0 + 1) << shift, level);
@@ -305,8 +386,9 @@ static void commit_leaf(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
     b->delta += (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
     switch (op->kind) {
     case OP_MAP:
-        pgt_map_cmo(pgt, op->phys + (base - op->addr),
-                    pgt_level_size(&pgt->geom, level), op->cmo_d, op->cmo_i);
+        if (op->cmo_d || op->cmo_i)
+            pgt_map_cmo(pgt, op->phys + (base - op->addr),
+                        pgt_level_size(&pgt->geom, level), op->cmo_d, op->cmo_i);
         if (pgt_pte_valid(old) && !offline) {
             pgt_write(&t[i], 0); /* break; made in batch_finish() */
             batch_mark(i, &b->brk, &b->brk0, &b->brk1);
@@ -321,6 +403,9 @@ static void commit_leaf(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
             if (!offline)
                 batch_mark(i, &b->inv, &b->inv0, &b->inv1);
         }
+        break;
+    case OP_YOUNG: /* the access flag: no TLB maintenance, as KVM */
+        pgt_write(&t[i], new);
         break;
     default: /* OP_PROT: permission changes need no break-before-make */
         pgt_write(&t[i], new);
@@ -519,8 +604,47 @@ static void run_clear(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
     if (removed) {
         op->bytes += (int64_t)(removed << gs);
         if (!offline)
-            pgt_tlbi_leaves(pgt, tbase + ((i0 + first) << gs),
-                            (last - first + 1) << gs, PGT_LEVEL_MAX);
+            op_inval(op, tbase + ((i0 + first) << gs), last - first + 1,
+                     PGT_LEVEL_MAX);
+    }
+}
+
+/* Permissions (wrprotect, protect): entries [i0, i1] of the last-level
+ * table @p, in place; valid leaves only. */
+static void run_prot(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
+                     uint64_t i1, bool offline)
+{
+    uint64_t n = i1 - i0 + 1, first = n, last = 0;
+    pgt_pte_t keep = ~op->perm, set = op->attrs & op->perm;
+
+    p += i0;
+    for (uint64_t k = 0; k < n; k++) {
+        pgt_pte_t old = p[k];
+        pgt_pte_t new = (old & keep) | set;
+        if (!(old & PGT_PTE_VALID) || new == old)
+            continue;
+        pgt_write(&p[k], new);
+        if (first == n)
+            first = k;
+        last = k;
+    }
+    if (first != n && !offline)
+        op_inval(op, tbase + ((i0 + first) << op->pgt->geom.granule_shift),
+                 last - first + 1, PGT_LEVEL_MAX);
+}
+
+/* Access flags: entries [i0, i1] of the last-level table @p. */
+static void run_young(struct op *op, pgt_pte_t *p, uint64_t i0, uint64_t i1)
+{
+    const pgt_pte_t young = PGT_PTE_VALID | PGT_PTE_TYPE | PGT_PTE_AF;
+
+    for (uint64_t k = i0; k <= i1; k++) {
+        pgt_pte_t old = p[k];
+        if ((old & young) != young)
+            continue;
+        op->young = true;
+        if (op->mkold)
+            pgt_write(&p[k], old & ~PGT_PTE_AF);
     }
 }
 
@@ -554,8 +678,14 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
         } else if (op->kind == OP_CLEAR) {
             run_clear(op, t, tbase, i0, i1, offline);
             return 0;
-        } else if (op->kind == OP_SPLIT) {
+        } else if (op->kind == OP_PROT) {
+            run_prot(op, t, tbase, i0, i1, offline);
             return 0;
+        } else if (op->kind == OP_YOUNG) {
+            run_young(op, t, i0, i1);
+            return 0;
+        } else {
+            return 0; /* OP_SPLIT: pages stay */
         }
     }
 
@@ -645,7 +775,18 @@ static void op_init(struct op *op, struct pgt *pgt, enum op_kind kind,
     op->cmo_d = false;
     op->cmo_i = false;
     op->free_empty = false;
+    op->perm = 0;
+    op->memtype = 0;
+    op->whole = false;
+    op->mkold = false;
+    op->young = false;
+    op->inv_lo = 0;
+    op->inv_hi = 0;
+    op->inv_n = 0;
+    op->inv_level = PGT_LEVEL_MAX;
+    op->inv_all = false;
     op->terminal = 0;
+    op->oa_mask = 0;
     op->mc = NULL;
     op->pool = NULL;
     op->need = 0;
@@ -653,20 +794,25 @@ static void op_init(struct op *op, struct pgt *pgt, enum op_kind kind,
     op->found = false;
 }
 
-/* Prepare, allocate, commit. */
+/* Prepare, allocate, commit; then the invalidations owed. An operation on
+ * whole leaves needs no page and cannot fail: it only commits. */
 static int run(struct op *op)
 {
-    int ret = apply_root(op);
+    int ret;
 
-    if (ret)
-        return ret;
-    if (op->kind == OP_PROT && !op->found)
-        return -PGT_ENOENT;
-    ret = pool_fill(op);
-    if (ret)
-        return ret;
+    if (!op->whole) {
+        ret = apply_root(op);
+        if (ret)
+            return ret;
+        if (op->kind == OP_PROT && !op->found)
+            return -PGT_ENOENT;
+        ret = pool_fill(op);
+        if (ret)
+            return ret;
+    }
     op->commit = true;
     apply_root(op);
+    op_inval_finish(op);
     /* Prepare counted exactly what commit took: nothing is left. */
     pool_release(op);
     return 0;
@@ -683,6 +829,9 @@ static void map_op(struct op *op, struct pgt *pgt, uint64_t addr, uint64_t size,
     op->cmo_i = flags & PGT_CMO_I;
     op->mc = mc;
     op->terminal = terminal_levels(op, flags & PGT_MAP_FORCE_PTE);
+    const struct pgt_geom *g = &pgt->geom;
+    if (!g->lpa2 && (g->granule_shift != PGT_GRANULE_64K || g->oa_bits < 52))
+        op->oa_mask = ((1ull << 48) - 1) & ~((1ull << g->granule_shift) - 1);
 }
 
 int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
@@ -724,14 +873,30 @@ int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
 }
 
 int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
-                       pgt_pte_t attrs)
+                       pgt_pte_t attrs, pgt_pte_t perm, pgt_pte_t memtype,
+                       bool whole)
 {
     struct op op;
 
     op_init(&op, pgt, OP_PROT, addr, size);
     op.attrs = attrs;
+    op.perm = perm;
+    op.memtype = memtype;
+    op.whole = whole;
     op.terminal = terminal_levels(&op, false);
     return run(&op);
+}
+
+int pgt_engine_young(struct pgt *pgt, uint64_t addr, uint64_t size, bool mkold)
+{
+    struct op op;
+
+    op_init(&op, pgt, OP_YOUNG, addr, size);
+    op.mkold = mkold;
+    op.whole = true;
+    op.terminal = terminal_levels(&op, false);
+    run(&op);
+    return op.young;
 }
 
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

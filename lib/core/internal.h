@@ -186,8 +186,12 @@ static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
         pgt->mm_ops->tlbi_all(pgt);
 }
 
+/* Leaves past this many (mm_ops.tlbi_all_threshold unset), without
+ * tlbi_range, are invalidated with one tlbi_all (Linux's MAX_TLBI_OPS). */
+#define PGT_TLBI_ALL_THRESHOLD 512
+
 /* Leaves at @level in [addr, addr + size) changed: tlbi_range, else
- * per-leaf tlbi_va, or tlbi_all past a threshold. */
+ * per-leaf tlbi_va, or tlbi_all past the threshold. */
 void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
                      int level);
 
@@ -228,12 +232,21 @@ static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
         return;
     }
     /* Every non-zero entry is counted, so the tables hold nothing but the
-     * links: one TLBI by VA at every level forgets all they held. */
+     * links (and the entries the caller cleared, or left for the tables
+     * to take with them): one TLBI by VA at every level forgets all they
+     * held. */
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
     pgt_write(pe, 0); /* break: unlink the chain */
-    pgt_tlbi_table(pgt, addr, pgt_level_size(&pgt->geom, level), false);
+    if (PGT_LIKELY(mm->tlbi_va != NULL))
+        mm->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+    else
+        pgt_tlbi_table(pgt, addr, pgt_level_size(&pgt->geom, level), false);
     /* Each table: its own reference and the link below it (the last
      * one: the cleared entries' references). */
-    pgt_ref_delta(pgt, tables[n - 1], -(1 + refs));
+    if (PGT_LIKELY(mm->put_page_n != NULL))
+        mm->put_page_n(pgt->mm_ctx, tables[n - 1], 1 + refs);
+    else
+        pgt_ref_delta(pgt, tables[n - 1], -(1 + refs));
     for (int i = n - 2; i >= 0; i--)
         pgt_ref_delta(pgt, tables[i], -2);
     pgt_put(pgt, pgt_table_of(pgt, pe)); /* the link's reference */
@@ -283,7 +296,8 @@ struct pgt_page_fns {
     pgt_pte_t *(*lookup)(const struct pgt *pgt, uint64_t addr, int *level);
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo);
-    int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
+    /* [0]: counts from page_count, [1]: from the count array */
+    int64_t (*unmap[2])(struct pgt *pgt, uint64_t addr, void *mc);
     int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
 };
 extern const struct pgt_page_fns pgt_page_fns[];
@@ -291,6 +305,12 @@ extern const struct pgt_page_fns pgt_page_fns[];
 static inline const struct pgt_page_fns *pgt_page(const struct pgt *pgt)
 {
     return &pgt_page_fns[pgt->internal.shape];
+}
+
+/* The one-page unmap instance for @pgt (its counts' source). */
+static inline int64_t pgt_unmap_page(struct pgt *pgt, uint64_t addr, void *mc)
+{
+    return pgt_page(pgt)->unmap[pgt->internal.count_width != 0](pgt, addr, mc);
 }
 
 /* The entry translating @addr (< 2^ia_bits) and its level: the leaf, or
@@ -308,10 +328,20 @@ int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
                    unsigned int flags);
 int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
                          pgt_pte_t annot, void *mc);
-/* Stage-1 protect: new permission attributes @attrs on every valid leaf.
- * -PGT_ENOENT if none is mapped in the range. */
+/*
+ * New permissions on every valid leaf of the range: the bits @perm of
+ * each take @attrs' (the rest stays); with @memtype, a leaf whose @memtype
+ * bits differ from @attrs' refuses the whole operation (-PGT_EINVAL).
+ * @whole: on whole leaves, nothing can fail (wrprotect); else blocks
+ * partly in the range are split (-PGT_ENOMEM) and -PGT_ENOENT when no
+ * leaf is mapped there.
+ */
 int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
-                       pgt_pte_t attrs);
+                       pgt_pte_t attrs, pgt_pte_t perm, pgt_pte_t memtype,
+                       bool whole);
+/* Whether a leaf touching the range has its access flag set; with
+ * @mkold, clear them (whole leaves, no TLB maintenance). */
+int pgt_engine_young(struct pgt *pgt, uint64_t addr, uint64_t size, bool mkold);
 /* Split every block leaf touching the range down to pages. */
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 /* The table pages pgt_engine_map() would allocate now, or the error it

@@ -22,6 +22,7 @@
 /* Where a descent stopped, and the entries on the way. */
 struct descent {
     pgt_pte_t *ptep[PGT_MAX_LEVELS]; /* the entry at each depth (recorded) */
+    pgt_pte_t *parent;               /* the entry before the last one */
     pgt_pte_t pte;                   /* the value of the last one */
     int level;                       /* its level */
     int depth;                       /* tables below the root on the way */
@@ -51,6 +52,7 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     pgt_pte_t pte = pgt_read(ptep);
     int level = start;
 
+    d->parent = NULL;
     if (record)
         d->ptep[0] = ptep;
     /* At most four steps down; with a constant start level the loop
@@ -61,6 +63,7 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
             (PGT_PTE_VALID | PGT_PTE_TYPE))
             break;
         uint64_t idx = (addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l))) & idx_mask;
+        d->parent = ptep;
         if (HOOKED) {
             ptep = &pgt_table_va(pgt, pte)[idx];
         } else {
@@ -204,26 +207,27 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
     return map_chain(pgt, addr, phys, attrs, mc, cmo);
 }
 
-/* The count of the table page @t, with the instance's granule shift. */
+/* The count of the table page @t, with the instance's granule shift:
+ * from the count array (@ARRAY: the table has one) or page_count. */
 ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
-                              const uint32_t gs)
+                              const uint32_t gs, const bool ARRAY)
 {
     const struct pgt_internal *in = &pgt->internal;
     uintptr_t rec = in->count_base + (((uintptr_t)t >> gs) << in->count_shift);
 
+    if (!ARRAY)
+        return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
     if (in->count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-    if (in->count_width == 4)
-        return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
-    return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
+    return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
 }
 
 /*
- * The page at @addr goes and takes tables with it: the last-level entry
- * is cleared, and each table on the way left without a counted entry is
- * released, from the bottom up, with one TLB invalidation for all of
- * them. The entries on the way are found again (their lines were just
- * read) so that the common path of unmap_one() records nothing.
+ * The page at @addr goes and takes two or more tables with it: each table
+ * on the way left without a counted entry is released, from the bottom
+ * up, with one TLB invalidation for all of them. The entries on the way
+ * are found again (their lines were just read) so that unmap_one()
+ * records nothing.
  */
 ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
                                   const uint32_t GS, const int START,
@@ -243,10 +247,9 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
     /* Above the leaf's table, each one whose only counted entry is the
      * link to the one below (a table entry: its count is 2) goes too. The
      * root stays. */
-    while (top > 0 && table_count(pgt, table_of(d.ptep[top], gs), gs) == 2)
+    while (top > 0 && pgt_table_count(pgt, table_of(d.ptep[top], gs)) == 2)
         top--;
-    if (pte)
-        pgt_write(ptep, 0);
+    (void)ptep; /* the leaf goes with its table: not cleared */
     int n = d.depth - top;
     for (int i = 0; i < n; i++)
         tables[i] = table_of(d.ptep[top + 1 + i], gs);
@@ -256,39 +259,75 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
 }
 
 /*
- * One page removed: the last-level entry cleared, invalidated and its
- * reference dropped; when that leaves its table without a counted entry,
- * release_one(). A block or annotation above the last level is split by
- * the engine.
+ * unmap_one()'s two ends, out of its line so that it makes no call but
+ * its last (it keeps nothing across one). @bytes: what the page mapped
+ * (0: an annotation). The leaf's table stays: the leaf is cleared,
+ * invalidated, its reference dropped.
+ */
+static __attribute__((noinline)) int64_t unmap_leaf(struct pgt *pgt,
+                                                    uint64_t addr,
+                                                    pgt_pte_t *ptep, int refs,
+                                                    int64_t bytes)
+{
+    pgt_write(ptep, 0);
+    if (bytes)
+        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
+    if (refs)
+        pgt_put(pgt, pgt_table_of(pgt, ptep));
+    return bytes;
+}
+
+/* The leaf's last-level table @t goes with it (the table of the entry
+ * @parent linking it stays): released with one invalidation. */
+static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
+                                                     uint64_t addr,
+                                                     pgt_pte_t *parent,
+                                                     pgt_pte_t *t, int refs,
+                                                     int64_t bytes)
+{
+    pgt_release_tables(pgt, parent, PGT_LEVEL_MAX - 1, addr, &t, 1, refs);
+    return bytes;
+}
+
+/*
+ * One page removed. The entry where the descent stopped (a page, or an
+ * empty entry at any level) is what goes; its table too when that leaves
+ * it without a counted entry (with host counting, a table of uncounted
+ * leaves goes with any unmap that reaches it, as in the engine). Both
+ * counts are read before anything is written or called. A block or
+ * annotation above the last level is split by the engine.
+ * With a count array (@ARRAY) the instance makes no call but its last.
  */
 ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
                                 const uint32_t GS, const int START,
-                                const bool HOOKED)
+                                const bool HOOKED, const bool ARRAY)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     struct descent d;
     pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
     pgt_pte_t pte = d.pte;
 
+    uint8_t counting = pgt->internal.counting;
     if (PGT_UNLIKELY((d.level != PGT_LEVEL_MAX && pte) ||
-                     pgt->internal.counting == PGT_COUNT_CUSTOM))
+                     counting == PGT_COUNT_CUSTOM))
         return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
-    /* The entry where the descent stopped (a page, or an empty entry at
-     * any level) is what goes; its table too when that leaves it without
-     * a counted entry (with host counting, a table of uncounted leaves
-     * goes with any unmap that reaches it, as in the engine). */
-    int refs = pgt_counted(pgt, pte, d.level);
-    void *t = table_of(ptep, gs);
-    if (d.depth > 0 && table_count(pgt, t, gs) == 1 + refs)
-        return pgt_page(pgt)->release(pgt, addr);
+    /* pgt_counted() for the two modes left: every entry, or (host) all
+     * but valid leaves. */
+    int refs = pte && (counting == PGT_COUNT_ALL || !pgt_pte_is_leaf(pte, d.level));
+    int64_t bytes = pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
+    pgt_pte_t *t = table_of(ptep, gs);
+    if (d.depth > 0 && table_count(pgt, t, gs, ARRAY) == 1 + refs) {
+        /* The table above goes too when its only counted entry is the
+         * link (count 2) and it is not the root: the rarer chain. */
+        if (d.level != PGT_LEVEL_MAX ||
+            (d.depth > 1 &&
+             table_count(pgt, table_of(d.parent, gs), gs, ARRAY) == 2))
+            return pgt_page(pgt)->release(pgt, addr);
+        return unmap_table(pgt, addr, d.parent, t, refs, bytes);
+    }
     if (!pte)
         return 0;
-    pgt_write(ptep, 0);
-    if (pgt_pte_valid(pte))
-        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
-    if (refs)
-        pgt_put(pgt, t);
-    return pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
+    return unmap_leaf(pgt, addr, ptep, refs, bytes);
 }
 
 ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
@@ -340,7 +379,12 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     }                                                                          \
     static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)     \
     {                                                                          \
-        return unmap_one(pgt, addr, mc, gs, sl, hooked);                       \
+        return unmap_one(pgt, addr, mc, gs, sl, hooked, false);                \
+    }                                                                          \
+    static int64_t unmap_##name##_array(struct pgt *pgt, uint64_t addr,       \
+                                        void *mc)                              \
+    {                                                                          \
+        return unmap_one(pgt, addr, mc, gs, sl, hooked, true);                 \
     }                                                                          \
     static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
     {                                                                          \
@@ -372,14 +416,14 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
     return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
 }
 
-#define FNS(name, gs, sl) \
+#define FNS(name, gs, sl)                                                     \
     [PGT_SHAPE_##name] = {get_leaf_##name, lookup_##name, map_##name,         \
-                          unmap_##name, release_##name},
+                          {unmap_##name, unmap_##name##_array}, release_##name},
 const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS)
     FNS(GENERIC, 0, 0)
     [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
-                          unmap_by_engine, release_GENERIC},
+                          {unmap_by_engine, unmap_by_engine}, release_GENERIC},
 };
 
 pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level)

@@ -114,7 +114,7 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
     if (ret)
         return ret;
     if (size == 1ull << pgt->geom.granule_shift)
-        return pgt_page(pgt)->unmap(pgt, addr, NULL);
+        return pgt_unmap_page(pgt, addr, NULL);
     return pgt_engine_clear(pgt, addr, size, 0, NULL);
 }
 
@@ -126,7 +126,11 @@ int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 
     if (ret)
         return ret;
-    return pgt_engine_protect(pgt, addr, size, attrs);
+    /* Every attribute is replaced; the memory type must stay. */
+    return pgt_engine_protect(pgt, addr, size, attrs,
+                              ~(pgt_oa_field_mask(&pgt->geom) | PGT_PTE_TYPE |
+                                PGT_PTE_VALID),
+                              PGT_S1_ATTRINDX_MASK, false);
 }
 
 void pgt_hyp_destroy(struct pgt *pgt)

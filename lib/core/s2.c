@@ -273,14 +273,20 @@ int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
 
 int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
-    int64_t ret = s2_check_range(pgt, addr, size);
+    int64_t ret;
 
+    /* One page, the fault handler's call: a live stage-2 table (its
+     * s2_end is set), an aligned address below the IA size, in one test
+     * of what s2_check_range() checks. */
+    if (PGT_LIKELY(pgt && size == 1ull << pgt->geom.granule_shift &&
+                   !(addr & (size - 1)) && addr < pgt->internal.s2_end)) {
+        ret = pgt_unmap_page(pgt, addr, mc);
+        return ret < 0 ? (int)ret : 0;
+    }
+    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return (int)ret;
-    if (size == 1ull << pgt->geom.granule_shift)
-        ret = pgt_page(pgt)->unmap(pgt, addr, mc);
-    else
-        ret = pgt_engine_clear(pgt, addr, size, 0, mc);
+    ret = pgt_engine_clear(pgt, addr, size, 0, mc);
     return ret < 0 ? (int)ret : 0;
 }
 
@@ -369,62 +375,34 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
     return 0;
 }
 
-struct leaf_walk {
-    bool mkold, young;
-    uint64_t first, last_end; /* span of changed leaves */
-    uint64_t changed;
-    int level;
-};
+/* The R/W/X bits of a stage-2 leaf: S2AP and XN[1:0]. */
+#define S2_PERM (PGT_S2_S2AP_R | PGT_S2_S2AP_W | PGT_S2_XN_MASK)
 
-static int wrprotect_visit(const struct pgt_visit_ctx *ctx,
-                           enum pgt_walk_flags visit)
+int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
-    struct leaf_walk *w = ctx->arg;
-    uint64_t size, base;
-
-    (void)visit;
-    if (!pgt_pte_is_leaf(ctx->old, ctx->level) || !(ctx->old & PGT_S2_S2AP_W))
-        return 0;
-    pgt_write(ctx->ptep, ctx->old & ~PGT_S2_S2AP_W);
-    size = pgt_level_size(&ctx->pgt->geom, ctx->level);
-    base = ctx->addr & ~(size - 1);
-    if (!w->changed)
-        w->first = base;
-    w->last_end = base + size;
-    w->level = ctx->level;
-    w->changed++;
-    if (!ctx->pgt->mm_ops->tlbi_range)
-        pgt_tlbi_leaf(ctx->pgt, base, ctx->level);
-    return 0;
-}
-
-/* Visit every leaf of a checked stage-2 range with @cb. */
-static int leaf_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
-                     pgt_visitor_fn cb, struct leaf_walk *lw)
-{
-    struct pgt_walker w = { cb, lw, PGT_WALK_LEAF };
     int ret = s2_check_range(pgt, addr, size);
 
     if (ret)
         return ret;
-    return pgt_walk(pgt, addr, size, &w);
+    return pgt_engine_protect(pgt, addr, size, 0, PGT_S2_S2AP_W, 0, true);
 }
 
-int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
+int pgt_s2_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
+                   enum pgt_prot prot)
 {
-    struct leaf_walk lw = { false, false, 0, 0, 0, 0 };
-    int ret = leaf_walk(pgt, addr, size, wrprotect_visit, &lw);
+    pgt_pte_t attrs;
+    int ret = s2_check_range(pgt, addr, size);
 
+    if (ret == -PGT_EINVAL)
+        return ret;
+    if ((prot & ~(PGT_PROT_RWX | PGT_PROT_PXN | PGT_PROT_UXN | PGT_PROT_DEVICE |
+                  PGT_PROT_NORMAL_NC)) ||
+        pgt_leaf_attrs(&pgt->geom, PGT_REGIME_S2, pgt->flags, prot, &attrs))
+        return -PGT_EINVAL;
     if (ret)
         return ret;
-    /* Permission restriction in place; then invalidate what changed. */
-    if (lw.changed && pgt->mm_ops->tlbi_range) {
-        if (lw.changed == 1)
-            pgt_tlbi_leaf(pgt, lw.first, lw.level);
-        else
-            pgt->mm_ops->tlbi_range(pgt, lw.first, lw.last_end - lw.first);
-    }
-    return 0;
+    return pgt_engine_protect(pgt, addr, size, attrs, S2_PERM,
+                              PGT_S2_MEMATTR_MASK, false);
 }
 
 int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr)
@@ -443,29 +421,14 @@ int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr)
     return 0;
 }
 
-static int young_visit(const struct pgt_visit_ctx *ctx,
-                       enum pgt_walk_flags visit)
-{
-    struct leaf_walk *w = ctx->arg;
-
-    (void)visit;
-    if (!pgt_pte_is_leaf(ctx->old, ctx->level) || !(ctx->old & PGT_PTE_AF))
-        return 0;
-    w->young = true;
-    if (w->mkold)
-        pgt_write(ctx->ptep, ctx->old & ~PGT_PTE_AF);
-    return 0;
-}
-
 int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
                             bool mkold)
 {
-    struct leaf_walk lw = { mkold, false, 0, 0, 0, 0 };
-    int ret = leaf_walk(pgt, addr, size, young_visit, &lw);
+    int ret = s2_check_range(pgt, addr, size);
 
     if (ret)
         return ret;
-    return lw.young ? 1 : 0;
+    return pgt_engine_young(pgt, addr, size, mkold);
 }
 
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

@@ -74,7 +74,9 @@ void pgt_derive(struct pgt *pgt)
     /* Stage 2: what a map of normal memory needs, worked out once. */
     in->cmo = 0;
     in->normal = 0;
+    in->s2_end = 0;
     if (pgt->regime == PGT_REGIME_S2) {
+        in->s2_end = 1ull << pgt->geom.ia_bits;
         bool fwb = pgt->flags & PGT_S2_FWB;
         if (!fwb && mm->dcache_clean_inval_poc)
             in->cmo |= PGT_CMO_D;
@@ -334,10 +336,6 @@ void pgt_map_cmo(const struct pgt *pgt, uint64_t oa, uint64_t size, bool dcache,
         mm->icache_inval_pou(pgt->mm_ctx, va, (size_t)size);
 }
 
-/* Leaves past this many, without tlbi_range, take one tlbi_all rather
- * than one tlbi_va each. */
-#define TLBI_ALL_THRESHOLD 64
-
 void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
                      int level)
 {
@@ -349,7 +347,9 @@ void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
     } else if (mm->tlbi_range) {
         mm->tlbi_range(pgt, addr, size);
     } else if (mm->tlbi_all &&
-               (size >> pgt_level_shift(&pgt->geom, level)) > TLBI_ALL_THRESHOLD) {
+               (size >> pgt_level_shift(&pgt->geom, level)) >
+                   (mm->tlbi_all_threshold ? mm->tlbi_all_threshold
+                                           : PGT_TLBI_ALL_THRESHOLD)) {
         mm->tlbi_all(pgt);
     } else {
         for (uint64_t a = addr; a < addr + size; a += step)
