@@ -9,8 +9,8 @@
 #     BUILD_DIR  a build with the fuzz targets (default build-san: the
 #                ASan+UBSan clang build ./scripts/bootstrap.sh test makes)
 #   MINIMIZE=1   rebuild each seed corpus from scratch as the smallest set
-#                with the coverage of seeds + findings (default: only add
-#                the findings that bring new coverage, keep every seed)
+#                with the edge coverage of seeds + findings (default: only
+#                add the findings that bring new coverage, keep every seed)
 #
 # Findings and crashes stay in BUILD_DIR/tests/fuzz/campaign-<target>/
 # (corpus/, crashes/, log). A crash replays with
@@ -73,7 +73,10 @@ for t in $targets; do
         fresh=$w/minimized
         rm -rf "$fresh"
         mkdir -p "$fresh"
-        "$build/tests/fuzz/fuzz-$t" -merge=1 "$fresh" "$seeds" "$w/corpus" > "$w/merge.log" 2>&1
+        # Edges only (no hit-count buckets): a few hundred inputs, not
+        # thousands, with every edge seeds and findings reach.
+        "$build/tests/fuzz/fuzz-$t" -merge=1 -use_counters=0 "$fresh" "$seeds" "$w/corpus" \
+            > "$w/merge.log" 2>&1
         rm -f "$seeds"/*
         cp "$fresh"/* "$seeds"/
     else
