@@ -17,6 +17,10 @@
 #define PGT_S2_FWB (1u << 0)  /* HCR_EL2.FWB=1: FWB MemAttr encodings, no CMO */
 #define PGT_S2_XNX (1u << 1)  /* FEAT_XNX: XN[1:0] split into EL1/EL0 */
 #define PGT_S2_HOST (1u << 2) /* host stage 2: identity only, leaves uncounted */
+#define PGT_S2_HW_DIRTY (1u << 3) /* FEAT_HAFDBS: writable leaves carry DBM,
+                                   * VTCR_EL2.HA/HD set (see s2.h) */
+#define PGT_S2_COALESCE (1u << 4) /* fold tables a map leaves uniform back
+                                   * into blocks (see s2.h) */
 
 /**
  * struct pgt_internal - library-internal state of a table, worked out at
@@ -34,6 +38,7 @@ struct pgt_internal {
     pgt_pte_t normal;     /* stage 2: leaf attributes of normal memory, no
                            * permissions */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
+    pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
     uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
     uintptr_t count_base; /* count of the table page at VA v: at
                            * count_base + ((v >> granule) << count_shift) */

@@ -103,6 +103,17 @@ int64_t pgt_s1_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
 int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size);
 
 /**
+ * pgt_hyp_coalesce() - fold the tables in [@addr, @addr + @size) back into
+ * blocks where their entries allow, as pgt_s2_coalesce() does.
+ * @pgt:  the table
+ * @addr: first VA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ *
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE.
+ */
+int pgt_hyp_coalesce(struct pgt *pgt, uint64_t addr, uint64_t size);
+
+/**
  * pgt_hyp_protect() - change the permissions of the mapped leaves in
  * [@addr, @addr + @size) to @prot.
  * @pgt:  a stage-1 table

@@ -38,6 +38,8 @@
 #define PGT_VTCR_SH0_SHIFT 12
 #define PGT_VTCR_TG0_SHIFT 14 /* 0: 4K, 1: 64K, 2: 16K */
 #define PGT_VTCR_PS_SHIFT 16  /* 0:32 1:36 2:40 3:42 4:44 5:48 6:52 bits */
+#define PGT_VTCR_HA (1ull << 21) /* hardware access flag update */
+#define PGT_VTCR_HD (1ull << 22) /* hardware dirty state (DBM) update */
 #define PGT_VTCR_DS (1ull << 32)
 #define PGT_VTCR_SL2 (1ull << 33)
 #define PGT_VTCR_RES1 (1ull << 31)
@@ -265,6 +267,58 @@ int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr);
  */
 int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
                             bool mkold);
+
+/* pgt_s2_test_clear_dirty() reports a dirty leaf covering [@addr,
+ * @addr + @size) to @arg's owner. */
+typedef void (*pgt_dirty_fn)(void *arg, uint64_t addr, uint64_t size);
+
+/**
+ * pgt_s2_test_clear_dirty() - report and re-arm the leaves the hardware
+ * made dirty in [@addr, @addr + @size) (FEAT_HAFDBS).
+ * @pgt:  a table created with PGT_S2_HW_DIRTY (VTCR_EL2.HD set)
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ * @fn:   called once per dirty leaf with its whole span (a block reports
+ *        its block), in address order
+ * @arg:  @fn's first argument
+ *
+ * Dirty logging the hardware way: on such a table a writable leaf also
+ * carries DBM. pgt_s2_wrprotect() makes it writable-clean (S2AP[1]
+ * cleared, DBM kept); the first guest write makes the hardware set
+ * S2AP[1] again, with no fault. This call reports every leaf touching the
+ * range that is writable with DBM (dirty), clears its S2AP[1] again with
+ * an atomic update (the hardware may be updating the same entry), then
+ * invalidates them as wrprotect does, before it returns: a write after
+ * the return dirties the leaf anew. Dirty logging the software way needs
+ * no flag: pgt_s2_wrprotect(), then the fault handler's
+ * pgt_s2_relax_perms(W) of the one page, which it records.
+ *
+ * Return: the number of dirty leaves reported (>= 0); -PGT_EINVAL (NULL
+ * @fn, a table without PGT_S2_HW_DIRTY, alignment); -PGT_ERANGE.
+ */
+int64_t pgt_s2_test_clear_dirty(struct pgt *pgt, uint64_t addr, uint64_t size,
+                                pgt_dirty_fn fn, void *arg);
+
+/**
+ * pgt_s2_coalesce() - fold the tables in [@addr, @addr + @size) back into
+ * blocks where their entries allow.
+ * @pgt:  the table
+ * @addr: first IPA, granule aligned
+ * @size: bytes, a multiple of the granule, > 0
+ *
+ * A table whose entries are one run of leaves identical but for the
+ * output address (contiguous, the first aligned to the block) is
+ * replaced by the block at the level above, where the granule allows a
+ * block there; one whose entries all carry one owner annotation by that
+ * annotation. Bottom up, so a fold can make the table above foldable.
+ * Each with break-before-make: the table entry removed, the span
+ * invalidated, the table freed, the block written. Translations do not
+ * change. Tables created with PGT_S2_COALESCE fold what a map leaves
+ * uniform by themselves.
+ *
+ * Return: 0; -PGT_EINVAL; -PGT_ERANGE.
+ */
+int pgt_s2_coalesce(struct pgt *pgt, uint64_t addr, uint64_t size);
 
 /**
  * pgt_s2_split() - split every block leaf touching [@addr, @addr + @size)

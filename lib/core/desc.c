@@ -263,8 +263,13 @@ int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
         a |= memattr << PGT_S2_MEMATTR_SHIFT;
         if (p & PGT_PROT_R)
             a |= PGT_S2_S2AP_R;
-        if (p & PGT_PROT_W)
+        if (p & PGT_PROT_W) {
             a |= PGT_S2_S2AP_W;
+            /* Writable, and the hardware may make it writable again
+             * after a write-protect: the dirty state. */
+            if (s2flags & PGT_S2_HW_DIRTY)
+                a |= PGT_PTE_DBM;
+        }
         a |= s2_xn_bits(s2flags, prot);
         *attrs = a;
         return 0;

@@ -32,6 +32,8 @@ enum op_kind {
     OP_PROT,  /* new permission bits, in place (protect, wrprotect) */
     OP_SPLIT, /* blocks down to pages */
     OP_YOUNG, /* test (and clear) the access flag, in place */
+    OP_DIRTY, /* report and clear the hardware dirty state, in place */
+    OP_FOLD,  /* tables back into blocks where their entries allow */
 };
 
 /* What an operation does at one entry (classify()). */
@@ -54,6 +56,7 @@ struct op {
     bool stage1;        /* MAP: a different valid entry is a conflict */
     bool cmo_d, cmo_i;  /* MAP: cache maintenance of the mapped memory */
     bool free_empty;    /* CLEAR: release tables left without a counted entry */
+    bool fold;          /* fold the tables it leaves uniform (fold_table()) */
     pgt_pte_t perm;     /* PROT: the bits it replaces with @attrs' */
     pgt_pte_t memtype;  /* PROT: bits that must already equal @attrs' (the
                          * memory type), 0: none */
@@ -61,6 +64,9 @@ struct op {
                          * nothing can fail (no prepare pass) */
     bool mkold;         /* YOUNG: clear the access flags */
     bool young;         /* YOUNG: an access flag was set */
+    pgt_dirty_fn dirty; /* DIRTY: told of each dirty leaf */
+    void *dirty_arg;
+    int64_t ndirty;     /* DIRTY: leaves reported */
     uint32_t terminal;  /* bit (level + 1): a fully covered entry at that
                          * level is finished there (see terminal_levels()) */
     pgt_pte_t oa_mask;  /* MAP: the descriptor's OA bits when the OA sits
@@ -210,6 +216,16 @@ static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
         if (*new == old)
             return ACT_NONE;
         return full || op->whole ? ACT_LEAF : ACT_TABLE;
+    case OP_FOLD:
+        return table ? ACT_DESCEND : ACT_NONE;
+    case OP_DIRTY:
+        if (table)
+            return ACT_DESCEND;
+        return pgt_pte_is_leaf(old, level) &&
+                       (old & (PGT_PTE_DBM | PGT_S2_S2AP_W)) ==
+                           (PGT_PTE_DBM | PGT_S2_S2AP_W)
+                   ? ACT_LEAF
+                   : ACT_NONE;
     case OP_YOUNG:
         if (table)
             return ACT_DESCEND;
@@ -376,6 +392,9 @@ static void batch_finish(struct op *op, pgt_pte_t *t, uint64_t tbase, int level,
     pgt_ref_delta(pgt, pgt_table_of(pgt, &t[0]), b->delta);
 }
 
+static bool dirty_clear(struct op *op, pgt_pte_t *ptep, uint64_t base,
+                        uint64_t size);
+
 /* ACT_LEAF: @new over the non-table @old at t[i]. */
 static void commit_leaf(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
                         pgt_pte_t new, uint64_t base, int level, bool offline,
@@ -407,6 +426,10 @@ static void commit_leaf(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
     case OP_YOUNG: /* the access flag: no TLB maintenance, as KVM */
         pgt_write(&t[i], new);
         break;
+    case OP_DIRTY:
+        if (dirty_clear(op, &t[i], base, pgt_level_size(&pgt->geom, level)))
+            batch_mark(i, &b->inv, &b->inv0, &b->inv1);
+        break;
     default: /* OP_PROT: permission changes need no break-before-make */
         pgt_write(&t[i], new);
         if (!offline)
@@ -424,16 +447,19 @@ struct scan {
 static void scan_subtree(const struct pgt *pgt, const pgt_pte_t *t, int level,
                          struct scan *s)
 {
-    uint64_t n = pgt_ptes_per_page(&pgt->geom);
+    uint64_t n = pgt_ptes_per_page(&pgt->geom), leaves = 0;
 
     s->pages++;
     for (uint64_t i = 0; i < n; i++) {
-        pgt_pte_t e = pgt_read(&t[i]);
+        pgt_pte_t e = t[i];
+        if (!(e & PGT_PTE_VALID))
+            continue;
         if (pgt_pte_is_table(e, level))
             scan_subtree(pgt, pgt_table_va(pgt, e), level + 1, s);
-        else if (pgt_pte_valid(e))
-            s->bytes += pgt_level_size(&pgt->geom, level);
+        else
+            leaves++;
     }
+    s->bytes += leaves << pgt_level_shift(&pgt->geom, level);
 }
 
 /* ACT_REPLACE: the table @old at t[i] goes whole, @new takes its place. */
@@ -460,6 +486,92 @@ static void commit_replace(struct op *op, pgt_pte_t *t, uint64_t i,
     if (new)
         pgt_publish(&t[i], new); /* make */
     b->delta += (int)pgt_counted(pgt, new, level) - (int)pgt_counted(pgt, old, level);
+}
+
+/* ---- folding tables back into blocks ---------------------------------- */
+
+/*
+ * What the table @t (entries at @level, covering from @tbase) could be
+ * replaced by: a block at @level - 1 when its entries are one run of
+ * leaves identical but for the output address, contiguous, the first
+ * aligned to the block (Arm ARM: a block maps what the table did); or
+ * its one owner annotation when all entries carry it. 0: neither.
+ */
+static pgt_pte_t uniform(const struct pgt *pgt, const pgt_pte_t *t, int level,
+                         uint64_t tbase)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    uint64_t n = pgt_ptes_per_page(g), size = pgt_level_size(g, level);
+    pgt_pte_t first = pgt_read(&t[0]);
+
+    (void)tbase;
+    if (!pgt_level_has_block(g, level - 1) || !first ||
+        pgt_pte_is_table(first, level))
+        return 0;
+    if (!pgt_pte_valid(first)) {
+        for (uint64_t i = 1; i < n; i++)
+            if (pgt_read(&t[i]) != first)
+                return 0;
+        return first; /* an annotation, as a block-level one */
+    }
+    uint64_t oa = pgt_oa_decode(g, first);
+    pgt_pte_t attrs = first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
+    if (oa & (pgt_level_size(g, level - 1) - 1))
+        return 0;
+    for (uint64_t i = 1; i < n; i++)
+        if (pgt_read(&t[i]) != pgt_make_leaf(g, oa + i * size, attrs, level))
+            return 0;
+    return pgt_make_leaf(g, oa, attrs, level - 1);
+}
+
+/*
+ * The table entry *@pe at @level (covering from @base) points to @t: if
+ * uniform(), replace it by the block (or annotation) with
+ * break-before-make and free @t. Returns whether it did. @delta: the
+ * reference change on *@pe's table, for the caller to apply.
+ */
+static bool fold_table(const struct pgt *pgt, pgt_pte_t *pe, pgt_pte_t *t,
+                       int level, uint64_t base, int *delta)
+{
+    pgt_pte_t block = uniform(pgt, t, level + 1, base);
+    pgt_pte_t link = pgt_read(pe);
+
+    if (!block)
+        return false;
+    pgt_write(pe, 0); /* break: unlink the table */
+    /* Its leaves were cached for every address of the span. */
+    pgt_tlbi_table(pgt, base, pgt_level_size(&pgt->geom, level),
+                   pgt_pte_valid(block));
+    pgt_ref_delta(pgt, t, -pgt->mm_ops->page_count(pgt->mm_ctx, t));
+    pgt_publish(pe, block); /* make */
+    *delta += (int)pgt_counted(pgt, block, level) - (int)pgt_counted(pgt, link, level);
+    return true;
+}
+
+/* After a one-page map on a PGT_S2_COALESCE table: the tables on the way
+ * to @addr that it left uniform, from the bottom up. */
+void pgt_fold_path(struct pgt *pgt, uint64_t addr)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    pgt_pte_t *path[PGT_MAX_LEVELS];
+    int level = g->start_level, depth = 0;
+    pgt_pte_t *ptep = &pgt->pgd[pgt_level_index(g, addr, level)];
+
+    path[0] = ptep;
+    while (pgt_pte_is_table(pgt_read(ptep), level)) {
+        pgt_pte_t *t = pgt_table_va(pgt, pgt_read(ptep));
+        level++;
+        ptep = &t[pgt_level_index(g, addr, level)];
+        path[++depth] = ptep;
+    }
+    for (int d = depth; d > 0; d--) {
+        int l = g->start_level + d - 1, delta = 0;
+        uint64_t size = pgt_level_size(g, l);
+        if (!fold_table(pgt, path[d - 1], pgt_table_of(pgt, path[d]), l,
+                        addr & ~(size - 1), &delta))
+            return;
+        pgt_ref_delta(pgt, pgt_table_of(pgt, path[d - 1]), delta);
+    }
 }
 
 static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
@@ -495,6 +607,9 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
     if (op->free_empty && pgt_table_count(pgt, child) == 1) {
         pgt_free_subtree(pgt, child, cl);
         new = 0;
+    } else if (op->fold && (new = uniform(pgt, child, cl, base)) != 0) {
+        /* Unlinked yet: it simply is not linked. */
+        pgt_free_subtree(pgt, child, cl);
     } else {
         new = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, child));
     }
@@ -507,6 +622,32 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
 }
 
 /* ---- the last level, committed in runs --------------------------------- */
+
+/* run_map()'s step: the leaf @d into entry @k of @p. A valid leaf to
+ * replace is broken, and marked for the make after one invalidation. */
+static inline __attribute__((always_inline)) void
+map_entry(struct op *op, pgt_pte_t *p, uint64_t k, pgt_pte_t d, int counted_new,
+          bool offline, int *delta, uint64_t *first, uint64_t *last,
+          uint64_t none)
+{
+    pgt_pte_t old = p[k];
+
+    if (PGT_LIKELY(old == 0)) {
+        pgt_write(&p[k], d);
+        *delta += counted_new;
+    } else if (old == d) {
+        return;
+    } else if (pgt_pte_valid(old) && !offline) {
+        pgt_write(&p[k], 0);
+        if (*first == none)
+            *first = k;
+        *last = k;
+    } else {
+        /* an annotation, or a copy in an unlinked table */
+        pgt_write(&p[k], d);
+        *delta += counted_new - (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+    }
+}
 
 /* Map: entries [i0, i1] of the last-level table @p (from @tbase). */
 static void run_map(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
@@ -541,26 +682,13 @@ static void run_map(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
             pgt_map_cmo(pgt, oa + lo * step, (hi - lo) * step, op->cmo_d,
                         op->cmo_i);
     }
-    for (uint64_t k = 0; k < n; k++, d += step, oa += step) {
-        if (!stepping)
-            d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
-        pgt_pte_t old = p[k];
-        if (PGT_LIKELY(old == 0)) {
-            pgt_write(&p[k], d);
-            delta += counted_new;
-        } else if (old == d) {
-            continue;
-        } else if (pgt_pte_valid(old) && !offline) {
-            /* break now, make after one invalidation for the run */
-            pgt_write(&p[k], 0);
-            if (first == n)
-                first = k;
-            last = k;
-        } else {
-            /* an annotation, or a copy in an unlinked table */
-            pgt_write(&p[k], d);
-            delta += counted_new - (int)pgt_counted(pgt, old, PGT_LEVEL_MAX);
-        }
+    if (PGT_LIKELY(stepping)) {
+        for (uint64_t k = 0; k < n; k++, d += step)
+            map_entry(op, p, k, d, counted_new, offline, &delta, &first, &last, n);
+    } else {
+        for (uint64_t k = 0; k < n; k++, oa += step)
+            map_entry(op, p, k, pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX),
+                      counted_new, offline, &delta, &first, &last, n);
     }
     if (first != n) {
         /* Break-before-make for the replaced leaves: every entry of the
@@ -633,6 +761,50 @@ static void run_prot(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
                  last - first + 1, PGT_LEVEL_MAX);
 }
 
+/*
+ * A dirty leaf at @ptep covering [@base, @base + @size): reported, and its
+ * write permission cleared with a compare-and-swap, since the hardware
+ * may set it (or the access flag) in the same entry meanwhile. Returns
+ * whether it was dirty.
+ */
+static bool dirty_clear(struct op *op, pgt_pte_t *ptep, uint64_t base,
+                        uint64_t size)
+{
+    const pgt_pte_t dirty = PGT_PTE_VALID | PGT_PTE_DBM | PGT_S2_S2AP_W;
+    pgt_pte_t old = pgt_read(ptep);
+
+    do {
+        if ((old & dirty) != dirty)
+            return false;
+    } while (!__atomic_compare_exchange_n(ptep, &old, old & ~PGT_S2_S2AP_W,
+                                          false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    op->ndirty++;
+    op->dirty(op->dirty_arg, base, size);
+    return true;
+}
+
+/* Dirty state: entries [i0, i1] of the last-level table @p. */
+static void run_dirty(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
+                      uint64_t i1)
+{
+    const pgt_pte_t dirty = PGT_PTE_VALID | PGT_PTE_TYPE | PGT_PTE_DBM |
+                            PGT_S2_S2AP_W;
+    uint32_t gs = op->pgt->geom.granule_shift;
+    uint64_t first = i1 + 1, last = 0;
+
+    for (uint64_t k = i0; k <= i1; k++) {
+        if ((pgt_read(&p[k]) & dirty) != dirty ||
+            !dirty_clear(op, &p[k], tbase + (k << gs), 1ull << gs))
+            continue;
+        if (first > i1)
+            first = k;
+        last = k;
+    }
+    if (first <= i1)
+        op_inval(op, tbase + (first << gs), last - first + 1, PGT_LEVEL_MAX);
+}
+
 /* Access flags: entries [i0, i1] of the last-level table @p. */
 static void run_young(struct op *op, pgt_pte_t *p, uint64_t i0, uint64_t i1)
 {
@@ -646,6 +818,48 @@ static void run_young(struct op *op, pgt_pte_t *p, uint64_t i0, uint64_t i1)
         if (op->mkold)
             pgt_write(&p[k], old & ~PGT_PTE_AF);
     }
+}
+
+/*
+ * Map above the last level: the run of entries from @i that the range
+ * covers whole at a level where they become blocks (classify() says
+ * ACT_LEAF or ACT_NONE for each), in one loop: committed, or in a
+ * stage-2 prepare passed over (up to a table, which needs a look inside:
+ * none in a table the commit would create, @t NULL). Returns the first
+ * entry it did not take (a table, or the range's end).
+ */
+static __attribute__((noinline)) uint64_t
+run_blocks(struct op *op, pgt_pte_t *t, uint64_t tbase,
+                           int level, uint64_t i, uint64_t i1, bool offline,
+                           struct batch *b)
+{
+    struct pgt *pgt = op->pgt;
+    uint32_t shift = pgt_level_shift(&pgt->geom, level);
+
+    for (; i <= i1; i++) {
+        uint64_t base = tbase + (i << shift);
+        if (base < op->addr || base + (1ull << shift) > op->end)
+            break;
+        if (!op->commit) {
+            /* stage-2 prepare: nothing to count or refuse */
+            if (t && pgt_pte_is_table(pgt_read(&t[i]), level))
+                break;
+            continue;
+        }
+        pgt_pte_t old = pgt_read(&t[i]);
+        if (pgt_pte_is_table(old, level))
+            break;
+        pgt_pte_t new = map_leaf(op, base, level);
+        if (old == new)
+            continue;
+        if (PGT_LIKELY(old == 0 && !op->cmo_d && !op->cmo_i)) {
+            pgt_publish(&t[i], new);
+            b->delta += pgt_counted(pgt, new, level);
+        } else {
+            commit_leaf(op, t, i, old, new, base, level, offline, b);
+        }
+    }
+    return i;
 }
 
 /* ---- the walk ---------------------------------------------------------- */
@@ -684,12 +898,24 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
         } else if (op->kind == OP_YOUNG) {
             run_young(op, t, i0, i1);
             return 0;
+        } else if (op->kind == OP_DIRTY) {
+            run_dirty(op, t, tbase, i0, i1);
+            return 0;
+        } else if (op->kind == OP_FOLD) {
+            return 0;
         } else {
             return 0; /* OP_SPLIT: pages stay */
         }
     }
 
+    bool blocks = op->kind == OP_MAP && (op->commit || !op->stage1) &&
+                  level < PGT_LEVEL_MAX && (op->terminal >> (level + 1) & 1);
     for (uint64_t i = i0; i <= i1; i++) {
+        if (blocks) {
+            i = run_blocks(op, t, tbase, level, i, i1, offline, &b);
+            if (i > i1)
+                break;
+        }
         uint64_t base = tbase + (i << shift);
         uint64_t ca = a > base ? a : base;
         uint64_t ce = e < base + size ? e : base + size;
@@ -729,6 +955,8 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
             apply(op, child, 0, base, level + 1, ca, ce, offline);
             if (op->free_empty && pgt_table_count(pgt, child) == 1)
                 pgt_release_tables(pgt, &t[i], level, base, &child, 1, 0);
+            else if (op->fold)
+                fold_table(pgt, &t[i], child, level, base, &b.delta);
             break;
         }
         }
@@ -775,11 +1003,15 @@ static void op_init(struct op *op, struct pgt *pgt, enum op_kind kind,
     op->cmo_d = false;
     op->cmo_i = false;
     op->free_empty = false;
+    op->fold = false;
     op->perm = 0;
     op->memtype = 0;
     op->whole = false;
     op->mkold = false;
     op->young = false;
+    op->dirty = NULL;
+    op->dirty_arg = NULL;
+    op->ndirty = 0;
     op->inv_lo = 0;
     op->inv_hi = 0;
     op->inv_n = 0;
@@ -825,6 +1057,7 @@ static void map_op(struct op *op, struct pgt *pgt, uint64_t addr, uint64_t size,
     op->phys = phys;
     op->attrs = attrs;
     op->stage1 = pgt->regime != PGT_REGIME_S2;
+    op->fold = !op->stage1 && (pgt->flags & PGT_S2_COALESCE);
     op->cmo_d = flags & PGT_CMO_D;
     op->cmo_i = flags & PGT_CMO_I;
     op->mc = mc;
@@ -897,6 +1130,31 @@ int pgt_engine_young(struct pgt *pgt, uint64_t addr, uint64_t size, bool mkold)
     op.terminal = terminal_levels(&op, false);
     run(&op);
     return op.young;
+}
+
+int64_t pgt_engine_dirty(struct pgt *pgt, uint64_t addr, uint64_t size,
+                         pgt_dirty_fn fn, void *arg)
+{
+    struct op op;
+
+    op_init(&op, pgt, OP_DIRTY, addr, size);
+    op.dirty = fn;
+    op.dirty_arg = arg;
+    op.whole = true;
+    op.terminal = terminal_levels(&op, false);
+    run(&op);
+    return op.ndirty;
+}
+
+int pgt_engine_fold(struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    struct op op;
+
+    op_init(&op, pgt, OP_FOLD, addr, size);
+    op.fold = true;
+    op.whole = true;
+    op.terminal = terminal_levels(&op, false);
+    return run(&op);
 }
 
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

@@ -342,6 +342,15 @@ int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 /* Whether a leaf touching the range has its access flag set; with
  * @mkold, clear them (whole leaves, no TLB maintenance). */
 int pgt_engine_young(struct pgt *pgt, uint64_t addr, uint64_t size, bool mkold);
+/* Report each leaf the hardware made dirty to @fn and clear its write
+ * permission again (whole leaves); the number reported. */
+int64_t pgt_engine_dirty(struct pgt *pgt, uint64_t addr, uint64_t size,
+                         pgt_dirty_fn fn, void *arg);
+/* Fold every table in the range that its entries allow back into a
+ * block (or a block-level annotation), from the bottom up. */
+int pgt_engine_fold(struct pgt *pgt, uint64_t addr, uint64_t size);
+/* The same for the tables on the way to @addr (one-page map). */
+void pgt_fold_path(struct pgt *pgt, uint64_t addr);
 /* Split every block leaf touching the range down to pages. */
 int pgt_engine_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 /* The table pages pgt_engine_map() would allocate now, or the error it

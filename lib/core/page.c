@@ -153,8 +153,8 @@ static __attribute__((noinline)) int map_by_engine(struct pgt *pgt,
 }
 
 /* The empty last-level entry for @addr gets its leaf, with cache
- * maintenance or counting other than the default: out of the common
- * path, which then makes its one call last. */
+ * maintenance, counting other than the default or coalescing: out of the
+ * common path, which then makes its one call last. */
 static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
                                               uint64_t phys, pgt_pte_t attrs,
                                               void *mc, unsigned int cmo)
@@ -169,6 +169,8 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
     pgt_write(ptep, leaf);
     if (pgt_counted(pgt, leaf, PGT_LEVEL_MAX))
         pgt_get(pgt, pgt_table_of(pgt, ptep));
+    if (pgt->flags & PGT_S2_COALESCE && pgt->regime == PGT_REGIME_S2)
+        pgt_fold_path(pgt, addr);
     return 0;
 }
 
@@ -192,7 +194,8 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
 
     if (PGT_LIKELY(d.level == PGT_LEVEL_MAX)) {
         if (PGT_LIKELY(d.pte == 0)) {
-            if (cmo || pgt->internal.counting != PGT_COUNT_ALL)
+            if (cmo || pgt->internal.counting != PGT_COUNT_ALL ||
+                (pgt->flags & PGT_S2_COALESCE))
                 return map_leaf(pgt, addr, phys, attrs, mc, cmo);
             pgt_write(ptep, leaf);
             pgt_get(pgt, table_of(ptep, gs));

@@ -118,6 +118,18 @@ int64_t pgt_hyp_unmap(struct pgt *pgt, uint64_t addr, uint64_t size)
     return pgt_engine_clear(pgt, addr, size, 0, NULL);
 }
 
+int pgt_hyp_coalesce(struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    int ret;
+
+    if (!is_s1(pgt))
+        return -PGT_EINVAL;
+    ret = pgt_check_range(pgt, addr, size);
+    if (ret)
+        return ret;
+    return pgt_engine_fold(pgt, addr, size);
+}
+
 int pgt_hyp_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
                     enum pgt_prot prot)
 {

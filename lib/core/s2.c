@@ -16,7 +16,8 @@
 #define VTCR_ORGN0_WBWA (1ull << PGT_VTCR_ORGN0_SHIFT)
 #define VTCR_SH0_INNER (3ull << PGT_VTCR_SH0_SHIFT)
 
-#define S2_FLAGS (PGT_S2_FWB | PGT_S2_XNX | PGT_S2_HOST)
+#define S2_FLAGS (PGT_S2_FWB | PGT_S2_XNX | PGT_S2_HOST | PGT_S2_HW_DIRTY | \
+                  PGT_S2_COALESCE)
 #define MAP_FLAGS (PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)
 
 /* A live stage-2 table (pgt_create() sets pgd and mm_ops together,
@@ -101,6 +102,10 @@ int pgt_s2_init_vtcr(struct pgt *pgt, uint64_t vtcr, uint32_t flags,
 
     if (!pgt || !pgt_mm_ops_ok(mm_ops) || (flags & ~S2_FLAGS))
         return -PGT_EINVAL;
+    /* HD asks for the hardware dirty state: the flag that goes with it.
+     * HA alone (access flag) changes nothing the library writes. */
+    if (vtcr & PGT_VTCR_HD)
+        flags |= PGT_S2_HW_DIRTY;
     if (ps > 6 || tg0 == 3)
         return -PGT_EINVAL;
     granule = tg0 == 0 ? PGT_GRANULE_4K
@@ -151,6 +156,8 @@ uint64_t pgt_s2_vtcr(const struct pgt *pgt)
         vtcr |= PGT_VTCR_DS;
     if (l == -1)
         vtcr |= PGT_VTCR_SL2;
+    if (pgt->flags & PGT_S2_HW_DIRTY)
+        vtcr |= PGT_VTCR_HA | PGT_VTCR_HD;
     return vtcr;
 }
 
@@ -246,7 +253,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
      * gives for it, from the table's normal-memory bits. */
     pgt_pte_t attrs = pgt->internal.normal |
                       ((prot & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
-                      ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W : 0) |
+                      ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W | pgt->internal.dbm : 0) |
                       ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
     return s2_map_attrs(pgt, addr, size, phys, prot, attrs, mc, flags);
 }
@@ -355,7 +362,7 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
     if (prot & PGT_PROT_R)
         new |= PGT_S2_S2AP_R;
     if (prot & PGT_PROT_W)
-        new |= PGT_S2_S2AP_W;
+        new |= PGT_S2_S2AP_W | pgt->internal.dbm;
     if (prot & PGT_PROT_X) {
         if (pgt_leaf_prot(&pgt->geom, PGT_REGIME_S2, pgt->flags, old) &
             PGT_PROT_DEVICE)
@@ -429,6 +436,27 @@ int pgt_s2_test_clear_young(struct pgt *pgt, uint64_t addr, uint64_t size,
     if (ret)
         return ret;
     return pgt_engine_young(pgt, addr, size, mkold);
+}
+
+int64_t pgt_s2_test_clear_dirty(struct pgt *pgt, uint64_t addr, uint64_t size,
+                                pgt_dirty_fn fn, void *arg)
+{
+    int ret = s2_check_range(pgt, addr, size);
+
+    if (ret)
+        return ret;
+    if (!fn || !(pgt->flags & PGT_S2_HW_DIRTY))
+        return -PGT_EINVAL;
+    return pgt_engine_dirty(pgt, addr, size, fn, arg);
+}
+
+int pgt_s2_coalesce(struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    int ret = s2_check_range(pgt, addr, size);
+
+    if (ret)
+        return ret;
+    return pgt_engine_fold(pgt, addr, size);
 }
 
 int pgt_s2_split(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)

@@ -75,8 +75,11 @@ void pgt_derive(struct pgt *pgt)
     in->cmo = 0;
     in->normal = 0;
     in->s2_end = 0;
+    in->dbm = 0;
     if (pgt->regime == PGT_REGIME_S2) {
         in->s2_end = 1ull << pgt->geom.ia_bits;
+        if (pgt->flags & PGT_S2_HW_DIRTY)
+            in->dbm = PGT_PTE_DBM;
         bool fwb = pgt->flags & PGT_S2_FWB;
         if (!fwb && mm->dcache_clean_inval_poc)
             in->cmo |= PGT_CMO_D;

@@ -34,7 +34,7 @@
 #define NVAR 16
 #define ARENA_PA 0x8000000000ull /* 512 GiB: table PAs above any IA used */
 
-enum mode { MODE_S2, MODE_HOST, MODE_HYP };
+enum mode { MODE_S2, MODE_HOST, MODE_HYP, MODE_FOLD };
 
 struct shape {
     const char *name;
@@ -53,6 +53,8 @@ static const struct shape shapes[] = {
     {"64K/42 s2", PGT_GRANULE_64K, 42, 2, MODE_S2, 64},
     {"16K/40 s2", PGT_GRANULE_16K, 40, 2, MODE_S2, 256},
     {"4K/40 host", PGT_GRANULE_4K, 40, 1, MODE_HOST, 1024},
+    {"4K/40 fold", PGT_GRANULE_4K, 40, 1, MODE_FOLD, 1024},
+    {"64K/42 fold", PGT_GRANULE_64K, 42, 2, MODE_FOLD, 64},
     {"64K/42 host", PGT_GRANULE_64K, 42, 2, MODE_HOST, 64},
     {"4K/48 hyp", PGT_GRANULE_4K, 48, -1, MODE_HYP, 1024},
     {"16K/47 hyp", PGT_GRANULE_16K, 47, -1, MODE_HYP, 256},
@@ -72,6 +74,7 @@ static struct var vars[NVAR];
 static const struct shape *cur;
 static uint64_t rng, op_no;
 static bool verbose;
+static unsigned long folds; /* tables a coalesce folded, this shape */
 static char opdesc[160];
 
 static uint64_t next(void)
@@ -141,7 +144,8 @@ static void var_init(struct var *v, int i)
             .ia_bits = s->ia,
             .oa_bits = 48,
             .start_level = s->start,
-            .flags = s->mode == MODE_HOST ? PGT_S2_HOST : 0,
+            .flags = s->mode == MODE_HOST ? PGT_S2_HOST
+                     : s->mode == MODE_FOLD ? PGT_S2_COALESCE : 0,
         };
         ret = pgt_s2_init(&v->pgt, &cfg, &v->ops, &v->m, NULL);
     }
@@ -244,7 +248,7 @@ static void compare_all(int64_t *rets, long *freed, size_t *ncmo)
 /* ---- operations ------------------------------------------------------- */
 
 enum opk { OP_MAP, OP_UNMAP, OP_OWNER, OP_RELAX, OP_YOUNG, OP_WRPROT, OP_OLD,
-           OP_SPLIT, OP_PROTECT };
+           OP_SPLIT, OP_PROTECT, OP_FOLD, OP_S2PROT, OP_REFOLD };
 
 struct op {
     enum opk k;
@@ -278,6 +282,16 @@ static int64_t apply(struct var *v, const struct op *o)
         return pgt_s2_test_clear_young(p, o->addr, o->size, o->arg);
     case OP_SPLIT:
         return pgt_s2_split(p, o->addr, o->size, NULL);
+    case OP_FOLD:
+        if (cur->mode == MODE_HYP)
+            return pgt_hyp_coalesce(p, o->addr, o->size);
+        return pgt_s2_coalesce(p, o->addr, o->size);
+    case OP_S2PROT:
+        return pgt_s2_protect(p, o->addr, o->size, o->prot);
+    case OP_REFOLD: { /* split, then fold back: every block split folds */
+        int ret = pgt_s2_split(p, o->addr, o->size, NULL);
+        return ret ? ret : pgt_s2_coalesce(p, o->addr, o->size);
+    }
     default:
         return pgt_hyp_protect(p, o->addr, o->size, o->prot);
     }
@@ -285,7 +299,8 @@ static int64_t apply(struct var *v, const struct op *o)
 
 static const char *const opname[] = {"map", "unmap", "set_owner", "relax",
                                      "mkyoung", "wrprotect", "clear_young",
-                                     "split", "protect"};
+                                     "split", "protect", "coalesce",
+                                     "s2_protect", "split+coalesce"};
 
 /*
  * Addresses come from three zones, so that operations meet each other:
@@ -357,8 +372,14 @@ static void gen(struct op *o)
          * so that maps meet identical and different leaves. */
         uint64_t shift = below(2) ? blk * (1 + below(2)) : page * below(3);
         o->phys = cur->mode == MODE_HOST ? o->addr : o->addr + shift;
-    } else if (r < 75) {
+    } else if (r < 72) {
         o->k = OP_UNMAP;
+    } else if (r < 75) {
+        o->k = OP_FOLD;
+        if (below(2)) { /* a whole zone: folds at every level */
+            o->addr &= ~(4 * blk - 1);
+            o->size = 4 * blk;
+        }
     } else if (!s2) {
         o->k = OP_PROTECT;
         o->prot = PGT_PROT_R | (below(2) ? PGT_PROT_W : PGT_PROT_X);
@@ -372,9 +393,15 @@ static void gen(struct op *o)
         o->k = OP_YOUNG;
     } else if (r < 94) {
         o->k = OP_WRPROT;
-    } else if (r < 97) {
+    } else if (r < 96) {
         o->k = OP_OLD;
         o->arg = (uint32_t)below(2);
+    } else if (r < 97) {
+        o->k = OP_REFOLD;
+    } else if (r < 98) {
+        o->k = OP_S2PROT;
+        o->prot = PGT_PROT_R | (below(2) ? PGT_PROT_W : 0) |
+                  (below(2) ? PGT_PROT_X : 0);
     } else {
         o->k = OP_SPLIT;
     }
@@ -393,6 +420,7 @@ static unsigned long run_shape(const struct shape *s, uint64_t seed,
     size_t ncmo[NVAR];
     unsigned long oom = 0;
 
+    folds = 0;
     cur = s;
     rng = seed;
     for (int i = 0; i < NVAR; i++)
@@ -438,6 +466,9 @@ static unsigned long run_shape(const struct shape *s, uint64_t seed,
                            v->m.log[k].kind == TMM_ICACHE;
         }
         oom += rets[0] == -PGT_ENOMEM;
+        /* Tables freed by a coalesce: folds (every copy agrees). */
+        if (o.k == OP_FOLD || o.k == OP_REFOLD)
+            folds += (unsigned long)freed[0];
         compare_all(rets, freed, ncmo);
     }
     for (int i = 0; i < NVAR; i++) {
@@ -463,8 +494,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         unsigned long oom = run_shape(&shapes[i], seed + i, nops);
         printf("prop-diff %-11s seed %" PRIu64 ": %lu ops on %d copies agree "
-               "(%lu out of memory)\n", shapes[i].name, seed + i, nops, NVAR,
-               oom);
+               "(%lu out of memory, %lu tables folded)\n", shapes[i].name,
+               seed + i, nops, NVAR, oom, folds);
     }
     return 0;
 }
