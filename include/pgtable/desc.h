@@ -46,13 +46,13 @@ enum pgt_granule {
 /* Lower/upper leaf attribute fields, stage 1 (D8.3.2). */
 #define PGT_S1_ATTRINDX_SHIFT 2 /* [4:2] index into MAIR */
 #define PGT_S1_ATTRINDX_MASK (7ull << 2)
-#define PGT_S1_NS (1ull << 5)
-#define PGT_S1_AP_USER (1ull << 6) /* AP[1]: EL0 access (EL1&0); RES1 at EL2 */
+#define PGT_S1_NS (1ull << 5) /* EL3: output in the non-secure PA space */
+#define PGT_S1_AP_USER (1ull << 6) /* AP[1]: EL0 access; RES1 at EL2, EL3 */
 #define PGT_S1_AP_RO (1ull << 7)   /* AP[2]: read-only */
-#define PGT_S1_NG (1ull << 11)
-#define PGT_S1_PXN (1ull << 53)
-#define PGT_S1_UXN (1ull << 54) /* XN for the EL2 regime */
-#define PGT_S1_XN PGT_S1_UXN
+#define PGT_S1_NG (1ull << 11) /* not global: tagged with the ASID */
+#define PGT_S1_PXN (1ull << 53) /* EL1&0, EL2&0: no execution at EL1/EL2 */
+#define PGT_S1_UXN (1ull << 54) /* EL1&0, EL2&0: no execution at EL0 */
+#define PGT_S1_XN PGT_S1_UXN    /* EL2, EL3: no execution */
 
 /* Lower/upper leaf attribute fields, stage 2 (D8.3.2). */
 #define PGT_S2_MEMATTR_SHIFT 2 /* [5:2] */
@@ -94,11 +94,15 @@ enum pgt_granule {
 
 /*
  * Stage-1 memory attributes: the MAIR_ELx value libpgtable's stage-1
- * AttrIndx values assume. Program this into MAIR_EL2 / MAIR_EL1.
- *   index 0: Normal, Inner/Outer Write-Back RAWA (0xff)
- *   index 1: Device-nGnRE (0x04)
- *   index 2: Normal, Inner/Outer Non-cacheable (0x44)
- *   index 3: Device-nGnRnE (0x00)
+ * AttrIndx values assume, the same for every regime. Program it into
+ * MAIR_EL1, MAIR_EL2 or MAIR_EL3 (pgt_s1_mair() returns it). Field by
+ * field (Arm ARM D19.2, MAIR_ELx.Attr<n>, 8 bits each):
+ *   Attr0 [7:0]   0xff  Normal, Outer and Inner Write-Back Non-transient,
+ *                       Read-Allocate, Write-Allocate
+ *   Attr1 [15:8]  0x04  Device-nGnRE
+ *   Attr2 [23:16] 0x44  Normal, Outer and Inner Non-cacheable
+ *   Attr3 [31:24] 0x00  Device-nGnRnE (never used by the library)
+ *   Attr4..7      0x00  unused (Device-nGnRnE)
  */
 #define PGT_MAIR_IDX_NORMAL 0
 #define PGT_MAIR_IDX_DEVICE 1
@@ -112,21 +116,30 @@ enum pgt_granule {
  * (Device-nGnRE) and NORMAL_NC are mutually exclusive.
  *
  * Rules (bad combinations return -PGT_EINVAL):
- *  - stage 1 (both regimes): R is required; W|X together is refused;
- *    X with DEVICE is refused.
+ *  - stage 1 (every regime): R is required; X with DEVICE is refused;
+ *    W|X together is refused (what SCTLR_ELx.WXN = 1 would enforce)
+ *    unless the table was created with PGT_S1_ALLOW_WX.
+ *  - USER (access from EL0) only in the regimes with EL0: EL1&0 and
+ *    EL2&0.
+ *  - NG (not global: the leaf is tagged with the current ASID) only in
+ *    the regimes with ASIDs: EL1&0 and EL2&0.
+ *  - NS (the output address is in the non-secure PA space) only at EL3,
+ *    the one Secure-state regime.
  *  - stage 2: any subset of R/W/X, including none (a valid entry that
  *    faults on every access); X with DEVICE is refused.
- *  - USER only for the stage-1 EL1&0 regime.
  *  - PXN / UXN only with X, and only on stage-2 tables created with
  *    PGT_S2_XNX (they remove execute permission at EL1 / EL0).
  *  - SW0..SW3 go to the descriptor's software bits [58:55] unchanged.
  *
  * Encoding (pgt_leaf_attrs): AF always set; SH inner shareable (not in
- * the descriptor with LPA2); stage 1 EL2: AP[1] set (RES1), AP[2] unless
- * W, XN (bit 54) unless X; stage 1 EL1&0: AP[1] = USER, AP[2] unless W,
- * no X: PXN|UXN, X|USER: PXN (user code), X alone: UXN (kernel code); nG
- * is never set. Stage 2: MemAttr per FWB, S2AP from R/W, XN[1:0] 0b10
- * without X, 0b00 with X, 0b01 with X|PXN, 0b11 with X|UXN.
+ * the descriptor with LPA2); stage 1: AttrIndx by memory type (see
+ * PGT_MAIR_VALUE), AP[2] unless W.
+ *   EL2, EL3 (one privilege level): AP[1] set (RES1), XN (bit 54) unless
+ *   X; EL3: NS from NS.
+ *   EL1&0, EL2&0: AP[1] = USER; no X: PXN|UXN; X|USER: PXN (user code);
+ *   X alone: UXN (kernel code); nG from NG.
+ * Stage 2: MemAttr per FWB, S2AP from R/W, XN[1:0] 0b10 without X, 0b00
+ * with X, 0b01 with X|PXN, 0b11 with X|UXN.
  */
 enum pgt_prot {
     PGT_PROT_X = 1u << 0,
@@ -141,6 +154,8 @@ enum pgt_prot {
     PGT_PROT_SW1 = 1u << 9,
     PGT_PROT_SW2 = 1u << 10,
     PGT_PROT_SW3 = 1u << 11,
+    PGT_PROT_NG = 1u << 12,
+    PGT_PROT_NS = 1u << 13,
 };
 #define PGT_PROT_RW (PGT_PROT_R | PGT_PROT_W)
 #define PGT_PROT_RX (PGT_PROT_R | PGT_PROT_X)
@@ -148,11 +163,20 @@ enum pgt_prot {
 #define PGT_PROT_SW_SHIFT 8
 #define PGT_PROT_SW_MASK (0xfu << 8)
 
-/* Translation regime / stage a descriptor belongs to. */
+/*
+ * Translation regime / stage a descriptor belongs to. The stage-1 regimes
+ * with two VA ranges (EL1&0, EL2&0) take one table per range: the lower
+ * range (TTBR0, addresses from 0) or, with PGT_S1_UPPER, the upper range
+ * (TTBR1, addresses up to 2^64 - 1).
+ */
 enum pgt_regime {
-    PGT_REGIME_EL2 = 0,  /* stage 1, EL2 (nVHE hyp), one VA range, TTBR0_EL2 */
-    PGT_REGIME_EL10 = 1, /* stage 1, EL1&0, lower VA range, TTBR0_EL1 */
+    PGT_REGIME_EL2 = 0,  /* stage 1, EL2 with HCR_EL2.E2H = 0 (nVHE hyp),
+                          * one VA range, TTBR0_EL2 */
+    PGT_REGIME_EL10 = 1, /* stage 1, EL1&0, TTBR0_EL1 / TTBR1_EL1 */
     PGT_REGIME_S2 = 2,   /* stage 2, EL1&0, VTTBR_EL2 */
+    PGT_REGIME_EL3 = 3,  /* stage 1, EL3, one VA range, TTBR0_EL3 */
+    PGT_REGIME_EL20 = 4, /* stage 1, EL2&0 with HCR_EL2.E2H = 1 (VHE, hVHE),
+                          * TTBR0_EL2 / TTBR1_EL2 */
 };
 
 /* Geometry flags for pgt_geom_init(). */
@@ -339,28 +363,30 @@ static inline bool pgt_pte_valid(pgt_pte_t pte)
  * @prot in @regime.
  * @g:      geometry (LPA2 moves SH out of the descriptor)
  * @regime: PGT_REGIME_*
- * @s2flags: for stage 2, PGT_S2_FWB / PGT_S2_XNX from s2.h; else 0
+ * @flags:  the table's flags (struct pgt.flags): for stage 2 PGT_S2_FWB /
+ *          PGT_S2_XNX, for stage 1 PGT_S1_ALLOW_WX (pgt.h); others are
+ *          ignored
  * @prot:   permission set
  * @attrs:  out: the attribute bits, AF set
  *
  * Return: 0, or -PGT_EINVAL for a combination the regime cannot express
- * (see enum pgt_prot).
+ * or @flags forbid (see enum pgt_prot).
  */
 int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
-                   uint32_t s2flags, enum pgt_prot prot, pgt_pte_t *attrs);
+                   uint32_t flags, enum pgt_prot prot, pgt_pte_t *attrs);
 
 /**
  * pgt_leaf_prot() - decode a valid leaf's attributes back to enum pgt_prot.
- * @g:       the geometry
- * @regime:  PGT_REGIME_*
- * @s2flags: for stage 2, PGT_S2_FWB / PGT_S2_XNX from s2.h; else 0
- * @pte:     the leaf
+ * @g:      the geometry
+ * @regime: PGT_REGIME_*
+ * @flags:  the table's flags, as for pgt_leaf_attrs()
+ * @pte:    the leaf
  *
  * Return: the permission set; the inverse of pgt_leaf_attrs() for every
  * prot it accepts.
  */
 enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
-                            uint32_t s2flags, pgt_pte_t pte);
+                            uint32_t flags, pgt_pte_t pte);
 
 /**
  * pgt_make_leaf() - a complete leaf descriptor. No checks.

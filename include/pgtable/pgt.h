@@ -22,6 +22,12 @@
 #define PGT_S2_COALESCE (1u << 4) /* fold tables a map leaves uniform back
                                    * into blocks (see s2.h) */
 
+/* Stage-1 table flags (struct pgt.flags, pgt_s1_init()); see s1.h. */
+#define PGT_S1_LPA2 PGT_GEOM_LPA2 /* FEAT_LPA2 (TCR.DS = 1), 4K/16K */
+#define PGT_S1_UPPER (1u << 4)    /* EL1&0, EL2&0: the upper VA range (TTBR1) */
+#define PGT_S1_ASID16 (1u << 5)   /* EL1&0, EL2&0: 16-bit ASIDs (TCR.AS = 1) */
+#define PGT_S1_ALLOW_WX (1u << 6) /* writable-and-executable leaves allowed */
+
 /**
  * struct pgt_internal - library-internal state of a table, worked out at
  * init (and again when hyp_pgt_fix_refcounts() gives the table other
@@ -42,6 +48,9 @@ struct pgt_internal {
     uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
     uintptr_t count_base; /* count of the table page at VA v: at
                            * count_base + ((v >> granule) << count_shift) */
+    uint64_t va_base;     /* the input address of the table's first entry
+                           * (upper VA range: 2^64 - 2^ia_bits, else 0);
+                           * the core works on offsets from it */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the
@@ -57,15 +66,16 @@ struct pgt_internal {
 
 /**
  * struct pgt - one translation table. Fields are read-only for the
- * embedder except @priv. Created by pgt_hyp_init()/pgt_s1_init() or
- * pgt_s2_init*(); freed by pgt_hyp_destroy()/pgt_s2_destroy().
+ * embedder except @priv. Created by pgt_s1_init()/pgt_hyp_init() or
+ * pgt_s2_init*(); freed by pgt_s1_destroy()/pgt_hyp_destroy() or
+ * pgt_s2_destroy().
  */
 struct pgt {
     pgt_pte_t *pgd;         /* root table (all root pages), virtual address */
     uint64_t pgd_phys;      /* its physical address */
     struct pgt_geom geom;   /* granule, IA/OA size, start level, root pages */
-    enum pgt_regime regime; /* PGT_REGIME_EL2, _EL10 or _S2 */
-    uint32_t flags;         /* PGT_S2_* for stage 2, else 0 */
+    enum pgt_regime regime; /* PGT_REGIME_* */
+    uint32_t flags;         /* PGT_S2_* for stage 2, PGT_S1_* for stage 1 */
     const struct pgt_mm_ops *mm_ops; /* the embedder's hooks */
     void *mm_ctx;           /* first argument of the mm_ops hooks */
     const struct pgt_pte_ops *pte_ops; /* stage 2 only; may be NULL */
@@ -91,7 +101,8 @@ struct pgt_visit_ctx {
     uint64_t addr;   /* walk position: first address in range under ptep
                       * (the walk's start for the first entry of each
                       * level, else the entry's first address) */
-    uint64_t end;    /* end of the whole walk (exclusive) */
+    uint64_t end;    /* end of the whole walk (exclusive; 0 for a walk
+                      * that reaches the top of the upper VA range) */
     int level;       /* level of ptep */
     void *arg;       /* pgt_walker.arg */
 };
@@ -125,7 +136,9 @@ struct pgt_walker {
  * LEAF visit the entry is read again: if the visitor turned a leaf into a
  * table, the walk descends into it; if it removed a table, the walk does
  * not descend and makes no TABLE_POST visit. The walk is iterative (no
- * recursion) and does not allocate.
+ * recursion) and does not allocate. Addresses, here and in the visits,
+ * are input addresses as the hardware sees them: for an upper-range
+ * stage-1 table, VAs from pgt_ia_start() up.
  *
  * Return: 0; the first non-zero value a visitor returned (the walk stops
  * there); -PGT_EINVAL for NULL @pgt, @walker or callback, a destroyed
@@ -138,7 +151,8 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
 /**
  * pgt_get_leaf() - the entry that translates @addr.
  * @pgt:   the table
- * @addr:  input address (any alignment)
+ * @addr:  input address (any alignment); for an upper-range stage-1
+ *         table, the full VA (from pgt_ia_start())
  * @ptep:  out (may be NULL): the leaf, or the invalid entry where the walk
  *         stopped (0, or an owner annotation)
  * @level: out (may be NULL): the level of that entry
@@ -147,7 +161,7 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
  *
  * Return: 0 (also for an unmapped address: *ptep is then invalid);
  * -PGT_EINVAL for NULL @pgt or a destroyed table; -PGT_ERANGE for @addr
- * beyond the IA size.
+ * outside the table's input range.
  */
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level);
@@ -175,6 +189,18 @@ int pgt_translate(const struct pgt *pgt, uint64_t addr, uint64_t *pa,
  * 48 bits), no ASID/VMID; 0 for a NULL or destroyed @pgt.
  */
 uint64_t pgt_ttbr_baddr(const struct pgt *pgt);
+
+/**
+ * pgt_ia_start() - the lowest input address @pgt translates.
+ * @pgt: the table
+ *
+ * A table translates pgt_ia_start() .. pgt_ia_start() + 2^ia_bits - 1:
+ * from 0, or for an upper-range stage-1 table (PGT_S1_UPPER) from
+ * 2^64 - 2^ia_bits (0xffff000000000000 for 48 bits) to 2^64 - 1.
+ *
+ * Return: that address; 0 for a NULL or destroyed @pgt.
+ */
+uint64_t pgt_ia_start(const struct pgt *pgt);
 
 /**
  * pgt_count_table_pages() - table pages in use, root pages included (walks

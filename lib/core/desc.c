@@ -6,7 +6,7 @@
  */
 #include "pgtable/desc.h"
 #include "pgtable/errno.h"
-#include "pgtable/pgt.h" /* PGT_S2_FWB, PGT_S2_XNX */
+#include "pgtable/pgt.h" /* PGT_S2_FWB, PGT_S2_XNX, PGT_S1_ALLOW_WX */
 
 /* OA bits [47:granule] sit in descriptor bits [47:granule] (D8.3.1). */
 #define OA_LOW_TOP 48
@@ -189,7 +189,7 @@ pgt_pte_t pgt_make_table(const struct pgt_geom *g, uint64_t table_pa)
 #define PROT_MEMTYPE (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)
 #define PROT_ALL                                                               \
     (PGT_PROT_RWX | PROT_MEMTYPE | PGT_PROT_USER | PGT_PROT_PXN |              \
-     PGT_PROT_UXN | PGT_PROT_SW_MASK)
+     PGT_PROT_UXN | PGT_PROT_SW_MASK | PGT_PROT_NG | PGT_PROT_NS)
 
 static pgt_pte_t sw_bits(enum pgt_prot prot)
 {
@@ -224,11 +224,99 @@ static pgt_pte_t s2_xn_bits(uint32_t s2flags, enum pgt_prot prot)
     return 0;
 }
 
+static int s2_leaf_attrs(uint32_t s2flags, uint32_t p, pgt_pte_t *a)
+{
+    if (p & (PGT_PROT_USER | PGT_PROT_NG | PGT_PROT_NS))
+        return -PGT_EINVAL;
+    if (p & (PGT_PROT_PXN | PGT_PROT_UXN)) {
+        if (!(p & PGT_PROT_X) || !(s2flags & PGT_S2_XNX))
+            return -PGT_EINVAL;
+        if ((p & (PGT_PROT_PXN | PGT_PROT_UXN)) ==
+            (PGT_PROT_PXN | PGT_PROT_UXN))
+            return -PGT_EINVAL;
+    }
+    uint64_t memattr;
+    bool fwb = (s2flags & PGT_S2_FWB) != 0;
+    if (p & PGT_PROT_DEVICE)
+        memattr = fwb ? PGT_S2_FWB_MEMATTR_DEVICE_nGnRE
+                      : PGT_S2_MEMATTR_DEVICE_nGnRE;
+    else if (p & PGT_PROT_NORMAL_NC)
+        memattr = fwb ? PGT_S2_FWB_MEMATTR_NORMAL_NC : PGT_S2_MEMATTR_NORMAL_NC;
+    else
+        memattr = fwb ? PGT_S2_FWB_MEMATTR_NORMAL_WB : PGT_S2_MEMATTR_NORMAL_WB;
+    *a |= memattr << PGT_S2_MEMATTR_SHIFT;
+    if (p & PGT_PROT_R)
+        *a |= PGT_S2_S2AP_R;
+    if (p & PGT_PROT_W) {
+        *a |= PGT_S2_S2AP_W;
+        /* Writable, and the hardware may make it writable again after a
+         * write-protect: the dirty state. */
+        if (s2flags & PGT_S2_HW_DIRTY)
+            *a |= PGT_PTE_DBM;
+    }
+    *a |= s2_xn_bits(s2flags, (enum pgt_prot)p);
+    return 0;
+}
+
+/* The stage-1 regimes with EL0 and ASIDs (two VA ranges, AP[1], PXN and
+ * UXN, nG) and those with one privilege level (AP[1] RES1, one XN bit). */
+static bool s1_two_el(enum pgt_regime regime)
+{
+    return regime == PGT_REGIME_EL10 || regime == PGT_REGIME_EL20;
+}
+
+static int s1_leaf_attrs(enum pgt_regime regime, uint32_t flags, uint32_t p,
+                         pgt_pte_t *a)
+{
+    bool two = s1_two_el(regime);
+
+    if (!two && regime != PGT_REGIME_EL2 && regime != PGT_REGIME_EL3)
+        return -PGT_EINVAL;
+    if (!(p & PGT_PROT_R) || (p & (PGT_PROT_PXN | PGT_PROT_UXN)))
+        return -PGT_EINVAL;
+    if ((p & PGT_PROT_W) && (p & PGT_PROT_X) && !(flags & PGT_S1_ALLOW_WX))
+        return -PGT_EINVAL;
+    /* EL0 access and ASIDs exist only in the two-EL regimes; the NS bit
+     * only in EL3's, the one in Secure state. */
+    if ((p & (PGT_PROT_USER | PGT_PROT_NG)) && !two)
+        return -PGT_EINVAL;
+    if ((p & PGT_PROT_NS) && regime != PGT_REGIME_EL3)
+        return -PGT_EINVAL;
+
+    uint64_t idx = (p & PGT_PROT_DEVICE)      ? PGT_MAIR_IDX_DEVICE
+                   : (p & PGT_PROT_NORMAL_NC) ? PGT_MAIR_IDX_NORMAL_NC
+                                              : PGT_MAIR_IDX_NORMAL;
+    *a |= idx << PGT_S1_ATTRINDX_SHIFT;
+    if (!(p & PGT_PROT_W))
+        *a |= PGT_S1_AP_RO;
+    if (!two) {
+        /* AP[1] is RES1 with one privilege level; XN is bit 54. */
+        *a |= PGT_S1_AP_USER;
+        if (!(p & PGT_PROT_X))
+            *a |= PGT_S1_XN;
+        if (p & PGT_PROT_NS)
+            *a |= PGT_S1_NS;
+        return 0;
+    }
+    if (p & PGT_PROT_USER)
+        *a |= PGT_S1_AP_USER;
+    if (!(p & PGT_PROT_X))
+        *a |= PGT_S1_PXN | PGT_S1_UXN;
+    else if (p & PGT_PROT_USER)
+        *a |= PGT_S1_PXN; /* user code: never executable at EL1/EL2 */
+    else
+        *a |= PGT_S1_UXN; /* kernel code: never executable at EL0 */
+    if (p & PGT_PROT_NG)
+        *a |= PGT_S1_NG;
+    return 0;
+}
+
 int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
-                   uint32_t s2flags, enum pgt_prot prot, pgt_pte_t *attrs)
+                   uint32_t flags, enum pgt_prot prot, pgt_pte_t *attrs)
 {
     pgt_pte_t a;
     uint32_t p = (uint32_t)prot;
+    int ret;
 
     if (!g || !attrs || (p & ~(uint32_t)PROT_ALL))
         return -PGT_EINVAL;
@@ -238,86 +326,23 @@ int pgt_leaf_attrs(const struct pgt_geom *g, enum pgt_regime regime,
         return -PGT_EINVAL;
 
     a = PGT_PTE_AF | sh_bits(g) | sw_bits(prot);
-
-    if (regime == PGT_REGIME_S2) {
-        if (p & PGT_PROT_USER)
-            return -PGT_EINVAL;
-        if (p & (PGT_PROT_PXN | PGT_PROT_UXN)) {
-            if (!(p & PGT_PROT_X) || !(s2flags & PGT_S2_XNX))
-                return -PGT_EINVAL;
-            if ((p & (PGT_PROT_PXN | PGT_PROT_UXN)) ==
-                (PGT_PROT_PXN | PGT_PROT_UXN))
-                return -PGT_EINVAL;
-        }
-        uint64_t memattr;
-        bool fwb = (s2flags & PGT_S2_FWB) != 0;
-        if (p & PGT_PROT_DEVICE)
-            memattr = fwb ? PGT_S2_FWB_MEMATTR_DEVICE_nGnRE
-                          : PGT_S2_MEMATTR_DEVICE_nGnRE;
-        else if (p & PGT_PROT_NORMAL_NC)
-            memattr = fwb ? PGT_S2_FWB_MEMATTR_NORMAL_NC
-                          : PGT_S2_MEMATTR_NORMAL_NC;
-        else
-            memattr = fwb ? PGT_S2_FWB_MEMATTR_NORMAL_WB
-                          : PGT_S2_MEMATTR_NORMAL_WB;
-        a |= memattr << PGT_S2_MEMATTR_SHIFT;
-        if (p & PGT_PROT_R)
-            a |= PGT_S2_S2AP_R;
-        if (p & PGT_PROT_W) {
-            a |= PGT_S2_S2AP_W;
-            /* Writable, and the hardware may make it writable again
-             * after a write-protect: the dirty state. */
-            if (s2flags & PGT_S2_HW_DIRTY)
-                a |= PGT_PTE_DBM;
-        }
-        a |= s2_xn_bits(s2flags, prot);
-        *attrs = a;
-        return 0;
-    }
-
-    if (regime != PGT_REGIME_EL2 && regime != PGT_REGIME_EL10)
-        return -PGT_EINVAL;
-    if (!(p & PGT_PROT_R) || (p & (PGT_PROT_PXN | PGT_PROT_UXN)))
-        return -PGT_EINVAL;
-    if ((p & PGT_PROT_W) && (p & PGT_PROT_X))
-        return -PGT_EINVAL;
-    if ((p & PGT_PROT_USER) && regime != PGT_REGIME_EL10)
-        return -PGT_EINVAL;
-
-    uint64_t idx = (p & PGT_PROT_DEVICE)      ? PGT_MAIR_IDX_DEVICE
-                   : (p & PGT_PROT_NORMAL_NC) ? PGT_MAIR_IDX_NORMAL_NC
-                                              : PGT_MAIR_IDX_NORMAL;
-    a |= idx << PGT_S1_ATTRINDX_SHIFT;
-    if (!(p & PGT_PROT_W))
-        a |= PGT_S1_AP_RO;
-    if (regime == PGT_REGIME_EL2) {
-        /* AP[1] is RES1 in the EL2 regime; XN is bit 54. */
-        a |= PGT_S1_AP_USER;
-        if (!(p & PGT_PROT_X))
-            a |= PGT_S1_XN;
-    } else {
-        if (p & PGT_PROT_USER)
-            a |= PGT_S1_AP_USER;
-        if (!(p & PGT_PROT_X))
-            a |= PGT_S1_PXN | PGT_S1_UXN;
-        else if (p & PGT_PROT_USER)
-            a |= PGT_S1_PXN; /* user code: never executable at EL1 */
-        else
-            a |= PGT_S1_UXN; /* kernel code: never executable at EL0 */
-    }
+    ret = regime == PGT_REGIME_S2 ? s2_leaf_attrs(flags, p, &a)
+                                  : s1_leaf_attrs(regime, flags, p, &a);
+    if (ret)
+        return ret;
     *attrs = a;
     return 0;
 }
 
 enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
-                            uint32_t s2flags, pgt_pte_t pte)
+                            uint32_t flags, pgt_pte_t pte)
 {
     uint32_t p = sw_prot(pte);
 
     (void)g;
     if (regime == PGT_REGIME_S2) {
         uint64_t memattr = (pte & PGT_S2_MEMATTR_MASK) >> PGT_S2_MEMATTR_SHIFT;
-        bool fwb = (s2flags & PGT_S2_FWB) != 0;
+        bool fwb = (flags & PGT_S2_FWB) != 0;
 
         if (pte & PGT_S2_S2AP_R)
             p |= PGT_PROT_R;
@@ -330,7 +355,7 @@ enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
                                  : PGT_S2_MEMATTR_NORMAL_NC))
             p |= PGT_PROT_NORMAL_NC;
         uint64_t xn = (pte & PGT_S2_XN_MASK) >> PGT_S2_XN_SHIFT;
-        if (s2flags & PGT_S2_XNX) {
+        if (flags & PGT_S2_XNX) {
             if (xn == 0)
                 p |= PGT_PROT_X;
             else if (xn == 1)
@@ -351,14 +376,18 @@ enum pgt_prot pgt_leaf_prot(const struct pgt_geom *g, enum pgt_regime regime,
         p |= PGT_PROT_DEVICE;
     else if (idx == PGT_MAIR_IDX_NORMAL_NC)
         p |= PGT_PROT_NORMAL_NC;
-    if (regime == PGT_REGIME_EL2) {
+    if (!s1_two_el(regime)) {
         if (!(pte & PGT_S1_XN))
             p |= PGT_PROT_X;
+        if (regime == PGT_REGIME_EL3 && (pte & PGT_S1_NS))
+            p |= PGT_PROT_NS;
     } else {
         if (pte & PGT_S1_AP_USER)
             p |= PGT_PROT_USER;
         if (!(pte & ((pte & PGT_S1_AP_USER) ? PGT_S1_UXN : PGT_S1_PXN)))
             p |= PGT_PROT_X;
+        if (pte & PGT_S1_NG)
+            p |= PGT_PROT_NG;
     }
     return (enum pgt_prot)p;
 }
@@ -385,7 +414,7 @@ uint64_t pgt_ps_encode(uint32_t oa_bits)
     }
 }
 
-/* TG0 encoding: 0 = 4K, 1 = 64K, 2 = 16K. */
+/* TCR TG0 encoding: 0 = 4K, 1 = 64K, 2 = 16K. */
 uint64_t pgt_tg0_encode(uint32_t granule_shift)
 {
     return granule_shift == PGT_GRANULE_4K ? 0

@@ -100,7 +100,7 @@ struct dump {
     pgt_print_fn print;
     void *arg;
     unsigned int ia_digits, oa_digits;
-    uint32_t s2flags; /* the flags pgt_leaf_attrs/prot take */
+    uint32_t flags; /* the flags pgt_leaf_attrs/prot take: the table's */
     struct run run;
 };
 
@@ -128,7 +128,7 @@ static void put_head(struct dump *d, struct line *l, int level, uint64_t start,
 static void put_leaf_attrs(struct dump *d, struct line *l, pgt_pte_t kind)
 {
     const struct pgt *pgt = d->pgt;
-    enum pgt_prot prot = pgt_leaf_prot(&pgt->geom, pgt->regime, d->s2flags, kind);
+    enum pgt_prot prot = pgt_leaf_prot(&pgt->geom, pgt->regime, d->flags, kind);
     /* The attribute bits (no OA, no type bits), for the comparison with
      * what the library writes itself. */
     pgt_pte_t attrs = kind & ~(pgt_oa_field_mask(&pgt->geom) | PGT_PTE_TYPE |
@@ -148,12 +148,16 @@ static void put_leaf_attrs(struct dump *d, struct line *l, pgt_pte_t kind)
         put_str(l, " pxn");
     if (prot & PGT_PROT_UXN)
         put_str(l, " uxn");
+    if (prot & PGT_PROT_NG)
+        put_str(l, " ng");
+    if (prot & PGT_PROT_NS)
+        put_str(l, " ns");
     for (unsigned int i = 0; i < 4; i++)
         if (prot & (PGT_PROT_SW0 << i))
             put_str(l, sw[i]);
     if (!(attrs & PGT_PTE_AF))
         put_str(l, " old");
-    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, d->s2flags, prot, &expect) ||
+    if (pgt_leaf_attrs(&pgt->geom, pgt->regime, d->flags, prot, &expect) ||
         expect != (attrs | PGT_PTE_AF)) {
         put_str(l, " attrs ");
         put_hex(l, attrs, 16);
@@ -243,9 +247,22 @@ static void print_title(struct dump *d)
     struct line l;
 
     l.len = 0;
-    put_str(&l, pgt->regime == PGT_REGIME_S2    ? "stage 2"
-                : pgt->regime == PGT_REGIME_EL2 ? "stage 1 EL2"
-                                                : "stage 1 EL1&0");
+    switch (pgt->regime) {
+    case PGT_REGIME_S2:
+        put_str(&l, "stage 2");
+        break;
+    case PGT_REGIME_EL3:
+        put_str(&l, "stage 1 EL3");
+        break;
+    case PGT_REGIME_EL2:
+        put_str(&l, "stage 1 EL2");
+        break;
+    default:
+        put_str(&l, pgt->regime == PGT_REGIME_EL20 ? "stage 1 EL2&0"
+                                                   : "stage 1 EL1&0");
+        put_str(&l, pgt->internal.va_base ? " upper range" : " lower range");
+        break;
+    }
     put_str(&l, ": ");
     put_str(&l, granule_name(pgt->geom.granule_shift));
     put_str(&l, " granule, ");
@@ -270,7 +287,7 @@ int pgt_dump(const struct pgt *pgt, uint64_t addr, uint64_t size,
         .arg = &d,
         .flags = PGT_WALK_LEAF | PGT_WALK_TABLE_PRE,
     };
-    uint64_t granule;
+    uint64_t granule, off;
     int ret;
 
     /* The walker's own checks, made first so that nothing is printed
@@ -280,16 +297,17 @@ int pgt_dump(const struct pgt *pgt, uint64_t addr, uint64_t size,
     granule = 1ull << pgt->geom.granule_shift;
     if (size == 0 || ((addr | size) & (granule - 1)))
         return -PGT_EINVAL;
-    if (addr + size < addr || addr + size > (1ull << pgt->geom.ia_bits))
+    off = addr - pgt->internal.va_base;
+    if (off + size < off || off + size > (1ull << pgt->geom.ia_bits))
         return -PGT_ERANGE;
 
     d.pgt = pgt;
     d.print = print;
     d.arg = arg;
     d.run.active = false;
-    d.ia_digits = (pgt->geom.ia_bits + 3) / 4;
+    d.ia_digits = pgt->internal.va_base ? 16 : (pgt->geom.ia_bits + 3) / 4;
     d.oa_digits = (pgt->geom.oa_bits + 3) / 4;
-    d.s2flags = pgt->regime == PGT_REGIME_S2 ? pgt->flags & (PGT_S2_FWB | PGT_S2_XNX) : 0;
+    d.flags = pgt->flags;
     print_title(&d);
     /* The visitor only reads: the walker's non-const table is not
      * written through. */

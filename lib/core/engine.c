@@ -343,7 +343,7 @@ static void op_inval_finish(struct op *op)
     else if (op->inv_n == 1 && pgt->mm_ops->tlbi_range)
         pgt_tlbi_leaf(pgt, op->inv_lo, op->inv_level);
     else if (op->inv_n && pgt->mm_ops->tlbi_range)
-        pgt->mm_ops->tlbi_range(pgt, op->inv_lo, op->inv_hi - op->inv_lo);
+        pgt_tlbi_range(pgt, op->inv_lo, op->inv_hi - op->inv_lo);
 }
 
 /* ---- commit: one table page's changes, batched ----------------------- */

@@ -176,14 +176,28 @@ void pgt_map_cmo(const struct pgt *pgt, uint64_t oa, uint64_t size, bool dcache,
                  bool icache);
 
 
+/*
+ * The core works on input addresses relative to the table's first entry
+ * (internal.va_base, non-zero for an upper-range stage-1 table); the TLB
+ * hooks get the address the hardware sees. Every tlbi_va and tlbi_range
+ * call adds va_base back: through the helpers below, or in place.
+ */
+
 /* One leaf at @level covering @addr was removed or changed. */
 static inline void pgt_tlbi_leaf(const struct pgt *pgt, uint64_t addr,
                                  int level)
 {
     if (pgt->mm_ops->tlbi_va)
-        pgt->mm_ops->tlbi_va(pgt, addr, level);
+        pgt->mm_ops->tlbi_va(pgt, addr + pgt->internal.va_base, level);
     else if (pgt->mm_ops->tlbi_all)
         pgt->mm_ops->tlbi_all(pgt);
+}
+
+/* mm_ops.tlbi_range (which must exist) for [@addr, @addr + @size). */
+static inline void pgt_tlbi_range(const struct pgt *pgt, uint64_t addr,
+                                  uint64_t size)
+{
+    pgt->mm_ops->tlbi_range(pgt, addr + pgt->internal.va_base, size);
 }
 
 /* Leaves past this many (mm_ops.tlbi_all_threshold unset), without
@@ -238,7 +252,7 @@ static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
     const struct pgt_mm_ops *mm = pgt->mm_ops;
     pgt_write(pe, 0); /* break: unlink the chain */
     if (PGT_LIKELY(mm->tlbi_va != NULL))
-        mm->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+        mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_UNKNOWN);
     else
         pgt_tlbi_table(pgt, addr, pgt_level_size(&pgt->geom, level), false);
     /* Each table: its own reference and the link below it (the last
@@ -328,6 +342,12 @@ int pgt_engine_map(struct pgt *pgt, uint64_t addr, uint64_t size,
                    unsigned int flags);
 int64_t pgt_engine_clear(struct pgt *pgt, uint64_t addr, uint64_t size,
                          pgt_pte_t annot, void *mc);
+/* The stage-1 leaf fields a protect must find unchanged (its @memtype
+ * below): the memory type, the PA space and the nG bit are not
+ * permissions, and the in-place change a protect makes is only safe for
+ * permissions. */
+#define PGT_S1_PROTECT_KEEP (PGT_S1_ATTRINDX_MASK | PGT_S1_NS | PGT_S1_NG)
+
 /*
  * New permissions on every valid leaf of the range: the bits @perm of
  * each take @attrs' (the rest stays); with @memtype, a leaf whose @memtype

@@ -439,6 +439,9 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
 {
     if (!pgt || !pgt->pgd || !pgt->mm_ops)
         return -PGT_EINVAL;
+    /* From the table's first address: an address below it wraps round
+     * to beyond the IA size. */
+    addr -= pgt->internal.va_base;
     if (addr >> pgt->geom.ia_bits)
         return -PGT_ERANGE;
     return pgt_page(pgt)->get_leaf(pgt, addr, ptep, level);

@@ -52,6 +52,11 @@ void pgt_derive(struct pgt *pgt)
 
     in->linear_offset = mm->linear ? (uintptr_t)mm->linear_offset : 0;
 
+    /* An upper-range table's first entry translates 2^64 - 2^ia_bits. */
+    in->va_base = pgt->regime != PGT_REGIME_S2 && (pgt->flags & PGT_S1_UPPER)
+                      ? 0 - (1ull << pgt->geom.ia_bits)
+                      : 0;
+
     /* A count array is used when its counts are naturally aligned 2- or
      * 4-byte integers and its first record belongs to a page boundary. */
     in->count_width = 0;
@@ -312,6 +317,13 @@ static void pgt_destroy_tables(struct pgt *pgt)
     mm->free_pages_exact(pgt->mm_ctx, pgt->pgd, (size_t)n << pgt->geom.granule_shift);
 }
 
+uint64_t pgt_ia_start(const struct pgt *pgt)
+{
+    if (!pgt || !pgt->pgd)
+        return 0;
+    return pgt->internal.va_base;
+}
+
 uint64_t pgt_ttbr_baddr(const struct pgt *pgt)
 {
     if (!pgt || !pgt->pgd)
@@ -348,7 +360,7 @@ void pgt_tlbi_leaves(const struct pgt *pgt, uint64_t addr, uint64_t size,
     if (size <= step) {
         pgt_tlbi_leaf(pgt, addr, level);
     } else if (mm->tlbi_range) {
-        mm->tlbi_range(pgt, addr, size);
+        pgt_tlbi_range(pgt, addr, size);
     } else if (mm->tlbi_all &&
                (size >> pgt_level_shift(&pgt->geom, level)) >
                    (mm->tlbi_all_threshold ? mm->tlbi_all_threshold
@@ -366,13 +378,13 @@ void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
     const struct pgt_mm_ops *mm = pgt->mm_ops;
 
     if (mm->tlbi_va)
-        mm->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+        mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_UNKNOWN);
     if (!wide && mm->tlbi_va)
         return;
     /* Leaves and walk-cache entries cached for other addresses of the
      * span are not covered by a TLBI by VA (Arm ARM D8.13). */
     if (mm->tlbi_range)
-        mm->tlbi_range(pgt, addr & ~(size - 1), size);
+        pgt_tlbi_range(pgt, addr & ~(size - 1), size);
     else if (mm->tlbi_all)
         mm->tlbi_all(pgt);
 }

@@ -22,18 +22,22 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
 
     if (!walker || !walker->cb || !pgt || !pgt->pgd || !pgt->mm_ops)
         return -PGT_EINVAL;
+    /* The walk runs on offsets from the table's first address; visitors
+     * see the addresses the hardware translates (va_base added back). */
+    const uint64_t va_base = pgt->internal.va_base;
+    addr -= va_base;
     ret = pgt_check_range(pgt, addr, size);
     if (ret)
         return ret;
 
     const struct pgt_geom *g = &pgt->geom;
-    uint64_t end = addr + size;
+    uint64_t end = addr + size, pos;
     int d = 0, level = g->start_level;
     uint32_t shift = pgt_level_shift(g, level);
     uint64_t mask = pgt_ptes_per_page(g) - 1;
 
     ctx.pgt = pgt;
-    ctx.end = end;
+    ctx.end = end + va_base;
     ctx.arg = walker->arg;
     st[0].table = pgt->pgd;
     st[0].idx = pgt_level_index(g, addr, level);
@@ -55,9 +59,8 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
                 ctx.ptep = &f->table[f->idx];
                 ctx.old = pgt_read(ctx.ptep);
                 ctx.level = level;
-                ctx.addr = f->base + (f->idx << shift);
-                if (ctx.addr < addr)
-                    ctx.addr = addr;
+                pos = f->base + (f->idx << shift);
+                ctx.addr = (pos < addr ? addr : pos) + va_base;
                 ret = walker->cb(&ctx, PGT_WALK_TABLE_POST);
                 if (ret)
                     return ret;
@@ -69,8 +72,9 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
         uint64_t ebase = f->base + (f->idx << shift);
         pgt_pte_t pte = pgt_read(&f->table[f->idx]);
 
+        pos = ebase < addr ? addr : ebase;
         ctx.ptep = &f->table[f->idx];
-        ctx.addr = ebase < addr ? addr : ebase;
+        ctx.addr = pos + va_base;
         ctx.level = level;
         ctx.old = pte;
         if (pgt_pte_is_table(pte, level)) {
@@ -99,7 +103,7 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
         c->table = pgt_table_va(pgt, pte);
         c->base = ebase;
         shift -= g->bits_per_level;
-        c->idx = ((ctx.addr - ebase) >> shift) & mask;
+        c->idx = ((pos - ebase) >> shift) & mask;
         c->last = (((end < cend ? end : cend) - 1 - ebase) >> shift) & mask;
         d++;
         level++;

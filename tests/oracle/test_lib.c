@@ -371,6 +371,8 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
     case PGT_REGIME_S2:
         orc_set_s2(f->o, ttbr, pgt_s2_vtcr(&f->pgt));
         break;
+    default:
+        fail();
     }
     orc_target_pgt(&f->t, f->o, &f->pgt);
     /* The harness windows: code executable, data writable. */

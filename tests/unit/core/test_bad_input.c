@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "pgtable/dump.h"
+
 #define IA40 (1ull << 40)
 #define VA48 (1ull << 48)
 
@@ -414,7 +416,9 @@ static void test_hyp_map_rejects_bad_input_without_changing_anything(
         PGT_PROT_R | PGT_PROT_USER,                        /* EL2 */
         PGT_PROT_RX | PGT_PROT_PXN,                        /* stage 2 only */
         PGT_PROT_RX | PGT_PROT_UXN,                        /* stage 2 only */
-        PGT_PROT_R | (1u << 12),                           /* unknown bit */
+        PGT_PROT_R | PGT_PROT_NG,                          /* no ASIDs */
+        PGT_PROT_R | PGT_PROT_NS,                          /* EL3 only */
+        PGT_PROT_R | (1u << 14),                           /* unknown bit */
     };
     for (size_t i = 0; i < sizeof(bad_prot) / sizeof(bad_prot[0]); i++)
         REJECT(&f, pgt_hyp_map(p, 0x10000, SZ_4K, 0x10000,
@@ -551,6 +555,214 @@ static void test_stage2_calls_on_stage1_table_and_back_are_rejected(
     fx_fini(&g);
 }
 
+/* ---------------- stage-1 regimes and VA ranges ---------------- */
+
+#define UPPER48 0xffff000000000000ull
+
+/* A table of @regime (4K, 48-bit VA and PA) with @flags, holding two
+ * pages and a 2M block at @base + ... */
+static void s1_populated(struct fx *f, enum pgt_regime regime, uint32_t flags,
+                         uint64_t base)
+{
+    fx_s1_(f, regime, 12, 48, 48, 0, flags, 64, ARENA_PA, __FILE__, __LINE__);
+    assert_int_equal(pgt_s1_map(&f->pgt, base + 0x1000, 2 * SZ_4K, 0x80001000,
+                                PGT_PROT_RW), 0);
+    assert_int_equal(pgt_s1_map(&f->pgt, base + 0x200000, SZ_2M, 0x80200000,
+                                PGT_PROT_RX), 0);
+    tmm_log_clear(&f->m);
+}
+
+static void nop_print(void *arg, const char *line)
+{
+    (void)arg;
+    (void)line;
+}
+
+/* Every call that takes an address, with one outside the table's VA
+ * range: -PGT_ERANGE, nothing changed. */
+static void reject_outside(struct fx *f, uint64_t va)
+{
+    struct pgt *p = &f->pgt;
+    pgt_pte_t pte = 0;
+    int level = 0, calls = 0;
+    struct pgt_walker w = {.cb = count_visit, .arg = &calls,
+                           .flags = PGT_WALK_LEAF};
+
+    REJECT(f, pgt_s1_map(p, va, SZ_4K, 0x90000000, PGT_PROT_RW), -PGT_ERANGE);
+    REJECT(f, pgt_s1_map_cost(p, va, SZ_4K, 0x90000000, PGT_PROT_RW),
+           -PGT_ERANGE);
+    REJECT(f, pgt_s1_unmap(p, va, SZ_4K), -PGT_ERANGE);
+    REJECT(f, pgt_s1_unmap(p, va, SZ_2M), -PGT_ERANGE);
+    REJECT(f, pgt_s1_protect(p, va, SZ_4K, PGT_PROT_R), -PGT_ERANGE);
+    REJECT(f, pgt_get_leaf(p, va, &pte, &level), -PGT_ERANGE);
+    REJECT(f, pgt_translate(p, va, NULL, NULL), -PGT_ERANGE);
+    REJECT(f, pgt_walk(p, va, SZ_4K, &w), -PGT_ERANGE);
+    REJECT(f, pgt_dump(p, va, SZ_4K, nop_print, NULL), -PGT_ERANGE);
+    assert_int_equal(calls, 0);
+}
+
+static void test_s1_address_of_the_other_va_range_is_refused(void **state)
+{
+    (void)state;
+    static const enum pgt_regime two[] = {PGT_REGIME_EL10, PGT_REGIME_EL20};
+    for (size_t i = 0; i < 2; i++) {
+        struct fx f;
+        /* A TTBR1 address in a lower-range table. */
+        s1_populated(&f, two[i], 0, 0);
+        reject_outside(&f, UPPER48 + 0x1000);
+        reject_outside(&f, 0xfffffffffffff000ull);
+        reject_outside(&f, VA48);
+        fx_fini(&f);
+        /* A TTBR0 address in an upper-range table, and the gap between. */
+        s1_populated(&f, two[i], PGT_S1_UPPER, UPPER48);
+        reject_outside(&f, 0x1000);
+        reject_outside(&f, 0x0);
+        reject_outside(&f, UPPER48 - SZ_4K);
+        reject_outside(&f, 0x8000000000000000ull);
+        /* A range crossing into the table from below. */
+        REJECT(&f, pgt_s1_map(&f.pgt, UPPER48 - SZ_4K, 2 * SZ_4K, 0x90000000,
+                              PGT_PROT_RW), -PGT_ERANGE);
+        REJECT(&f, pgt_s1_unmap(&f.pgt, UPPER48 - SZ_4K, 2 * SZ_4K),
+               -PGT_ERANGE);
+        fx_fini(&f);
+    }
+}
+
+static void test_s1_prot_the_regime_lacks_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        enum pgt_regime regime;
+        uint32_t prot;
+        const char *why;
+    } bad[] = {
+        {PGT_REGIME_EL3, PGT_PROT_R | PGT_PROT_USER, "EL0 access at EL3"},
+        {PGT_REGIME_EL2, PGT_PROT_R | PGT_PROT_USER, "EL0 access at EL2"},
+        {PGT_REGIME_EL3, PGT_PROT_R | PGT_PROT_NG, "ASID at EL3"},
+        {PGT_REGIME_EL2, PGT_PROT_R | PGT_PROT_NG, "ASID at EL2"},
+        {PGT_REGIME_EL2, PGT_PROT_R | PGT_PROT_NS, "NS at EL2"},
+        {PGT_REGIME_EL20, PGT_PROT_R | PGT_PROT_NS, "NS at EL2&0"},
+        {PGT_REGIME_EL10, PGT_PROT_R | PGT_PROT_NS, "NS at EL1&0"},
+        {PGT_REGIME_EL3, PGT_PROT_RWX, "W|X without PGT_S1_ALLOW_WX"},
+        {PGT_REGIME_EL20, PGT_PROT_RWX | PGT_PROT_USER, "user W|X"},
+        {PGT_REGIME_EL10, PGT_PROT_RX | PGT_PROT_PXN, "PXN at stage 1"},
+        {PGT_REGIME_EL3, PGT_PROT_W, "no R"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fx f;
+        s1_populated(&f, bad[i].regime, 0, 0);
+        struct snap s;
+        snap_take(&s, &f.m, &f.pgt);
+        int r1 = pgt_s1_map(&f.pgt, 0x10000, SZ_4K, 0x10000,
+                            (enum pgt_prot)bad[i].prot);
+        int r2 = pgt_s1_protect(&f.pgt, 0x1000, SZ_4K,
+                                (enum pgt_prot)bad[i].prot);
+        int64_t r3 = pgt_s1_map_cost(&f.pgt, 0x10000, SZ_4K, 0x10000,
+                                     (enum pgt_prot)bad[i].prot);
+        if (r1 != -PGT_EINVAL || r2 != -PGT_EINVAL || r3 != -PGT_EINVAL) {
+            print_error("%s: map %d, protect %d, map_cost %lld\n", bad[i].why,
+                        r1, r2, (long long)r3);
+            fail();
+        }
+        snap_check(&s, &f.m, &f.pgt, true);
+        snap_free(&s);
+        fx_fini(&f);
+    }
+    /* protect keeps NG: a change is refused, nothing changes. */
+    struct fx f;
+    s1_populated(&f, PGT_REGIME_EL10, 0, 0);
+    REJECT(&f, pgt_s1_protect(&f.pgt, 0x1000, SZ_4K,
+                              PGT_PROT_R | PGT_PROT_NG), -PGT_EINVAL);
+    fx_fini(&f);
+}
+
+static void test_s1_init_rejects_what_the_regime_forbids(void **state)
+{
+    (void)state;
+    static const struct {
+        enum pgt_regime regime;
+        unsigned va, gs, oa;
+        uint32_t flags;
+        const char *why;
+    } bad[] = {
+        {PGT_REGIME_EL3, 48, 12, 48, PGT_S1_UPPER, "EL3 has one VA range"},
+        {PGT_REGIME_EL2, 48, 12, 48, PGT_S1_UPPER, "EL2 (E2H=0): one range"},
+        {PGT_REGIME_EL3, 48, 12, 48, PGT_S1_ASID16, "EL3 has no ASIDs"},
+        {PGT_REGIME_EL2, 39, 12, 48, PGT_S1_ASID16, "EL2 has no ASIDs"},
+        {PGT_REGIME_S2, 48, 12, 48, PGT_S1_UPPER, "stage 2"},
+        {PGT_REGIME_EL10, 49, 12, 48, PGT_S1_UPPER, "4K 49-bit, no LPA2"},
+        {PGT_REGIME_EL20, 52, 14, 48, PGT_S1_UPPER, "16K 52-bit, no LPA2"},
+        {PGT_REGIME_EL10, 52, 16, 52, PGT_S1_UPPER | PGT_S1_LPA2,
+         "LPA2 with 64K"},
+        {PGT_REGIME_EL10, 24, 12, 48, PGT_S1_UPPER, "24-bit VA"},
+        {PGT_REGIME_EL20, 48, 12, 48, PGT_GEOM_CONCAT, "concatenation"},
+        {PGT_REGIME_EL10, 48, 12, 48, 1u << 9, "unknown flag"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct tmm m;
+        struct pgt p, before;
+        tmm_init(&m, SZ_64K, 4, ARENA_PA);
+        memset(&p, 0xab, sizeof(p));
+        before = p;
+        int ret = pgt_s1_init(&p, bad[i].regime, bad[i].va,
+                              (enum pgt_granule)bad[i].gs, bad[i].oa,
+                              bad[i].flags, &tmm_ops, NULL);
+        if (ret != -PGT_EINVAL) {
+            print_error("pgt_s1_init (%s) returned %d\n", bad[i].why, ret);
+            fail();
+        }
+        assert_memory_equal(&p, &before, sizeof(p));
+        assert_int_equal(m.allocs, 0);
+        tmm_fini(&m);
+    }
+}
+
+static void test_s1_registers_refuse_what_the_tables_cannot_hold(
+    void **state)
+{
+    (void)state;
+    struct fx lo8, hi16, el2, s2, hi2;
+    uint64_t v = 0x1234;
+    fx_s1_(&lo8, PGT_REGIME_EL10, 12, 48, 48, 0, 0, 4, ARENA_PA, __FILE__,
+           __LINE__);
+    fx_s1_(&hi16, PGT_REGIME_EL10, 12, 48, 48, 0, PGT_S1_UPPER | PGT_S1_ASID16,
+           4, ARENA_PA + 0x100000, __FILE__, __LINE__);
+    fx_s1_(&el2, PGT_REGIME_EL2, 12, 48, 48, 0, 0, 4, ARENA_PA + 0x200000,
+           __FILE__, __LINE__);
+    fx_s1_(&hi2, PGT_REGIME_EL20, 12, 48, 48, 0, PGT_S1_UPPER, 4,
+           ARENA_PA + 0x300000, __FILE__, __LINE__);
+    fx_s2_(&s2, 12, 40, 40, 1, 0, 0, NULL, 4, ARENA_PA + 0x400000, __FILE__,
+           __LINE__);
+    /* ASIDs wider than declared, or in a regime without them. */
+    assert_int_equal(pgt_s1_ttbr(&lo8.pgt, 0x100, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_ttbr(&hi16.pgt, 0x10000, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_ttbr(&el2.pgt, 1, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_ttbr(&s2.pgt, 0, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_ttbr(NULL, 0, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_ttbr(&lo8.pgt, 0, NULL), -PGT_EINVAL);
+    /* Halves that do not make one TCR. */
+    assert_int_equal(pgt_s1_tcr_pair(NULL, NULL, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&lo8.pgt, &hi16.pgt, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&lo8.pgt, &hi2.pgt, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&hi16.pgt, NULL, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(NULL, &lo8.pgt, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&el2.pgt, NULL, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&s2.pgt, NULL, &v), -PGT_EINVAL);
+    assert_int_equal(pgt_s1_tcr_pair(&lo8.pgt, NULL, NULL), -PGT_EINVAL);
+    assert_u64(v, 0x1234);
+    assert_u64(pgt_s1_tcr(&s2.pgt), 0);
+    tmm_use(&lo8.m);
+    fx_fini(&lo8);
+    tmm_use(&hi16.m);
+    fx_fini(&hi16);
+    tmm_use(&el2.m);
+    fx_fini(&el2);
+    tmm_use(&hi2.m);
+    fx_fini(&hi2);
+    tmm_use(&s2.m);
+    fx_fini(&s2);
+}
+
 static void test_leaf_attrs_rejects_null_and_unknown_regime(void **state)
 {
     (void)state;
@@ -592,6 +804,11 @@ int main(void)
         cmocka_unit_test(
             test_stage2_calls_on_stage1_table_and_back_are_rejected),
         cmocka_unit_test(test_leaf_attrs_rejects_null_and_unknown_regime),
+        cmocka_unit_test(test_s1_address_of_the_other_va_range_is_refused),
+        cmocka_unit_test(test_s1_prot_the_regime_lacks_is_refused),
+        cmocka_unit_test(test_s1_init_rejects_what_the_regime_forbids),
+        cmocka_unit_test(
+            test_s1_registers_refuse_what_the_tables_cannot_hold),
     };
     return cmocka_run_group_tests_name("core_bad_input", tests, NULL, NULL);
 }
