@@ -91,13 +91,15 @@ int pgt_check(const struct pgt *pgt, uint32_t flags, struct pgt_check_fault *fau
  * and the table pages holding them (each such page is counted whole: its
  * count depends on all its entries).
  * @pgt:   the table
- * @addr:  start of the input range, aligned to the granule
+ * @addr:  start of the input range, aligned to the granule (for an
+ *         upper-range stage-1 table a VA from pgt_ia_start(); fault
+ *         addresses are reported the same way)
  * @size:  length, a multiple of the granule, > 0
  * @flags: PGT_CHECK_* flags
  * @fault: out (may be NULL): the first fault, what = PGT_CHECK_OK if none
  *
  * Return: as pgt_check(); also -PGT_EINVAL for an unaligned or empty
- * range and -PGT_ERANGE for one beyond the input-address size.
+ * range and -PGT_ERANGE for one outside the table's input range.
  */
 int pgt_check_region(const struct pgt *pgt, uint64_t addr, uint64_t size, uint32_t flags,
                     struct pgt_check_fault *fault);

@@ -25,7 +25,7 @@ static int report(struct chk *c, enum pgt_check_what what, uint64_t addr, int le
                   pgt_pte_t pte)
 {
     c->f->what = what;
-    c->f->addr = addr;
+    c->f->addr = addr + c->pgt->internal.va_base; /* the VA, upper range too */
     c->f->level = level;
     c->f->pte = pte;
     return -PGT_EFAULT;
@@ -92,7 +92,7 @@ static int check_leaf(struct chk *c, pgt_pte_t pte, int level, uint64_t addr)
 {
     const struct pgt_geom *g = &c->pgt->geom;
     enum pgt_regime regime = c->pgt->regime;
-    uint32_t s2flags = regime == PGT_REGIME_S2 ? c->pgt->flags : 0;
+    uint32_t flags = c->pgt->flags; /* PGT_S2_FWB/XNX, PGT_S1_ALLOW_WX */
     uint64_t oa = pgt_oa_decode(g, pte);
     pgt_pte_t attrs, want;
 
@@ -103,7 +103,7 @@ static int check_leaf(struct chk *c, pgt_pte_t pte, int level, uint64_t addr)
     attrs = pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID | PGT_PTE_AF);
     if (attrs == c->good_attrs && level == c->good_level)
         return 0;
-    if (pgt_leaf_attrs(g, regime, s2flags, pgt_leaf_prot(g, regime, s2flags, pte), &want) ||
+    if (pgt_leaf_attrs(g, regime, flags, pgt_leaf_prot(g, regime, flags, pte), &want) ||
         (attrs | PGT_PTE_AF) != want)
         return report(c, PGT_CHECK_LEAF_DESC, addr, level, pte);
     c->good_attrs = attrs;
@@ -204,6 +204,8 @@ int pgt_check_region(const struct pgt *pgt, uint64_t addr, uint64_t size, uint32
         return -PGT_EINVAL;
     g = &pgt->geom;
     gran = 1ull << g->granule_shift;
+    /* From the table's first address on (an upper-range table's VAs). */
+    addr -= pgt->internal.va_base;
     if (size == 0 || (addr | size) & (gran - 1) || addr + size < addr)
         return -PGT_EINVAL;
     if (addr + size > (1ull << g->ia_bits))
@@ -239,7 +241,8 @@ int pgt_check(const struct pgt *pgt, uint32_t flags, struct pgt_check_fault *fau
             fault->what = PGT_CHECK_OK;
         return -PGT_EINVAL;
     }
-    return pgt_check_region(pgt, 0, 1ull << pgt->geom.ia_bits, flags, fault);
+    return pgt_check_region(pgt, pgt->internal.va_base, 1ull << pgt->geom.ia_bits, flags,
+                            fault);
 }
 
 const char *pgt_check_what_str(enum pgt_check_what what)

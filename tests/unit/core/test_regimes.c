@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pgtable/check.h"
 #include "pgtable/dump.h"
 
 /* Attribute sets written out (core_ref.h names the fields). */
@@ -463,6 +464,61 @@ static void test_protect_keeps_ng_and_ns(void **state)
     fx_fini(&f);
 }
 
+/* ---------------- pgt_check per regime ---------------- */
+
+static void flip_and_expect(struct fx *f, uint64_t va, uint64_t bits,
+                            uint64_t fault_va)
+{
+    uint64_t *p = ref_ptep(&f->r, &f->m, f->pgt.pgd, va, 3);
+    struct pgt_check_fault flt;
+
+    assert_non_null(p);
+    *p ^= bits;
+    assert_int_equal(pgt_check(&f->pgt, 0, &flt), -PGT_EFAULT);
+    assert_int_equal(flt.what, PGT_CHECK_LEAF_DESC);
+    assert_u64(flt.addr, fault_va);
+    assert_int_equal(flt.level, 3);
+    *p ^= bits;
+    assert_int_equal(pgt_check(&f->pgt, 0, &flt), 0);
+}
+
+static void test_check_knows_each_regimes_encodings(void **state)
+{
+    (void)state;
+    struct fx f;
+    /* EL3: NS is legal, nG and PXN are not (one privilege level). */
+    fx_s1(&f, PGT_REGIME_EL3, 12, 39, 1, 0);
+    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, 2 * SZ_4K, 0x1000,
+                                PGT_PROT_RW | PGT_PROT_NS), 0);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    flip_and_expect(&f, 0x1000, S1_NG, 0x1000);
+    flip_and_expect(&f, 0x2000, S1_PXN, 0x2000);
+    flip_and_expect(&f, 0x2000, S1_NS | S1_AP1, 0x2000); /* AP[1] RES1 */
+    fx_fini(&f);
+    /* EL2 (E2H = 0): no NS either. */
+    fx_s1(&f, PGT_REGIME_EL2, 12, 39, 1, 0);
+    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000, PGT_PROT_R), 0);
+    flip_and_expect(&f, 0x1000, S1_NS, 0x1000);
+    fx_fini(&f);
+    /* EL2&0 upper range: nG legal; NS not; faults reported at the VA;
+     * an RWX leaf only with PGT_S1_ALLOW_WX. */
+    fx_s1(&f, PGT_REGIME_EL20, 12, 48, 0, PGT_S1_UPPER);
+    assert_int_equal(pgt_s1_map(&f.pgt, UPPER48 + 0x1000, SZ_4K, 0x1000,
+                                PGT_PROT_RW | PGT_PROT_NG), 0);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_check_region(&f.pgt, UPPER48, SZ_2M, 0, NULL), 0);
+    assert_int_equal(pgt_check_region(&f.pgt, 0, SZ_2M, 0, NULL),
+                     -PGT_ERANGE);
+    flip_and_expect(&f, UPPER48 + 0x1000, S1_NS, UPPER48 + 0x1000);
+    flip_and_expect(&f, UPPER48 + 0x1000, S1_PXN, UPPER48 + 0x1000); /* RWX */
+    fx_fini(&f);
+    fx_s1(&f, PGT_REGIME_EL10, 12, 48, 0, PGT_S1_ALLOW_WX);
+    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000, PGT_PROT_RWX),
+                     0);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    fx_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_ttbr_holds_the_asid_in_bits_63_48),
         cmocka_unit_test(test_mair_value_field_by_field),
         cmocka_unit_test(test_protect_keeps_ng_and_ns),
+        cmocka_unit_test(test_check_knows_each_regimes_encodings),
     };
     return cmocka_run_group_tests_name("core_regimes", tests, NULL, NULL);
 }
