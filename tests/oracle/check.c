@@ -162,14 +162,19 @@ uint64_t ref_mapped_pages(const struct ref *m, unsigned gs)
 /* --- expectations ------------------------------------------------------- */
 
 
-static size_t accesses(enum orc_regime regime, struct orc_access *a)
+size_t orc_accesses(enum orc_regime regime, struct orc_access *a)
 {
     switch (regime) {
+    case ORC_S1_EL3:
+        a[0] = (struct orc_access){ORC_AT_S1E3R, false, false};
+        a[1] = (struct orc_access){ORC_AT_S1E3W, true, false};
+        return 2;
     case ORC_S1_EL2:
         a[0] = (struct orc_access){ORC_AT_S1E2R, false, false};
         a[1] = (struct orc_access){ORC_AT_S1E2W, true, false};
         return 2;
     case ORC_S1_EL10:
+    case ORC_S1_EL20:
         a[0] = (struct orc_access){ORC_AT_S1E1R, false, false};
         a[1] = (struct orc_access){ORC_AT_S1E1W, true, false};
         a[2] = (struct orc_access){ORC_AT_S1E0R, false, true};
@@ -208,8 +213,9 @@ bool orc_perm_fault(enum orc_regime regime, uint32_t prot,
 /* Level reported for stage-2-only ATs has no stage-1 part: stage 1 is off
  * (Device-nGnRnE, reported as ATTR 0x00, SH outer). */
 
-/* (2) from the reference model. @level: the fault level (from the
- * library's walk, or ORC_ANY_LEVEL). */
+/* (2) from the reference model, for the offset @ia into the table's
+ * range. @level: the fault level (from the library's walk, or
+ * ORC_ANY_LEVEL). */
 static struct orc_expect expect_ref(const struct orc_target *t,
                                     const struct ref *m, uint64_t ia,
                                     const struct orc_access *a, int level)
@@ -232,6 +238,10 @@ static struct orc_expect expect_ref(const struct orc_target *t,
     }
     e.fault = ORC_OK;
     e.pa = r->pa + (ia - r->ia);
+    if (t->regime == ORC_S1_EL3) {
+        e.check_ns = true;
+        e.ns = (r->prot & PGT_PROT_NS) != 0;
+    }
     if (s2) {
         e.attr = mair_attr_of_prot(r->prot);
         e.sh = e.attr == 0xff ? 3 : ORC_S2_SH_DEVICE_NC;
@@ -305,20 +315,24 @@ size_t orc_check(const struct orc_target *t, const struct ref *m,
         add(&a, orc_rand(&seed) & (ia_end - 8));
 
     struct orc_access acc[4];
-    size_t nacc = accesses(t->regime, acc);
+    size_t nacc = orc_accesses(t->regime, acc);
     uint64_t *par = malloc(a.n * sizeof(*par));
+    uint64_t *va = malloc(a.n * sizeof(*va));
     struct orc_expect *eref = malloc(a.n * sizeof(*eref));
     struct orc_expect *elib = malloc(a.n * sizeof(*elib));
-    if (!par || !eref || !elib)
+    if (!par || !va || !eref || !elib)
         abort();
+    /* The model works on offsets into the range, the CPU on VAs. */
+    for (size_t i = 0; i < a.n; i++)
+        va[i] = t->va_base + a.v[i];
     size_t bad = 0;
     char label[160];
     for (size_t j = 0; j < nacc; j++) {
-        orc_at(t->o, acc[j].op, a.v, par, a.n);
+        orc_at(t->o, acc[j].op, va, par, a.n);
         for (size_t i = 0; i < a.n; i++) {
             int level = ORC_ANY_LEVEL;
             if (t->lib_expect)
-                elib[i] = t->lib_expect(t, a.v[i], &acc[j], &level);
+                elib[i] = t->lib_expect(t, va[i], &acc[j], &level);
             eref[i] = expect_ref(t, m, a.v[i], &acc[j], level);
             /* The leaf level the test expects vs the library's walk. */
             const struct ref_region *r = ref_find(m, a.v[i]);
@@ -328,21 +342,22 @@ size_t orc_check(const struct orc_target *t, const struct ref *m,
                     fprintf(stderr,
                             "oracle [%s]: %#llx: pgt_get_leaf level %d, "
                             "expected a leaf at level %d\n",
-                            opt->what, (unsigned long long)a.v[i], level,
+                            opt->what, (unsigned long long)va[i], level,
                             r->level);
             }
         }
         snprintf(label, sizeof(label), "%s: vs reference model", opt->what);
-        bad += orc_compare(label, acc[j].op, a.v, par, eref, a.n);
+        bad += orc_compare(label, acc[j].op, va, par, eref, a.n);
         if (t->lib_expect) {
             snprintf(label, sizeof(label), "%s: vs pgt_get_leaf", opt->what);
-            bad += orc_compare(label, acc[j].op, a.v, par, elib, a.n);
+            bad += orc_compare(label, acc[j].op, va, par, elib, a.n);
         }
     }
     orc_check_stats.pages += npages;
     orc_check_stats.unmapped += a.n - npages;
     orc_check_stats.checks++;
     free(par);
+    free(va);
     free(eref);
     free(elib);
     free(a.v);
@@ -435,7 +450,8 @@ static size_t check_mem(const struct orc_target *t, const struct ref *m,
                     abort();
             }
             uint64_t p = pa + (orc_rand(seed) & (g - 8));
-            c[nc++] = (struct cand){r->ia + (p - r->pa), p, r->prot};
+            c[nc++] = (struct cand){t->va_base + r->ia + (p - r->pa), p,
+                                    r->prot};
         }
     }
 

@@ -90,8 +90,15 @@ struct orc_target {
     const struct pgt *pgt; /* NULL: tables not built by the library */
     unsigned gs;           /* granule shift */
     unsigned ia_bits;
+    uint64_t va_base;      /* VA of the table's first entry: the reference
+                            * model holds offsets from it (upper range) */
     orc_lib_expect_fn lib_expect; /* NULL: no library view to compare */
 };
+
+/* The accesses checked for @regime, into @a[0..3]; returns how many:
+ * S1E3R/W, S1E2R/W, S1E1R/W + S1E0R/W (EL1&0 and EL2&0, see
+ * orc_set_s1_el20()), S12E1R/W. */
+size_t orc_accesses(enum orc_regime regime, struct orc_access *a);
 
 /* Whether an access with @prot faults on permissions in @regime. */
 bool orc_perm_fault(enum orc_regime regime, uint32_t prot,

@@ -75,6 +75,10 @@ static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
                                   PGT_S1_ATTRINDX_SHIFT);
         e.attr = (int)((ORC_MAIR_DOC >> (8 * idx)) & 0xff);
         e.sh = (int)((pte & PGT_PTE_SH_MASK) >> PGT_PTE_SH_SHIFT);
+        if (t->regime == ORC_S1_EL3) {
+            e.check_ns = true;
+            e.ns = (pte & PGT_S1_NS) != 0;
+        }
     }
     return e;
 }
@@ -98,10 +102,25 @@ void orc_target_pgt(struct orc_target *t, struct orc *o, const struct pgt *p)
     memset(t, 0, sizeof(*t));
     t->o = o;
     t->pgt = p;
-    t->regime = p->regime == PGT_REGIME_EL2    ? ORC_S1_EL2
-                : p->regime == PGT_REGIME_EL10 ? ORC_S1_EL10
-                                               : ORC_S2;
+    switch (p->regime) {
+    case PGT_REGIME_EL3:
+        t->regime = ORC_S1_EL3;
+        break;
+    case PGT_REGIME_EL2:
+        t->regime = ORC_S1_EL2;
+        break;
+    case PGT_REGIME_EL20:
+        t->regime = ORC_S1_EL20;
+        break;
+    case PGT_REGIME_EL10:
+        t->regime = ORC_S1_EL10;
+        break;
+    default:
+        t->regime = ORC_S2;
+        break;
+    }
     t->gs = p->geom.granule_shift;
     t->ia_bits = p->geom.ia_bits;
+    t->va_base = pgt_ia_start(p);
     t->lib_expect = expect_lib;
 }

@@ -28,9 +28,14 @@ struct orc_stats orc_stats;
 #define HCR_DC (1ull << 12)
 #define HCR_RW (1ull << 31)
 
-/* SCTLR RES1 bits (Arm ARM D19.2: SCTLR_EL2 without E2H, SCTLR_EL1). */
+#define HCR_E2H (1ull << 34)
+
+/* SCTLR RES1 bits (Arm ARM D19.2: SCTLR_EL2 without E2H and SCTLR_EL3,
+ * SCTLR_EL1 and SCTLR_EL2 with E2H). */
 #define SCTLR_EL2_RES1 0x30c50830ull
+#define SCTLR_EL3_RES1 0x30c50830ull
 #define SCTLR_EL1_RES1 0x30d00800ull
+#define SCTLR_EL2_E2H_RES1 0x30d00800ull
 #define SCTLR_M (1ull << 0)
 
 /* System register operand: op0, op1, CRn, CRm, op2 at bits [20:5]. */
@@ -46,6 +51,12 @@ struct orc_stats orc_stats;
 #define R_TCR_EL1 SYSREG(3, 0, 2, 0, 2)
 #define R_TTBR0_EL1 SYSREG(3, 0, 2, 0, 0)
 #define R_MAIR_EL1 SYSREG(3, 0, 10, 2, 0)
+#define R_TTBR1_EL1 SYSREG(3, 0, 2, 0, 1)
+#define R_TTBR1_EL2 SYSREG(3, 4, 2, 0, 1)
+#define R_SCTLR_EL3 SYSREG(3, 6, 1, 0, 0)
+#define R_TCR_EL3 SYSREG(3, 6, 2, 0, 2)
+#define R_TTBR0_EL3 SYSREG(3, 6, 2, 0, 0)
+#define R_MAIR_EL3 SYSREG(3, 6, 10, 2, 0)
 #define R_VTCR_EL2 SYSREG(3, 4, 2, 1, 2)
 #define R_VTTBR_EL2 SYSREG(3, 4, 2, 1, 0)
 #define R_SCR_EL3 SYSREG(3, 6, 1, 1, 0)
@@ -63,6 +74,8 @@ static const uint32_t at_operand[ORC_AT_NR] = {
     [ORC_AT_S1E0W] = SYSREG(1, 0, 7, 8, 3),
     [ORC_AT_S12E1R] = SYSREG(1, 4, 7, 8, 4),
     [ORC_AT_S12E1W] = SYSREG(1, 4, 7, 8, 5),
+    [ORC_AT_S1E3R] = SYSREG(1, 6, 7, 8, 0),
+    [ORC_AT_S1E3W] = SYSREG(1, 6, 7, 8, 1),
 };
 
 /* Offsets (bytes) of the register block the setup routine loads. */
@@ -78,6 +91,12 @@ enum param {
     P_VTTBR_EL2,
     P_SCTLR_EL2,
     P_SCTLR_EL1,
+    P_TTBR1_EL1,
+    P_TTBR1_EL2,
+    P_TCR_EL3,
+    P_TTBR0_EL3,
+    P_MAIR_EL3,
+    P_SCTLR_EL3, /* last: with its M bit set, what follows is translated */
     P_NR,
 };
 static const uint32_t param_reg[P_NR] = {
@@ -86,7 +105,10 @@ static const uint32_t param_reg[P_NR] = {
     [P_TCR_EL1] = R_TCR_EL1,     [P_TTBR0_EL1] = R_TTBR0_EL1,
     [P_MAIR_EL1] = R_MAIR_EL1,   [P_VTCR_EL2] = R_VTCR_EL2,
     [P_VTTBR_EL2] = R_VTTBR_EL2, [P_SCTLR_EL2] = R_SCTLR_EL2,
-    [P_SCTLR_EL1] = R_SCTLR_EL1,
+    [P_SCTLR_EL1] = R_SCTLR_EL1, [P_TTBR1_EL1] = R_TTBR1_EL1,
+    [P_TTBR1_EL2] = R_TTBR1_EL2, [P_TCR_EL3] = R_TCR_EL3,
+    [P_TTBR0_EL3] = R_TTBR0_EL3, [P_MAIR_EL3] = R_MAIR_EL3,
+    [P_SCTLR_EL3] = R_SCTLR_EL3,
 };
 #define PARAM_OFF 0x8000u /* register block inside the code page */
 
@@ -119,6 +141,7 @@ static uint32_t i_bne_back(unsigned insns)
 #define I_NOP 0xd503201fu
 #define I_TLBI_ALLE2 0xd50c871fu
 #define I_TLBI_ALLE1 0xd50c879fu
+#define I_TLBI_ALLE3 0xd50e871fu
 #define I_BLR_X3 0xd63f0060u
 
 /* --- state ------------------------------------------------------------ */
@@ -136,6 +159,7 @@ struct orc {
     uint64_t *ram;  /* ORC_RAM_PA */
     uint64_t param[P_NR];
     enum orc_regime regime;
+    bool vhe; /* the MAX model: FEAT_VHE, TTBR1_EL2 exists */
     struct routine eret_trick, setup, tlbi, enter, at[ORC_AT_NR], load,
         store, exec;
     int fault_intno;
@@ -222,12 +246,15 @@ static void build_code(struct orc *o)
     /* Setup at EL3: x0 = register block; MSR each, then invalidate. */
     o->setup.start = here(&e);
     for (unsigned i = 0; i < P_NR; i++) {
+        if (i == P_TTBR1_EL2 && !o->vhe)
+            continue; /* UNDEFINED without FEAT_VHE */
         put(&e, i_ldr_uoff(1, 0, i * 8));
         put(&e, i_msr(param_reg[i], 1));
     }
     put(&e, I_ISB);
     o->tlbi.start = here(&e);
     put(&e, I_DSB_SY);
+    put(&e, I_TLBI_ALLE3);
     put(&e, I_TLBI_ALLE2);
     put(&e, I_TLBI_ALLE1);
     put(&e, I_DSB_SY);
@@ -328,12 +355,18 @@ void orc_ram_reset(struct orc *o)
 
 struct orc *orc_open(struct tmm *arena)
 {
+    return orc_open_cpu(arena, false);
+}
+
+struct orc *orc_open_cpu(struct tmm *arena, bool vhe)
+{
     struct orc *o = calloc(1, sizeof(*o));
     if (!o)
         abort();
     o->arena = arena;
+    o->vhe = vhe;
     UC(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &o->uc));
-    UC(uc_ctl_set_cpu_model(o->uc, UC_CPU_ARM64_A72));
+    UC(uc_ctl_set_cpu_model(o->uc, vhe ? UC_CPU_ARM64_MAX : UC_CPU_ARM64_A72));
 
     o->code = xalloc(ORC_WIN_SIZE);
     o->data = xalloc(ORC_WIN_SIZE);
@@ -401,6 +434,7 @@ static void base_params(struct orc *o)
     o->param[P_HCR_EL2] = HCR_RW;
     o->param[P_SCTLR_EL2] = SCTLR_EL2_RES1;
     o->param[P_SCTLR_EL1] = SCTLR_EL1_RES1;
+    o->param[P_SCTLR_EL3] = SCTLR_EL3_RES1;
 }
 
 void orc_set_s1_el2(struct orc *o, uint64_t ttbr0, uint64_t tcr, uint64_t mair)
@@ -422,6 +456,52 @@ void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
     o->param[P_MAIR_EL1] = mair;
     o->param[P_SCTLR_EL1] |= SCTLR_M;
     program(o, ORC_S1_EL10);
+}
+
+void orc_set_s1_el10_2(struct orc *o, uint64_t ttbr0, uint64_t ttbr1,
+                       uint64_t tcr, uint64_t mair)
+{
+    base_params(o);
+    o->param[P_TTBR0_EL1] = ttbr0;
+    o->param[P_TTBR1_EL1] = ttbr1;
+    o->param[P_TCR_EL1] = tcr;
+    o->param[P_MAIR_EL1] = mair;
+    o->param[P_SCTLR_EL1] |= SCTLR_M;
+    program(o, ORC_S1_EL10);
+}
+
+void orc_set_s1_el3(struct orc *o, uint64_t ttbr0, uint64_t tcr,
+                    uint64_t mair)
+{
+    base_params(o);
+    o->param[P_TTBR0_EL3] = ttbr0;
+    o->param[P_TCR_EL3] = tcr;
+    o->param[P_MAIR_EL3] = mair;
+    o->param[P_SCTLR_EL3] |= SCTLR_M;
+    program(o, ORC_S1_EL3);
+}
+
+void orc_set_s1_el20(struct orc *o, uint64_t ttbr0, uint64_t ttbr1,
+                     uint64_t tcr, uint64_t mair)
+{
+    if (!o->vhe) {
+        fprintf(stderr, "oracle: EL2&0 needs orc_open_cpu(..., true)\n");
+        abort();
+    }
+    base_params(o);
+    o->param[P_HCR_EL2] = HCR_RW | HCR_E2H;
+    o->param[P_TTBR0_EL2] = ttbr0;
+    o->param[P_TTBR1_EL2] = ttbr1;
+    o->param[P_TCR_EL2] = tcr;
+    o->param[P_MAIR_EL2] = mair;
+    o->param[P_SCTLR_EL2] = SCTLR_EL2_E2H_RES1 | SCTLR_M;
+    /* The same tables as EL1&0, for AT S1E1R/W and S1E0R/W. */
+    o->param[P_TTBR0_EL1] = ttbr0;
+    o->param[P_TTBR1_EL1] = ttbr1;
+    o->param[P_TCR_EL1] = tcr;
+    o->param[P_MAIR_EL1] = mair;
+    o->param[P_SCTLR_EL1] |= SCTLR_M;
+    program(o, ORC_S1_EL20);
 }
 
 void orc_set_s2(struct orc *o, uint64_t vttbr, uint64_t vtcr)
@@ -521,7 +601,11 @@ static size_t mem_run(struct orc *o, const struct routine *r,
 {
     uint64_t spsr;
     switch (o->regime) {
+    case ORC_S1_EL3:
+        spsr = PSTATE_EL3H;
+        break;
     case ORC_S1_EL2:
+    case ORC_S1_EL20:
         spsr = PSTATE_EL2H;
         break;
     case ORC_S1_EL10:
@@ -549,9 +633,10 @@ static size_t mem_run(struct orc *o, const struct routine *r,
     /* The way back fetches one ERET through the tables under test: turn
      * their MMU off first so broken tables (an unmapped code window)
      * cannot strand the CPU, then program the regime again. */
+    cp_write(o, R_SCTLR_EL3, SCTLR_EL3_RES1);
     cp_write(o, R_SCTLR_EL2, SCTLR_EL2_RES1);
     cp_write(o, R_SCTLR_EL1, SCTLR_EL1_RES1);
-    cp_write(o, R_HCR_EL2, HCR_RW); /* stage 2 off too */
+    cp_write(o, R_HCR_EL2, HCR_RW); /* stage 2 and E2H off too */
     goto_el3(o);
     program(o, o->regime);
     *stats += done;
@@ -656,8 +741,8 @@ const char *orc_fault_name(enum orc_fault f)
 const char *orc_at_name(enum orc_at op)
 {
     static const char *const names[ORC_AT_NR] = {
-        "S1E2R", "S1E2W", "S1E1R", "S1E1W",
-        "S1E0R", "S1E0W", "S12E1R", "S12E1W",
+        "S1E2R", "S1E2W", "S1E1R", "S1E1W",  "S1E0R",
+        "S1E0W", "S12E1R", "S12E1W", "S1E3R", "S1E3W",
     };
     return op < ORC_AT_NR ? names[op] : "?";
 }
@@ -665,8 +750,8 @@ const char *orc_at_name(enum orc_at op)
 static void describe(char *buf, size_t len, const struct orc_par *p)
 {
     if (p->fault == ORC_OK)
-        snprintf(buf, len, "ok pa=%#llx attr=%#04x sh=%u",
-                 (unsigned long long)p->pa, p->attr, p->sh);
+        snprintf(buf, len, "ok pa=%#llx attr=%#04x sh=%u ns=%d",
+                 (unsigned long long)p->pa, p->attr, p->sh, p->ns);
     else
         snprintf(buf, len, "%s fault L%d%s%s", orc_fault_name(p->fault),
                  p->level, p->s2 ? " stage-2" : "", p->ptw ? " ptw" : "");
@@ -685,7 +770,8 @@ size_t orc_compare(const char *what, enum orc_at op, const uint64_t *ia,
         if (ok && e->fault == ORC_OK) {
             ok = p.pa == (e->pa & ~0xfffull) &&
                  (e->attr < 0 || p.attr == e->attr) &&
-                 (e->sh < 0 || p.sh == e->sh);
+                 (e->sh < 0 || p.sh == e->sh) &&
+                 (!e->check_ns || p.ns == e->ns);
         } else if (ok) {
             ok = (e->level == ORC_ANY_LEVEL || p.level == e->level) &&
                  p.s2 == e->s2;
@@ -702,8 +788,11 @@ size_t orc_compare(const char *what, enum orc_at op, const uint64_t *ia,
                     n += snprintf(want + n, sizeof(want) - (size_t)n,
                                   " attr=%#04x", (unsigned)e->attr);
                 if (e->sh >= 0)
-                    snprintf(want + n, sizeof(want) - (size_t)n, " sh=%d",
-                             e->sh);
+                    n += snprintf(want + n, sizeof(want) - (size_t)n,
+                                  " sh=%d", e->sh);
+                if (e->check_ns)
+                    snprintf(want + n, sizeof(want) - (size_t)n, " ns=%d",
+                             e->ns);
             } else if (e->level == ORC_ANY_LEVEL) {
                 snprintf(want, sizeof(want), "%s fault%s",
                          orc_fault_name(e->fault), e->s2 ? " stage-2" : "");

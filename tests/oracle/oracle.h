@@ -51,6 +51,8 @@ enum orc_at {
     ORC_AT_S1E0W,
     ORC_AT_S12E1R,
     ORC_AT_S12E1W,
+    ORC_AT_S1E3R,
+    ORC_AT_S1E3W,
     ORC_AT_NR,
 };
 
@@ -58,7 +60,16 @@ enum orc_at {
 enum orc_regime {
     ORC_NONE,
     ORC_S1_EL2,  /* TTBR0_EL2/TCR_EL2/MAIR_EL2, SCTLR_EL2.M = 1 */
-    ORC_S1_EL10, /* TTBR0_EL1/TCR_EL1/MAIR_EL1, SCTLR_EL1.M = 1, HCR.VM = 0 */
+    ORC_S1_EL10, /* TTBR0_EL1/TTBR1_EL1/TCR_EL1/MAIR_EL1, SCTLR_EL1.M = 1,
+                  * HCR.VM = 0 */
+    ORC_S1_EL3,  /* TTBR0_EL3/TCR_EL3/MAIR_EL3, SCTLR_EL3.M = 1: the AT
+                  * loops then run through the tables under test, which
+                  * must map the code, data and batch windows */
+    ORC_S1_EL20, /* HCR_EL2.E2H = 1 (TGE = 0, as hVHE): TTBR0_EL2/
+                  * TTBR1_EL2/TCR_EL2/MAIR_EL2, SCTLR_EL2.M = 1 for the
+                  * loads, stores and fetches at EL2; the same tables in
+                  * TTBR0_EL1/TTBR1_EL1/TCR_EL1 for AT (see
+                  * orc_set_s1_el20()) */
     ORC_S2,      /* VTTBR_EL2/VTCR_EL2, HCR_EL2.VM = 1, SCTLR_EL1.M = 0,
                   * HCR_EL2.DC = 1 (see orc_set_s2) */
     ORC_S12,     /* both stages of EL1&0: stage-1 tables live in IPA space */
@@ -96,12 +107,32 @@ struct orc;
 /* Start an emulated CPU (Cortex-A72 model) at EL3 with @arena's pages as
  * physical RAM at arena->pa_base. Aborts on any Unicorn error. */
 struct orc *orc_open(struct tmm *arena);
+/* The same, on the MAX model with @vhe (FEAT_VHE: what orc_set_s1_el20()
+ * needs), else Cortex-A72. */
+struct orc *orc_open_cpu(struct tmm *arena, bool vhe);
 void orc_close(struct orc *o);
 
 /* Program a regime (from EL3, with TLBI ALLE2/ALLE1 + DSB + ISB after). */
 void orc_set_s1_el2(struct orc *o, uint64_t ttbr0, uint64_t tcr, uint64_t mair);
 void orc_set_s1_el10(struct orc *o, uint64_t ttbr0, uint64_t tcr,
                      uint64_t mair);
+/* EL1&0 with both TTBRs. */
+void orc_set_s1_el10_2(struct orc *o, uint64_t ttbr0, uint64_t ttbr1,
+                       uint64_t tcr, uint64_t mair);
+/* EL3: AT S1E3R/W and loads/stores/fetches at EL3. */
+void orc_set_s1_el3(struct orc *o, uint64_t ttbr0, uint64_t tcr,
+                    uint64_t mair);
+/*
+ * EL2&0 (E2H = 1): loads, stores and fetches at EL2 go through
+ * TTBR0_EL2/TTBR1_EL2 with @tcr as TCR_EL2, the real EL2&0 regime.
+ * Unicorn 2.0.1's AT S1E2R/W ignore E2H (they walk as E2H = 0, like
+ * QEMU before 7.x), so for AT the same tables and @tcr go to
+ * TTBR0_EL1/TTBR1_EL1/TCR_EL1 too: EL1&0 reads the same descriptor and
+ * TCR layouts with the same rules (AP[1] EL0 access, PXN/UXN, nG, two
+ * ranges), and AT S1E1R/W and S1E0R/W stand for S1E2R/W and EL0.
+ */
+void orc_set_s1_el20(struct orc *o, uint64_t ttbr0, uint64_t ttbr1,
+                     uint64_t tcr, uint64_t mair);
 /*
  * Stage 2 alone: stage 1 of EL1&0 is off, so S12E1R/W give the stage-2
  * translation of IA = IPA. HCR_EL2.DC = 1 makes "stage 1 off" Normal
@@ -126,8 +157,9 @@ void orc_at(struct orc *o, enum orc_at op, const uint64_t *ia, uint64_t *par,
             size_t n);
 
 /*
- * Loads and stores at the EL the regime belongs to (EL2 for ORC_S1_EL2,
- * EL1 for ORC_S1_EL10 and ORC_S2), running the code at ORC_CODE_PA and
+ * Loads and stores at the EL the regime belongs to (EL3 for ORC_S1_EL3,
+ * EL2 for ORC_S1_EL2 and ORC_S1_EL20, EL1 for ORC_S1_EL10 and ORC_S2),
+ * running the code at ORC_CODE_PA and
  * using ORC_DATA_PA: the tables under test must map both windows
  * identically (code executable, data writable). @va must be 8-byte
  * aligned. Every VA is shadow-mapped in Unicorn first (EMULATORS.md rule 3).
@@ -164,6 +196,8 @@ struct orc_expect {
     uint64_t pa;  /* on success: the full PA of the input address */
     int attr;     /* PAR.ATTR */
     int sh;       /* PAR.SH */
+    bool check_ns; /* compare PAR.NS (EL3: the descriptor's NS bit) */
+    bool ns;
 };
 
 /*

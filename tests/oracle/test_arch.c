@@ -37,6 +37,9 @@
 #define TCR_EL1_TG1_4K (2ull << 30)
 #define TCR_EL1_IPS_40 (2ull << 32)
 #define VTCR_RES1 (1ull << 31)
+#define T1SZ(bits) ((64ull - (bits)) << 16)
+#define WBWA_ISH1 ((1ull << 24) | (1ull << 26) | (3ull << 28))
+#define TCR_EL1_EPD0 (1ull << 7)
 #define SL0(v) ((uint64_t)(v) << 6)
 
 struct hcase {
@@ -45,9 +48,12 @@ struct hcase {
     struct orc_expect e;
 };
 
-#define OK(pa_, attr_, sh_) {ORC_OK, 0, false, (pa_), (attr_), (sh_)}
-#define FAULT(kind, lvl) {kind, lvl, false, 0, -1, -1}
-#define S2FAULT(kind, lvl) {kind, lvl, true, 0, -1, -1}
+#define OK(pa_, attr_, sh_) {ORC_OK, 0, false, (pa_), (attr_), (sh_), false, false}
+#define FAULT(kind, lvl) {kind, lvl, false, 0, -1, -1, false, false}
+#define S2FAULT(kind, lvl) {kind, lvl, true, 0, -1, -1, false, false}
+/* Success with PAR.NS checked (EL3: the descriptor's NS bit). */
+#define OKNS(pa_, attr_, sh_, ns_) {ORC_OK, 0, false, (pa_), (attr_), (sh_), true, (ns_)}
+#define H_S1_NS (1ull << 5)
 
 static void run_cases(struct orc *o, const char *what, const struct hcase *c,
                       size_t n)
@@ -285,6 +291,175 @@ static void s1_el10_4k(void **state)
     tmm_fini(&m);
 }
 
+/*
+ * 4K granule, stage 1 EL3, 39-bit VA (start level 1), SCTLR_EL3.M = 1: the
+ * AT loop itself runs through these tables, so they map the code, data
+ * and batch windows too.
+ *   0x40000000 -> 0x40000000 RW (Secure PA space: PAR.NS 0)
+ *   0x40001000 -> 0x40001000 RO
+ *   0x40002000 -> 0x40003000 RW, NS = 1 (Non-secure PA space: PAR.NS 1)
+ *   0x40200000 2M block -> 0x40200000 RO, NS
+ */
+static void s1_el3_4k(void **state)
+{
+    (void)state;
+    struct tmm m;
+    struct hand h;
+    tmm_init(&m, 4096, 64, ARENA_PA);
+    hand_init(&h, &m, 39, 1);
+    /* AP[1] is RES1 at EL3 (one privilege level). */
+    const uint64_t n = H_AF | H_SH_INNER | H_S1_USER;
+    hand_leaf(&h, 0x40000000, 0x40000000, 3, n | H_S1_XN);
+    hand_leaf(&h, 0x40001000, 0x40001000, 3, n | H_S1_RO | H_S1_XN);
+    hand_leaf(&h, 0x40002000, 0x40003000, 3, n | H_S1_NS | H_S1_XN);
+    hand_leaf(&h, 0x40200000, 0x40200000, 2, n | H_S1_RO | H_S1_NS);
+    map_windows_s1(&h, 3, false);
+    for (uint64_t a = ORC_BATCH_PA; a < ORC_BATCH_PA + 0x100000; a += 4096)
+        hand_leaf(&h, a, a, 3, n | H_S1_XN);
+    struct orc *o = orc_open(&m);
+    orc_set_s1_el3(o, h.root_pa,
+                   T0SZ(39) | WBWA_ISH | TG0_4K | PS_40 | TCR_EL2_RES1,
+                   MAIR_DOC);
+    const struct hcase c[] = {
+        {0x40000010, ORC_AT_S1E3R, OKNS(0x40000010, 0xff, 3, false)},
+        {0x40000010, ORC_AT_S1E3W, OKNS(0x40000010, 0xff, 3, false)},
+        {0x40001010, ORC_AT_S1E3R, OKNS(0x40001010, 0xff, 3, false)},
+        {0x40001010, ORC_AT_S1E3W, FAULT(ORC_F_PERM, 3)},
+        {0x40002ff8, ORC_AT_S1E3W, OKNS(0x40003ff8, 0xff, 3, true)},
+        {0x40234568, ORC_AT_S1E3R, OKNS(0x40234568, 0xff, 3, true)},
+        {0x40234568, ORC_AT_S1E3W, FAULT(ORC_F_PERM, 2)},
+        {0x40004000, ORC_AT_S1E3R, FAULT(ORC_F_TRANS, 3)},
+        {0x40400000, ORC_AT_S1E3R, FAULT(ORC_F_TRANS, 2)},
+        {0x7fc0000000, ORC_AT_S1E3R, FAULT(ORC_F_TRANS, 1)},
+    };
+    run_cases(o, "hand 4K S1 EL3 39-bit", c, sizeof(c) / sizeof(c[0]));
+    /* Loads, a store and fetches at EL3 with its MMU on. */
+    const uint64_t lva[] = {0x40000ff8, 0x40002008, 0x40200010};
+    uint64_t val[3];
+    assert_int_equal(orc_load(o, lva, val, 3), 3);
+    assert_int_equal(val[0], orc_ram_word(0x40000ff8));
+    assert_int_equal(val[1], orc_ram_word(0x40003008));
+    assert_int_equal(val[2], orc_ram_word(0x40200010));
+    const uint64_t sva[] = {0x40001008};
+    const uint64_t sval[] = {9};
+    assert_int_equal(orc_store(o, sva, sval, 1), 0);
+    *(uint32_t *)orc_phys(o, 0x40200100) = ORC_INSN_RET;
+    *(uint32_t *)orc_phys(o, 0x40000100) = ORC_INSN_RET;
+    const uint64_t xva[] = {0x40200100, 0x40000100};
+    bool ok[2];
+    assert_int_equal(orc_exec(o, xva, ok, 2), 1);
+    assert_true(ok[0]);  /* XN clear */
+    assert_false(ok[1]); /* XN set */
+    orc_close(o);
+    tmm_fini(&m);
+}
+
+/*
+ * 4K granule, EL1&0 with both ranges, 39 bits each: TTBR0 holds the
+ * windows, TTBR1 (VAs from 0xffffff8000000000, root indexed by VA[38:30])
+ *   0xffffff8040000000 -> 0x40000000 RW, EL1 only
+ *   0xffffff8040001000 -> 0x40001000 RO, EL0 too (AP[2:1] = 0b11)
+ *   0xffffffffffe00000 2M block -> 0x40200000 RW (the top of the range)
+ */
+static void s1_el10_ttbr1_4k(void **state)
+{
+    (void)state;
+    struct tmm m;
+    struct hand lo, hi;
+    tmm_init(&m, 4096, 64, ARENA_PA);
+    hand_init_at(&lo, &m, 39, 1, 0);
+    map_windows_s1(&lo, 3, true);
+    hand_init_at(&hi, &m, 39, 1, lo.next_page);
+    const uint64_t n = H_AF | H_SH_INNER;
+    hand_leaf(&hi, 0xffffff8040000000ull, 0x40000000, 3,
+              n | H_S1_PXN | H_S1_XN);
+    hand_leaf(&hi, 0xffffff8040001000ull, 0x40001000, 3,
+              n | H_S1_USER | H_S1_RO | H_S1_PXN | H_S1_XN);
+    hand_leaf(&hi, 0xffffffffffe00000ull, 0x40200000, 2,
+              n | H_S1_PXN | H_S1_XN);
+    struct orc *o = orc_open(&m);
+    orc_set_s1_el10_2(o, lo.root_pa, hi.root_pa,
+                      T0SZ(39) | WBWA_ISH | TG0_4K | T1SZ(39) | WBWA_ISH1 |
+                          TCR_EL1_TG1_4K | TCR_EL1_IPS_40,
+                      MAIR_DOC);
+    const struct hcase c[] = {
+        {0xffffff8040000010ull, ORC_AT_S1E1W, OK(0x40000010, 0xff, 3)},
+        {0xffffff8040000010ull, ORC_AT_S1E0R, FAULT(ORC_F_PERM, 3)},
+        {0xffffff8040001010ull, ORC_AT_S1E0R, OK(0x40001010, 0xff, 3)},
+        {0xffffff8040001010ull, ORC_AT_S1E1W, FAULT(ORC_F_PERM, 3)},
+        {0xfffffffffffffff8ull, ORC_AT_S1E1R, OK(0x403ffff8, 0xff, 3)},
+        {0xffffff8040002000ull, ORC_AT_S1E1R, FAULT(ORC_F_TRANS, 3)},
+        {0xffffff8080000000ull, ORC_AT_S1E1R, FAULT(ORC_F_TRANS, 1)},
+        /* Neither range (VA[63:39] not all zeros or all ones). */
+        {0xffff000040000000ull, ORC_AT_S1E1R, FAULT(ORC_F_TRANS, 0)},
+        /* TTBR0: L1[1] (VA[38:30] = 1) is empty there. */
+        {0x40000000, ORC_AT_S1E1R, FAULT(ORC_F_TRANS, 1)},
+    };
+    run_cases(o, "hand 4K S1 EL1&0 TTBR1", c, sizeof(c) / sizeof(c[0]));
+    const uint64_t lva[] = {0xffffff8040000ff8ull, 0xfffffffffff00000ull};
+    uint64_t val[2];
+    assert_int_equal(orc_load(o, lva, val, 2), 2);
+    assert_int_equal(val[0], orc_ram_word(0x40000ff8));
+    assert_int_equal(val[1], orc_ram_word(0x40300000));
+    orc_close(o);
+    tmm_fini(&m);
+}
+
+/*
+ * EL2&0 (HCR_EL2.E2H = 1) on the MAX model, 4K, 39 bits per range:
+ * TTBR0_EL2 holds the windows with kernel-style code (AP[2:1] = 0b10,
+ * UXN set, PXN clear: executable at EL2 only when E2H makes bit 54 UXN;
+ * with E2H = 0 it would be XN); TTBR1_EL2
+ *   0xffffff8040000000 -> 0x40000000 RW, UXN (kernel: executable)
+ *   0xffffff8040001000 -> 0x40001000 RW, PXN (not executable at EL2)
+ */
+static void s1_el20_4k(void **state)
+{
+    (void)state;
+    struct tmm m;
+    struct hand lo, hi;
+    tmm_init(&m, 4096, 64, ARENA_PA);
+    hand_init_at(&lo, &m, 39, 1, 0);
+    const uint64_t n = H_AF | H_SH_INNER;
+    for (uint64_t a = ORC_CODE_PA; a < ORC_CODE_PA + ORC_WIN_SIZE; a += 4096)
+        hand_leaf(&lo, a, a, 3, n | H_S1_RO | H_S1_XN);
+    for (uint64_t a = ORC_DATA_PA; a < ORC_DATA_PA + ORC_WIN_SIZE; a += 4096)
+        hand_leaf(&lo, a, a, 3, n | H_S1_PXN | H_S1_XN);
+    hand_init_at(&hi, &m, 39, 1, lo.next_page);
+    hand_leaf(&hi, 0xffffff8040000000ull, 0x40000000, 3, n | H_S1_XN);
+    hand_leaf(&hi, 0xffffff8040001000ull, 0x40001000, 3, n | H_S1_PXN);
+    struct orc *o = orc_open_cpu(&m, true);
+    orc_set_s1_el20(o, lo.root_pa, hi.root_pa,
+                    T0SZ(39) | WBWA_ISH | TG0_4K | T1SZ(39) | WBWA_ISH1 |
+                        TCR_EL1_TG1_4K | TCR_EL1_IPS_40,
+                    MAIR_DOC);
+    /* AT walks the same tables as EL1&0 (orc_set_s1_el20()). */
+    const struct hcase c[] = {
+        {0xffffff8040000010ull, ORC_AT_S1E1W, OK(0x40000010, 0xff, 3)},
+        {0xffffff8040001010ull, ORC_AT_S1E0R, FAULT(ORC_F_PERM, 3)},
+    };
+    run_cases(o, "hand 4K S1 EL2&0", c, sizeof(c) / sizeof(c[0]));
+    /* The real EL2&0 regime: loads, a store and fetches at EL2. */
+    const uint64_t lva[] = {0xffffff8040000ff8ull, 0xffffff8040001008ull};
+    uint64_t val[2];
+    assert_int_equal(orc_load(o, lva, val, 2), 2);
+    assert_int_equal(val[0], orc_ram_word(0x40000ff8));
+    assert_int_equal(val[1], orc_ram_word(0x40001008));
+    const uint64_t sva[] = {0xffffff8040001010ull};
+    const uint64_t sval[] = {5};
+    assert_int_equal(orc_store(o, sva, sval, 1), 1);
+    assert_int_equal(*(uint64_t *)orc_phys(o, 0x40001010), 5);
+    *(uint32_t *)orc_phys(o, 0x40000200) = ORC_INSN_RET;
+    *(uint32_t *)orc_phys(o, 0x40001200) = ORC_INSN_RET;
+    const uint64_t xva[] = {0xffffff8040000200ull, 0xffffff8040001200ull};
+    bool ok[2];
+    assert_int_equal(orc_exec(o, xva, ok, 2), 1);
+    assert_true(ok[0]);  /* UXN only: EL2 may execute */
+    assert_false(ok[1]); /* PXN */
+    orc_close(o);
+    tmm_fini(&m);
+}
+
 /* Identity-map the harness windows at stage 2 (RWX). */
 static void map_windows_s2(struct hand *h)
 {
@@ -484,7 +659,8 @@ static void s12_4k(void **state)
                     TCR_EL1_IPS_40,
                 MAIR_DOC, h2.root_pa,
                 T0SZ(40) | SL0(1) | WBWA_ISH | TG0_4K | PS_40 | VTCR_RES1);
-    struct orc_expect ptw = {ORC_F_TRANS, ORC_ANY_LEVEL, true, 0, -1, -1};
+    struct orc_expect ptw = {ORC_F_TRANS, ORC_ANY_LEVEL, true, 0, -1, -1,
+                             false, false};
     const struct hcase c[] = {
         {0x40000010, ORC_AT_S12E1R, OK(0x40003010, 0xff, 3)},
         {0x40000010, ORC_AT_S12E1W, OK(0x40003010, 0xff, 3)},
@@ -529,6 +705,8 @@ int main(void)
         cmocka_unit_test(s1_el2_64k),      cmocka_unit_test(s1_el10_4k),
         cmocka_unit_test(s2_4k_concat),    cmocka_unit_test(s2_16k_concat16),
         cmocka_unit_test(s2_64k),          cmocka_unit_test(s12_4k),
+        cmocka_unit_test(s1_el3_4k),       cmocka_unit_test(s1_el10_ttbr1_4k),
+        cmocka_unit_test(s1_el20_4k),
     };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -61,12 +61,17 @@ struct cfg {
     unsigned expect_root_pages;
     int expect_start_level;
     bool gib_block; /* 4K: also map (and check every page of) a 1G block */
+    uint32_t s1_flags; /* stage 1: PGT_S1_UPPER, PGT_S1_ASID16 */
 };
 
 struct fx {
     const struct cfg *c;
     struct tmm mm;
-    struct pgt pgt;
+    struct pgt pgt;       /* the table under test */
+    struct pgt low;       /* upper-range configurations: a lower-range
+                           * table holding the harness windows */
+    bool has_low;
+    uint64_t va_base;     /* pgt_ia_start(): the model holds offsets */
     struct ref ref;
     struct orc *o;
     struct orc_target t;
@@ -79,6 +84,12 @@ struct fx {
 static bool is_s2(const struct fx *f)
 {
     return f->c->regime == PGT_REGIME_S2;
+}
+
+/* The regimes with EL0 (USER mappings) and ASIDs (NG mappings). */
+static bool two_el(const struct fx *f)
+{
+    return f->c->regime == PGT_REGIME_EL10 || f->c->regime == PGT_REGIME_EL20;
 }
 
 /* Size of a block at @level, or 0 if the geometry has no block there. */
@@ -178,7 +189,7 @@ static void op_map(struct fx *f, uint64_t ia, uint64_t size, uint64_t pa,
     if (is_s2(f))
         rc = pgt_s2_map(&f->pgt, ia, size, pa, prot, NULL, 0);
     else
-        rc = pgt_hyp_map(&f->pgt, ia, size, pa, prot);
+        rc = pgt_s1_map(&f->pgt, f->va_base + ia, size, pa, prot);
     if (rc) {
         fprintf(stderr, "%s: map %#llx+%#llx -> %#llx prot %#x: %d\n",
                 f->c->name, (unsigned long long)ia, (unsigned long long)size,
@@ -196,7 +207,7 @@ static void op_unmap(struct fx *f, uint64_t ia, uint64_t size)
     if (is_s2(f))
         rc = pgt_s2_unmap(&f->pgt, ia, size, NULL);
     else
-        rc = pgt_hyp_unmap(&f->pgt, ia, size);
+        rc = pgt_s1_unmap(&f->pgt, f->va_base + ia, size);
     if (rc < 0) {
         fprintf(stderr, "%s: unmap %#llx+%#llx: %lld\n", f->c->name,
                 (unsigned long long)ia, (unsigned long long)size,
@@ -211,8 +222,8 @@ static void op_unmap(struct fx *f, uint64_t ia, uint64_t size)
 static void op_protect(struct fx *f, uint64_t ia, uint64_t size,
                        uint32_t perms)
 {
-    /* pgt_hyp_protect wants the full prot (attributes unchanged): apply
-     * it per model region, keeping each region's memory type. */
+    /* pgt_s1_protect wants the full prot (attributes unchanged): apply
+     * it per model region, keeping each region's memory type, NS and NG. */
     for (size_t i = 0; i < f->ref.n; i++) {
         struct ref_region r = f->ref.r[i];
         if (r.st != REF_MAPPED)
@@ -221,9 +232,10 @@ static void op_protect(struct fx *f, uint64_t ia, uint64_t size,
         uint64_t hi = r.ia + r.size < ia + size ? r.ia + r.size : ia + size;
         if (lo >= hi)
             continue;
-        uint32_t prot = (r.prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC)) |
+        uint32_t prot = (r.prot & (PGT_PROT_DEVICE | PGT_PROT_NORMAL_NC |
+                                   PGT_PROT_NS | PGT_PROT_NG)) |
                         perms;
-        int rc = pgt_hyp_protect(&f->pgt, lo, hi - lo, prot);
+        int rc = pgt_s1_protect(&f->pgt, f->va_base + lo, hi - lo, prot);
         if (rc) {
             fprintf(stderr, "%s: protect %#llx+%#llx prot %#x: %d\n",
                     f->c->name, (unsigned long long)lo,
@@ -312,6 +324,66 @@ static void op_mkyoung(struct fx *f, uint64_t ia, uint64_t leaf_size)
 /* pgt_s2_cfg.flags for the next fx_init (the host stage-2 test). */
 static uint32_t fx_s2_flags;
 
+/* TCR TG0 / TG1 encodings of a granule (Arm ARM D19.2). */
+static uint64_t tg0_of(enum pgt_granule g)
+{
+    return g == PGT_GRANULE_4K ? 0 : g == PGT_GRANULE_64K ? 1 : 2;
+}
+
+static uint64_t tg1_of(enum pgt_granule g)
+{
+    return g == PGT_GRANULE_4K ? 2 : g == PGT_GRANULE_16K ? 1 : 3;
+}
+
+/* Map a harness window identically, in the table under test (and the
+ * model) or, for an upper-range table, in the lower-range companion. */
+static void map_window(struct fx *f, uint64_t pa, uint64_t size,
+                       uint32_t prot)
+{
+    if (!f->has_low) {
+        op_map(f, pa, size, pa, prot, ORC_ANY_LEVEL);
+        return;
+    }
+    assert_int_equal(pgt_s1_map(&f->low, pa, size, pa, prot), 0);
+}
+
+/* The translation registers from the library's helpers. */
+static void program_regime(struct fx *f)
+{
+    const struct cfg *c = f->c;
+    uint64_t ttbr = 0, ttbr0 = 0, ttbr1 = 0, tcr = 0;
+    uint64_t mair = pgt_s1_mair();
+    uint32_t asid = (c->s1_flags & PGT_S1_ASID16) ? 0x1234 : 0x42;
+
+    if (c->regime == PGT_REGIME_S2) {
+        orc_set_s2(f->o, pgt_ttbr_baddr(&f->pgt), pgt_s2_vtcr(&f->pgt));
+        return;
+    }
+    if (c->regime == PGT_REGIME_EL2 || c->regime == PGT_REGIME_EL3) {
+        assert_int_equal(pgt_s1_ttbr(&f->pgt, 0, &ttbr), 0);
+        if (c->regime == PGT_REGIME_EL2)
+            orc_set_s1_el2(f->o, ttbr, pgt_s1_tcr(&f->pgt), mair);
+        else
+            orc_set_s1_el3(f->o, ttbr, pgt_s1_tcr(&f->pgt), mair);
+        return;
+    }
+    /* Two ranges: TCR from the pair (the lower half may be the
+     * companion), ASID in TTBR0 (TCR.A1 = 0). */
+    if (f->has_low) {
+        assert_int_equal(pgt_s1_tcr_pair(&f->low, &f->pgt, &tcr), 0);
+        assert_int_equal(pgt_s1_ttbr(&f->low, asid, &ttbr0), 0);
+        assert_int_equal(pgt_s1_ttbr(&f->pgt, 0, &ttbr1), 0);
+    } else {
+        assert_int_equal(pgt_s1_tcr_pair(&f->pgt, NULL, &tcr), 0);
+        assert_int_equal(tcr, pgt_s1_tcr(&f->pgt));
+        assert_int_equal(pgt_s1_ttbr(&f->pgt, asid, &ttbr0), 0);
+    }
+    if (c->regime == PGT_REGIME_EL10)
+        orc_set_s1_el10_2(f->o, ttbr0, ttbr1, tcr, mair);
+    else
+        orc_set_s1_el20(f->o, ttbr0, ttbr1, tcr, mair);
+}
+
 static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
 {
     memset(f, 0, sizeof(*f));
@@ -321,6 +393,7 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
     size_t pages = (size_t)((32 * MiB) >> c->granule);
     tmm_init(&f->mm, f->g, pages, ARENA_PA);
     int rc;
+    bool upper = c->s1_flags & PGT_S1_UPPER;
     if (c->regime == PGT_REGIME_S2) {
         struct pgt_s2_cfg s2 = {
             .granule = c->granule,
@@ -331,54 +404,61 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
         };
         rc = pgt_s2_init(&f->pgt, &s2, &tmm_ops, NULL, NULL);
     } else {
-        rc = pgt_s1_init(&f->pgt, c->regime, c->ia_bits, c->granule, 40, 0,
-                         &tmm_ops, NULL);
+        rc = pgt_s1_init(&f->pgt, c->regime, c->ia_bits, c->granule, 40,
+                         c->s1_flags, &tmm_ops, NULL);
+        if (!rc && upper) {
+            rc = pgt_s1_init(&f->low, c->regime, 36, c->granule, 40,
+                             c->s1_flags & ~(uint32_t)PGT_S1_UPPER, &tmm_ops,
+                             NULL);
+            f->has_low = true;
+        }
     }
     assert_int_equal(rc, 0);
     /* The geometry the test expects, worked out by hand per config. */
     assert_int_equal(f->pgt.geom.start_level, c->expect_start_level);
     assert_int_equal(f->pgt.geom.nr_root_pages, c->expect_root_pages);
-    /* The translation-control fields, from the Arm ARM (D19.2): T0SZ,
-     * TG0 (4K 0b00, 64K 0b01, 16K 0b10) and, for stage 2, SL0 (4K:
-     * 2 - start level; 16K/64K: 3 - start level). PS/IPS = 40 bits. */
+    f->va_base = upper ? 0 - (1ull << c->ia_bits) : 0;
+    assert_int_equal(pgt_ia_start(&f->pgt), f->va_base);
+    /* The translation-control fields, from the Arm ARM (D19.2): T0SZ
+     * (T1SZ [21:16] for the upper range), TG0 (4K 0b00, 64K 0b01, 16K
+     * 0b10; TG1 [31:30]: 4K 0b10, 16K 0b01, 64K 0b11) and, for stage 2,
+     * SL0 (4K: 2 - start level; 16K/64K: 3 - start level). PS [18:16]
+     * (IPS [34:32] with two ranges) = 40 bits. */
     uint64_t tc = c->regime == PGT_REGIME_S2 ? pgt_s2_vtcr(&f->pgt)
                                              : pgt_s1_tcr(&f->pgt);
-    uint64_t tg0 = c->granule == PGT_GRANULE_4K    ? 0
-                   : c->granule == PGT_GRANULE_64K ? 1
-                                                   : 2;
-    assert_int_equal(tc & 0x3f, 64 - c->ia_bits);
-    assert_int_equal((tc >> 14) & 3, tg0);
+    if (upper) {
+        assert_int_equal((tc >> 16) & 0x3f, 64 - c->ia_bits);
+        assert_int_equal((tc >> 30) & 3, tg1_of(c->granule));
+        assert_int_equal((tc >> 7) & 1, 1); /* EPD0 */
+    } else {
+        assert_int_equal(tc & 0x3f, 64 - c->ia_bits);
+        assert_int_equal((tc >> 14) & 3, tg0_of(c->granule));
+    }
     if (c->regime == PGT_REGIME_S2) {
         int sl0 = c->granule == PGT_GRANULE_4K ? 2 - c->expect_start_level
                                                : 3 - c->expect_start_level;
         assert_int_equal((tc >> 6) & 3, sl0);
         assert_int_equal((tc >> 16) & 7, 2);
-    } else if (c->regime == PGT_REGIME_EL2) {
+    } else if (c->regime == PGT_REGIME_EL2 || c->regime == PGT_REGIME_EL3) {
         assert_int_equal((tc >> 16) & 7, 2);
+        assert_int_equal((tc >> 23) & 1, 1); /* RES1 */
+        assert_int_equal((tc >> 31) & 1, 1); /* RES1 */
     } else {
         assert_int_equal((tc >> 32) & 7, 2);
+        assert_int_equal((tc >> 36) & 1, !!(c->s1_flags & PGT_S1_ASID16));
     }
     ref_init(&f->ref);
-    f->o = orc_open(&f->mm);
-    uint64_t ttbr = pgt_ttbr_baddr(&f->pgt);
-    switch (c->regime) {
-    case PGT_REGIME_EL2:
-        orc_set_s1_el2(f->o, ttbr, pgt_s1_tcr(&f->pgt), PGT_MAIR_VALUE);
-        break;
-    case PGT_REGIME_EL10:
-        orc_set_s1_el10(f->o, ttbr, pgt_s1_tcr(&f->pgt), PGT_MAIR_VALUE);
-        break;
-    case PGT_REGIME_S2:
-        orc_set_s2(f->o, ttbr, pgt_s2_vtcr(&f->pgt));
-        break;
-    default:
-        fail();
-    }
+    f->o = orc_open_cpu(&f->mm, c->regime == PGT_REGIME_EL20);
     orc_target_pgt(&f->t, f->o, &f->pgt);
-    /* The harness windows: code executable, data writable. */
-    op_map(f, ORC_CODE_PA, ORC_WIN_SIZE, ORC_CODE_PA,
-           is_s2(f) ? PGT_PROT_RWX : PGT_PROT_RX, 3);
-    op_map(f, ORC_DATA_PA, ORC_WIN_SIZE, ORC_DATA_PA, PGT_PROT_RW, 3);
+    /* The harness windows: code executable, data writable; at EL3 the AT
+     * loops run through the tables too, so the batch window as well. */
+    map_window(f, ORC_CODE_PA, ORC_WIN_SIZE,
+               is_s2(f) ? PGT_PROT_RWX : PGT_PROT_RX);
+    map_window(f, ORC_DATA_PA, ORC_WIN_SIZE, PGT_PROT_RW);
+    if (c->regime == PGT_REGIME_EL3)
+        map_window(f, ORC_BATCH_PA, 2 * ORC_BATCH_MAX * sizeof(uint64_t),
+                   PGT_PROT_RW);
+    program_regime(f);
 }
 
 static void fx_fini(struct fx *f)
@@ -387,7 +467,9 @@ static void fx_fini(struct fx *f)
     if (is_s2(f))
         pgt_s2_destroy(&f->pgt);
     else
-        pgt_hyp_destroy(&f->pgt);
+        pgt_s1_destroy(&f->pgt);
+    if (f->has_low)
+        pgt_s1_destroy(&f->low);
     assert_int_equal(f->mm.live, 0);
     ref_fini(&f->ref);
     tmm_fini(&f->mm);
@@ -431,9 +513,15 @@ static void scripted(struct fx *f)
            (s2 ? PGT_PROT_RWX : rw) | PGT_PROT_NORMAL_NC, 3);
     if (s2)
         op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g, PGT_PROT_W, 3);
-    if (f->c->regime == PGT_REGIME_EL10)
+    if (two_el(f)) {
         op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g,
                rw | PGT_PROT_USER, 3);
+        op_map(f, IA_R + 10 * g, 2 * g, ORC_RAM_PA + 26 * g,
+               PGT_PROT_R | PGT_PROT_USER | PGT_PROT_NG, 3);
+    }
+    if (f->c->regime == PGT_REGIME_EL3)
+        op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g,
+               rw | PGT_PROT_NS, 3);
     /* Executable pages in the RAM window, for the fetch probes. */
     op_map(f, IA_R + 8 * g, 2 * g, ORC_RAM_PA + 24 * g,
            s2 ? PGT_PROT_RWX : PGT_PROT_RX, 3);
@@ -466,7 +554,7 @@ static void scripted(struct fx *f)
         op_protect(f, IA_B, 4 * g, rw);
         sync(f);
         check(f, "protect");
-        if (f->c->regime == PGT_REGIME_EL10) {
+        if (two_el(f)) {
             op_protect(f, IA_A + 8 * g, 2 * g, rw | PGT_PROT_USER);
             sync(f);
             check(f, "protect to user");
@@ -576,8 +664,12 @@ static void random_ops_run(struct fx *f)
         if (kind < 5) {
             uint32_t prot =
                 is_s2(f) ? s2_prots[orc_rand(&s) % 7] : s1_prots[orc_rand(&s) % 5];
-            if (f->c->regime == PGT_REGIME_EL10 && orc_rand(&s) % 2)
+            if (two_el(f) && orc_rand(&s) % 2)
                 prot |= PGT_PROT_USER;
+            if (two_el(f) && orc_rand(&s) % 4 == 0)
+                prot |= PGT_PROT_NG;
+            if (f->c->regime == PGT_REGIME_EL3 && orc_rand(&s) % 4 == 0)
+                prot |= PGT_PROT_NS;
             if (!is_s2(f) && (prot & PGT_PROT_USER) && (prot & PGT_PROT_X))
                 prot &= ~(uint32_t)PGT_PROT_X;
             /* Stage 1 refuses to overwrite a different valid mapping:
@@ -606,7 +698,7 @@ static void random_ops_run(struct fx *f)
             }
         } else {
             uint32_t perms = kind == 7 ? PGT_PROT_R : PGT_PROT_RW;
-            if (f->c->regime == PGT_REGIME_EL10 && kind == 9)
+            if (two_el(f) && kind == 9)
                 perms |= PGT_PROT_USER;
             /* protect needs something mapped in range */
             bool any = false;
@@ -686,8 +778,11 @@ static void root_pages_run(struct fx *f)
 static void run_cfg(const struct cfg *c)
 {
     struct fx f;
+    struct orc_check_stats c0 = orc_check_stats;
+    struct orc_stats o0 = orc_stats;
     fx_init(&f, c,
-            seed_mix ^ 0x5eed0000ull ^ (uint64_t)c->ia_bits << 8 ^ c->granule);
+            seed_mix ^ 0x5eed0000ull ^ (uint64_t)c->ia_bits << 8 ^ c->granule ^
+                (uint64_t)c->regime << 4 ^ c->s1_flags);
     scripted(&f);
     if (!f.bad)
         random_ops_run(&f);
@@ -695,6 +790,15 @@ static void run_cfg(const struct cfg *c)
         root_pages_run(&f);
     size_t bad = f.bad;
     fx_fini(&f);
+    printf("  %-30s %4llu checks, %8llu mapped pages + %6llu other addresses, "
+           "%5llu loads, %5llu stores, %4llu+%-4llu fetches\n",
+           c->name, (unsigned long long)(orc_check_stats.checks - c0.checks),
+           (unsigned long long)(orc_check_stats.pages - c0.pages),
+           (unsigned long long)(orc_check_stats.unmapped - c0.unmapped),
+           (unsigned long long)(orc_stats.loads - o0.loads),
+           (unsigned long long)(orc_stats.stores - o0.stores),
+           (unsigned long long)(orc_stats.fetches - o0.fetches),
+           (unsigned long long)(orc_stats.fetch_faults - o0.fetch_faults));
     assert_int_equal(bad, 0);
 }
 
@@ -702,36 +806,64 @@ static void run_cfg(const struct cfg *c)
  * level shift = g + (g-3)*(3-level); root entries = 2^(ia - shift). */
 static const struct cfg cfgs[] = {
     /* stage 1 EL2 */
-    {"S1 EL2 4K 32-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 32, 0, 1, 1, false},
-    {"S1 EL2 4K 39-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 39, 0, 1, 1, true},
-    {"S1 EL2 4K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 48, 0, 1, 0, false},
-    {"S1 EL2 16K 36-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 36, 0, 1, 2, false},
-    {"S1 EL2 16K 47-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 47, 0, 1, 1, false},
-    {"S1 EL2 16K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 48, 0, 1, 0, false},
-    {"S1 EL2 64K 42-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 42, 0, 1, 2, false},
-    {"S1 EL2 64K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 48, 0, 1, 1, false},
+    {"S1 EL2 4K 32-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 32, 0, 1, 1, false, 0},
+    {"S1 EL2 4K 39-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 39, 0, 1, 1, true, 0},
+    {"S1 EL2 4K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_4K, 48, 0, 1, 0, false, 0},
+    {"S1 EL2 16K 36-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 36, 0, 1, 2, false, 0},
+    {"S1 EL2 16K 47-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 47, 0, 1, 1, false, 0},
+    {"S1 EL2 16K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_16K, 48, 0, 1, 0, false, 0},
+    {"S1 EL2 64K 42-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 42, 0, 1, 2, false, 0},
+    {"S1 EL2 64K 48-bit", PGT_REGIME_EL2, PGT_GRANULE_64K, 48, 0, 1, 1, false, 0},
     /* stage 1 EL1&0 */
     {"S1 EL1&0 4K 48-bit", PGT_REGIME_EL10, PGT_GRANULE_4K, 48, 0, 1, 0,
-     true},
-    {"S1 EL1&0 16K 40-bit", PGT_REGIME_EL10, PGT_GRANULE_16K, 40, 0, 1, 1, false},
-    {"S1 EL1&0 64K 42-bit", PGT_REGIME_EL10, PGT_GRANULE_64K, 42, 0, 1, 2, false},
+     true, 0},
+    {"S1 EL1&0 16K 40-bit", PGT_REGIME_EL10, PGT_GRANULE_16K, 40, 0, 1, 1, false, 0},
+    {"S1 EL1&0 64K 42-bit", PGT_REGIME_EL10, PGT_GRANULE_64K, 42, 0, 1, 2, false, 0},
+    /* stage 1 EL1&0, upper range (TTBR1; a lower-range companion maps
+     * the harness windows) */
+    {"S1 EL1&0 upper 4K 48-bit", PGT_REGIME_EL10, PGT_GRANULE_4K, 48, 0, 1,
+     0, true, PGT_S1_UPPER},
+    {"S1 EL1&0 upper 16K 36-bit", PGT_REGIME_EL10, PGT_GRANULE_16K, 36, 0, 1,
+     2, false, PGT_S1_UPPER | PGT_S1_ASID16},
+    {"S1 EL1&0 upper 64K 42-bit", PGT_REGIME_EL10, PGT_GRANULE_64K, 42, 0, 1,
+     2, false, PGT_S1_UPPER},
+    /* stage 1 EL3 */
+    {"S1 EL3 4K 39-bit", PGT_REGIME_EL3, PGT_GRANULE_4K, 39, 0, 1, 1, true,
+     0},
+    {"S1 EL3 16K 47-bit", PGT_REGIME_EL3, PGT_GRANULE_16K, 47, 0, 1, 1, false,
+     0},
+    {"S1 EL3 64K 42-bit", PGT_REGIME_EL3, PGT_GRANULE_64K, 42, 0, 1, 2, false,
+     0},
+    /* stage 1 EL2&0 (E2H = 1), both ranges */
+    {"S1 EL2&0 4K 39-bit", PGT_REGIME_EL20, PGT_GRANULE_4K, 39, 0, 1, 1, true,
+     PGT_S1_ASID16},
+    {"S1 EL2&0 upper 4K 48-bit", PGT_REGIME_EL20, PGT_GRANULE_4K, 48, 0, 1, 0,
+     true, PGT_S1_UPPER},
+    {"S1 EL2&0 16K 47-bit", PGT_REGIME_EL20, PGT_GRANULE_16K, 47, 0, 1, 1,
+     false, 0},
+    {"S1 EL2&0 upper 16K 47-bit", PGT_REGIME_EL20, PGT_GRANULE_16K, 47, 0, 1,
+     1, false, PGT_S1_UPPER},
+    {"S1 EL2&0 64K 48-bit", PGT_REGIME_EL20, PGT_GRANULE_64K, 48, 0, 1, 1,
+     false, 0},
+    {"S1 EL2&0 upper 64K 42-bit", PGT_REGIME_EL20, PGT_GRANULE_64K, 42, 0, 1,
+     2, false, PGT_S1_UPPER},
     /* stage 2: auto start level and concatenated roots */
     {"S2 4K 32-bit (L2, 4 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 32,
-     PGT_LEVEL_AUTO, 4, 2, false},
+     PGT_LEVEL_AUTO, 4, 2, false, 0},
     {"S2 4K 40-bit (L1, 2 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 40,
-     PGT_LEVEL_AUTO, 2, 1, true},
-    {"S2 4K 40-bit (L0)", PGT_REGIME_S2, PGT_GRANULE_4K, 40, 0, 1, 0, false},
+     PGT_LEVEL_AUTO, 2, 1, true, 0},
+    {"S2 4K 40-bit (L0)", PGT_REGIME_S2, PGT_GRANULE_4K, 40, 0, 1, 0, false, 0},
     {"S2 4K 42-bit (L1, 8 pages)", PGT_REGIME_S2, PGT_GRANULE_4K, 42, 1, 8,
-     1, false},
+     1, false, 0},
     {"S2 4K 44-bit (L0)", PGT_REGIME_S2, PGT_GRANULE_4K, 44, PGT_LEVEL_AUTO, 1,
-     0, false},
+     0, false, 0},
     {"S2 16K 40-bit (L2, 16 pages)", PGT_REGIME_S2, PGT_GRANULE_16K, 40, 2,
-     16, 2, false},
+     16, 2, false, 0},
     {"S2 16K 42-bit (L1)", PGT_REGIME_S2, PGT_GRANULE_16K, 42, PGT_LEVEL_AUTO,
-     1, 1, false},
+     1, 1, false, 0},
     {"S2 64K 42-bit (L2)", PGT_REGIME_S2, PGT_GRANULE_64K, 42, PGT_LEVEL_AUTO,
-     1, 2, false},
-    {"S2 64K 44-bit (L1)", PGT_REGIME_S2, PGT_GRANULE_64K, 44, 1, 1, 1, false},
+     1, 2, false, 0},
+    {"S2 64K 44-bit (L1)", PGT_REGIME_S2, PGT_GRANULE_64K, 44, 1, 1, 1, false, 0},
 };
 
 /* A visitor that hands back the entry covering an address. */
@@ -747,7 +879,9 @@ static pgt_pte_t *leaf_ptr(struct fx *f, uint64_t ia)
 {
     pgt_pte_t *p = NULL;
     struct pgt_walker w = {.cb = find_pte, .arg = &p, .flags = PGT_WALK_LEAF};
-    assert_int_equal(pgt_walk(&f->pgt, ia & ~(f->g - 1), f->g, &w), 0);
+    assert_int_equal(pgt_walk(&f->pgt, f->va_base + (ia & ~(f->g - 1)), f->g,
+                              &w),
+                     0);
     assert_non_null(p);
     return p;
 }
@@ -781,10 +915,10 @@ static void corrupted_library_leaf_is_caught(void **state)
     (void)state;
     static const struct cfg s1 = {"S1 EL2 4K 39-bit (corrupted)",
                                   PGT_REGIME_EL2, PGT_GRANULE_4K, 39, 0, 1, 1,
-                                  false};
+                                  false, 0};
     static const struct cfg s2 = {"S2 4K 40-bit (corrupted)", PGT_REGIME_S2,
                                   PGT_GRANULE_4K, 40, PGT_LEVEL_AUTO, 2, 1,
-                                  false};
+                                  false, 0};
     struct fx f;
     fx_init(&f, &s1, 1);
     op_map(&f, IA_A, 16 * f.g, ORC_RAM_PA, PGT_PROT_RW, 3);
@@ -817,6 +951,55 @@ static void corrupted_library_leaf_is_caught(void **state)
     fx_fini(&f);
 }
 
+/* The same for the new regimes: an EL3 leaf's NS bit and XN, an
+ * upper-range EL1&0 leaf's OA and AP[1] (EL0 access), an upper-range
+ * EL2&0 leaf's OA and AP[2]. */
+static void corrupted_regime_leaf_is_caught(void **state)
+{
+    (void)state;
+    static const struct cfg el3 = {"S1 EL3 4K 39-bit (corrupted)",
+                                   PGT_REGIME_EL3, PGT_GRANULE_4K, 39, 0, 1, 1,
+                                   false, 0};
+    static const struct cfg el10 = {"S1 EL1&0 upper 4K 48-bit (corrupted)",
+                                    PGT_REGIME_EL10, PGT_GRANULE_4K, 48, 0, 1,
+                                    0, false, PGT_S1_UPPER};
+    static const struct cfg el20 = {"S1 EL2&0 upper 16K 47-bit (corrupted)",
+                                    PGT_REGIME_EL20, PGT_GRANULE_16K, 47, 0, 1,
+                                    1, false, PGT_S1_UPPER};
+    struct fx f;
+    fx_init(&f, &el3, 4);
+    op_map(&f, IA_A, 16 * f.g, ORC_RAM_PA, PGT_PROT_RW, 3);
+    op_map(&f, IA_R, 2 * f.g, ORC_RAM_PA + 16 * f.g,
+           PGT_PROT_RW | PGT_PROT_NS, 3);
+    sync(&f);
+    check_all(&f, "before");
+    assert_int_equal(f.bad, 0);
+    corrupt_and_check(&f, IA_A + 2 * f.g, PGT_S1_NS, "EL3 page NS set");
+    corrupt_and_check(&f, IA_R + f.g, PGT_S1_NS, "EL3 page NS cleared");
+    corrupt_and_check(&f, IA_A + 5 * f.g, 1ull << 14, "EL3 page OA bit 14");
+    fx_fini(&f);
+
+    fx_init(&f, &el10, 5);
+    op_map(&f, IA_A, 16 * f.g, ORC_RAM_PA, PGT_PROT_RW, 3);
+    sync(&f);
+    check_all(&f, "before");
+    assert_int_equal(f.bad, 0);
+    corrupt_and_check(&f, IA_A + 3 * f.g, 1ull << 12, "EL1&0 upper OA bit 12");
+    corrupt_and_check(&f, IA_A + 4 * f.g, PGT_S1_AP_USER,
+                      "EL1&0 upper AP[1] set");
+    fx_fini(&f);
+
+    fx_init(&f, &el20, 6);
+    op_map(&f, IA_A, 16 * f.g, ORC_RAM_PA, PGT_PROT_RW, 3);
+    sync(&f);
+    check_all(&f, "before");
+    assert_int_equal(f.bad, 0);
+    corrupt_and_check(&f, IA_A + 3 * f.g, 1ull << 15, "EL2&0 upper OA bit 15");
+    corrupt_and_check(&f, IA_A + 6 * f.g, PGT_S1_AP_RO,
+                      "EL2&0 upper AP[2] set");
+    fx_fini(&f);
+}
+
 /*
  * pKVM's host stage 2 (PGT_S2_HOST: identity only, leaves not counted):
  * the host's memory mapped 1:1 with big blocks, the hypervisor's pages
@@ -829,7 +1012,7 @@ static void host_stage2(void **state)
     (void)state;
     static const struct cfg c = {"S2 host 4K 40-bit (identity)",
                                  PGT_REGIME_S2, PGT_GRANULE_4K, 40,
-                                 PGT_LEVEL_AUTO, 2, 1, true};
+                                 PGT_LEVEL_AUTO, 2, 1, true, 0};
     struct fx f;
     fx_s2_flags = PGT_S2_HOST;
     fx_init(&f, &c, 3);
@@ -902,18 +1085,20 @@ int main(void)
     if (env)
         seed_mix = strtoull(env, NULL, 0) << 32;
     enum { N = sizeof(cfgs) / sizeof(cfgs[0]) };
-    struct CMUnitTest tests[N + 3];
+    struct CMUnitTest tests[N + 4];
     tests[0] = (struct CMUnitTest)cmocka_unit_test(mair_value_is_documented);
     tests[1] =
         (struct CMUnitTest)cmocka_unit_test(corrupted_library_leaf_is_caught);
     tests[2] = (struct CMUnitTest)cmocka_unit_test(host_stage2);
+    tests[3] =
+        (struct CMUnitTest)cmocka_unit_test(corrupted_regime_leaf_is_caught);
     for (size_t i = 0; i < N; i++)
-        tests[i + 3] = (struct CMUnitTest){cfgs[i].name, test_cfg, NULL, NULL,
+        tests[i + 4] = (struct CMUnitTest){cfgs[i].name, test_cfg, NULL, NULL,
                                            (void *)&cfgs[i]};
     (void)0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = _cmocka_run_group_tests("oracle-lib", tests, N + 3, NULL, NULL);
+    int rc = _cmocka_run_group_tests("oracle-lib", tests, N + 4, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle lib%s: %zu configurations, %llu checks, %llu mapped pages + "
            "%llu other addresses translated on the emulator, %llu ATs, %llu "
