@@ -18,7 +18,9 @@ output-address test; 'crash' expects pgt-hyp built with
 -DPGT_HYP_CRASH_TEST to have its EL2 vectors report an unexpected data
 abort (ESR/FAR decoded) and stop with status 1; 'unprotected' passes only if the 'hyp' checks
 fail on a pgt-hyp built without the ownership annotation, because the
-host's read of hypervisor memory was not refused. --show prints the console as it comes (the demo).
+host's read of hypervisor memory was not refused. 'bootloader' boots
+examples/bootloader at EL1 on plain -M virt (no EL2 or EL3) and checks
+its tables, registers and every check of its upper-range payload. --show prints the console as it comes (the demo).
 
 'linux' hands pgt-hyp Debian's kernel and a busybox initramfs as fw_cfg
 files and runs two CPUs without -semihosting (a host could reach the
@@ -132,18 +134,83 @@ HYP_STEPS = [
     (r'^pgt-hyp: PASS$', 'hypervisor verdict'),
 ]
 
-LPA2_STEPS = [
-    (r'^\[lpa2\] 52-bit output addresses on qemu: ', 'test started'),
+def _lpa2_steps():
+    """Each granule's lines in the order the test prints them: its stage-1,
+    stage-2 and EL2 checks of 52-bit output addresses, then (once per
+    granule) the upper VA range with a 52-bit VA: EL1&0 (TTBR1_EL1, AT
+    S1E1R/W) and EL2&0 (TTBR1_EL2 with HCR_EL2.E2H = 1, AT S1E2R/W)."""
+    steps = [(r'^\[lpa2\] 52-bit output addresses on qemu: ', 'test started')]
+    for name, s1, s2, upper in [
+            (r'4K\+LPA2 52-bit VA/IPA', '-1', '-1 x1', None),
+            (r'4K\+LPA2 52-bit VA/IPA', '-1', '0 x16', r'4K\+LPA2'),
+            (r'16K\+LPA2 48-bit VA/IPA', '0', '1 x2', r'16K\+LPA2'),
+            (r'64K\+LPA 52-bit VA/IPA', '1', '1 x1', r'64K\+LVA')]:
+        for stage, level in [('1', s1), ('2', s2), ('1 EL2', s1)]:
+            steps.append((r'^\[lpa2\] stage %s %s: start level %s.*: 20 ATs '
+                          r'match$' % (stage, name, level),
+                          '%s stage %s' % (name, stage)))
+        for el in ([] if upper is None else ['', 'EL2&0 ']):
+            steps.append((r'^\[lpa2\] stage 1 %supper range 52-bit VA %s: '
+                          r'start level %s, .*: 20 ATs match$'
+                          % (el, upper, s1),
+                          '%s upper range %s' % (upper, el)))
+    steps.append((r'^lpa2: PASS \(\d+ translations checked\)$', 'verdict'))
+    return steps
+
+
+LPA2_STEPS = _lpa2_steps()
+
+# examples/bootloader (profile 'bootloader'): entered at EL1 on plain
+# -M virt; both tables printed as built, the registers from the library,
+# then every check of its upper-range payload, in order.
+BOOTLOADER_STEPS = [
+    (r'^\[loader\] entered at EL1, MMU off$', 'loader at EL1'),
+    (r'^\[loader\] payload: \d+ bytes \(text 65536, \.bss \d+\) copied to '
+     r'0x40800000$', 'payload copied'),
+    (r'^\[loader\] identity map \(TTBR0_EL1, 39-bit VA\):$', 'identity map'),
+    (r'^\[loader\]   text +0x0000000040200000-0x00000000402[0-9a-f]{5} -> '
+     r'0x40200000 R-X$', 'loader text R-X'),
+    (r'^\[loader\]   uart +0x0000000009000000-0x0000000009000fff -> '
+     r'0x09000000 RW- device$', 'loader UART'),
+    (r'^\[loader\] kernel map \(TTBR1_EL1, 48-bit VA from '
+     r'0xffff000000000000\):$', 'upper-range table'),
+    (r'^\[loader\]   text +0xffff800010000000-0xffff80001000ffff -> '
+     r'0x40800000 R-X$', 'payload text high'),
+    (r'^\[loader\]   data +0xffff800010010000-0xffff8000100[0-9a-f]{5} -> '
+     r'0x40810000 RW-$', 'payload data high'),
+    (r'^\[loader\]   stack +0xffff80001fffc000-0xffff80001fffffff -> '
+     r'0x40900000 RW-$', 'payload stack high'),
+    (r'^\[loader\]   guard +0xffff80001fffb000 \(unmapped\)', 'guard page'),
+    # TCR_EL1: T0SZ 25, T1SZ 16, TG0 4K, TG1 4K (0b10), inner-shareable
+    # WBWA walks for both halves, IPS 40 bits (D19.2).
+    (r'^\[loader\] MAIR_EL1=0x4404ff TCR_EL1=0x2b5103519 TTBR0_EL1=' + HEX +
+     ' TTBR1_EL1=' + HEX + '$', 'MAIR/TCR/TTBR0/TTBR1 from the library'),
+    (r'^\[loader\] MMU on; calling the payload at 0xffff800010000000$',
+     'MMU on, jump high'),
+    (r'^payload: running at 0xffff80001000[0-9a-f]{4}, stack at '
+     r'0xffff80001fff[c-f][0-9a-f]{3}$', 'payload runs high'),
 ] + [
-    (r'^\[lpa2\] stage %s %s: start level %s.*: 20 ATs match$'
-     % (stage, name, level), '%s stage %s' % (name, stage))
-    for name, s1, s2 in [(r'4K\+LPA2 52-bit VA/IPA', '-1', '-1 x1'),
-                         (r'4K\+LPA2 52-bit VA/IPA', '-1', '0 x16'),
-                         (r'16K\+LPA2 48-bit VA/IPA', '0', '1 x2'),
-                         (r'64K\+LPA 52-bit VA/IPA', '1', '1 x1')]
-    for stage, level in [('1', s1), ('2', s2), ('1 EL2', s1)]
+    (r'^payload: \[ok\] ' + re.escape(what) + '$', what) for what in [
+        "the loader's boot_info read through the identity map (TTBR0)",
+        'running in the upper VA range (TTBR1), inside its text',
+        'stack in its own upper-range pages',
+        'AT S1E1R: text -> the PA it was copied to',
+        'AT S1E1W: data -> its PA, writable',
+        "AT S1E1W: stack top -> the stack pages' PA",
+        'AT S1E1W: text is read-only (permission fault, level 3)',
+        'AT S1E1R: the guard page is unmapped (translation fault, level 3)',
+        'initialised data reads back',
+        'data takes a write',
+        '.bss is zero',
+        'a store to its text faults (permission, level 3)',
+        'a branch to its data faults (execute never)',
+        'a read of the guard page under its stack faults (translation, '
+        'level 3)',
+        'the lowest stack byte above the guard page reads',
+    ]
 ] + [
-    (r'^lpa2: PASS \(\d+ translations checked\)$', 'verdict'),
+    (r'^payload: all checks passed$', 'payload verdict'),
+    (r'^\[loader\] payload returned 0: PASS$', 'loader verdict'),
 ]
 
 # A pgt-hyp built with -DPGT_HYP_CRASH_TEST reads its stack's guard page
@@ -344,7 +411,7 @@ def main():
     ap.add_argument('image')
     ap.add_argument('--profile', choices=['hyp', 'unprotected', 'crash',
                                           'lpa2', 'linux', 'linux-bad',
-                                          'none'],
+                                          'bootloader', 'none'],
                     default='hyp')
     ap.add_argument('--kernel', help='arm64 Image for the Linux host')
     ap.add_argument('--initrd', help='initramfs for the Linux host')
@@ -379,7 +446,7 @@ def main():
     linux = args.profile in ('linux', 'linux-bad')
     steps = {'hyp': HYP_STEPS, 'unprotected': HYP_STEPS, 'crash': CRASH_STEPS,
              'lpa2': LPA2_STEPS, 'linux': LINUX_STEPS, 'linux-bad': [],
-             'none': []}[args.profile]
+             'bootloader': BOOTLOADER_STEPS, 'none': []}[args.profile]
     if args.profile == 'linux-bad':
         steps = [(r'^pgt-hyp: FAIL: ' + args.expect_fail,
                   'the hypervisor refuses the bad input')]
@@ -395,7 +462,8 @@ def main():
               .replace('RAM_MIB', str(mib))
               .replace('ROOT_COUNT', str(root_count)), what)
              for rx, what in steps]
-    machine = 'virt,virtualization=on'
+    # The boot loader starts at EL1: plain virt, no EL2 or EL3.
+    machine = 'virt' if args.profile == 'bootloader' else 'virt,virtualization=on'
     if args.gic_version:
         machine += ',gic-version=' + args.gic_version
     cmd = [args.qemu, '-M', machine, '-cpu', cpu,

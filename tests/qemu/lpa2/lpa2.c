@@ -11,6 +11,11 @@
  *     on: the table also identity maps this image);
  *   - a stage-2 table, checked with AT S12E1R/S12E1W (EL1 stage 1 off, so
  *     VA == IPA),
+ *   - an EL1&0 upper-range (TTBR1) table with a 52-bit VA (T1SZ 12:
+ *     FEAT_LPA2 for 4K/16K, FEAT_LVA for 64K), checked with AT S1E1R/W;
+ *   - the same upper range as TTBR1_EL2 with HCR_EL2.E2H = 1 (EL2&0),
+ *     beside an identity map of this image in TTBR0_EL2, checked with AT
+ *     S1E2R/W (the MMU on);
  * mapping a page, a level-2 block and a level-1 (or 0) block to output
  * addresses above 2^48 (OA[51:48] != 0, and OA[51:50] set, which LPA2
  * stores in descriptor bits [9:8]). PAR_EL1 must give the output address
@@ -289,25 +294,34 @@ static void expect_fault(const struct config *c, unsigned kind, uint64_t va,
  * so 4K steps inside a 16K/64K page are checked too), read and write; the
  * granule after the page, which must fault at level 3; and an address
  * whose root entry is empty, which must fault at the start level. */
-static void check_mappings(const struct config *c, unsigned r, unsigned w,
-                           bool s2, uint64_t unmapped, int unmapped_level)
+static void check_range(const struct config *c, unsigned r, unsigned w,
+                        bool s2, uint64_t base, uint64_t unmapped,
+                        int unmapped_level)
 {
     for (int i = 0; i < 3; i++) {
         const struct mapping *m = &c->map[i];
+        uint64_t va = base + m->va;
         /* first 4K, an odd 4K in the middle, last 4K */
         uint64_t mid = m->size > 0x1000 ? (m->size / 2) | 0x1000 : 0;
         uint64_t offs[3] = {0, mid, m->size - 0x1000};
         for (int k = 0; k < 3; k++) {
-            expect_pa(c, r, m->va + offs[k], m->pa + offs[k], !s2);
+            expect_pa(c, r, va + offs[k], m->pa + offs[k], !s2);
             if (m->writable)
-                expect_pa(c, w, m->va + offs[k], m->pa + offs[k], !s2);
+                expect_pa(c, w, va + offs[k], m->pa + offs[k], !s2);
             else
-                expect_fault(c, w, m->va + offs[k], fst_permission(m->level),
+                expect_fault(c, w, va + offs[k], fst_permission(m->level),
                              s2);
         }
     }
-    expect_fault(c, r, c->map[0].va + c->map[0].size, fst_translation(3), s2);
-    expect_fault(c, r, unmapped, fst_translation(unmapped_level), s2);
+    expect_fault(c, r, base + c->map[0].va + c->map[0].size,
+                 fst_translation(3), s2);
+    expect_fault(c, r, base + unmapped, fst_translation(unmapped_level), s2);
+}
+
+static void check_mappings(const struct config *c, unsigned r, unsigned w,
+                           bool s2, uint64_t unmapped, int unmapped_level)
+{
+    check_range(c, r, w, s2, 0, unmapped, unmapped_level);
 }
 
 static enum pgt_prot prot_of(const struct mapping *m, bool s2)
@@ -511,6 +525,144 @@ static void run_el2(const struct config *c)
                 failures == fails ? "match" : "MISMATCH");
 }
 
+/*
+ * The upper VA range with a 52-bit VA: addresses from 2^64 - 2^52, the
+ * root indexed by VA[51:x] as for a lower-range table of the same size,
+ * so each mapping of the config sits at UPPER52 + its VA and the start
+ * levels are the 52-bit ones (4K: -1, 16K: 0, 64K: 1).
+ */
+#define UPPER52 0xfff0000000000000ull
+#define TTBR1_EL2 "S3_4_C2_C0_1" /* named by number: FEAT_VHE */
+#define SCTLR_E2H_RES1 0x30d00800ull /* SCTLR_EL2 with E2H = 1 (EL1 layout) */
+
+/* The granule and how it reaches 52 bits, for the upper-range lines. */
+static const char *upper_name(const struct config *c)
+{
+    return c->g == PGT_GRANULE_4K    ? "4K+LPA2"
+           : c->g == PGT_GRANULE_16K ? "16K+LPA2"
+                                     : "64K+LVA";
+}
+
+static int upper_table(const struct config *c, enum pgt_regime regime,
+                       struct pgt *t)
+{
+    uint32_t flags = PGT_S1_UPPER | (c->geom_flags & PGT_GEOM_LPA2);
+    int ret = pgt_s1_init(t, regime, 52, c->g, 52, flags, &mm, NULL);
+
+    if (ret < 0)
+        return ret;
+    for (int i = 0; ret == 0 && i < 3; i++)
+        ret = pgt_s1_map(t, UPPER52 + c->map[i].va, c->map[i].size,
+                         c->map[i].pa, prot_of(&c->map[i], false));
+    return ret;
+}
+
+static void run_s1_upper(const struct config *c)
+{
+    struct pgt t;
+    uint64_t ttbr = 0;
+    int ret;
+
+    arena_next = 0;
+    granule = 1ull << c->g;
+    ret = upper_table(c, PGT_REGIME_EL10, &t);
+    if (ret == 0)
+        ret = pgt_s1_ttbr(&t, 0, &ttbr);
+    if (ret < 0) {
+        uart_printf("lpa2: [FAIL] %s: upper-range table: %d\n", upper_name(c),
+                    ret);
+        failures++;
+        return;
+    }
+    /* TTBR0 walks disabled (EPD0), TTBR1 with T1SZ 12. */
+    write_sysreg(HCR_RW, hcr_el2);
+    write_sysreg(ttbr, ttbr1_el1);
+    write_sysreg(pgt_s1_tcr(&t), tcr_el1);
+    write_sysreg(pgt_s1_mair(), mair_el1);
+    write_sysreg(SCTLR_EL1_RES1 | SCTLR_M, sctlr_el1);
+    isb();
+    tlb_flush();
+    unsigned before = checked, fails = failures;
+    check_range(c, AT_S1E1R, AT_S1E1W, false, UPPER52, UNMAPPED_IN_ROOT,
+                c->s1_start_level);
+    uart_printf("[lpa2] stage 1 upper range 52-bit VA %s: start level %d, "
+                "TTBR1_EL1=0x%lx TCR_EL1=0x%lx: %u ATs %s\n",
+                upper_name(c), t.geom.start_level, read_sysreg(ttbr1_el1),
+                read_sysreg(tcr_el1), checked - before,
+                failures == fails ? "match" : "MISMATCH");
+    write_sysreg(SCTLR_EL1_RES1, sctlr_el1);
+    isb();
+}
+
+/* EL2&0: this image identity mapped in TTBR0_EL2 (kernel-style: text
+ * executable at EL2 through UXN-only leaves), the upper range in
+ * TTBR1_EL2, TCR_EL2 from pgt_s1_tcr_pair(), then E2H = 1 and the MMU
+ * on. */
+static void run_el20(const struct config *c)
+{
+    struct pgt lo, up;
+    uint64_t ttbr0 = 0, ttbr1 = 0, tcr = 0;
+    int ret;
+    const struct {
+        uint64_t start, end;
+        enum pgt_prot prot;
+    } ident[] = {
+        {sym(__text_start), sym(__text_end), PGT_PROT_RX},
+        {sym(__rodata_start), sym(__rodata_end), PGT_PROT_R},
+        {sym(__data_start), sym(__data_end), PGT_PROT_RW},
+        {UART_BASE, UART_BASE + (1ull << c->g), PGT_PROT_RW | PGT_PROT_DEVICE},
+    };
+
+    arena_next = 0;
+    granule = 1ull << c->g;
+    ret = upper_table(c, PGT_REGIME_EL20, &up);
+    if (ret == 0)
+        ret = pgt_s1_init(&lo, PGT_REGIME_EL20, 48, c->g, 52,
+                          c->geom_flags & PGT_GEOM_LPA2, &mm, NULL);
+    for (unsigned i = 0; ret == 0 && i < sizeof(ident) / sizeof(ident[0]); i++)
+        ret = pgt_s1_map(&lo, ident[i].start, ident[i].end - ident[i].start,
+                         ident[i].start, ident[i].prot);
+    if (ret == 0)
+        ret = pgt_s1_tcr_pair(&lo, &up, &tcr);
+    if (ret == 0)
+        ret = pgt_s1_ttbr(&lo, 0, &ttbr0);
+    if (ret == 0)
+        ret = pgt_s1_ttbr(&up, 0, &ttbr1);
+    if (ret < 0) {
+        uart_printf("lpa2: [FAIL] %s: EL2&0 tables: %d\n", upper_name(c), ret);
+        failures++;
+        return;
+    }
+    write_sysreg(ttbr0, ttbr0_el2);
+    __asm__ volatile("msr " TTBR1_EL2 ", %0" : : "r"(ttbr1));
+    write_sysreg(tcr, tcr_el2);
+    write_sysreg(pgt_s1_mair(), mair_el2);
+    write_sysreg(HCR_RW | HCR_E2H, hcr_el2);
+    isb();
+    __asm__ volatile("tlbi alle2" ::: "memory");
+    dsb(nsh);
+    isb();
+    write_sysreg(SCTLR_E2H_RES1 | SCTLR_M | SCTLR_C | SCTLR_I, sctlr_el2);
+    isb();
+
+    unsigned before = checked, fails = failures;
+    check_range(c, AT_S1E2R, AT_S1E2W, false, UPPER52, UNMAPPED_IN_ROOT,
+                c->s1_start_level);
+
+    write_sysreg(SCTLR_E2H_RES1, sctlr_el2);
+    isb();
+    write_sysreg(HCR_RW, hcr_el2);
+    write_sysreg(SCTLR_EL2_RES1, sctlr_el2);
+    isb();
+    __asm__ volatile("tlbi alle2" ::: "memory");
+    dsb(nsh);
+    isb();
+    uart_printf("[lpa2] stage 1 EL2&0 upper range 52-bit VA %s: start level "
+                "%d, TCR_EL2=0x%lx: %u ATs %s\n",
+                upper_name(c), up.geom.start_level, tcr, checked - before,
+                failures == fails ? "match" : "MISMATCH");
+}
+
 void __attribute__((noreturn)) boot_main(uint64_t dtb);
 void boot_main(uint64_t dtb)
 {
@@ -528,6 +680,10 @@ void boot_main(uint64_t dtb)
         run_s1(&configs[i]);
         run_s2(&configs[i]);
         run_el2(&configs[i]);
+        if (configs[i].s2_start_level == -1)
+            continue; /* the same stage-1 table as the config after it */
+        run_s1_upper(&configs[i]);
+        run_el20(&configs[i]);
     }
     uart_printf("lpa2: %s (%u translations checked)\n",
                 failures ? "FAIL" : "PASS", checked);
