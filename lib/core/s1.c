@@ -33,7 +33,7 @@
 
 #define TTBR_ASID_SHIFT 48
 
-#define S1_INIT_FLAGS \
+#define S1_INIT_FLAGS                                                          \
     (PGT_S1_LPA2 | PGT_S1_UPPER | PGT_S1_ASID16 | PGT_S1_ALLOW_WX)
 
 /* The regimes with two VA ranges, EL0 and ASIDs. */
@@ -169,10 +169,10 @@ int pgt_s1_protect(struct pgt *pgt, uint64_t va, uint64_t size,
     if (ret)
         return ret;
     /* Every attribute is replaced; the memory type, NS and nG must stay. */
-    return pgt_engine_protect(pgt, off, size, attrs,
-                              ~(pgt_oa_field_mask(&pgt->geom) | PGT_PTE_TYPE |
-                                PGT_PTE_VALID),
-                              PGT_S1_PROTECT_KEEP, false);
+    return pgt_engine_protect(
+        pgt, off, size, attrs,
+        ~(pgt_oa_field_mask(&pgt->geom) | PGT_PTE_TYPE | PGT_PTE_VALID),
+        PGT_S1_PROTECT_KEEP, false);
 }
 
 int pgt_s1_coalesce(struct pgt *pgt, uint64_t va, uint64_t size)
@@ -304,7 +304,7 @@ int pgt_s1_ttbr(const struct pgt *pgt, uint32_t asid, uint64_t *ttbr)
 
     if (!is_s1(pgt) || !ttbr)
         return -PGT_EINVAL;
-    asid_bits = !two_ranges(pgt->regime)         ? 0
+    asid_bits = !two_ranges(pgt->regime)       ? 0
                 : (pgt->flags & PGT_S1_ASID16) ? 16
                                                : 8;
     if (asid >> asid_bits)

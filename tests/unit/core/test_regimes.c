@@ -28,7 +28,8 @@
 /* TCR fields (D19.2), written from the register descriptions. */
 #define T_T0SZ(n) ((uint64_t)(n))
 #define T_EPD0 (1ull << 7)
-#define T_WALK0 ((1ull << 8) | (1ull << 10) | (3ull << 12)) /* IRGN0 ORGN0 SH0 */
+#define T_WALK0                                                                \
+    ((1ull << 8) | (1ull << 10) | (3ull << 12)) /* IRGN0 ORGN0 SH0 */
 #define T_TG0_4K (0ull << 14)
 #define T_TG0_64K (1ull << 14)
 #define T_TG0_16K (2ull << 14)
@@ -37,7 +38,8 @@
 #define T_DS_EL3 (1ull << 32)
 #define T_T1SZ(n) ((uint64_t)(n) << 16)
 #define T_EPD1 (1ull << 23)
-#define T_WALK1 ((1ull << 24) | (1ull << 26) | (3ull << 28)) /* IRGN1 ORGN1 SH1 */
+#define T_WALK1                                                                \
+    ((1ull << 24) | (1ull << 26) | (3ull << 28)) /* IRGN1 ORGN1 SH1 */
 #define T_TG1_16K (1ull << 30)
 #define T_TG1_4K (2ull << 30)
 #define T_TG1_64K (3ull << 30)
@@ -61,29 +63,29 @@ static void fx_s1(struct fx *f, enum pgt_regime regime, unsigned gs,
 
 /* ---------------- EL3 ---------------- */
 
-static void test_el3_page_descriptors_have_ap1_set_and_one_xn_bit(
-    void **state)
+static void test_el3_page_descriptors_have_ap1_set_and_one_xn_bit(void **state)
 {
     (void)state;
     struct fx f;
     fx_s1(&f, PGT_REGIME_EL3, 12, 39, 1, 0);
     assert_int_equal(f.pgt.regime, PGT_REGIME_EL3);
-    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x80001000,
-                                PGT_PROT_RW), 0);
-    assert_int_equal(pgt_s1_map(&f.pgt, 0x2000, SZ_4K, 0x80002000,
-                                PGT_PROT_RX), 0);
+    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x80001000, PGT_PROT_RW),
+                     0);
+    assert_int_equal(pgt_s1_map(&f.pgt, 0x2000, SZ_4K, 0x80002000, PGT_PROT_RX),
+                     0);
     assert_int_equal(pgt_s1_map(&f.pgt, 0x3000, SZ_4K, 0x80003000,
-                                PGT_PROT_RW | PGT_PROT_NS), 0);
+                                PGT_PROT_RW | PGT_PROT_NS),
+                     0);
     /* RW: AP[2:1] = 0b01 (AP[1] RES1 with one privilege level), XN. */
-    assert_u64(E(&f, 0x1000, 3), 0x80001000ull | UXN | NORMAL | S1_AP1 |
-                                     D_PAGE);
+    assert_u64(E(&f, 0x1000, 3),
+               0x80001000ull | UXN | NORMAL | S1_AP1 | D_PAGE);
     assert_u64(E(&f, 0x1000, 3), 0x0040000080001743ull);
     /* RX: AP[2:1] = 0b11, XN clear. */
-    assert_u64(E(&f, 0x2000, 3), 0x80002000ull | NORMAL | S1_AP1 |
-                                     S1_AP2_RO | D_PAGE);
+    assert_u64(E(&f, 0x2000, 3),
+               0x80002000ull | NORMAL | S1_AP1 | S1_AP2_RO | D_PAGE);
     /* NS (bit 5): the non-secure PA space. */
-    assert_u64(E(&f, 0x3000, 3), 0x80003000ull | UXN | NORMAL | S1_AP1 |
-                                     S1_NS | D_PAGE);
+    assert_u64(E(&f, 0x3000, 3),
+               0x80003000ull | UXN | NORMAL | S1_AP1 | S1_NS | D_PAGE);
     enum pgt_prot prot = 0;
     uint64_t pa = 0;
     assert_int_equal(pgt_translate(&f.pgt, 0x3008, &pa, &prot), 0);
@@ -115,8 +117,8 @@ static void test_el3_tcr_has_res1_bits_ps_and_ds(void **state)
     fx_fini(&f);
     /* 64K, 42-bit VA. */
     fx_s1(&f, PGT_REGIME_EL3, 16, 42, 2, 0);
-    assert_u64(pgt_s1_tcr(&f.pgt), T_T0SZ(22) | T_WALK0 | T_TG0_64K |
-                                       T_PS(PS48) | T_RES1_EL3);
+    assert_u64(pgt_s1_tcr(&f.pgt),
+               T_T0SZ(22) | T_WALK0 | T_TG0_64K | T_PS(PS48) | T_RES1_EL3);
     fx_fini(&f);
 }
 
@@ -139,11 +141,11 @@ static void check_two_el_encoding(enum pgt_regime regime, uint32_t flags,
         /* user data: AP[2:1] = 0b01 */
         {0x3000, PGT_PROT_RW | PGT_PROT_USER, NORMAL | S1_AP1 | S1_PXN | UXN},
         /* user code: AP[2:1] = 0b11, PXN only */
-        {0x4000, PGT_PROT_RX | PGT_PROT_USER, NORMAL | S1_AP1 | S1_AP2_RO |
-                                                  S1_PXN},
+        {0x4000, PGT_PROT_RX | PGT_PROT_USER,
+         NORMAL | S1_AP1 | S1_AP2_RO | S1_PXN},
         /* not global: nG (bit 11) */
-        {0x5000, PGT_PROT_R | PGT_PROT_NG, NORMAL | S1_AP2_RO | S1_PXN | UXN |
-                                               S1_NG},
+        {0x5000, PGT_PROT_R | PGT_PROT_NG,
+         NORMAL | S1_AP2_RO | S1_PXN | UXN | S1_NG},
         /* device, user read-only */
         {0x6000, PGT_PROT_R | PGT_PROT_DEVICE | PGT_PROT_USER,
          AF | SH_INNER | S1_ATTRINDX(MAIR_DEVICE) | S1_AP1 | S1_AP2_RO |
@@ -178,15 +180,14 @@ static void test_upper_range_blocks_at_every_granule(void **state)
     fx_s1(&f, PGT_REGIME_EL10, 12, 39, 1, PGT_S1_UPPER);
     assert_u64(pgt_ia_start(&f.pgt), UPPER39);
     assert_int_equal(pgt_s1_map(&f.pgt, 0xffffffffc0000000ull, SZ_1G,
-                                0x40000000, PGT_PROT_RW), 0);
-    assert_int_equal(pgt_s1_map(&f.pgt, UPPER39 + SZ_2M, SZ_2M, 0x80200000,
-                                PGT_PROT_R), 0);
+                                0x40000000, PGT_PROT_RW),
+                     0);
+    assert_int_equal(
+        pgt_s1_map(&f.pgt, UPPER39 + SZ_2M, SZ_2M, 0x80200000, PGT_PROT_R), 0);
     /* VA[38:30] = 511: the root's last entry. */
-    assert_u64(f.pgt.pgd[511], 0x40000000ull | NORMAL | S1_PXN | UXN |
-                                   D_BLOCK);
-    assert_u64(E(&f, UPPER39 + SZ_2M, 2), 0x80200000ull | NORMAL |
-                                              S1_AP2_RO | S1_PXN | UXN |
-                                              D_BLOCK);
+    assert_u64(f.pgt.pgd[511], 0x40000000ull | NORMAL | S1_PXN | UXN | D_BLOCK);
+    assert_u64(E(&f, UPPER39 + SZ_2M, 2),
+               0x80200000ull | NORMAL | S1_AP2_RO | S1_PXN | UXN | D_BLOCK);
     pgt_pte_t pte = 0;
     int level = -9;
     assert_int_equal(pgt_get_leaf(&f.pgt, 0xfffffffffffff000ull, &pte, &level),
@@ -205,7 +206,8 @@ static void test_upper_range_blocks_at_every_granule(void **state)
     fx_s1(&f, PGT_REGIME_EL20, 14, 47, 1, PGT_S1_UPPER);
     assert_u64(pgt_ia_start(&f.pgt), 0xffff800000000000ull);
     assert_int_equal(pgt_s1_map(&f.pgt, 0xffff800002000000ull, SZ_32M,
-                                0x82000000, PGT_PROT_RW), 0);
+                                0x82000000, PGT_PROT_RW),
+                     0);
     assert_u64(E(&f, 0xffff800002000000ull, 2),
                0x82000000ull | NORMAL | S1_PXN | UXN | D_BLOCK);
     fx_fini(&f);
@@ -213,7 +215,8 @@ static void test_upper_range_blocks_at_every_granule(void **state)
     /* 64K, 48-bit upper range: start level 1 (64 entries), 512M blocks. */
     fx_s1(&f, PGT_REGIME_EL10, 16, 48, 1, PGT_S1_UPPER);
     assert_int_equal(pgt_s1_map(&f.pgt, 0xffffffffe0000000ull, SZ_512M,
-                                0xe0000000, PGT_PROT_RX), 0);
+                                0xe0000000, PGT_PROT_RX),
+                     0);
     assert_u64(E(&f, 0xffffffffe0000000ull, 2),
                0xe0000000ull | NORMAL | S1_AP2_RO | UXN | D_BLOCK);
     fx_fini(&f);
@@ -232,22 +235,22 @@ static int record_visit(const struct pgt_visit_ctx *ctx,
     return 0;
 }
 
-static void test_upper_range_walk_tlb_hooks_and_dump_see_full_vas(
-    void **state)
+static void test_upper_range_walk_tlb_hooks_and_dump_see_full_vas(void **state)
 {
     (void)state;
     struct fx f;
     fx_s1(&f, PGT_REGIME_EL10, 12, 48, 0, PGT_S1_UPPER);
     const uint64_t top = 0xfffffffffffff000ull;
-    assert_int_equal(pgt_s1_map(&f.pgt, UPPER48 + 0x5000, SZ_4K, 0x80005000,
-                                PGT_PROT_RW), 0);
-    assert_int_equal(pgt_s1_map(&f.pgt, top, SZ_4K, 0x8000f000,
-                                PGT_PROT_RW), 0);
+    assert_int_equal(
+        pgt_s1_map(&f.pgt, UPPER48 + 0x5000, SZ_4K, 0x80005000, PGT_PROT_RW),
+        0);
+    assert_int_equal(pgt_s1_map(&f.pgt, top, SZ_4K, 0x8000f000, PGT_PROT_RW),
+                     0);
     /* The walk reports the VAs the hardware translates; its end wraps to
      * 0 at the top of the address space. */
     uint64_t seen[10] = {0};
-    struct pgt_walker w = {.cb = record_visit, .arg = seen,
-                           .flags = PGT_WALK_LEAF};
+    struct pgt_walker w = {
+        .cb = record_visit, .arg = seen, .flags = PGT_WALK_LEAF};
     assert_int_equal(pgt_walk(&f.pgt, UPPER48, 1ull << 48, &w), 0);
     assert_u64(seen[0], 2);
     assert_u64(seen[1], UPPER48 + 0x5000);
@@ -256,8 +259,9 @@ static void test_upper_range_walk_tlb_hooks_and_dump_see_full_vas(
 
     /* Unmapping a page next to another: tlbi_va at level 3 for the full
      * VA. */
-    assert_int_equal(pgt_s1_map(&f.pgt, UPPER48 + 0x6000, SZ_4K, 0x80006000,
-                                PGT_PROT_RW), 0);
+    assert_int_equal(
+        pgt_s1_map(&f.pgt, UPPER48 + 0x6000, SZ_4K, 0x80006000, PGT_PROT_RW),
+        0);
     tmm_log_clear(&f.m);
     assert_int_equal(pgt_s1_unmap(&f.pgt, UPPER48 + 0x6000, SZ_4K),
                      (int64_t)SZ_4K);
@@ -277,11 +281,11 @@ static void test_upper_range_walk_tlb_hooks_and_dump_see_full_vas(
     }
     /* A range: tlbi_range (the test hooks have one) with the full VA. */
     assert_int_equal(pgt_s1_map(&f.pgt, top - 15 * SZ_4K, 15 * SZ_4K,
-                                0x80100000, PGT_PROT_R), 0);
-    tmm_log_clear(&f.m);
-    assert_int_equal(pgt_s1_protect(&f.pgt, top - 15 * SZ_4K, 16 * SZ_4K,
-                                    PGT_PROT_RW),
+                                0x80100000, PGT_PROT_R),
                      0);
+    tmm_log_clear(&f.m);
+    assert_int_equal(
+        pgt_s1_protect(&f.pgt, top - 15 * SZ_4K, 16 * SZ_4K, PGT_PROT_RW), 0);
     assert_true(f.m.nlog >= 1);
     for (size_t i = 0; i < f.m.nlog; i++)
         assert_true(f.m.log[i].addr >= top - 15 * SZ_4K);
@@ -316,17 +320,19 @@ static void test_dump_of_an_upper_range_table_prints_full_vas(void **state)
     struct text t = {{0}, 0};
     fx_s1(&f, PGT_REGIME_EL20, 12, 39, 1, PGT_S1_UPPER);
     assert_int_equal(pgt_s1_map(&f.pgt, 0xffffffffffe00000ull, SZ_2M,
-                                0x80200000, PGT_PROT_RW | PGT_PROT_NG), 0);
-    assert_int_equal(pgt_dump(&f.pgt, 0xffffffffc0000000ull, SZ_1G, collect,
-                              &t), 0);
+                                0x80200000, PGT_PROT_RW | PGT_PROT_NG),
+                     0);
+    assert_int_equal(
+        pgt_dump(&f.pgt, 0xffffffffc0000000ull, SZ_1G, collect, &t), 0);
     char title[160];
     snprintf(title, sizeof(title),
              "stage 1 EL2&0 upper range: 4K granule, 39-bit IA, 48-bit OA, "
              "start level 1, 1 root page at %#014llx\n",
              (unsigned long long)ARENA_PA);
     assert_memory_equal(t.buf, title, strlen(title));
-    assert_non_null(strstr(t.buf, "L2 0xffffffffffe00000-0xffffffffffffffff "
-                                  "1 block -> 0x000080200000 RW- normal-wb ng"));
+    assert_non_null(strstr(t.buf,
+                           "L2 0xffffffffffe00000-0xffffffffffffffff "
+                           "1 block -> 0x000080200000 RW- normal-wb ng"));
     /* A range below the table's first VA is not the table's. */
     assert_int_equal(pgt_dump(&f.pgt, 0x0, SZ_1G, collect, &t), -PGT_ERANGE);
     fx_fini(&f);
@@ -337,26 +343,28 @@ static void test_dump_of_an_upper_range_table_prints_full_vas(void **state)
 static void test_allow_wx_accepts_rwx_in_every_regime(void **state)
 {
     (void)state;
-    static const enum pgt_regime regimes[] = {
-        PGT_REGIME_EL3, PGT_REGIME_EL2, PGT_REGIME_EL20, PGT_REGIME_EL10};
+    static const enum pgt_regime regimes[] = {PGT_REGIME_EL3, PGT_REGIME_EL2,
+                                              PGT_REGIME_EL20, PGT_REGIME_EL10};
     for (size_t i = 0; i < 4; i++) {
         struct fx f;
-        bool two = regimes[i] == PGT_REGIME_EL20 ||
-                   regimes[i] == PGT_REGIME_EL10;
+        bool two =
+            regimes[i] == PGT_REGIME_EL20 || regimes[i] == PGT_REGIME_EL10;
         fx_s1(&f, regimes[i], 12, 48, 0, 0);
-        assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000,
-                                    PGT_PROT_RWX), -PGT_EINVAL);
+        assert_int_equal(
+            pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000, PGT_PROT_RWX),
+            -PGT_EINVAL);
         fx_fini(&f);
         fx_s1(&f, regimes[i], 12, 48, 0, PGT_S1_ALLOW_WX);
-        assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000,
-                                    PGT_PROT_RWX), 0);
+        assert_int_equal(
+            pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000, PGT_PROT_RWX), 0);
         /* RWX: AP[2:1] 0b01 at EL2/EL3 (AP[1] RES1), 0b00 with EL0 (kernel
          * RWX, UXN); no XN / no PXN. */
         assert_u64(E(&f, 0x1000, 3),
                    0x1000ull | NORMAL | (two ? UXN : S1_AP1) | D_PAGE);
         if (two) {
             assert_int_equal(pgt_s1_map(&f.pgt, 0x2000, SZ_4K, 0x2000,
-                                        PGT_PROT_RWX | PGT_PROT_USER), 0);
+                                        PGT_PROT_RWX | PGT_PROT_USER),
+                             0);
             /* user RWX: AP[2:1] 0b01, PXN */
             assert_u64(E(&f, 0x2000, 3),
                        0x2000ull | NORMAL | S1_AP1 | S1_PXN | D_PAGE);
@@ -396,9 +404,9 @@ static void test_tcr_pair_combines_two_tables_field_by_field(void **state)
                                         T_TG1_4K | T_IPS(PS48));
     assert_int_equal(pgt_s1_tcr_pair(&lo.pgt, NULL, &tcr), 0);
     assert_u64(tcr, pgt_s1_tcr(&lo.pgt));
-    assert_u64(pgt_s1_tcr(&hi.pgt), T_T0SZ(17) | T_EPD0 | T_WALK0 |
-                                        T_TG0_16K | T_T1SZ(17) | T_WALK1 |
-                                        T_TG1_16K | T_IPS(PS48));
+    assert_u64(pgt_s1_tcr(&hi.pgt), T_T0SZ(17) | T_EPD0 | T_WALK0 | T_TG0_16K |
+                                        T_T1SZ(17) | T_WALK1 | T_TG1_16K |
+                                        T_IPS(PS48));
     fini_pair(&lo, &hi);
 
     /* EL2&0 (TCR_EL2 with E2H = 1, the TCR_EL1 layout): 64K lower
@@ -411,11 +419,11 @@ static void test_tcr_pair_combines_two_tables_field_by_field(void **state)
     fini_pair(&lo, &hi);
 
     /* LPA2, 52-bit VA upper range, 52-bit PA: DS is bit 59, IPS 0b110. */
-    fx_s1_(&hi, PGT_REGIME_EL10, 12, 52, 52, -1, PGT_S1_UPPER | PGT_S1_LPA2,
-           8, ARENA_PA, __FILE__, __LINE__);
-    assert_u64(pgt_s1_tcr(&hi.pgt), T_T0SZ(12) | T_EPD0 | T_WALK0 |
-                                        T_TG0_4K | T_T1SZ(12) | T_WALK1 |
-                                        T_TG1_4K | T_IPS(PS52) | T_DS);
+    fx_s1_(&hi, PGT_REGIME_EL10, 12, 52, 52, -1, PGT_S1_UPPER | PGT_S1_LPA2, 8,
+           ARENA_PA, __FILE__, __LINE__);
+    assert_u64(pgt_s1_tcr(&hi.pgt), T_T0SZ(12) | T_EPD0 | T_WALK0 | T_TG0_4K |
+                                        T_T1SZ(12) | T_WALK1 | T_TG1_4K |
+                                        T_IPS(PS52) | T_DS);
     fx_fini(&hi);
 }
 
@@ -454,8 +462,9 @@ static void test_protect_keeps_ng_and_ns(void **state)
     (void)state;
     struct fx f;
     fx_s1(&f, PGT_REGIME_EL10, 12, 48, 0, 0);
-    assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000,
-                                PGT_PROT_RW | PGT_PROT_NG), 0);
+    assert_int_equal(
+        pgt_s1_map(&f.pgt, 0x1000, SZ_4K, 0x1000, PGT_PROT_RW | PGT_PROT_NG),
+        0);
     assert_int_equal(pgt_s1_protect(&f.pgt, 0x1000, SZ_4K,
                                     PGT_PROT_R | PGT_PROT_NG | PGT_PROT_USER),
                      0);
@@ -489,7 +498,8 @@ static void test_check_knows_each_regimes_encodings(void **state)
     /* EL3: NS is legal, nG and PXN are not (one privilege level). */
     fx_s1(&f, PGT_REGIME_EL3, 12, 39, 1, 0);
     assert_int_equal(pgt_s1_map(&f.pgt, 0x1000, 2 * SZ_4K, 0x1000,
-                                PGT_PROT_RW | PGT_PROT_NS), 0);
+                                PGT_PROT_RW | PGT_PROT_NS),
+                     0);
     assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
     flip_and_expect(&f, 0x1000, S1_NG, 0x1000);
     flip_and_expect(&f, 0x2000, S1_PXN, 0x2000);
@@ -504,11 +514,11 @@ static void test_check_knows_each_regimes_encodings(void **state)
      * an RWX leaf only with PGT_S1_ALLOW_WX. */
     fx_s1(&f, PGT_REGIME_EL20, 12, 48, 0, PGT_S1_UPPER);
     assert_int_equal(pgt_s1_map(&f.pgt, UPPER48 + 0x1000, SZ_4K, 0x1000,
-                                PGT_PROT_RW | PGT_PROT_NG), 0);
+                                PGT_PROT_RW | PGT_PROT_NG),
+                     0);
     assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
     assert_int_equal(pgt_check_region(&f.pgt, UPPER48, SZ_2M, 0, NULL), 0);
-    assert_int_equal(pgt_check_region(&f.pgt, 0, SZ_2M, 0, NULL),
-                     -PGT_ERANGE);
+    assert_int_equal(pgt_check_region(&f.pgt, 0, SZ_2M, 0, NULL), -PGT_ERANGE);
     flip_and_expect(&f, UPPER48 + 0x1000, S1_NS, UPPER48 + 0x1000);
     flip_and_expect(&f, UPPER48 + 0x1000, S1_PXN, UPPER48 + 0x1000); /* RWX */
     fx_fini(&f);
@@ -522,13 +532,11 @@ static void test_check_knows_each_regimes_encodings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(
-            test_el3_page_descriptors_have_ap1_set_and_one_xn_bit),
+        cmocka_unit_test(test_el3_page_descriptors_have_ap1_set_and_one_xn_bit),
         cmocka_unit_test(test_el3_tcr_has_res1_bits_ps_and_ds),
         cmocka_unit_test(test_el20_and_el10_descriptors_in_both_ranges),
         cmocka_unit_test(test_upper_range_blocks_at_every_granule),
-        cmocka_unit_test(
-            test_upper_range_walk_tlb_hooks_and_dump_see_full_vas),
+        cmocka_unit_test(test_upper_range_walk_tlb_hooks_and_dump_see_full_vas),
         cmocka_unit_test(test_dump_of_an_upper_range_table_prints_full_vas),
         cmocka_unit_test(test_allow_wx_accepts_rwx_in_every_regime),
         cmocka_unit_test(test_tcr_pair_combines_two_tables_field_by_field),
