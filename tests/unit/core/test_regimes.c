@@ -473,6 +473,31 @@ static void test_protect_keeps_ng_and_ns(void **state)
     fx_fini(&f);
 }
 
+/* ---------------- coalescing in the upper range ---------------- */
+
+static void test_upper_range_coalesce_folds_pages_into_a_block(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_s1(&f, PGT_REGIME_EL20, 12, 48, 0, PGT_S1_UPPER);
+    /* 512 pages one by one: a full last-level table of one run. */
+    for (uint64_t i = 0; i < 512; i++)
+        assert_int_equal(pgt_s1_map(&f.pgt, UPPER48 + SZ_2M + i * SZ_4K,
+                                    SZ_4K, 0x80200000 + i * SZ_4K,
+                                    PGT_PROT_RW),
+                         0);
+    assert_true(pgt_pte_is_table(E(&f, UPPER48 + SZ_2M, 2), 2));
+    tmm_log_clear(&f.m);
+    assert_int_equal(pgt_s1_coalesce(&f.pgt, UPPER48, 2 * SZ_2M), 0);
+    /* The 2M block at level 2; the table went with a TLBI at its VA. */
+    assert_u64(E(&f, UPPER48 + SZ_2M, 2),
+               0x80200000ull | NORMAL | S1_PXN | UXN | D_BLOCK);
+    assert_true(log_tlbi_covers(&f.m, UPPER48 + SZ_2M));
+    assert_false(log_tlbi_covers(&f.m, SZ_2M));
+    assert_int_equal(pgt_s1_coalesce(&f.pgt, SZ_2M, SZ_2M), -PGT_ERANGE);
+    fx_fini(&f);
+}
+
 /* ---------------- pgt_check per regime ---------------- */
 
 static void flip_and_expect(struct fx *f, uint64_t va, uint64_t bits,
@@ -544,6 +569,8 @@ int main(void)
         cmocka_unit_test(test_mair_value_field_by_field),
         cmocka_unit_test(test_protect_keeps_ng_and_ns),
         cmocka_unit_test(test_check_knows_each_regimes_encodings),
+        cmocka_unit_test(
+            test_upper_range_coalesce_folds_pages_into_a_block),
     };
     return cmocka_run_group_tests_name("core_regimes", tests, NULL, NULL);
 }
