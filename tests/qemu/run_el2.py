@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Boot an EL2 image under qemu-system-aarch64 and check what it prints.
 
-    run_el2.py IMAGE [--profile hyp|lpa2|linux|...] [--cpu CPU]
+    run_el2.py IMAGE [--profile hyp|lpa2|dirty|linux|...] [--cpu CPU]
                [--qemu BIN] [--timeout S] [--show] [--expect REGEX]...
     run_el2.py pgt-hyp.elf --profile linux --kernel Image --initrd initrd.gz
 
@@ -14,7 +14,9 @@ expected line appears in order, and no line reports a failure.
 Profiles: 'hyp' checks every step of pgt-hyp's boot and of its EL1 host's
 proofs (examples/el2/README.md), and decodes the first refused access's
 ESR_EL2/FAR_EL2/HPFAR_EL2 against the Arm ARM; 'lpa2' checks the 52-bit
-output-address test; 'crash' expects pgt-hyp built with
+output-address test; 'dirty' the stage-2 hardware dirty-state test
+(tests/qemu/dirty: no fault, the leaves the hardware dirtied, what the
+library reported, the controls); 'crash' expects pgt-hyp built with
 -DPGT_HYP_CRASH_TEST to have its EL2 vectors report an unexpected data
 abort (ESR/FAR decoded) and stop with status 1; 'unprotected' passes only if the 'hyp' checks
 fail on a pgt-hyp built without the ownership annotation, because the
@@ -211,6 +213,46 @@ BOOTLOADER_STEPS = [
 ] + [
     (r'^payload: all checks passed$', 'payload verdict'),
     (r'^\[loader\] payload returned 0: PASS$', 'loader verdict'),
+]
+
+# The stage-2 hardware dirty state (tests/qemu/dirty): each round's
+# faults, what the hardware set and what the library reported.
+DIRTY_STEPS = [
+    (r'^\[dirty\] stage-2 dirty state on qemu: ID_AA64MMFR1_EL1=' + HEX +
+     r' \(HAFDBS 2\)$', 'the CPU has FEAT_HAFDBS (access flag and dirty)'),
+    (r'^\[dirty\] stage 2 with PGT_S2_HW_DIRTY: VTCR_EL2=' + HEX +
+     r' \(HA 1, HD 1\)', 'VTCR_EL2.HA/HD from pgt_s2_vtcr()'),
+    (r'^\[dirty\] wrprotect 0x80000000-0x80600000: 64 pages and 2 blocks '
+     r'writable-clean .*: ok$', 'wrprotect: writable-clean'),
+] + [
+    step for name, what, hw, rep in [
+        ('round 1', 'round 1', '0x80000000\\+4K 0x80005000\\+4K 0x80006000\\+4K '
+         '0x8003f000\\+4K 0x80200000\\+2M', '5'),
+        ('round 2', 'round 2',
+         '0x80001000\\+4K 0x80005000\\+4K 0x80400000\\+2M', '3'),
+        (r'round 3 \(access flags clear\)', 'round 3', '0x80003000\\+4K',
+         '1')]
+    for step in [
+        (r'^\[dirty\] %s: guest writes \d+, reads \d+; stage-2 permission '
+         r'faults 0, access-flag faults 0$' % name,
+         '%s: no stage-2 fault' % what),
+        (r'^\[dirty\]   S2AP\[1\] set by the hardware: %s: the written '
+         r'leaves$' % hw, '%s: the hardware set S2AP[1]' % what),
+        (r'^\[dirty\]   pgt_s2_test_clear_dirty: %s \(returned %s, \d+ '
+         r'TLB-hook calls\): as written$' % (hw, rep),
+         '%s: test_clear_dirty reports the written leaves' % what),
+        (r'^\[dirty\] %s: every leaf writable-clean again: ok$' % name,
+         '%s: re-armed' % what)]
+] + [
+    (r'^\[dirty\] access flag \(HA\): read page young, written page young, '
+     r'untouched page old, untouched block old: ok$', 'hardware access flag'),
+    (r'^\[dirty\] control: re-armed with the TLB hooks doing nothing, the '
+     r'next write is unseen .*: as expected$', 'control: a missing TLBI shows'),
+    (r'^\[dirty\] software way \(VTCR_EL2=' + HEX + r', no HA/HD\): round '
+     r"1's 6 writes took 5 permission faults at the 5 written leaves; round 3 "
+     r'took 2 access-flag faults: as expected$',
+     'control: the software way faults'),
+    (r'^dirty: PASS \(\d+ checks\)$', 'verdict'),
 ]
 
 # A pgt-hyp built with -DPGT_HYP_CRASH_TEST reads its stack's guard page
@@ -410,8 +452,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('image')
     ap.add_argument('--profile', choices=['hyp', 'unprotected', 'crash',
-                                          'lpa2', 'linux', 'linux-bad',
-                                          'bootloader', 'none'],
+                                          'lpa2', 'dirty', 'linux',
+                                          'linux-bad', 'bootloader', 'none'],
                     default='hyp')
     ap.add_argument('--kernel', help='arm64 Image for the Linux host')
     ap.add_argument('--initrd', help='initramfs for the Linux host')
@@ -442,10 +484,12 @@ def main():
                     "profile's)")
     args = ap.parse_args()
 
-    cpu = args.cpu or ('max' if args.profile == 'lpa2' else 'cortex-a72')
+    cpu = args.cpu or ('max' if args.profile in ('lpa2', 'dirty')
+                       else 'cortex-a72')
     linux = args.profile in ('linux', 'linux-bad')
     steps = {'hyp': HYP_STEPS, 'unprotected': HYP_STEPS, 'crash': CRASH_STEPS,
-             'lpa2': LPA2_STEPS, 'linux': LINUX_STEPS, 'linux-bad': [],
+             'lpa2': LPA2_STEPS, 'dirty': DIRTY_STEPS,
+             'linux': LINUX_STEPS, 'linux-bad': [],
              'bootloader': BOOTLOADER_STEPS, 'none': []}[args.profile]
     if args.profile == 'linux-bad':
         steps = [(r'^pgt-hyp: FAIL: ' + args.expect_fail,

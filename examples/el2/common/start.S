@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Entry point shared by the EL2 images (the hypervisor and the LPA2 test):
+ * Entry point shared by the EL2 images (the hypervisor and the qemu tests):
  * QEMU (-M virt,virtualization=on) jumps here at EL2 with the MMU off and
  * x0 = the DTB's physical address.
  *
