@@ -51,6 +51,7 @@ struct pgt_internal {
     uint64_t va_base;     /* the input address of the table's first entry
                            * (upper VA range: 2^64 - 2^ia_bits, else 0);
                            * the core works on offsets from it */
+    uint64_t ia_size;     /* 2^ia_bits: offsets from va_base stay below */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

@@ -442,7 +442,7 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     /* From the table's first address: an address below it wraps round
      * to beyond the IA size. */
     addr -= pgt->internal.va_base;
-    if (addr >> pgt->geom.ia_bits)
+    if (addr >= pgt->internal.ia_size)
         return -PGT_ERANGE;
     return pgt_page(pgt)->get_leaf(pgt, addr, ptep, level);
 }

@@ -53,6 +53,7 @@ void pgt_derive(struct pgt *pgt)
     in->linear_offset = mm->linear ? (uintptr_t)mm->linear_offset : 0;
 
     /* An upper-range table's first entry translates 2^64 - 2^ia_bits. */
+    in->ia_size = 1ull << pgt->geom.ia_bits;
     in->va_base = pgt->regime != PGT_REGIME_S2 && (pgt->flags & PGT_S1_UPPER)
                       ? 0 - (1ull << pgt->geom.ia_bits)
                       : 0;
