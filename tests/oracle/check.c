@@ -416,6 +416,123 @@ static bool fetchable_probe(const struct orc_target *t, uint32_t prot)
     return !(prot & PGT_PROT_USER);
 }
 
+static bool user_any(const struct orc_target *t, uint32_t prot)
+{
+    (void)t;
+    (void)prot;
+    return true;
+}
+
+/*
+ * The same probes at EL0 (the regimes with EL0): loads work exactly on
+ * USER pages, stores on USER|W ones, fetches on USER|X ones (kernel code
+ * has UXN); each forbidden access must fault. Accesses that must fault
+ * run one at a time (a run stops at the first fault).
+ */
+static size_t check_el0(const struct orc_target *t,
+                        const struct orc_check_opts *opt,
+                        const struct cand *c, size_t nc, size_t limit,
+                        uint64_t *seed)
+{
+    static struct cand sel[ORC_MEM_MAX], ok[ORC_MEM_MAX];
+    static uint64_t va[ORC_MEM_MAX], val[ORC_MEM_MAX];
+    static bool got[ORC_MEM_MAX];
+    const struct cand *no_read = NULL, *no_write = NULL;
+    size_t bad = 0, n = pick(c, nc, limit, user_any, t, seed, sel), k = 0;
+
+    orc_set_el0(t->o, true);
+    /* Loads: every USER page in one run, one other page alone. */
+    for (size_t i = 0; i < n; i++) {
+        if (sel[i].prot & PGT_PROT_USER)
+            ok[k++] = sel[i];
+        else if (!no_read)
+            no_read = &sel[i];
+    }
+    for (size_t i = 0; i < k; i++)
+        va[i] = ok[i].va;
+    if (k) {
+        size_t done = orc_load(t->o, va, val, k);
+        if (done != k && bad++ < 8)
+            fprintf(stderr, "oracle [%s]: EL0 load from user page %#llx "
+                            "faulted\n",
+                    opt->what, (unsigned long long)va[done]);
+        for (size_t i = 0; i < done; i++)
+            if (val[i] != orc_ram_word(ok[i].pa) && bad++ < 8)
+                fprintf(stderr, "oracle [%s]: EL0 load %#llx gave %#llx, "
+                                "expected the word at PA %#llx\n",
+                        opt->what, (unsigned long long)va[i],
+                        (unsigned long long)val[i],
+                        (unsigned long long)ok[i].pa);
+    }
+    if (no_read && orc_load(t->o, &no_read->va, val, 1) != 0 && bad++ < 8)
+        fprintf(stderr, "oracle [%s]: EL0 load from kernel page %#llx did "
+                        "not fault\n",
+                opt->what, (unsigned long long)no_read->va);
+
+    /* Stores: USER|W pages in one run, one other page alone. */
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((sel[i].prot & (PGT_PROT_USER | PGT_PROT_W)) ==
+            (PGT_PROT_USER | PGT_PROT_W))
+            ok[k++] = sel[i];
+        else if (!no_write)
+            no_write = &sel[i];
+    }
+    for (size_t i = 0; i < k; i++) {
+        va[i] = ok[i].va;
+        val[i] = ok[i].va ^ 0xfedcba9876543210ull;
+    }
+    if (k) {
+        size_t done = orc_store(t->o, va, val, k);
+        if (done != k && bad++ < 8)
+            fprintf(stderr, "oracle [%s]: EL0 store to %#llx faulted\n",
+                    opt->what, (unsigned long long)va[done]);
+        for (size_t i = 0; i < done; i++)
+            if (*(uint64_t *)orc_phys(t->o, ok[i].pa) != val[i] && bad++ < 8)
+                fprintf(stderr, "oracle [%s]: EL0 store to %#llx did not "
+                                "reach PA %#llx\n",
+                        opt->what, (unsigned long long)va[i],
+                        (unsigned long long)ok[i].pa);
+        for (size_t i = 0; i < k; i++)
+            *(uint64_t *)orc_phys(t->o, ok[i].pa) = orc_ram_word(ok[i].pa);
+    }
+    if (no_write) {
+        uint64_t v = 0xbad;
+        if (orc_store(t->o, &no_write->va, &v, 1) != 0 ||
+            *(uint64_t *)orc_phys(t->o, no_write->pa) !=
+                orc_ram_word(no_write->pa)) {
+            if (bad++ < 8)
+                fprintf(stderr, "oracle [%s]: EL0 store to %#llx (prot %#x) "
+                                "did not fault\n",
+                        opt->what, (unsigned long long)no_write->va,
+                        no_write->prot);
+            *(uint64_t *)orc_phys(t->o, no_write->pa) =
+                orc_ram_word(no_write->pa);
+        }
+    }
+
+    /* Fetches: a RET at each PA; EL0 may execute USER|X only. */
+    size_t nx = n < limit / 2 ? n : (limit / 2 ? limit / 2 : 1);
+    for (size_t i = 0; i < nx; i++) {
+        va[i] = sel[i].va;
+        *(uint32_t *)orc_phys(t->o, sel[i].pa) = ORC_INSN_RET;
+    }
+    if (nx)
+        orc_exec(t->o, va, got, nx);
+    for (size_t i = 0; i < nx; i++) {
+        bool want = (sel[i].prot & (PGT_PROT_USER | PGT_PROT_X)) ==
+                    (PGT_PROT_USER | PGT_PROT_X);
+        *(uint64_t *)orc_phys(t->o, sel[i].pa) = orc_ram_word(sel[i].pa);
+        if (got[i] != want && bad++ < 8)
+            fprintf(stderr, "oracle [%s]: EL0 fetch at %#llx (prot %#x) %s, "
+                            "expected it to %s\n",
+                    opt->what, (unsigned long long)va[i], sel[i].prot,
+                    got[i] ? "worked" : "faulted", want ? "work" : "fault");
+    }
+    orc_set_el0(t->o, false);
+    return bad;
+}
+
 /* Loads, stores and instruction fetches through a sample of mappings
  * whose PA is in the RAM window: each load must return the word stored at
  * the model's PA, each store must land there, forbidden stores must fault,
@@ -543,6 +660,8 @@ static size_t check_mem(const struct orc_target *t, const struct ref *m,
                         want_x ? "work" : "fault");
         }
     }
+    if (t->regime == ORC_S1_EL10 || t->regime == ORC_S1_EL20)
+        bad += check_el0(t, opt, c, nc, limit, seed);
     free(c);
     return bad;
 }

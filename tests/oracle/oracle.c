@@ -15,6 +15,7 @@
 struct orc_stats orc_stats;
 
 /* PSTATE values: DAIF masked, SPx selected. */
+#define PSTATE_EL0T 0x3c0ull
 #define PSTATE_EL1H 0x3c5ull
 #define PSTATE_EL2H 0x3c9ull
 #define PSTATE_EL3H 0x3cdull
@@ -28,6 +29,7 @@ struct orc_stats orc_stats;
 #define HCR_DC (1ull << 12)
 #define HCR_RW (1ull << 31)
 
+#define HCR_TGE (1ull << 27)
 #define HCR_E2H (1ull << 34)
 
 /* SCTLR RES1 bits (Arm ARM D19.2: SCTLR_EL2 without E2H and SCTLR_EL3,
@@ -160,6 +162,8 @@ struct orc {
     uint64_t param[P_NR];
     enum orc_regime regime;
     bool vhe; /* the MAX model: FEAT_VHE, TTBR1_EL2 exists */
+    bool el0; /* loads, stores and fetches at EL0 (orc_set_el0()) */
+    uc_context *el3_ctx; /* the CPU at EL3, for the way back from EL0 */
     struct routine eret_trick, setup, tlbi, enter, at[ORC_AT_NR], load,
         store, exec;
     int fault_intno;
@@ -390,6 +394,7 @@ struct orc *orc_open_cpu(struct tmm *arena, bool vhe)
      * non-secure before the first ERET (rule 1). */
     cp_write(o, R_SCR_EL3, SCR_NS | SCR_RW | SCR_HCE);
     goto_el3(o);
+    UC(uc_context_alloc(o->uc, &o->el3_ctx));
     o->regime = ORC_NONE;
     return o;
 }
@@ -398,6 +403,7 @@ void orc_close(struct orc *o)
 {
     if (!o)
         return;
+    uc_context_free(o->el3_ctx);
     uc_close(o->uc);
     free(o->code);
     free(o->data);
@@ -596,6 +602,20 @@ static void shadow_map(struct orc *o, uint64_t va)
 }
 
 /* Run the load or store loop at the regime's EL, then come back to EL3. */
+void orc_set_el0(struct orc *o, bool el0)
+{
+    o->el0 = el0;
+}
+
+/* The EL0 alias of an address in the code or data window. */
+static uint64_t el0_alias(uint64_t pa)
+{
+    return pa >= ORC_DATA_PA ? ORC_EL0_DATA_VA + (pa - ORC_DATA_PA)
+                             : ORC_EL0_CODE_VA + (pa - ORC_CODE_PA);
+}
+
+/* Run the load or store loop at the regime's EL (or EL0), then come back
+ * to EL3. */
 static size_t mem_run(struct orc *o, const struct routine *r,
                       const uint64_t *va, size_t n, uint64_t *stats)
 {
@@ -617,29 +637,57 @@ static size_t mem_run(struct orc *o, const struct routine *r,
         fprintf(stderr, "oracle: no regime programmed\n");
         abort();
     }
+    bool el0 = o->el0;
+    if (el0 && o->regime != ORC_S1_EL10 && o->regime != ORC_S1_EL20) {
+        fprintf(stderr, "oracle: EL0 runs need EL1&0 or EL2&0\n");
+        abort();
+    }
     for (size_t i = 0; i < n; i++)
         shadow_map(o, va[i]);
     memcpy(o->data, va, n * sizeof(*va));
-    xreg_write(o, 0, ORC_DATA_PA);
-    xreg_write(o, 1, ORC_DATA_PA + ORC_WIN_SIZE / 2);
+    uint64_t data = ORC_DATA_PA, start = r->start, stop = r->stop;
+    if (el0) {
+        for (uint64_t a = 0; a < ORC_WIN_SIZE; a += 0x1000) {
+            shadow_map(o, ORC_EL0_CODE_VA + a);
+            shadow_map(o, ORC_EL0_DATA_VA + a);
+        }
+        data = el0_alias(ORC_DATA_PA);
+        start = el0_alias(start);
+        stop = el0_alias(stop);
+        spsr = PSTATE_EL0T;
+        UC(uc_context_save(o->uc, o->el3_ctx));
+        /* EL0 belongs to EL2&0 only with TGE set (the ERET below takes
+         * the new value into account). */
+        if (o->regime == ORC_S1_EL20)
+            cp_write(o, R_HCR_EL2, HCR_RW | HCR_E2H | HCR_TGE);
+    }
+    xreg_write(o, 0, data);
+    xreg_write(o, 1, data + ORC_WIN_SIZE / 2);
     xreg_write(o, 2, n);
     xreg_write(o, 5, spsr);
-    xreg_write(o, 6, r->start);
-    struct routine enter = {o->enter.start, r->stop};
+    xreg_write(o, 6, start);
+    struct routine enter = {o->enter.start, stop};
     int exc = run(o, &enter);
     size_t done = n;
     if (exc)
         done = n - (size_t)xreg_read(o, 2);
-    /* The way back fetches one ERET through the tables under test: turn
-     * their MMU off first so broken tables (an unmapped code window)
-     * cannot strand the CPU, then program the regime again. */
-    cp_write(o, R_SCTLR_EL3, SCTLR_EL3_RES1);
-    cp_write(o, R_SCTLR_EL2, SCTLR_EL2_RES1);
-    cp_write(o, R_SCTLR_EL1, SCTLR_EL1_RES1);
-    cp_write(o, R_HCR_EL2, HCR_RW); /* stage 2 and E2H off too */
-    goto_el3(o);
+    if (el0) {
+        /* An ERET at EL0 is undefined: back to EL3 as it was. */
+        UC(uc_context_restore(o->uc, o->el3_ctx));
+    } else {
+        /* The way back fetches one ERET through the tables under test:
+         * turn their MMU off first so broken tables (an unmapped code
+         * window) cannot strand the CPU. */
+        cp_write(o, R_SCTLR_EL3, SCTLR_EL3_RES1);
+        cp_write(o, R_SCTLR_EL2, SCTLR_EL2_RES1);
+        cp_write(o, R_SCTLR_EL1, SCTLR_EL1_RES1);
+        cp_write(o, R_HCR_EL2, HCR_RW); /* stage 2 and E2H off too */
+        goto_el3(o);
+    }
     program(o, o->regime);
     *stats += done;
+    if (el0)
+        orc_stats.el0 += done + (done < n);
     return done;
 }
 

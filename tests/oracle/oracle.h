@@ -32,6 +32,11 @@
 #define ORC_WIN_SIZE 0x10000ull /* each of code and data: one 64K page */
 #define ORC_BATCH_PA 0x1000000ull
 #define ORC_BATCH_MAX 65536     /* addresses per emulation run */
+/* EL0 runs (orc_set_el0()) execute the code window and use the data
+ * window through these aliases, which the tables under test must map to
+ * ORC_CODE_PA (USER, read-only, executable) and ORC_DATA_PA (USER, RW). */
+#define ORC_EL0_CODE_VA 0x08000000ull
+#define ORC_EL0_DATA_VA 0x08010000ull
 #define ORC_RAM_PA 0x40000000ull
 #define ORC_RAM_SIZE 0x400000ull /* 4 MiB */
 #define ORC_MEM_MAX 2048        /* addresses per load/store run */
@@ -169,6 +174,11 @@ void orc_at(struct orc *o, enum orc_at op, const uint64_t *ia, uint64_t *par,
  * Return: n if no access faulted, else the index of the faulting access.
  */
 size_t orc_load(struct orc *o, const uint64_t *va, uint64_t *val, size_t n);
+/* From now on (@el0 true) loads, stores and fetches run at EL0, in the
+ * EL1&0 or EL2&0 regime programmed (EL2&0 with HCR_EL2.TGE = 1 for the
+ * run), through the ORC_EL0_* aliases. The CPU comes back to EL3 by
+ * restoring its saved context (an ERET at EL0 is undefined). */
+void orc_set_el0(struct orc *o, bool el0);
 size_t orc_store(struct orc *o, const uint64_t *va, const uint64_t *val,
                  size_t n);
 
@@ -218,6 +228,7 @@ struct orc_stats {
     uint64_t fetches;    /* instruction fetches (orc_exec) that worked */
     uint64_t fetch_faults; /* ... and that faulted */
     uint64_t emu_runs;   /* uc_emu_start calls */
+    uint64_t el0;        /* loads, stores, fetches tried at EL0 */
 };
 extern struct orc_stats orc_stats;
 

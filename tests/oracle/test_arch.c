@@ -354,6 +354,35 @@ static void s1_el3_4k(void **state)
     tmm_fini(&m);
 }
 
+/* The EL0 aliases of the windows (orc_set_el0()): code USER read-only
+ * executable, data USER RW execute-never. */
+static void map_el0_aliases(struct hand *h)
+{
+    const uint64_t n = H_AF | H_SH_INNER | H_S1_USER;
+    for (uint64_t a = 0; a < ORC_WIN_SIZE; a += 4096) {
+        hand_leaf(h, ORC_EL0_CODE_VA + a, ORC_CODE_PA + a, 3, n | H_S1_RO);
+        hand_leaf(h, ORC_EL0_DATA_VA + a, ORC_DATA_PA + a, 3, n | H_S1_XN);
+    }
+}
+
+/* Loads at EL0: @user works, @kernel and a store to read-only @user
+ * fault. */
+static void el0_probe(struct orc *o, uint64_t user, uint64_t user_pa,
+                      uint64_t kernel, bool user_writable)
+{
+    uint64_t val[1], v = 1;
+    orc_set_el0(o, true);
+    assert_int_equal(orc_load(o, &user, val, 1), 1);
+    assert_int_equal(val[0], orc_ram_word(user_pa));
+    assert_int_equal(orc_load(o, &kernel, val, 1), 0);
+    assert_int_equal(orc_store(o, &user, &v, 1), user_writable ? 1 : 0);
+    if (user_writable)
+        *(uint64_t *)orc_phys(o, user_pa) = orc_ram_word(user_pa);
+    orc_set_el0(o, false);
+    /* And back at EL1/EL2: the kernel page reads. */
+    assert_int_equal(orc_load(o, &kernel, val, 1), 1);
+}
+
 /*
  * 4K granule, EL1&0 with both ranges, 39 bits each: TTBR0 holds the
  * windows, TTBR1 (VAs from 0xffffff8000000000, root indexed by VA[38:30])
@@ -369,6 +398,7 @@ static void s1_el10_ttbr1_4k(void **state)
     tmm_init(&m, 4096, 64, ARENA_PA);
     hand_init_at(&lo, &m, 39, 1, 0);
     map_windows_s1(&lo, 3, true);
+    map_el0_aliases(&lo);
     hand_init_at(&hi, &m, 39, 1, lo.next_page);
     const uint64_t n = H_AF | H_SH_INNER;
     hand_leaf(&hi, 0xffffff8040000000ull, 0x40000000, 3,
@@ -401,6 +431,9 @@ static void s1_el10_ttbr1_4k(void **state)
     assert_int_equal(orc_load(o, lva, val, 2), 2);
     assert_int_equal(val[0], orc_ram_word(0x40000ff8));
     assert_int_equal(val[1], orc_ram_word(0x40300000));
+    /* At EL0 (AP[2:1] = 0b11 page readable, 0b00 page not). */
+    el0_probe(o, 0xffffff8040001008ull, 0x40001008, 0xffffff8040000008ull,
+              false);
     orc_close(o);
     tmm_fini(&m);
 }
@@ -425,9 +458,12 @@ static void s1_el20_4k(void **state)
         hand_leaf(&lo, a, a, 3, n | H_S1_RO | H_S1_XN);
     for (uint64_t a = ORC_DATA_PA; a < ORC_DATA_PA + ORC_WIN_SIZE; a += 4096)
         hand_leaf(&lo, a, a, 3, n | H_S1_PXN | H_S1_XN);
+    map_el0_aliases(&lo);
     hand_init_at(&hi, &m, 39, 1, lo.next_page);
     hand_leaf(&hi, 0xffffff8040000000ull, 0x40000000, 3, n | H_S1_XN);
     hand_leaf(&hi, 0xffffff8040001000ull, 0x40001000, 3, n | H_S1_PXN);
+    hand_leaf(&hi, 0xffffff8040002000ull, 0x40002000, 3,
+              n | H_S1_USER | H_S1_PXN | H_S1_XN);
     struct orc *o = orc_open_cpu(&m, true);
     orc_set_s1_el20(o, lo.root_pa, hi.root_pa,
                     T0SZ(39) | WBWA_ISH | TG0_4K | T1SZ(39) | WBWA_ISH1 |
@@ -456,6 +492,9 @@ static void s1_el20_4k(void **state)
     assert_int_equal(orc_exec(o, xva, ok, 2), 1);
     assert_true(ok[0]);  /* UXN only: EL2 may execute */
     assert_false(ok[1]); /* PXN */
+    /* EL0 of EL2&0 (HCR_EL2.TGE = 1 for the run): the USER page only. */
+    el0_probe(o, 0xffffff8040002010ull, 0x40002010, 0xffffff8040000010ull,
+              true);
     orc_close(o);
     tmm_fini(&m);
 }

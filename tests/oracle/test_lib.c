@@ -347,6 +347,27 @@ static void map_window(struct fx *f, uint64_t pa, uint64_t size,
     assert_int_equal(pgt_s1_map(&f->low, pa, size, pa, prot), 0);
 }
 
+/* The EL0 aliases of the code and data windows (two-EL regimes). */
+static void map_el0_aliases(struct fx *f)
+{
+    static const struct {
+        uint64_t va, pa;
+        uint32_t prot;
+    } a[] = {
+        {ORC_EL0_CODE_VA, ORC_CODE_PA, PGT_PROT_RX | PGT_PROT_USER},
+        {ORC_EL0_DATA_VA, ORC_DATA_PA, PGT_PROT_RW | PGT_PROT_USER},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        if (f->has_low)
+            assert_int_equal(pgt_s1_map(&f->low, a[i].va, ORC_WIN_SIZE,
+                                        a[i].pa, a[i].prot),
+                             0);
+        else
+            op_map(f, a[i].va, ORC_WIN_SIZE, a[i].pa, a[i].prot,
+                   ORC_ANY_LEVEL);
+    }
+}
+
 /* The translation registers from the library's helpers. */
 static void program_regime(struct fx *f)
 {
@@ -458,6 +479,8 @@ static void fx_init(struct fx *f, const struct cfg *c, uint64_t seed)
     if (c->regime == PGT_REGIME_EL3)
         map_window(f, ORC_BATCH_PA, 2 * ORC_BATCH_MAX * sizeof(uint64_t),
                    PGT_PROT_RW);
+    if (two_el(f))
+        map_el0_aliases(f);
     program_regime(f);
 }
 
@@ -518,6 +541,9 @@ static void scripted(struct fx *f)
                rw | PGT_PROT_USER, 3);
         op_map(f, IA_R + 10 * g, 2 * g, ORC_RAM_PA + 26 * g,
                PGT_PROT_R | PGT_PROT_USER | PGT_PROT_NG, 3);
+        /* User code: executable at EL0 only (PXN). */
+        op_map(f, IA_R + 12 * g, 2 * g, ORC_RAM_PA + 28 * g,
+               PGT_PROT_RX | PGT_PROT_USER, 3);
     }
     if (f->c->regime == PGT_REGIME_EL3)
         op_map(f, IA_R + 6 * g, 2 * g, ORC_RAM_PA + 22 * g,
@@ -670,8 +696,6 @@ static void random_ops_run(struct fx *f)
                 prot |= PGT_PROT_NG;
             if (f->c->regime == PGT_REGIME_EL3 && orc_rand(&s) % 4 == 0)
                 prot |= PGT_PROT_NS;
-            if (!is_s2(f) && (prot & PGT_PROT_USER) && (prot & PGT_PROT_X))
-                prot &= ~(uint32_t)PGT_PROT_X;
             /* Stage 1 refuses to overwrite a different valid mapping:
              * clear the range first there. */
             if (!is_s2(f))
@@ -791,14 +815,15 @@ static void run_cfg(const struct cfg *c)
     size_t bad = f.bad;
     fx_fini(&f);
     printf("  %-30s %4llu checks, %8llu mapped pages + %6llu other addresses, "
-           "%5llu loads, %5llu stores, %4llu+%-4llu fetches\n",
+           "%5llu loads, %5llu stores, %4llu+%-4llu fetches, %4llu at EL0\n",
            c->name, (unsigned long long)(orc_check_stats.checks - c0.checks),
            (unsigned long long)(orc_check_stats.pages - c0.pages),
            (unsigned long long)(orc_check_stats.unmapped - c0.unmapped),
            (unsigned long long)(orc_stats.loads - o0.loads),
            (unsigned long long)(orc_stats.stores - o0.stores),
            (unsigned long long)(orc_stats.fetches - o0.fetches),
-           (unsigned long long)(orc_stats.fetch_faults - o0.fetch_faults));
+           (unsigned long long)(orc_stats.fetch_faults - o0.fetch_faults),
+           (unsigned long long)(orc_stats.el0 - o0.el0));
     assert_int_equal(bad, 0);
 }
 
@@ -1102,7 +1127,8 @@ int main(void)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("oracle lib%s: %zu configurations, %llu checks, %llu mapped pages + "
            "%llu other addresses translated on the emulator, %llu ATs, %llu "
-           "loads, %llu stores, %llu+%llu fetches (ok+faulted), %.2f s\n",
+           "loads, %llu stores, %llu+%llu fetches (ok+faulted), %llu of them "
+           "at EL0, %.2f s\n",
            ORC_SANITIZED ? " (sanitizer build, huge blocks sampled)" : "",
            (size_t)N, (unsigned long long)orc_check_stats.checks,
            (unsigned long long)orc_check_stats.pages,
@@ -1112,6 +1138,6 @@ int main(void)
            (unsigned long long)orc_stats.stores,
            (unsigned long long)orc_stats.fetches,
            (unsigned long long)orc_stats.fetch_faults,
-           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+           (unsigned long long)orc_stats.el0, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     return rc;
 }
