@@ -39,7 +39,11 @@ enum target_kind {
     TGT_X_ZERO,  /* median / (zero 2 MiB) <= value */
     TGT_INFO,    /* no bound: value is a figure for context (Linux) */
     TGT_X_LINUX, /* Linux figure (the row's INFO) / median >= value */
+    TGT_X_REF,   /* median / median of the row named by result.cmp <= value */
+    TGT_TLBI,    /* TLB-hook calls in one run <= value (not a time) */
 };
+
+#define BENCH_MAX_TARGETS 4
 
 struct target {
     enum target_kind kind;
@@ -63,7 +67,9 @@ struct result {
                            * (maps) or before it (unmaps/walks) */
     uint64_t peak_bytes;  /* peak table (or pool) memory during the run */
     uint64_t tlbi;        /* TLB-hook calls in one run */
-    struct target tgt[3];
+    struct target tgt[BENCH_MAX_TARGETS];
+    const char *cmp;      /* a row of the same shape the ratio is taken
+                           * against (TGT_X_REF), or NULL */
     double linux_ns;      /* the row's INFO figure, 0 if none */
     double x_faster;      /* linux_ns / median, 0 if no figure */
     bool pass;            /* every bounded target met (by median) */
@@ -131,6 +137,7 @@ struct bpool {
 struct hook_counts {
     uint64_t tlbi_va, tlbi_range, tlbi_all, dcache, icache;
     uint64_t zalloc, get, put;
+    uint64_t range_lo, range_hi; /* the span the tlbi_range calls covered */
 };
 extern struct hook_counts hooks;
 extern struct bpool *bp_cur;
@@ -138,6 +145,9 @@ extern struct pgt_mm_ops bpool_ops; /* linear: set by bpool_use() */
 /* The same pool with only the required hooks: no linear map, no count
  * array, no get_page_n/put_page_n (set by bpool_use() too). */
 extern struct pgt_mm_ops bpool_nh_ops;
+/* The same pool without tlbi_range: range operations invalidate leaf by
+ * leaf up to the threshold, then with one tlbi_all (set by bpool_use()). */
+extern struct pgt_mm_ops bpool_nr_ops;
 
 /* Host memory, huge-page backed where the kernel allows, faulted in. */
 void *bench_map(size_t bytes);

@@ -110,6 +110,8 @@ void bpool_use(struct bpool *p)
     bpool_nh_ops.count_width = 0;
     bpool_nh_ops.get_page_n = NULL;
     bpool_nh_ops.put_page_n = NULL;
+    bpool_nr_ops = bpool_ops;
+    bpool_nr_ops.tlbi_range = NULL;
 }
 
 void bpool_reset_peak(struct bpool *p)
@@ -274,8 +276,10 @@ static NOINLINE void bp_tlbi_range(const struct pgt *pgt, uint64_t addr,
                                    uint64_t size)
 {
     (void)pgt;
-    (void)addr;
-    (void)size;
+    if (!hooks.tlbi_range || addr < hooks.range_lo)
+        hooks.range_lo = addr;
+    if (!hooks.tlbi_range || addr + size > hooks.range_hi)
+        hooks.range_hi = addr + size;
     hooks.tlbi_range++;
 }
 
@@ -304,6 +308,7 @@ struct pgt_mm_ops bpool_ops = {
 };
 
 struct pgt_mm_ops bpool_nh_ops;
+struct pgt_mm_ops bpool_nr_ops;
 
 /*
  * The same pages behind the library's own allocator: a vmemmap and a

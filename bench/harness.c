@@ -182,17 +182,32 @@ void results_evaluate(void)
         struct result *r = &results[i];
         r->pass = r->ran;
         r->linux_ns = 0;
-        for (int t = 0; t < 3; t++)
+        for (int t = 0; t < BENCH_MAX_TARGETS; t++)
             if (r->tgt[t].kind == TGT_INFO)
                 r->linux_ns = r->tgt[t].value;
         r->x_faster = r->ran && r->linux_ns > 0 && r->median > 0
                           ? r->linux_ns / r->median
                           : 0;
-        for (int t = 0; t < 3; t++) {
+        /* A row compared with another of its shape (dl with dl-old). */
+        const struct result *cmp = r->cmp ? result_find(r->cmp, r->shape)
+                                          : NULL;
+        if (r->ran && cmp && cmp->ran && cmp->median > 0) {
+            r->ratio = r->median / cmp->median;
+            r->ratio_ref = r->cmp;
+        }
+        for (int t = 0; t < BENCH_MAX_TARGETS; t++) {
             const struct target *g = &r->tgt[t];
             const char *refname = NULL;
             double ref;
             switch (g->kind) {
+            case TGT_X_REF:
+                if (r->ratio_ref != r->cmp || !r->cmp || r->ratio > g->value)
+                    r->pass = false;
+                break;
+            case TGT_TLBI:
+                if ((double)r->tlbi > g->value)
+                    r->pass = false;
+                break;
             case TGT_X_LINUX:
                 if (r->x_faster < g->value)
                     r->pass = false;
@@ -227,6 +242,7 @@ void results_evaluate(void)
             const char *refname;
             double ref = ref_of(r, TGT_X_G, &refname);
             if (ref > 0 && r->name[0] >= 'a' && r->name[0] <= 'f' &&
+                strncmp(r->name, "dl", 2) != 0 &&
                 (strcmp(r->unit, "4KiB") == 0 || strcmp(r->name, "e") == 0)) {
                 /* "4K", "16K", "64K": 4 KiB units per page of the granule */
                 double per4k = strcmp(r->unit, "4KiB") == 0
@@ -260,7 +276,7 @@ static void target_text(const struct result *r, char *buf, size_t len)
 {
     buf[0] = 0;
     size_t off = 0;
-    for (int t = 0; t < 3; t++) {
+    for (int t = 0; t < BENCH_MAX_TARGETS; t++) {
         const struct target *g = &r->tgt[t];
         const char *sep = off ? ", " : "";
         int n = 0;
@@ -283,6 +299,13 @@ static void target_text(const struct result *r, char *buf, size_t len)
         case TGT_X_LINUX:
             n = snprintf(buf + off, len - off, "%s>=%gxL", sep, g->value);
             break;
+        case TGT_X_REF:
+            n = snprintf(buf + off, len - off, "%s<=%.3gx%s", sep, g->value,
+                         r->cmp ? r->cmp : "?");
+            break;
+        case TGT_TLBI:
+            n = snprintf(buf + off, len - off, "%stlbi<=%g", sep, g->value);
+            break;
         default:
             break;
         }
@@ -293,7 +316,7 @@ static void target_text(const struct result *r, char *buf, size_t len)
 
 static bool has_bound(const struct result *r)
 {
-    for (int t = 0; t < 3; t++)
+    for (int t = 0; t < BENCH_MAX_TARGETS; t++)
         if (r->tgt[t].kind != TGT_NONE && r->tgt[t].kind != TGT_INFO)
             return true;
     return false;
@@ -307,7 +330,7 @@ void results_print(void)
            "xLinux", "target", "ok", "tables", "peak KiB", "tlbi");
     for (int i = 0; i < nresults; i++) {
         const struct result *r = &results[i];
-        char tgt[64], ratio[16], xl[16];
+        char tgt[64], ratio[24], xl[16];
         target_text(r, tgt, sizeof(tgt));
         if (!r->ran) {
             printf("%-6s %-6s %-46s %-5s %10s %10s %7s %6s %-28s %-4s  (%s)\n",
@@ -339,12 +362,28 @@ void results_print(void)
            "xLinux = Linux 6.12 kvm_pgtable figure (issue 11, same shape, "
            "median) / median: how many times faster (>=NxL: target).\n",
            bopt.reps);
+    /* Rows compared with another row (run alternately with it). */
+    for (int i = 0; i < nresults; i++) {
+        const struct result *r = &results[i];
+        if (!r->ran || r->ratio_ref != r->cmp || !r->cmp || r->ratio <= 0)
+            continue;
+        double bound = 0;
+        for (int t = 0; t < BENCH_MAX_TARGETS; t++)
+            if (r->tgt[t].kind == TGT_X_REF)
+                bound = 1 / r->tgt[t].value;
+        printf("%s / %s at %s: %.2fx faster (medians of runs alternating "
+               "with it)", r->cmp, r->name, r->shape, 1 / r->ratio);
+        if (bound > 0)
+            printf("; target >= %.3gx: %s", bound,
+                   1 / r->ratio >= bound ? "pass" : "MISS");
+        printf("\n");
+    }
 }
 
 /* The row's x-faster-than-Linux bound, or 0. */
 static double xlinux_bound(const struct result *r)
 {
-    for (int t = 0; t < 3; t++)
+    for (int t = 0; t < BENCH_MAX_TARGETS; t++)
         if (r->tgt[t].kind == TGT_X_LINUX)
             return r->tgt[t].value;
     return 0;
@@ -466,6 +505,8 @@ static const char *kind_name(enum target_kind k)
     case TGT_X_ZERO: return "xZ";
     case TGT_INFO: return "linux";
     case TGT_X_LINUX: return "xlinux";
+    case TGT_X_REF: return "xref";
+    case TGT_TLBI: return "tlbi";
     default: return "none";
     }
 }
@@ -523,11 +564,16 @@ int results_write_json(const char *path)
         }
         fprintf(f, ", \"targets\": [");
         int n = 0;
-        for (int t = 0; t < 3; t++) {
+        for (int t = 0; t < BENCH_MAX_TARGETS; t++) {
             if (r->tgt[t].kind == TGT_NONE)
                 continue;
-            fprintf(f, "%s{\"kind\": \"%s\", \"value\": %g}", n++ ? ", " : "",
+            fprintf(f, "%s{\"kind\": \"%s\", \"value\": %g", n++ ? ", " : "",
                     kind_name(r->tgt[t].kind), r->tgt[t].value);
+            if (r->tgt[t].kind == TGT_X_REF && r->cmp) {
+                fprintf(f, ", \"ref\": ");
+                json_str(f, r->cmp);
+            }
+            fprintf(f, "}");
         }
         fprintf(f, "]");
         if (has_bound(r))

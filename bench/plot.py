@@ -26,7 +26,8 @@ SHAPE_COLOURS = {"4K/40": "#4477aa", "16K/40": "#66ccee", "64K/40": "#228833",
 BULK_SHAPES = ["4K/40", "16K/40", "64K/40"]
 ONEPAGE_SHAPES = ["4K/40", "4K/48", "4K/36", "16K/47", "64K/42"]
 TABLE_ORDER = ["G", "a", "a2", "b", "c", "c2", "Gd", "d", "Gd2", "d2", "e", "f",
-               "f2", "a-hp", "c-hp", "d-hp", "d2-hp"]
+               "f2", "wp", "wp-nr", "dl", "dl-old", "dl-hw", "a-hp", "c-hp", "d-hp",
+               "d2-hp"]
 SHAPE_ORDER = ["a2", "a2-nh", "c2", "c2-nh", "Gd", "d", "d-nh", "Gd2", "d2",
                "d2-nh", "e", "e-nh"]
 ONEPAGE_IDS = set(SHAPE_ORDER)
@@ -50,9 +51,10 @@ def bound(res, by_key):
             v = t["value"]
         elif t["kind"] == "xlinux" and res.get("linux_ns"):
             v = res["linux_ns"] / t["value"]
-        elif t["kind"] in ("xG", "xGd", "xZ"):
+        elif t["kind"] in ("xG", "xGd", "xZ", "xref"):
             ref = {"xG": ("G", shape_of(res)), "xGd": ("Gd", shape_of(res)),
-                   "xZ": ("Z", "-")}[t["kind"]]
+                   "xZ": ("Z", "-"),
+                   "xref": (t.get("ref"), shape_of(res))}[t["kind"]]
             r = by_key.get(ref)
             if r and r.get("ran"):
                 v = t["value"] * r["median_ns"]
@@ -125,7 +127,9 @@ def markdown(data):
             tg.append({"ns": "<= %g" % v, "xG": "<= %gx G" % v,
                        "xGd": "<= %gx Gd" % v, "xZ": "<= %gx Z" % v,
                        "linux": "(Linux %g)" % v,
-                       "xlinux": ">= %gx Linux" % v}.get(k, ""))
+                       "xlinux": ">= %gx Linux" % v,
+                       "xref": "<= %.3gx %s" % (v, t.get("ref", "?")),
+                       "tlbi": "<= %g TLB-hook calls" % v}.get(k, ""))
         ratio = ("%.2fx %s" % (r["ratio"], r["ratio_ref"])
                  if r.get("ratio_ref") else "")
         xl = "%.2fx" % r["x_faster"] if r.get("linux_ns") else ""

@@ -20,6 +20,11 @@
  *   d2  unmap them in another random order
  *   e   get_leaf of every page of (a)
  *   f   stage-1 hyp map 1 GiB as pages, one call;  f2: unmap it
+ *   wp  wrprotect the 1 GiB of (a);  wp-nr: with mm_ops without tlbi_range
+ *   dl  the dirty-log cycle without tlbi_range: wrprotect the 1 GiB, relax
+ *       1% of its pages one by one (each logged in a bitmap), collect the
+ *       bitmap;  dl-old: with the per-leaf visitor write-protect of before
+ *       the engine's runs;  dl-hw: the hardware way (test_clear_dirty)
  *   G   floor for (a): zero the table pages (a) needs and write its
  *       descriptors in a plain loop;  Gd: the same for (d), cold pages
  */
@@ -80,6 +85,21 @@ struct tctx {
     struct result *pair_r;
     bool pair_flush;
     uint64_t tables_before;
+    uint32_t s2_flags;   /* pgt_s2_init() flags of the stage-2 setups */
+    /* A run that times only part of itself sets self_ns (dl-hw: the
+     * hardware's writes are not the library's time). */
+    bool self_timed;
+    uint64_t self_ns;
+    pgt_pte_t wp_attrs;  /* wp: page 0's attributes before the run */
+    /* The dirty-log cycle: the pages written (1%, spread evenly), the
+     * dirty bitmap a fault handler fills, the dirty pages collected from
+     * it, and (dl-hw) the leaves the "guest" writes. */
+    uint64_t *dl_ipa;
+    size_t dl_n;
+    uint64_t *dl_bits;
+    uint64_t *dl_out;
+    size_t dl_nout;
+    pgt_pte_t **dl_ptep;
 };
 
 static volatile uint64_t sink;
@@ -200,66 +220,114 @@ struct scen {
     uint64_t (*units)(struct tctx *t);
     bool flush;          /* evict caches before each run */
     bool tables_before;  /* report the table pages present before the run */
+    const struct pgt_mm_ops *ops; /* the table's hooks, NULL: t->ops */
+    uint32_t s2_flags;   /* pgt_s2_init() flags */
 };
+
+/* One repetition of @s; false when it failed (reported on @r). */
+static bool run_rep(struct tctx *t, const struct scen *s, struct result *r,
+                    int rep)
+{
+    t->err = 0;
+    t->self_timed = false;
+    if (pool_used(t) == 0 && t->ops != &hpool_ops)
+        bpool_restack(&t->pool);
+    if (t->pair_fn && pool_used(t) == 0) {
+        if (t->pair_prep)
+            t->pair_prep(t);
+        if (t->pair_flush)
+            cache_flush();
+        uint64_t f0 = now_ns();
+        uint64_t n = t->pair_fn(t);
+        uint64_t f1 = now_ns();
+        result_add_sample(t->pair_r, (double)(f1 - f0));
+        t->pair_r->table_pages = n;
+        t->pair_r->peak_bytes = n * t->gc->gran;
+    }
+    if (s->setup)
+        s->setup(t);
+    if (t->err) {
+        bench_fail(r, "setup failed: %d", t->err);
+        return false;
+    }
+    t->tables_before = pool_used(t);
+    bpool_reset_peak(&t->pool);
+    hooks_reset();
+    if (s->flush)
+        cache_flush();
+    uint64_t t0 = now_ns();
+    s->run(t);
+    uint64_t t1 = now_ns();
+    if (t->err) {
+        bench_fail(r, "library returned %d", t->err);
+        if (s->teardown)
+            s->teardown(t);
+        return false;
+    }
+    result_add_sample(r, (double)(t->self_timed ? t->self_ns : t1 - t0));
+    r->tlbi = hooks_tlbi();
+    r->table_pages = s->tables_before ? t->tables_before : pool_used(t);
+    /* The hyp_pool rows know no high-water mark: the larger of the
+     * counts before and after the run. */
+    size_t peak = t->ops == &hpool_ops
+                      ? (t->tables_before > pool_used(t) ? t->tables_before
+                                                         : pool_used(t))
+                      : t->pool.peak;
+    r->peak_bytes = peak * t->gc->gran;
+    r->units = s->units(t);
+    if (bopt.check && rep == 0 && s->check)
+        s->check(t, r);
+    if (s->teardown)
+        s->teardown(t);
+    if (pool_used(t) != 0 && rep == 0)
+        bench_fail(r, "%zu pool pages still in use after teardown",
+                   pool_used(t));
+    return true;
+}
 
 static void run_scen(struct tctx *t, const struct scen *s, struct result *r)
 {
-    for (int rep = 0; rep < bopt.reps; rep++) {
-        t->err = 0;
-        if (pool_used(t) == 0 && t->ops != &hpool_ops)
-            bpool_restack(&t->pool);
-        if (t->pair_fn && pool_used(t) == 0) {
-            if (t->pair_prep)
-                t->pair_prep(t);
-            if (t->pair_flush)
-                cache_flush();
-            uint64_t f0 = now_ns();
-            uint64_t n = t->pair_fn(t);
-            uint64_t f1 = now_ns();
-            result_add_sample(t->pair_r, (double)(f1 - f0));
-            t->pair_r->table_pages = n;
-            t->pair_r->peak_bytes = n * t->gc->gran;
+    const struct pgt_mm_ops *ops = t->ops;
+    bool ok = true;
+
+    if (s->ops)
+        t->ops = s->ops;
+    t->s2_flags = s->s2_flags;
+    for (int rep = 0; ok && rep < bopt.reps; rep++)
+        ok = run_rep(t, s, r, rep);
+    if (ok)
+        result_finish(r);
+    t->ops = ops;
+    t->s2_flags = 0;
+}
+
+/*
+ * Scenarios compared with each other, run alternately: each repetition
+ * runs every one once, starting one further along each time, so slow
+ * phases of the machine fall on all of them alike.
+ */
+static void run_alternating(struct tctx *t, const struct scen *const *s,
+                            struct result *const *r, int n)
+{
+    const struct pgt_mm_ops *ops = t->ops;
+    bool ok[8];
+
+    for (int i = 0; i < n; i++)
+        ok[i] = r[i] != NULL;
+    for (int rep = 0; rep < bopt.reps; rep++)
+        for (int k = 0; k < n; k++) {
+            int i = (rep + k) % n;
+            if (!ok[i])
+                continue;
+            t->ops = s[i]->ops ? s[i]->ops : ops;
+            t->s2_flags = s[i]->s2_flags;
+            ok[i] = run_rep(t, s[i], r[i], rep);
         }
-        if (s->setup)
-            s->setup(t);
-        if (t->err) {
-            bench_fail(r, "setup failed: %d", t->err);
-            return;
-        }
-        t->tables_before = pool_used(t);
-        bpool_reset_peak(&t->pool);
-        hooks_reset();
-        if (s->flush)
-            cache_flush();
-        uint64_t t0 = now_ns();
-        s->run(t);
-        uint64_t t1 = now_ns();
-        if (t->err) {
-            bench_fail(r, "library returned %d", t->err);
-            if (s->teardown)
-                s->teardown(t);
-            return;
-        }
-        result_add_sample(r, (double)(t1 - t0));
-        r->tlbi = hooks_tlbi();
-        r->table_pages = s->tables_before ? t->tables_before : pool_used(t);
-        /* The hyp_pool rows know no high-water mark: the larger of the
-         * counts before and after the run. */
-        size_t peak = t->ops == &hpool_ops
-                          ? (t->tables_before > pool_used(t) ? t->tables_before
-                                                             : pool_used(t))
-                          : t->pool.peak;
-        r->peak_bytes = peak * t->gc->gran;
-        r->units = s->units(t);
-        if (bopt.check && rep == 0 && s->check)
-            s->check(t, r);
-        if (s->teardown)
-            s->teardown(t);
-        if (pool_used(t) != 0 && rep == 0)
-            bench_fail(r, "%zu pool pages still in use after teardown",
-                       pool_used(t));
-    }
-    result_finish(r);
+    for (int i = 0; i < n; i++)
+        if (ok[i])
+            result_finish(r[i]);
+    t->ops = ops;
+    t->s2_flags = 0;
 }
 
 /* ---- stage 2 ---- */
@@ -272,7 +340,7 @@ static void s2_setup(struct tctx *t)
         .oa_bits = t->gc->oa_bits,
         .start_level = t->gc->s2_start,
         .geom_flags = PGT_GEOM_CONCAT,
-        .flags = 0,
+        .flags = t->s2_flags,
     };
     int ret = pgt_s2_init(&t->pgt, &cfg, t->ops, bpool_mm_ctx(t->ops), NULL);
     if (ret)
@@ -408,6 +476,13 @@ static void run_e(struct tctx *t)
     sink = acc;
 }
 
+/* The output-address bits of a leaf at @level: [47:level's shift] for
+ * every format used here (no LPA2). */
+static pgt_pte_t leaf_oa_mask(const struct gcfg *gc, int level)
+{
+    return ((1ull << 48) - 1) & ~((1ull << level_shift(gc, level)) - 1);
+}
+
 /* Independent expectations: leaf at level @level translating @ia to @pa. */
 static bool leaf_ok(const struct gcfg *gc, pgt_pte_t pte, int level,
                     int want_level, uint64_t want_pa)
@@ -539,6 +614,303 @@ static void check_e(struct tctx *t, struct result *r)
     }
     if (sink != want)
         bench_fail(r, "checksum mismatch");
+}
+
+/* ---- write-protect and the dirty-log cycle (4K/40) ---- */
+
+/* (wp): the mapped 1 GiB, its page 0's attributes kept for the check. */
+static void setup_wp(struct tctx *t)
+{
+    pgt_pte_t pte = 0;
+    int level;
+
+    setup_mapped(t);
+    if (t->err)
+        return;
+    pgt_get_leaf(&t->pgt, 0, &pte, &level);
+    t->wp_attrs = pte & ~leaf_oa_mask(t->gc, 3);
+}
+
+static void run_wp(struct tctx *t)
+{
+    int ret = pgt_s2_wrprotect(&t->pgt, 0, GiB);
+    if (ret)
+        t->err = ret;
+}
+
+/* Every page read-only with the attributes it had but for S2AP[1], and
+ * the whole GiB invalidated: by tlbi_range calls covering it, by a
+ * tlbi_all, or by one tlbi_va per page. */
+static void check_wp(struct tctx *t, struct result *r)
+{
+    const struct gcfg *gc = t->gc;
+    pgt_pte_t want = t->wp_attrs & ~PGT_S2_S2AP_W;
+
+    if (!(t->wp_attrs & PGT_S2_S2AP_W) || !(t->wp_attrs & PGT_S2_S2AP_R)) {
+        bench_fail(r, "the map was not read-write: %#llx",
+                   (unsigned long long)t->wp_attrs);
+        return;
+    }
+    for (uint64_t ipa = 0; ipa < GiB; ipa += gc->gran) {
+        pgt_pte_t pte = 0;
+        int level = -9;
+        if (pgt_get_leaf(&t->pgt, ipa, &pte, &level) ||
+            !leaf_ok(gc, pte, level, 3, ipa + gc->gran) ||
+            (pte & ~leaf_oa_mask(gc, 3)) != want) {
+            bench_fail(r, "IPA %#llx: level %d pte %#llx, attributes %#llx "
+                          "expected", (unsigned long long)ipa, level,
+                       (unsigned long long)pte, (unsigned long long)want);
+            return;
+        }
+    }
+    bool range = t->ops->tlbi_range && hooks.tlbi_range &&
+                 hooks.range_lo == 0 && hooks.range_hi >= GiB;
+    if (!range && !hooks.tlbi_all && hooks.tlbi_va < GiB / gc->gran)
+        bench_fail(r, "the change was not invalidated: tlbi_va %llu, "
+                      "tlbi_range %llu over [%#llx, %#llx), tlbi_all %llu",
+                   (unsigned long long)hooks.tlbi_va,
+                   (unsigned long long)hooks.tlbi_range,
+                   (unsigned long long)hooks.range_lo,
+                   (unsigned long long)hooks.range_hi,
+                   (unsigned long long)hooks.tlbi_all);
+}
+
+/* The pages the guest writes: 1% of the GiB, evenly spread, ascending. */
+#define DL_PAGES (GiB / SZ_4K)
+#define DL_DIRTY 2621u
+#define DL_WORDS (DL_PAGES / 64)
+
+static void dl_prepare(struct tctx *t)
+{
+    if (t->dl_ipa)
+        return;
+    t->dl_n = DL_DIRTY;
+    t->dl_ipa = malloc(DL_DIRTY * sizeof(*t->dl_ipa));
+    t->dl_out = malloc(DL_DIRTY * sizeof(*t->dl_out));
+    t->dl_ptep = malloc(DL_DIRTY * sizeof(*t->dl_ptep));
+    t->dl_bits = calloc(DL_WORDS, sizeof(*t->dl_bits));
+    if (!t->dl_ipa || !t->dl_out || !t->dl_ptep || !t->dl_bits)
+        exit(2);
+    for (uint64_t k = 0; k < DL_DIRTY; k++)
+        t->dl_ipa[k] = (k * DL_PAGES / DL_DIRTY) * SZ_4K;
+}
+
+static void setup_dl(struct tctx *t)
+{
+    dl_prepare(t);
+    setup_mapped(t);
+}
+
+/* The dirty log: one bit per page, set as the fault handler (or the
+ * hardware's report) sees a write. */
+static inline void dl_mark(uint64_t *bits, uint64_t ipa)
+{
+    uint64_t pfn = ipa / SZ_4K;
+    bits[pfn / 64] |= 1ull << (pfn % 64);
+}
+
+/* The VMM's collection: every dirty page from the bitmap, which is
+ * cleared for the next cycle. */
+static void dl_collect(struct tctx *t)
+{
+    size_t n = 0;
+    for (uint64_t w = 0; w < DL_WORDS; w++) {
+        uint64_t x = t->dl_bits[w];
+        if (!x)
+            continue;
+        t->dl_bits[w] = 0;
+        do {
+            if (n < t->dl_n)
+                t->dl_out[n] = (w * 64 + (uint64_t)__builtin_ctzll(x)) * SZ_4K;
+            n++;
+            x &= x - 1;
+        } while (x);
+    }
+    t->dl_nout = n;
+}
+
+/* The guest's first write to each page faults; the handler relaxes the
+ * one page and logs it. */
+static bool dl_faults(struct tctx *t)
+{
+    for (size_t k = 0; k < t->dl_n; k++) {
+        int ret = pgt_s2_relax_perms(&t->pgt, t->dl_ipa[k], PGT_PROT_W);
+        if (ret) {
+            t->err = ret;
+            return false;
+        }
+        dl_mark(t->dl_bits, t->dl_ipa[k]);
+    }
+    return true;
+}
+
+static void run_dl(struct tctx *t)
+{
+    int ret = pgt_s2_wrprotect(&t->pgt, 0, GiB);
+    if (ret) {
+        t->err = ret;
+        return;
+    }
+    if (dl_faults(t))
+        dl_collect(t);
+}
+
+/*
+ * The write-protect of before the engine's runs, written against the
+ * public walker: a visit per leaf that clears S2AP[1] and, without a
+ * tlbi_range hook, invalidates that leaf at once; with one, one
+ * tlbi_range over the changed span at the end.
+ */
+struct old_wp {
+    uint64_t first, end, changed;
+};
+
+static int old_wp_visit(const struct pgt_visit_ctx *c, enum pgt_walk_flags v)
+{
+    struct old_wp *w = c->arg;
+    uint64_t size, base;
+
+    (void)v;
+    if (!pgt_pte_is_leaf(c->old, c->level) || !(c->old & PGT_S2_S2AP_W))
+        return 0;
+    __atomic_store_n(c->ptep, c->old & ~PGT_S2_S2AP_W, __ATOMIC_RELAXED);
+    size = pgt_level_size(&c->pgt->geom, c->level);
+    base = c->addr & ~(size - 1);
+    if (!w->changed++)
+        w->first = base;
+    w->end = base + size;
+    if (!c->pgt->mm_ops->tlbi_range)
+        c->pgt->mm_ops->tlbi_va(c->pgt, base, c->level);
+    return 0;
+}
+
+static int old_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
+{
+    struct old_wp w = {0, 0, 0};
+    struct pgt_walker walker = {old_wp_visit, &w, PGT_WALK_LEAF};
+    int ret = pgt_walk(pgt, addr, size, &walker);
+
+    if (!ret && w.changed && pgt->mm_ops->tlbi_range)
+        pgt->mm_ops->tlbi_range(pgt, w.first, w.end - w.first);
+    return ret;
+}
+
+static void run_dl_old(struct tctx *t)
+{
+    int ret = old_wrprotect(&t->pgt, 0, GiB);
+    if (ret) {
+        t->err = ret;
+        return;
+    }
+    if (dl_faults(t))
+        dl_collect(t);
+}
+
+/* Reported from pgt_s2_test_clear_dirty(): the dirty leaf's pages into
+ * the log. */
+static void dl_report(void *arg, uint64_t addr, uint64_t size)
+{
+    struct tctx *t = arg;
+    for (uint64_t a = addr; a < addr + size; a += SZ_4K)
+        dl_mark(t->dl_bits, a);
+}
+
+/* (dl-hw): the leaves the guest writes, found by walking the table here
+ * (the hardware's walk), before the run. */
+static void setup_dl_hw(struct tctx *t)
+{
+    const struct gcfg *gc = t->gc;
+    struct bpool *p = &t->pool;
+
+    setup_dl(t);
+    if (t->err)
+        return;
+    for (size_t k = 0; k < t->dl_n; k++) {
+        uint64_t ipa = t->dl_ipa[k];
+        pgt_pte_t *pt = t->pgt.pgd;
+        uint64_t idx = ipa >> level_shift(gc, gc->s2_start);
+        for (int l = gc->s2_start; l < 3; l++) {
+            pgt_pte_t e = pt[idx];
+            pt = (pgt_pte_t *)(p->base + ((e & leaf_oa_mask(gc, 3)) - p->pa_base));
+            idx = (ipa >> level_shift(gc, l + 1)) & ((1ull << bits_per_level(gc)) - 1);
+        }
+        t->dl_ptep[k] = &pt[idx];
+    }
+}
+
+/* The hardware way: write-protect (timed), the guest's writes set
+ * S2AP[1] on their leaves as the CPU would (not timed: no software runs
+ * for them), then the collection (timed). */
+static void run_dl_hw(struct tctx *t)
+{
+    uint64_t t0 = now_ns();
+    int ret = pgt_s2_wrprotect(&t->pgt, 0, GiB);
+    uint64_t t1 = now_ns();
+    if (ret) {
+        t->err = ret;
+        return;
+    }
+    for (size_t k = 0; k < t->dl_n; k++)
+        __atomic_or_fetch(t->dl_ptep[k], PGT_S2_S2AP_W, __ATOMIC_RELAXED);
+    uint64_t t2 = now_ns();
+    int64_t n = pgt_s2_test_clear_dirty(&t->pgt, 0, GiB, dl_report, t);
+    if (n < 0) {
+        t->err = (int)n;
+        return;
+    }
+    dl_collect(t);
+    uint64_t t3 = now_ns();
+    t->self_timed = true;
+    t->self_ns = (t1 - t0) + (t3 - t2);
+}
+
+/* The collected pages are exactly the written ones, the log is empty
+ * again, and each page's write permission is what the way leaves: the
+ * written pages writable (software way), or every page writable-clean
+ * with DBM (hardware way). */
+static void check_dl(struct tctx *t, struct result *r)
+{
+    bool hw = t->pgt.flags & PGT_S2_HW_DIRTY;
+    size_t k = 0;
+
+    if (t->dl_nout != t->dl_n) {
+        bench_fail(r, "%zu dirty pages collected, %zu written", t->dl_nout,
+                   t->dl_n);
+        return;
+    }
+    for (size_t i = 0; i < t->dl_n; i++)
+        if (t->dl_out[i] != t->dl_ipa[i]) {
+            bench_fail(r, "dirty page %zu: %#llx collected, %#llx written", i,
+                       (unsigned long long)t->dl_out[i],
+                       (unsigned long long)t->dl_ipa[i]);
+            return;
+        }
+    for (uint64_t w = 0; w < DL_WORDS; w++)
+        if (t->dl_bits[w]) {
+            bench_fail(r, "the dirty log is not empty after the collection");
+            return;
+        }
+    for (uint64_t ipa = 0; ipa < GiB; ipa += SZ_4K) {
+        pgt_pte_t pte = 0;
+        int level = -9;
+        bool written = k < t->dl_n && t->dl_ipa[k] == ipa;
+        k += written;
+        bool want_w = written && !hw;
+        if (pgt_get_leaf(&t->pgt, ipa, &pte, &level) ||
+            !leaf_ok(t->gc, pte, level, 3, ipa + SZ_4K) ||
+            !!(pte & PGT_S2_S2AP_W) != want_w || !!(pte & PGT_PTE_DBM) != hw) {
+            bench_fail(r, "IPA %#llx (%s): pte %#llx", (unsigned long long)ipa,
+                       written ? "written" : "not written",
+                       (unsigned long long)pte);
+            return;
+        }
+    }
+}
+
+static uint64_t units_dl(struct tctx *t)
+{
+    (void)t;
+    return DL_PAGES;
 }
 
 /* ---- stage 1 (EL2) ---- */
@@ -820,35 +1192,71 @@ static void make_d_ipas(struct tctx *t, size_t n)
 
 static const struct scen s_a = {
     "a", "s2 map 1GiB as pages, one call", "4KiB",
-    s2_setup, run_a, s2_teardown, check_pages_mapped, units_4k, false, false };
+    s2_setup, run_a, s2_teardown, check_pages_mapped, units_4k, false, false, NULL, 0 };
 static const struct scen s_a2 = {
     "a2", "s2 map 1GiB, one call per page", "call",
-    s2_setup, run_a2, s2_teardown, check_pages_mapped, units_pages, false, false };
+    s2_setup, run_a2, s2_teardown, check_pages_mapped, units_pages, false, false, NULL, 0 };
 static const struct scen s_b = {
     "b", "s2 map 1GiB as 2MiB blocks, one call", "call",
-    s2_setup, run_b, s2_teardown, check_blocks, units_one, false, false };
+    s2_setup, run_b, s2_teardown, check_blocks, units_one, false, false, NULL, 0 };
 static const struct scen s_c = {
     "c", "s2 unmap the 1GiB of (a), one call", "4KiB",
-    setup_mapped, run_c, s2_teardown, check_s2_unmapped, units_4k, false, true };
+    setup_mapped, run_c, s2_teardown, check_s2_unmapped, units_4k, false, true, NULL, 0 };
 static const struct scen s_c2 = {
     "c2", "s2 unmap the 1GiB of (a), one call per page", "call",
     setup_mapped, run_c2, s2_teardown, check_s2_unmapped, units_pages, false,
-    true };
+    true, NULL, 0 };
 static const struct scen s_d = {
     "d", "s2 65536 one-page maps, random IPAs in 512GiB", "call",
-    s2_setup, run_d, s2_teardown, check_d, units_d, true, false };
+    s2_setup, run_d, s2_teardown, check_d, units_d, true, false, NULL, 0 };
 static const struct scen s_d2 = {
     "d2", "s2 unmap (d) in another random order", "call",
-    setup_d_mapped, run_d2, s2_teardown, check_d2, units_d, true, true };
+    setup_d_mapped, run_d2, s2_teardown, check_d2, units_d, true, true, NULL, 0 };
 static const struct scen s_e = {
     "e", "get_leaf of every page of (a)", "call",
-    setup_mapped, run_e, s2_teardown, check_e, units_pages, false, true };
+    setup_mapped, run_e, s2_teardown, check_e, units_pages, false, true, NULL, 0 };
 static const struct scen s_f = {
     "f", "s1 hyp map 1GiB as pages, one call", "4KiB",
-    s1_setup, run_f, s1_teardown, check_f, units_4k, false, false };
+    s1_setup, run_f, s1_teardown, check_f, units_4k, false, false, NULL, 0 };
 static const struct scen s_f2 = {
     "f2", "s1 hyp unmap the 1GiB of (f), one call", "4KiB",
-    setup_f_mapped, run_f2, s1_teardown, check_f2, units_4k, false, true };
+    setup_f_mapped, run_f2, s1_teardown, check_f2, units_4k, false, true, NULL, 0 };
+
+static const struct scen s_wp = {
+    "wp", "s2 wrprotect the 1GiB of (a)", "4KiB",
+    setup_wp, run_wp, s2_teardown, check_wp, units_4k, false, true, NULL, 0 };
+static const struct scen s_wp_nr = {
+    "wp-nr", "(wp) without tlbi_range", "4KiB",
+    setup_wp, run_wp, s2_teardown, check_wp, units_4k, false, true,
+    &bpool_nr_ops, 0 };
+static const struct scen s_dl = {
+    "dl", "dirty-log cycle: wrprotect, relax 1%, collect", "4KiB",
+    setup_dl, run_dl, s2_teardown, check_dl, units_dl, false, true,
+    &bpool_nr_ops, 0 };
+static const struct scen s_dl_old = {
+    "dl-old", "(dl) with a wrprotect visitor per leaf", "4KiB",
+    setup_dl, run_dl_old, s2_teardown, check_dl, units_dl, false, true,
+    &bpool_nr_ops, 0 };
+static const struct scen s_dl_hw = {
+    "dl-hw", "(dl) the hardware way: test_clear_dirty", "4KiB",
+    setup_dl_hw, run_dl_hw, s2_teardown, check_dl, units_dl, false, true,
+    &bpool_nr_ops, PGT_S2_HW_DIRTY };
+
+/* A row for @s at @t's shape with up to four targets, compared with row
+ * @cmp (or NULL); NULL when --only leaves it out. */
+static struct result *scen_row(struct tctx *t, const struct scen *s,
+                               const char *cmp, const struct target *tg,
+                               int ntg)
+{
+    if (!scenario_wanted_at(s->name, t->gc->name))
+        return NULL;
+    struct result *r = result_new(s->name, t->gc->name, s->desc, s->unit);
+    for (int i = 0; i < ntg && i < BENCH_MAX_TARGETS; i++)
+        r->tgt[i] = tg[i];
+    r->cmp = cmp;
+    fprintf(stderr, "  %s@%s...\n", s->name, t->gc->name);
+    return r;
+}
 
 static void scen_as(struct tctx *t, const struct scen *s, const char *id,
                     const char *desc, struct target t0, struct target t1,
@@ -876,6 +1284,35 @@ static void scen(struct tctx *t, const struct scen *s, struct target t0,
 #define INFO(v) ((struct target){TGT_INFO, (v)})
 #define XL(v) ((struct target){TGT_X_LINUX, (v)})
 #define NONE ((struct target){TGT_NONE, 0})
+#define XREF(v) ((struct target){TGT_X_REF, (v)})
+#define TLBI(v) ((struct target){TGT_TLBI, (v)})
+
+/* wrprotect of 1 GiB of pages: Linux 6.12 kvm_pgtable's ns per page on
+ * this machine class, the bars (ns per page, times faster than Linux,
+ * TLB-hook calls), and dl's bar against dl-old (times faster). */
+#define LX_WP 3.8
+#define WP_NS 1
+#define XL_WP 3.5
+#define WP_TLBI 5
+#define DL_X_OLD 3
+
+/* wp and wp-nr alternating; then dl, dl-old and dl-hw alternating. */
+static void scen_wp_dl(struct tctx *t)
+{
+    const struct target wp_t[] = {NS(WP_NS), INFO(LX_WP), XL(XL_WP),
+                                  TLBI(WP_TLBI)};
+    const struct scen *wp[] = {&s_wp, &s_wp_nr};
+    struct result *wr[] = {scen_row(t, &s_wp, NULL, wp_t, 4),
+                           scen_row(t, &s_wp_nr, NULL, wp_t, 4)};
+    run_alternating(t, wp, wr, 2);
+
+    const struct target dl_t[] = {XREF(1.0 / DL_X_OLD)};
+    const struct scen *dl[] = {&s_dl, &s_dl_old, &s_dl_hw};
+    struct result *dr[] = {scen_row(t, &s_dl, "dl-old", dl_t, 1),
+                           scen_row(t, &s_dl_old, NULL, NULL, 0),
+                           scen_row(t, &s_dl_hw, "dl-old", NULL, 0)};
+    run_alternating(t, dl, dr, 3);
+}
 
 /* Bars for the one-page calls: times faster than Linux at every shape. */
 #define XL_A2 5
@@ -908,8 +1345,9 @@ const int bench_nshapes = sizeof(bench_shapes) / sizeof(bench_shapes[0]);
 /* Scenario ids each set runs (to skip a shape --only leaves empty). */
 static const char *const ids_bulk[] = {"G", "a", "c", "e", "f"};
 static const char *const ids_full[] = {"a2", "b", "c2", "Gd", "d", "Gd2",
-                                       "d2", "f2", "a-hp", "c-hp", "d-hp",
-                                       "d2-hp"};
+                                       "d2", "f2", "wp", "wp-nr", "dl",
+                                       "dl-old", "dl-hw", "a-hp", "c-hp",
+                                       "d-hp", "d2-hp"};
 static const char *const ids_shape[] = {"a2", "c2", "Gd", "d", "Gd2", "d2",
                                         "e", "a2-nh", "c2-nh", "d-nh",
                                         "d2-nh", "e-nh"};
@@ -1053,6 +1491,8 @@ static void bench_shape(struct gcfg *gc)
         scen(t, &s_f, NS(2), NONE, NONE);
     if (full)
         scen(t, &s_f2, NS(1.5), NONE, NONE);
+    if (full)
+        scen_wp_dl(t);
 
     /* The one-page scenarios again with only the required hooks: what an
      * embedder gets without the linear map, count array and _n hooks. */
@@ -1095,6 +1535,10 @@ static void bench_shape(struct gcfg *gc)
     free(t->d_ipa);
     free(t->d_ipa2);
     free(t->fcnt);
+    free(t->dl_ipa);
+    free(t->dl_out);
+    free(t->dl_ptep);
+    free(t->dl_bits);
     bpool_fini(&t->pool);
     free(t);
 }
