@@ -238,7 +238,7 @@ static int all_pages_uncounted(struct pgt *pgt)
         if (pgt->mm_ops->page_count(pgt->mm_ctx, root + ((size_t)r << pgt->geom.granule_shift)) !=
             1)
             return -PGT_EBUSY;
-    return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
+    return pgt_walk(pgt, pgt_ia_start(pgt), 1ull << pgt->geom.ia_bits, &w);
 }
 
 int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
@@ -276,5 +276,6 @@ int hyp_pgt_fix_refcounts(struct pgt *pgt, const struct pgt_mm_ops *mm_ops,
         pgt_derive(pgt);
         return ret;
     }
-    return pgt_walk(pgt, 0, 1ull << pgt->geom.ia_bits, &w);
+    /* The whole table: from its first VA (the upper range's too). */
+    return pgt_walk(pgt, pgt_ia_start(pgt), 1ull << pgt->geom.ia_bits, &w);
 }

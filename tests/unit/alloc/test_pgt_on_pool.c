@@ -328,6 +328,50 @@ static void early_table_handed_over_to_pool(void **state)
 }
 
 /*
+ * The same hand-over for an upper-range (TTBR1) table, whose VAs start at
+ * 0xffff000000000000: the walks must cover the table's own range.
+ */
+static void early_upper_range_table_handed_over_to_pool(void **state)
+{
+    const uint64_t upper = 0xffff000000000000ull;
+    struct ah h;
+    struct hyp_early_alloc ea;
+    struct pgt pgt;
+    uint64_t used;
+    struct ts_count c;
+    (void)state;
+
+    ah_init(&h, 12, NPOOL, PA0);
+    assert_int_equal(hyp_early_alloc_init(&ea, h.mem, PA0, NPOOL * 4096ull, 12), 0);
+    assert_int_equal(pgt_s1_init(&pgt, PGT_REGIME_EL20, 48, PGT_GRANULE_4K, 48, PGT_S1_UPPER,
+                                 &hyp_early_alloc_mm_ops, &ea),
+                     0);
+    assert_int_equal(pgt_s1_map(&pgt, upper + 0x1000, 0x3000, 0x40001000, PGT_PROT_RW), 0);
+    assert_int_equal(pgt_s1_map(&pgt, 0xffffffffffe00000ull, 0x200000, 0x40200000, PGT_PROT_R),
+                     0);
+    used = hyp_early_alloc_nr_used_pages(&ea);
+    /* root; L1, L2, L3 at the bottom of the range; L1, L2 at its top. */
+    assert_int_equal(used, 1 + 3 + 2);
+
+    assert_int_equal(hyp_pool_init(&pool, &h.vm, PFN0, NPOOL, used, NULL), 0);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &pool_ops, &pool), 0);
+    c = scan(&h, &pgt);
+    assert_int_equal(c.pages, 6);
+    assert_int_equal(c.bad, 0);
+    /* Root entries 0 and 511: count 3. */
+    assert_int_equal(hyp_page_count(hyp_virt_to_page(&h.vm, pgt.pgd)), 3);
+    assert_int_equal(hyp_pgt_fix_refcounts(&pgt, NULL, NULL), -PGT_EBUSY);
+
+    /* The pool now owns the table: a full unmap frees all but the root. */
+    assert_int_equal(pgt_s1_unmap(&pgt, upper, 1ull << 48), 0x3000 + 0x200000);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL - 1);
+    pgt_s1_destroy(&pgt);
+    assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL);
+    assert_int_equal(ah_panics.count, 0);
+    ah_fini(&h);
+}
+
+/*
  * A stage-2 table of the fast shape (4K, start level 1) built on the early
  * allocator with the linear-map hint, handed over to a pool adapter: with
  * no hints (the one-page unmap must stop using the old ops' linear offset)
@@ -433,6 +477,7 @@ int main(void)
         cmocka_unit_test(s2_one_page_unmaps_with_vmemmap_counts),
         cmocka_unit_test(pool_exhaustion_leaves_a_consistent_table),
         cmocka_unit_test(early_table_handed_over_to_pool),
+        cmocka_unit_test(early_upper_range_table_handed_over_to_pool),
         cmocka_unit_test(hand_over_of_pages_not_reserved_is_refused),
         cmocka_unit_test(fix_refcounts_rejects_bad_arguments),
         cmocka_unit_test(s2_fast_table_handed_over_without_hints),
