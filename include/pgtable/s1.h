@@ -269,15 +269,17 @@ uint64_t pgt_s1_tcr(const struct pgt *pgt);
  *   [31:30] TG1    @upper's granule: 0b10 4K, 0b01 16K, 0b11 64K
  *   [34:32] IPS    the larger PA size of the two
  *   [36]    AS     1 with PGT_S1_ASID16 (16-bit ASIDs)
- *   [59]    DS     1 with PGT_S1_LPA2
+ *   [59]    DS     1 when either half has PGT_S1_LPA2
  *   TBI0/1, HA, HD, HPD0/1, E0PD0/1 and the rest 0.
  * A disabled half gets the other half's size and granule, so that every
  * field holds a value the architecture defines.
  *
  * Return: 0; -PGT_EINVAL if both are NULL, either is not a live table of
  * the EL1&0 or EL2&0 regime with the range of its argument, the two are
- * of different regimes, or they disagree on PGT_S1_LPA2 or PGT_S1_ASID16
- * (one DS and one AS field serve both).
+ * of different regimes, they disagree on PGT_S1_ASID16 (one AS field
+ * serves both), or one has PGT_S1_LPA2 and the other is a 4K or 16K table
+ * without it (one DS field serves both; the 64K granule does not read it,
+ * so a 64K half pairs with either).
  */
 int pgt_s1_tcr_pair(const struct pgt *lower, const struct pgt *upper,
                     uint64_t *tcr);

@@ -238,6 +238,14 @@ static bool half_ok(const struct pgt *pgt, bool upper)
            !(pgt->flags & PGT_S1_UPPER) == !upper;
 }
 
+/* TCR.DS serves both halves but only the 4K and 16K granules read it: a
+ * 64K half goes with either value. */
+static bool ds_fits(const struct pgt *pgt, bool ds)
+{
+    return !pgt || pgt->geom.granule_shift == PGT_GRANULE_64K ||
+           (pgt->geom.lpa2 != 0) == ds;
+}
+
 int pgt_s1_tcr_pair(const struct pgt *lower, const struct pgt *upper,
                     uint64_t *tcr)
 {
@@ -247,8 +255,10 @@ int pgt_s1_tcr_pair(const struct pgt *lower, const struct pgt *upper,
         return -PGT_EINVAL;
     if (lower && upper &&
         (lower->regime != upper->regime ||
-         lower->geom.lpa2 != upper->geom.lpa2 ||
          (lower->flags & PGT_S1_ASID16) != (upper->flags & PGT_S1_ASID16)))
+        return -PGT_EINVAL;
+    bool ds = (lower && lower->geom.lpa2) || (upper && upper->geom.lpa2);
+    if (!ds_fits(lower, ds) || !ds_fits(upper, ds))
         return -PGT_EINVAL;
 
     /* A disabled half takes the other's size and granule. */
@@ -270,7 +280,7 @@ int pgt_s1_tcr_pair(const struct pgt *lower, const struct pgt *upper,
         v |= TCR_EPD1;
     if (any->flags & PGT_S1_ASID16)
         v |= TCR_AS;
-    if (any->geom.lpa2)
+    if (ds)
         v |= TCR_DS;
     *tcr = v;
     return 0;

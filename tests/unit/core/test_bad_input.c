@@ -741,6 +741,17 @@ static void test_s1_registers_refuse_what_the_tables_cannot_hold(
     assert_int_equal(pgt_s1_ttbr(NULL, 0, &v), -PGT_EINVAL);
     assert_int_equal(pgt_s1_ttbr(&lo8.pgt, 0, NULL), -PGT_EINVAL);
     /* Halves that do not make one TCR. */
+    struct fx lo4, hi16k;
+    fx_s1_(&lo4, PGT_REGIME_EL10, 12, 48, 48, 0, 0, 4, ARENA_PA + 0x500000,
+           __FILE__, __LINE__);
+    fx_s1_(&hi16k, PGT_REGIME_EL10, 14, 52, 52, 0, PGT_S1_UPPER | PGT_S1_LPA2,
+           4, ARENA_PA + 0x600000, __FILE__, __LINE__);
+    /* One DS bit: a 4K half without LPA2 cannot pair with an LPA2 half. */
+    assert_int_equal(pgt_s1_tcr_pair(&lo4.pgt, &hi16k.pgt, &v), -PGT_EINVAL);
+    tmm_use(&lo4.m);
+    fx_fini(&lo4);
+    tmm_use(&hi16k.m);
+    fx_fini(&hi16k);
     assert_int_equal(pgt_s1_tcr_pair(NULL, NULL, &v), -PGT_EINVAL);
     assert_int_equal(pgt_s1_tcr_pair(&lo8.pgt, &hi16.pgt, &v), -PGT_EINVAL);
     assert_int_equal(pgt_s1_tcr_pair(&lo8.pgt, &hi2.pgt, &v), -PGT_EINVAL);

@@ -418,6 +418,18 @@ static void test_tcr_pair_combines_two_tables_field_by_field(void **state)
                         T_TG1_4K | T_IPS(PS48) | T_AS);
     fini_pair(&lo, &hi);
 
+    /* DS serves both halves but only 4K and 16K read it: a 64K lower half
+     * (48-bit VA, 48-bit PA, no LPA2) pairs with a 4K LPA2 upper half
+     * (52-bit VA and PA). */
+    fx_s1(&lo, PGT_REGIME_EL10, 16, 48, 1, 0);
+    fx_s1_(&hi, PGT_REGIME_EL10, 12, 52, 52, -1, PGT_S1_UPPER | PGT_S1_LPA2, 8,
+           ARENA_PA + 0x1000000, __FILE__, __LINE__);
+    assert_int_equal(pgt_s1_tcr_pair(&lo.pgt, &hi.pgt, &tcr), 0);
+    assert_u64(tcr, T_T0SZ(16) | T_WALK0 | T_TG0_64K | T_T1SZ(12) | T_WALK1 |
+                        T_TG1_4K | T_IPS(PS52) | T_DS);
+    assert_u64(tcr, 0x08000006b50c7510ull);
+    fini_pair(&lo, &hi);
+
     /* LPA2, 52-bit VA upper range, 52-bit PA: DS is bit 59, IPS 0b110. */
     fx_s1_(&hi, PGT_REGIME_EL10, 12, 52, 52, -1, PGT_S1_UPPER | PGT_S1_LPA2, 8,
            ARENA_PA, __FILE__, __LINE__);
