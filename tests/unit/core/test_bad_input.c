@@ -481,7 +481,7 @@ static void test_s1_init_rejects_bad_arguments(void **state)
         {PGT_REGIME_EL2, 48, 13, 48, 0, "granule 13"},
         {PGT_REGIME_EL2, 48, 12, 47, 0, "oa 47"},
         {PGT_REGIME_EL2, 48, 12, 52, 0, "4K oa 52 without LPA2"},
-        {PGT_REGIME_EL2, 48, 12, 48, 1u << 7, "unknown geometry flag"},
+        {PGT_REGIME_EL2, 48, 12, 48, 1u << 30, "unknown flag"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct tmm m;
