@@ -127,6 +127,18 @@ static uint64_t addr(const void *p)
 
 static struct boot_info info;
 
+/* Invalidate [start, end) to the point of coherency, by line (both ends
+ * on a cache line boundary: the bytes next to the range are not ours to
+ * drop). */
+static void dcache_inval(uint64_t start, uint64_t end)
+{
+    uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+
+    for (uint64_t a = start; a < end; a += line)
+        __asm__ volatile("dc ivac, %0" : : "r"(a) : "memory");
+    dsb(sy);
+}
+
 static void fail(const char *what, int ret)
 {
     uart_printf("[loader] FAIL: %s (%s)\n", what, pgt_strerror(ret));
@@ -223,9 +235,13 @@ void loader_main(uint64_t dtb)
     write_sysreg(ttbr0, ttbr0_el1);
     write_sysreg(ttbr1, ttbr1_el1);
     isb();
-    /* Nothing stale: TLBs and instruction cache (the payload was written
-     * with the MMU off); the tables were written with it off too, so no
-     * cache line holds an older copy of them. */
+    /* The tables (in .bss), our data and the payload were written with
+     * the MMU off, straight to memory; from now on they are read through
+     * the caches (the walks too: TCR says write-back), so no line an
+     * earlier stage left, or a speculative fill, may shadow them. Then
+     * nothing stale in the TLBs or the instruction cache either. */
+    dcache_inval(addr(__data_start), addr(__data_end));
+    dcache_inval(PAYLOAD_PA, PAYLOAD_PA + h->mem_size);
     __asm__ volatile("tlbi vmalle1\n\tic iallu" ::: "memory");
     dsb(nsh);
     isb();
