@@ -2,8 +2,9 @@
 /*
  * Register values for every granule and output-address size, each field
  * computed here from the Arm ARM's encoding tables (DDI 0487, D19:
- * TTBRn_ELx / VTTBR_EL2, TCR_EL2 (nVHE), TCR_EL1, VTCR_EL2) and compared
- * with what the library gives: pgt_ttbr_baddr(), pgt_s1_tcr(),
+ * TTBRn_ELx / VTTBR_EL2, TCR_EL3, TCR_EL2 (E2H = 0 and 1), TCR_EL1,
+ * VTCR_EL2) and compared with what the library gives: pgt_ttbr_baddr(),
+ * pgt_s1_tcr(), pgt_s1_ttbr() (stage 1 in every regime, both VA ranges),
  * pgt_s2_vtcr(). The root is placed at the top of each output address
  * size, so the base address has its highest bits set (bit 51 for 52-bit
  * output addresses, which must then move to BADDR[5:2]).
@@ -76,41 +77,58 @@ static void arena_at_top(struct tmm *m, const struct shape *s)
     tmm_init(m, (size_t)1 << s->gs, pages, (1ull << s->oa) - (pages << s->gs));
 }
 
-static void check_s1(const struct shape *s, enum pgt_regime regime)
+/*
+ * One stage-1 table of @regime (@flags: PGT_S1_UPPER, PGT_S1_ASID16) with
+ * a VA as large as the output size allows: its TCR (TCR_EL3, TCR_EL2 with
+ * E2H = 0, or the TCR_EL1 layout of EL1&0 and of EL2&0) and its TTBR with
+ * an ASID where the regime has them.
+ */
+static void check_s1(const struct shape *s, enum pgt_regime regime,
+                     uint32_t flags)
 {
     struct tmm m;
     struct pgt p;
-    uint64_t tcr, want, mask;
+    uint64_t tcr, want, ttbr = 0, asid = 0;
     unsigned va = s->oa == 52 ? 52 : 48;
+    bool one_range = regime == PGT_REGIME_EL2 || regime == PGT_REGIME_EL3;
+    bool upper = flags & PGT_S1_UPPER;
+    const char *name = regime == PGT_REGIME_EL2   ? "EL2"
+                       : regime == PGT_REGIME_EL3 ? "EL3"
+                       : regime == PGT_REGIME_EL20 ? "EL2&0"
+                                                   : "EL1&0";
 
     arena_at_top(&m, s);
-    assert_int_equal(pgt_s1_init(&p, regime, va, (enum pgt_granule)s->gs, s->oa, s->geom_flags,
-                                 &tmm_ops, &m), 0);
+    assert_int_equal(pgt_s1_init(&p, regime, va, (enum pgt_granule)s->gs, s->oa,
+                                 s->geom_flags | flags, &tmm_ops, &m), 0);
     assert_u64(pgt_ttbr_baddr(&p), baddr(p.pgd_phys, s->oa));
     assert_true(p.pgd_phys >> (s->oa - 1)); /* the root really is at the top */
     tcr = pgt_s1_tcr(&p);
-    if (regime == PGT_REGIME_EL2) {
-        /* TCR_EL2 (E2H = 0): T0SZ [5:0], walk attributes [13:8], TG0
-         * [15:14], PS [18:16], RES1 23 and 31, DS 32. */
+    if (one_range) {
+        /* TCR_EL3 and TCR_EL2 (E2H = 0): T0SZ [5:0], walk attributes
+         * [13:8], TG0 [15:14], PS [18:16], RES1 23 and 31, DS 32. */
         want = (64 - va) | WALK_ATTRS | tg0_code(s->gs) << 14 | ps_code(s->oa) << 16 |
                (1ull << 23) | (1ull << 31) | (lpa2(s) ? 1ull << 32 : 0);
-        mask = ~0ull;
     } else {
-        /* TCR_EL1, the TTBR0 half: T0SZ, EPD0 (7) clear, walk attributes,
-         * TG0, EPD1 (23) set, TG1 [31:30], IPS [34:32], DS 59. */
-        want = (64 - va) | WALK_ATTRS | tg0_code(s->gs) << 14 | (1ull << 23) |
-               tg1_code(s->gs) << 30 | ps_code(s->oa) << 32 | (lpa2(s) ? 1ull << 59 : 0);
-        mask = 0x3full | (1ull << 7) | 0xff00ull | (1ull << 23) | (3ull << 30) |
-               (7ull << 32) | (1ull << 59);
+        /* TCR_EL1 (and TCR_EL2 with E2H = 1), one half enabled, the other
+         * with the same size and granule: T0SZ [5:0], EPD0 7, walk
+         * attributes [13:8], TG0 [15:14], T1SZ [21:16], EPD1 23, walk
+         * attributes [29:24], TG1 [31:30], IPS [34:32], AS 36, DS 59. */
+        want = (64 - va) | WALK_ATTRS | tg0_code(s->gs) << 14 | (uint64_t)(64 - va) << 16 |
+               WALK_ATTRS << 16 | tg1_code(s->gs) << 30 | ps_code(s->oa) << 32 |
+               (upper ? 1ull << 7 : 1ull << 23) |
+               (flags & PGT_S1_ASID16 ? 1ull << 36 : 0) | (lpa2(s) ? 1ull << 59 : 0);
+        asid = flags & PGT_S1_ASID16 ? 0xbeef : 0xa5;
     }
-    if ((tcr & mask) != want) {
-        print_error("%s %uK oa %u va %u: TCR %#llx, expected %#llx (mask %#llx)\n",
-                    regime == PGT_REGIME_EL2 ? "EL2" : "EL1&0", 1u << (s->gs - 10), s->oa, va,
-                    (unsigned long long)tcr, (unsigned long long)want,
-                    (unsigned long long)mask);
+    if (tcr != want) {
+        print_error("%s%s %uK oa %u va %u: TCR %#llx, expected %#llx\n", name,
+                    upper ? " upper" : "", 1u << (s->gs - 10), s->oa, va,
+                    (unsigned long long)tcr, (unsigned long long)want);
         fail();
     }
-    pgt_hyp_destroy(&p);
+    /* TTBR: ASID [63:48] (0 without ASIDs), BADDR, CnP 0. */
+    assert_int_equal(pgt_s1_ttbr(&p, (uint32_t)asid, &ttbr), 0);
+    assert_u64(ttbr, asid << 48 | baddr(p.pgd_phys, s->oa));
+    pgt_s1_destroy(&p);
     tmm_fini(&m);
 }
 
@@ -166,10 +184,14 @@ static void test_registers_for_every_granule_and_oa_size(void **state)
             uint32_t flags = oas[i] == 52 && gs != 16 ? PGT_GEOM_LPA2 : 0;
             struct shape s = {gs, oas[i], oas[i] < 48 ? oas[i] : 48, flags};
 
-            check_s1(&s, PGT_REGIME_EL2);
-            check_s1(&s, PGT_REGIME_EL10);
+            check_s1(&s, PGT_REGIME_EL2, 0);
+            check_s1(&s, PGT_REGIME_EL3, 0);
+            check_s1(&s, PGT_REGIME_EL10, 0);
+            check_s1(&s, PGT_REGIME_EL10, PGT_S1_UPPER);
+            check_s1(&s, PGT_REGIME_EL20, PGT_S1_ASID16);
+            check_s1(&s, PGT_REGIME_EL20, PGT_S1_UPPER | PGT_S1_ASID16);
             check_s2(&s);
-            n += 3;
+            n += 7;
             if (oas[i] == 52) {
                 /* And a 52-bit IPA (4K: a level -1 root, SL2). */
                 s.ia = 52;
@@ -178,7 +200,7 @@ static void test_registers_for_every_granule_and_oa_size(void **state)
             }
         }
     }
-    assert_int_equal(n, 3 * 7 * 3 + 3);
+    assert_int_equal(n, 3 * 7 * 7 + 3);
 }
 
 int main(void)
