@@ -325,7 +325,12 @@ static void op_inval(struct op *op, uint64_t base, uint64_t n, int level)
     op->inv_n += n;
     if (mm->tlbi_range || op->inv_all)
         return;
-    if (op->inv_n > max && mm->tlbi_all) {
+    /* Past the threshold, one tlbi_all at the end: as soon as the leaves
+     * seen, or those the operation's range can hold at this level, are
+     * more than it (never one TLBI per page of a large range). */
+    if (mm->tlbi_all &&
+        (op->inv_n > max || (op->end - op->addr) >>
+                                pgt_level_shift(&op->pgt->geom, level) > max)) {
         op->inv_all = true;
         return;
     }

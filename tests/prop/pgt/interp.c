@@ -1941,6 +1941,12 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
             hinted.count_shift = 2;
             hinted.count_width = 4;
         }
+        /* The other half have no tlbi_range: invalidations go per leaf,
+         * then one tlbi_all past a small threshold, under the TLB model. */
+        if (opt & 2) {
+            hinted.tlbi_range = NULL;
+            hinted.tlbi_all_threshold = 8;
+        }
         p->xnx = cfg->mode == PI_S2 && (opt & 2);
         struct pgt_s2_cfg sc = {
             .granule = cfg->granule,

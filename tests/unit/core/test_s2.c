@@ -932,6 +932,54 @@ static void test_s2_test_clear_young_reports_and_clears_access_flag(
 
 /* ---------------- split ---------------- */
 
+/* The TLB policy of a range operation without tlbi_range: tlbi_va per
+ * leaf up to the threshold, one tlbi_all when the range can hold more
+ * leaves than that (never one TLBI per page of a large range). */
+static void test_s2_wrprotect_tlb_policy_without_tlbi_range(void **state)
+{
+    (void)state;
+    struct tmm m;
+    struct pgt p;
+    struct pgt_mm_ops ops = tmm_ops;
+    const struct pgt_s2_cfg cfg = {PGT_GRANULE_4K, 40, 40, 1, 0, 0};
+
+    ops.tlbi_range = NULL;
+    tmm_init(&m, SZ_4K, 64, ARENA_PA);
+    assert_int_equal(pgt_s2_init(&p, &cfg, &ops, NULL, NULL), 0);
+    /* 8 MiB of pages (the OA one page off: no blocks), 2048 leaves. */
+    assert_int_equal(pgt_s2_map(&p, 0x40000000, 4 * SZ_2M, 0x80001000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    tmm_log_clear(&m);
+    assert_int_equal(pgt_s2_wrprotect(&p, 0x40000000, 4 * SZ_2M), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_ALL), 1);
+    assert_int_equal(log_count(&m, TMM_TLBI_VA), 0);
+    /* Four leaves: four tlbi_va. */
+    assert_int_equal(pgt_s2_protect(&p, 0x40000000, 4 * SZ_4K, PGT_PROT_RW),
+                     0);
+    tmm_log_clear(&m);
+    assert_int_equal(pgt_s2_wrprotect(&p, 0x40000000, 4 * SZ_4K), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_ALL), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_VA), 4);
+    pgt_s2_destroy(&p);
+
+    /* The embedder's threshold: two leaves. */
+    ops.tlbi_all_threshold = 2;
+    assert_int_equal(pgt_s2_init(&p, &cfg, &ops, NULL, NULL), 0);
+    assert_int_equal(pgt_s2_map(&p, 0x40000000, 4 * SZ_4K, 0x80001000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    tmm_log_clear(&m);
+    assert_int_equal(pgt_s2_wrprotect(&p, 0x40000000, 2 * SZ_4K), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_VA), 2);
+    assert_int_equal(log_count(&m, TMM_TLBI_ALL), 0);
+    tmm_log_clear(&m);
+    assert_int_equal(pgt_s2_wrprotect(&p, 0x40000000, 4 * SZ_4K), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_VA), 0);
+    assert_int_equal(log_count(&m, TMM_TLBI_ALL), 1);
+    pgt_s2_destroy(&p);
+    assert_int_equal(m.live, 0);
+    tmm_fini(&m);
+}
+
 static void test_s2_split_turns_2m_block_into_512_pages(void **state)
 {
     (void)state;
@@ -1162,6 +1210,7 @@ int main(void)
         cmocka_unit_test(test_s2_wrprotect_clears_s2ap_w_on_every_leaf),
         cmocka_unit_test(
             test_s2_test_clear_young_reports_and_clears_access_flag),
+        cmocka_unit_test(test_s2_wrprotect_tlb_policy_without_tlbi_range),
         cmocka_unit_test(test_s2_split_turns_2m_block_into_512_pages),
         cmocka_unit_test(test_s2_split_turns_1g_block_into_pages),
         cmocka_unit_test(test_s2_split_leaves_pages_and_unmapped_ranges_alone),
