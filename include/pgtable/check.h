@@ -18,9 +18,14 @@
  *  - a valid leaf is a block at a level the geometry allows blocks at, or
  *    a page at the last level (valid with type 0 there is reserved), and
  *    its attributes are what pgt_leaf_attrs() gives for the permissions
- *    they decode to in the table's regime (the access flag aside): no
- *    reserved memory type or attribute index, no RES0, contiguous or
- *    DBM bit, which the library never writes;
+ *    they decode to in the table's regime (the access flag and the
+ *    contiguous bit aside): no reserved memory type or attribute index,
+ *    no RES0 bit, no DBM bit where the library writes none;
+ *  - a leaf with the contiguous bit is at a level where the table uses
+ *    the hint (pgt_cont_entries(), not with PGT_NO_CONT or
+ *    PGT_S2_HW_DIRTY), and its aligned run is uniform: every entry has
+ *    the bit and the same bits but the output address, which follows on
+ *    from an address aligned to the run;
  *  - every output address (leaf or table) lies within the table's OA size
  *    and a leaf's is aligned to the leaf's size;
  *  - an invalid entry is zero or, in a stage-2 table, a well-formed owner
@@ -50,6 +55,8 @@ enum pgt_check_what {
     PGT_CHECK_LEAF_DESC,  /* reserved or illegal leaf encoding */
     PGT_CHECK_OA,         /* OA beyond the OA size, or a leaf's misaligned */
     PGT_CHECK_OWNER,      /* invalid entry neither zero nor an annotation */
+    PGT_CHECK_CONT,       /* contiguous bit where the table has no hint, or
+                           * on a run that is not uniform */
 };
 
 /* pgt_check() flags. */

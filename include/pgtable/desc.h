@@ -288,6 +288,19 @@ uint64_t pgt_level_index(const struct pgt_geom *g, uint64_t addr, int level);
 bool pgt_level_has_block(const struct pgt_geom *g, int level);
 
 /**
+ * pgt_cont_entries() - how many entries the contiguous hint joins at a
+ * level (Arm ARM, the Contiguous bit): 16 at 4K (levels 1, 2 and 3); at
+ * 16K 32 at level 2 and 128 at level 3; at 64K 32 at levels 2 and 3.
+ * @g:     the geometry
+ * @level: any level
+ *
+ * Return: the number of entries of one contiguous run, aligned to that
+ * many entries; 0 where the library sets no hint (levels without blocks,
+ * level 1 of 16K and 64K, level 0, and 4K level 1 with LPA2).
+ */
+uint32_t pgt_cont_entries(const struct pgt_geom *g, int level);
+
+/**
  * pgt_oa_encode() - a descriptor's OA field for an output address.
  * @g:  the geometry (LPA2 and 64K 52-bit OA move OA[51:48] or OA[51:50])
  * @pa: output address, aligned to the granule

@@ -53,7 +53,9 @@ typedef void (*pgt_print_fn)(void *arg, const char *line);
  * or a zero entry ends a run. A leaf shows its permissions (R, W, X or
  * '-'), its memory type (normal-wb, normal-nc, device), then "user",
  * "pxn", "uxn" and "sw0".."sw3" when in its permission set, "old" when
- * its access flag is clear, and "attrs 0x..." (the raw attribute bits)
+ * its access flag is clear, "cont" when it has the contiguous hint (the
+ * hint is part of the attributes: runs with it are lines of their own),
+ * and "attrs 0x..." (the raw attribute bits)
  * when they are not what the library itself would write for that
  * permission set. A non-zero invalid entry shows its owner annotation, or
  * "invalid 0x..." (the raw entry) if it is not one. A block partly inside

@@ -21,6 +21,23 @@
                                    * VTCR_EL2.HA/HD set (see s2.h) */
 #define PGT_S2_COALESCE (1u << 4) /* fold tables a map leaves uniform back
                                    * into blocks (see s2.h) */
+/*
+ * Either stage: never set the contiguous hint. By default a map that
+ * covers an aligned run of pgt_cont_entries() entries whole (16 pages at
+ * 4K, 128 at 16K, 32 at 64K; 16 or 32 blocks at level 2, 16 1 GiB blocks
+ * at 4K level 1), with its output addresses aligned to the run, writes
+ * the run with the Contiguous bit so the TLB may hold it as one entry; a
+ * split folds the runs of the new table. Any later change to part of a
+ * run (unmap, protect, wrprotect, relax, set_owner, a map over part of
+ * it, a split below it) first unfolds the whole run with
+ * break-before-make; whole runs keep the hint through permission changes
+ * and unmaps. The access flag is one per run: pgt_s2_mkyoung() and
+ * pgt_s2_test_clear_young() act on the whole run of the leaf. One-page
+ * maps never set it (the fault path stays one store); PGT_S2_HW_DIRTY
+ * tables never do (the dirty state is kept per page). Opt out for an
+ * erratum, or for an embedder whose own code changes leaves in place.
+ */
+#define PGT_NO_CONT (1u << 7)
 
 /* Stage-1 table flags (struct pgt.flags, pgt_s1_init()); see s1.h. */
 #define PGT_S1_LPA2 PGT_GEOM_LPA2 /* FEAT_LPA2 (TCR.DS = 1), 4K/16K */
@@ -45,6 +62,8 @@ struct pgt_internal {
                            * permissions */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
     pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
+    uint8_t cont[5];      /* per level + 1: log2 of the entries one
+                           * contiguous run joins, 0: no hint there */
     uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
     uintptr_t count_base; /* count of the table page at VA v: at
                            * count_base + ((v >> granule) << count_shift) */

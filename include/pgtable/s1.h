@@ -43,7 +43,8 @@
  *           PGT_S1_ASID16 (16-bit ASIDs, TCR.AS = 1; EL1&0 and EL2&0
  *           only; 8-bit otherwise), PGT_S1_ALLOW_WX (accept
  *           writable-and-executable mappings: for an embedder running
- *           with SCTLR_ELx.WXN = 0)
+ *           with SCTLR_ELx.WXN = 0), PGT_NO_CONT (never set the
+ *           contiguous hint; see pgt.h)
  * @mm_ops:  hooks; zalloc_page(mm_ctx, NULL) gives the root
  * @mm_ctx:  first argument of every mm_ops hook (the embedder's, may be
  *           NULL)

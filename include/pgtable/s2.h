@@ -54,7 +54,9 @@ struct pgt_s2_cfg {
     int start_level;     /* PGT_LEVEL_AUTO: lowest root-page count rule
                           * (the highest level with at most 16 pages) */
     uint32_t geom_flags; /* PGT_GEOM_LPA2 (PGT_GEOM_CONCAT is implied) */
-    uint32_t flags;      /* PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST */
+    uint32_t flags;      /* PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST,
+                          * PGT_S2_HW_DIRTY, PGT_S2_COALESCE, PGT_NO_CONT
+                          * (pgt.h) */
 };
 
 /**
@@ -81,7 +83,8 @@ int pgt_s2_init(struct pgt *pgt, const struct pgt_s2_cfg *cfg,
  * @pgt:     table to fill (untouched on error)
  * @vtcr:    T0SZ gives the IPA size, TG0 the granule, SL0 (and SL2 with
  *           DS) the start level, PS the OA size, DS the LPA2 format
- * @flags:   PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST
+ * @flags:   PGT_S2_FWB, PGT_S2_XNX, PGT_S2_HOST, PGT_S2_HW_DIRTY,
+ *           PGT_S2_COALESCE, PGT_NO_CONT
  * @mm_ops:  hooks (mm_ops.h)
  * @mm_ctx:  first argument of every mm_ops hook (may be NULL)
  * @pte_ops: policy callbacks, or NULL
@@ -198,7 +201,9 @@ int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,
  *        execute, X both
  *
  * The leaf changes in place, then tlbi_va at its level (nothing when it
- * already allows it all).
+ * already allows it all). A leaf with the contiguous hint first has its
+ * run unfolded (break-before-make of the run, invalidated), so only that
+ * leaf gains the permissions.
  *
  * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_ERANGE (@addr beyond the
  * IPA size); -PGT_EINVAL (NULL or not a stage-2 table, @prot holds other
@@ -248,7 +253,9 @@ int pgt_s2_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
  * @pgt:  the table
  * @addr: any IPA inside the leaf
  *
- * No TLB maintenance is needed for the access flag.
+ * No TLB maintenance is needed for the access flag. A leaf with the
+ * contiguous hint gets it on its whole run (the TLB holds the run as one
+ * entry).
  *
  * Return: 0; -PGT_ENOENT (no valid leaf); -PGT_ERANGE (@addr beyond the
  * IPA size); -PGT_EINVAL (NULL or not a stage-2 table).
@@ -262,6 +269,9 @@ int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr);
  * @addr:  first IPA, granule aligned
  * @size:  bytes, a multiple of the granule, > 0
  * @mkold: also clear the access flags (no TLB maintenance, as KVM)
+ *
+ * A leaf with the contiguous hint counts with its whole run, as a block
+ * does: its run is young or old as one.
  *
  * Return: 1 young, 0 not; -PGT_EINVAL; -PGT_ERANGE.
  */

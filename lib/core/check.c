@@ -100,7 +100,8 @@ static int check_leaf(struct chk *c, pgt_pte_t pte, int level, uint64_t addr)
         return report(c, PGT_CHECK_LEAF_DESC, addr, level, pte);
     if ((oa >> g->oa_bits) || (oa & (pgt_level_size(g, level) - 1)))
         return report(c, PGT_CHECK_OA, addr, level, pte);
-    attrs = pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID | PGT_PTE_AF);
+    attrs = pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID |
+                    PGT_PTE_AF | PGT_PTE_CONT);
     if (attrs == c->good_attrs && level == c->good_level)
         return 0;
     if (pgt_leaf_attrs(g, regime, flags, pgt_leaf_prot(g, regime, flags, pte), &want) ||
@@ -119,6 +120,42 @@ static int check_entry(struct chk *c, pgt_pte_t pte, int level, uint64_t addr)
     /* Invalid: zero, or on stage 2 exactly an owner annotation. */
     if (pte && (c->pgt->regime != PGT_REGIME_S2 || pte != pgt_make_owner(pgt_pte_owner(pte))))
         return report(c, PGT_CHECK_OWNER, addr, level, pte);
+    return 0;
+}
+
+/* Entries one contiguous run joins at @level in this table, 0: none. */
+static uint64_t cont_entries(const struct pgt *pgt, int level)
+{
+    if ((pgt->flags & PGT_NO_CONT) ||
+        (pgt->regime == PGT_REGIME_S2 && (pgt->flags & PGT_S2_HW_DIRTY)))
+        return 0;
+    return pgt_cont_entries(&pgt->geom, level);
+}
+
+/*
+ * The leaf t[@i] at @level (entry 0 mapping from @base) has the
+ * contiguous bit: the table uses the hint there, and its run is uniform,
+ * checked whole from the run's first entry (the others only look there).
+ */
+static int check_cont(struct chk *c, const pgt_pte_t *t, uint64_t i, int level,
+                      uint64_t base)
+{
+    const struct pgt_geom *g = &c->pgt->geom;
+    uint64_t n = cont_entries(c->pgt, level), size = pgt_level_size(g, level);
+    uint64_t addr = base + i * size, first = i & ~(n - 1);
+    pgt_pte_t mask = ~pgt_oa_field_mask(g), pte = t[i];
+
+    if (!n || !(t[first] & PGT_PTE_CONT))
+        return report(c, PGT_CHECK_CONT, addr, level, pte);
+    if (i != first)
+        return 0;
+    uint64_t oa = pgt_oa_decode(g, pte);
+    if (oa & (n * size - 1))
+        return report(c, PGT_CHECK_CONT, addr, level, pte);
+    for (uint64_t k = 1; k < n; k++)
+        if ((t[i + k] & mask) != (pte & mask) ||
+            pgt_oa_decode(g, t[i + k]) != oa + k * size)
+            return report(c, PGT_CHECK_CONT, addr + k * size, level, t[i + k]);
     return 0;
 }
 
@@ -159,6 +196,9 @@ static int descend(struct chk *c, const pgt_pte_t *t, uint64_t i, uint64_t end, 
         fr->i++;
         if (!pgt_pte_is_table(pte, fr->level)) {
             ret = check_entry(c, pte, fr->level, addr);
+            if (!ret && (pte & (PGT_PTE_VALID | PGT_PTE_CONT)) ==
+                            (PGT_PTE_VALID | PGT_PTE_CONT))
+                ret = check_cont(c, fr->t, fr->i - 1, fr->level, fr->base);
             if (ret)
                 return ret;
             continue;
@@ -264,6 +304,9 @@ const char *pgt_check_what_str(enum pgt_check_what what)
         return "output address beyond the OA size or misaligned";
     case PGT_CHECK_OWNER:
         return "invalid entry that is not an owner annotation";
+    case PGT_CHECK_CONT:
+        return "contiguous bit without the hint there, or on a run that is not "
+               "uniform";
     }
     return "unknown";
 }

@@ -131,6 +131,25 @@ bool pgt_level_has_block(const struct pgt_geom *g, int level)
     }
 }
 
+uint32_t pgt_cont_entries(const struct pgt_geom *g, int level)
+{
+    if (!pgt_level_has_block(g, level))
+        return 0;
+    switch (level) {
+    case PGT_LEVEL_MAX:
+        return g->granule_shift == PGT_GRANULE_4K    ? 16
+               : g->granule_shift == PGT_GRANULE_16K ? 128
+                                                     : 32;
+    case 2:
+        return g->granule_shift == PGT_GRANULE_4K ? 16 : 32;
+    case 1:
+        /* 16 GiB runs of 1 GiB blocks; none for the LPA2-only blocks */
+        return g->granule_shift == PGT_GRANULE_4K && !g->lpa2 ? 16 : 0;
+    default:
+        return 0;
+    }
+}
+
 /* Descriptor bits holding OA bits below 48 (or 50 with LPA2). */
 static uint64_t oa_low_mask(const struct pgt_geom *g)
 {

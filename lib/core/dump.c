@@ -157,8 +157,10 @@ static void put_leaf_attrs(struct dump *d, struct line *l, pgt_pte_t kind)
             put_str(l, sw[i]);
     if (!(attrs & PGT_PTE_AF))
         put_str(l, " old");
+    if (attrs & PGT_PTE_CONT)
+        put_str(l, " cont");
     if (pgt_leaf_attrs(&pgt->geom, pgt->regime, d->flags, prot, &expect) ||
-        expect != (attrs | PGT_PTE_AF)) {
+        expect != ((attrs & ~PGT_PTE_CONT) | PGT_PTE_AF)) {
         put_str(l, " attrs ");
         put_hex(l, attrs, 16);
     }

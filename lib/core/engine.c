@@ -144,7 +144,8 @@ static bool leaf_consistent(const struct op *op, pgt_pte_t old, uint64_t base,
         oa = op->phys + (base - op->addr);
     }
     return !(oa & (size - 1)) &&
-           old == pgt_make_leaf(&op->pgt->geom, oa, op->attrs, level);
+           (old & ~PGT_PTE_CONT) ==
+               pgt_make_leaf(&op->pgt->geom, oa, op->attrs, level);
 }
 
 /*
@@ -177,7 +178,7 @@ static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
             if (!op->commit && !op->stage1)
                 return ACT_LEAF;
             *new = map_leaf(op, base, level);
-            if (old == *new)
+            if ((old & ~PGT_PTE_CONT) == *new)
                 return ACT_NONE;
             if (op->stage1 && pgt_pte_valid(old))
                 return -PGT_EEXIST;
@@ -254,9 +255,148 @@ static pgt_pte_t child_of(const struct op *op, pgt_pte_t parent, uint64_t pbase,
     if (!pgt_pte_valid(parent))
         return parent; /* an annotation (or nothing) repeated */
     pgt_pte_t attrs = parent & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
-                                 PGT_PTE_VALID);
+                                 PGT_PTE_VALID | PGT_PTE_CONT);
     return pgt_make_leaf(g, pgt_oa_decode(g, parent) + (base - pbase), attrs,
                          level);
+}
+
+/* ---- the contiguous hint ------------------------------------------------ */
+
+/*
+ * Where a level has the hint (pgt_cont_shift()), an aligned run of its
+ * entries that are valid leaves identical but for the output address,
+ * following on from an address aligned to the run, may carry the
+ * Contiguous bit, all of them together: the TLB may then hold the run as
+ * one entry. The engine keeps every run with the bit uniform:
+ *  - a map that covers a run whole writes it with the bit, unless one of
+ *    its valid leaves would stay as it is (run_map(), run_blocks());
+ *  - a new table made from a block (a split) gets the bit on every run
+ *    it holds uniform (cont_fold_offline());
+ *  - before any other change to part of a run, or a change that puts
+ *    tables in it, the run is unfolded: break-before-make of all its
+ *    entries, then the same leaves without the bit (cont_prepare());
+ *  - a change the same on every entry of a run (permissions, the access
+ *    flag, unmap) keeps it as it is; test_clear_young takes a run as one
+ *    leaf, as a block (the TLB holds it as one entry).
+ */
+
+/* The leaf the uniform run @t[0..@n) at @level starts with, without the
+ * Contiguous bit, when its output address is aligned to @align; else 0. */
+static pgt_pte_t leaf_run(const struct pgt *pgt, const pgt_pte_t *t, uint64_t n,
+                          int level, uint64_t align)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    uint64_t size = pgt_level_size(g, level);
+    pgt_pte_t first = pgt_read(&t[0]) & ~PGT_PTE_CONT;
+
+    if (!pgt_pte_is_leaf(first, level))
+        return 0;
+    uint64_t oa = pgt_oa_decode(g, first);
+    pgt_pte_t attrs =
+        first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
+    if (oa & (align - 1))
+        return 0;
+    for (uint64_t i = 1; i < n; i++)
+        if ((pgt_read(&t[i]) & ~PGT_PTE_CONT) !=
+            pgt_make_leaf(g, oa + i * size, attrs, level))
+            return 0;
+    return first;
+}
+
+/*
+ * Unfold the run of 2^@cs entries from t[@g] at @level (covering from
+ * @gbase): every entry invalid, the run invalidated, then the same leaves
+ * without the hint. (The run is uniform; the access flag, which hardware
+ * may set in any one entry, is kept if any had it.)
+ */
+static void cont_unfold(struct op *op, pgt_pte_t *t, uint64_t g, uint32_t cs,
+                        uint64_t gbase, int level)
+{
+    struct pgt *pgt = op->pgt;
+    const struct pgt_geom *gm = &pgt->geom;
+    uint64_t n = 1ull << cs, size = pgt_level_size(gm, level);
+    pgt_pte_t first = pgt_read(&t[g]), af = 0;
+
+    for (uint64_t k = 0; k < n; k++)
+        af |= __atomic_exchange_n(&t[g + k], 0, __ATOMIC_RELAXED) & PGT_PTE_AF;
+    pgt_tlbi_leaves(pgt, gbase, n * size, level);
+    uint64_t oa = pgt_oa_decode(gm, first);
+    pgt_pte_t attrs = (first & ~(pgt_oa_field_mask(gm) | PGT_PTE_TYPE |
+                                 PGT_PTE_VALID | PGT_PTE_CONT)) |
+                      af;
+    for (uint64_t k = 0; k < n; k++)
+        pgt_write(&t[g + k], pgt_make_leaf(gm, oa + k * size, attrs, level));
+}
+
+/* Whether @op changes one of the entries [@k0, @k1] of @t (at @level, @t
+ * covering from @tbase). */
+static bool changes_any(struct op *op, const pgt_pte_t *t, uint64_t tbase,
+                        int level, uint64_t k0, uint64_t k1)
+{
+    uint32_t shift = pgt_level_shift(&op->pgt->geom, level);
+
+    for (uint64_t k = k0; k <= k1; k++) {
+        pgt_pte_t new;
+        if (classify(op, pgt_read(&t[k]) & ~PGT_PTE_CONT, level,
+                     tbase + (k << shift), &new) != ACT_NONE)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Before the commit changes entries [*@i0, *@i1] of the live table @t at
+ * @level (covering from @tbase): unfold the runs with the hint the change
+ * would leave mixed: a run only partly changed, or one whose entries
+ * become tables (a split, a map below the level). Access-flag changes
+ * widen to the runs at the ends instead.
+ */
+static void cont_prepare(struct op *op, pgt_pte_t *t, uint64_t tbase, int level,
+                         uint64_t *i0, uint64_t *i1)
+{
+    uint32_t cs = pgt_cont_shift(op->pgt, level);
+    uint32_t shift = pgt_level_shift(&op->pgt->geom, level);
+    uint64_t n = 1ull << cs, m = n - 1;
+
+    if (!cs || op->kind == OP_FOLD)
+        return;
+    if (op->kind == OP_YOUNG) {
+        /* The TLB holds a run as one entry: it is young as a whole. */
+        if (pgt_read(&t[*i0]) & PGT_PTE_CONT)
+            *i0 &= ~m;
+        if (pgt_read(&t[*i1]) & PGT_PTE_CONT)
+            *i1 |= m;
+        return;
+    }
+    bool reshape = op->kind == OP_SPLIT ||
+                   (op->kind == OP_MAP && !(op->terminal >> (level + 1) & 1));
+    for (uint64_t g = *i0 & ~m; g <= *i1; g += n) {
+        if (!(pgt_read(&t[g]) & PGT_PTE_CONT))
+            continue;
+        uint64_t gbase = tbase + (g << shift);
+        bool covered = gbase >= op->addr && gbase + (n << shift) <= op->end;
+        uint64_t k0 = g > *i0 ? g : *i0, k1 = g + m < *i1 ? g + m : *i1;
+        if (covered ? reshape : changes_any(op, t, tbase, level, k0, k1))
+            cont_unfold(op, t, g, cs, gbase, level);
+    }
+}
+
+/* A new table @t at @level (covering from @tbase), made from a block and
+ * not linked yet: the hint on every run it holds uniform. */
+static void cont_fold_offline(const struct pgt *pgt, pgt_pte_t *t, int level)
+{
+    uint32_t cs = pgt_cont_shift(pgt, level);
+    uint64_t n = 1ull << cs, all = pgt_ptes_per_page(&pgt->geom);
+    uint64_t span = n * pgt_level_size(&pgt->geom, level);
+
+    if (!cs)
+        return;
+    for (uint64_t g = 0; g < all; g += n) {
+        if ((t[g] & PGT_PTE_CONT) || !leaf_run(pgt, &t[g], n, level, span))
+            continue;
+        for (uint64_t k = 0; k < n; k++)
+            t[g + k] |= PGT_PTE_CONT;
+    }
 }
 
 /* ---- prepared pages -------------------------------------------------- */
@@ -506,7 +646,7 @@ static pgt_pte_t uniform(const struct pgt *pgt, const pgt_pte_t *t, int level,
                          uint64_t tbase)
 {
     const struct pgt_geom *g = &pgt->geom;
-    uint64_t n = pgt_ptes_per_page(g), size = pgt_level_size(g, level);
+    uint64_t n = pgt_ptes_per_page(g);
     pgt_pte_t first = pgt_read(&t[0]);
 
     (void)tbase;
@@ -519,14 +659,13 @@ static pgt_pte_t uniform(const struct pgt *pgt, const pgt_pte_t *t, int level,
                 return 0;
         return first; /* an annotation, as a block-level one */
     }
-    uint64_t oa = pgt_oa_decode(g, first);
-    pgt_pte_t attrs = first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
-    if (oa & (pgt_level_size(g, level - 1) - 1))
+    /* (the contiguous hint of its runs does not go up with them) */
+    first = leaf_run(pgt, t, n, level, pgt_level_size(g, level - 1));
+    if (!first)
         return 0;
-    for (uint64_t i = 1; i < n; i++)
-        if (pgt_read(&t[i]) != pgt_make_leaf(g, oa + i * size, attrs, level))
-            return 0;
-    return pgt_make_leaf(g, oa, attrs, level - 1);
+    pgt_pte_t attrs =
+        first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
+    return pgt_make_leaf(g, pgt_oa_decode(g, first), attrs, level - 1);
 }
 
 /*
@@ -607,6 +746,8 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
         pgt_ref_delta(pgt, child, counted);
     }
     apply(op, child, 0, base, cl, a, e, true);
+    if (pgt_pte_valid(old))
+        cont_fold_offline(pgt, child, cl);
 
     pgt_pte_t new;
     if (op->free_empty && pgt_table_count(pgt, child) == 1) {
@@ -628,30 +769,146 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
 
 /* ---- the last level, committed in runs --------------------------------- */
 
+/* What run_map() keeps while it maps the entries of one table page. */
+struct mapping {
+    pgt_pte_t d0;         /* the leaf of entry 0 (stepping) */
+    uint64_t oa0;         /* its output address */
+    uint64_t step;        /* one granule */
+    int counted_new;      /* whether a new leaf holds a reference */
+    int delta;            /* reference change on the page */
+    uint64_t first, last; /* entries broken for break-before-make; first
+                           * == none: no entry */
+    uint64_t none;
+    bool offline;
+};
+
+/* The leaf of entry @k: the descriptors of consecutive pages differ by
+ * one granule (@STEPPING), unless the run crosses into the OA bits kept
+ * elsewhere (LPA2, 64K 52-bit). */
+static inline __attribute__((always_inline)) pgt_pte_t
+leaf_at(const struct op *op, const struct mapping *m, uint64_t k,
+        const bool STEPPING)
+{
+    if (STEPPING)
+        return m->d0 + k * m->step;
+    return pgt_make_leaf(&op->pgt->geom, m->oa0 + k * m->step, op->attrs,
+                         PGT_LEVEL_MAX);
+}
+
 /* run_map()'s step: the leaf @d into entry @k of @p. A valid leaf to
  * replace is broken, and marked for the make after one invalidation. */
 static inline __attribute__((always_inline)) void
-map_entry(struct op *op, pgt_pte_t *p, uint64_t k, pgt_pte_t d, int counted_new,
-          bool offline, int *delta, uint64_t *first, uint64_t *last,
-          uint64_t none)
+map_entry(struct op *op, pgt_pte_t *p, uint64_t k, pgt_pte_t d,
+          struct mapping *m)
 {
     pgt_pte_t old = p[k];
 
     if (PGT_LIKELY(old == 0)) {
         pgt_write(&p[k], d);
-        *delta += counted_new;
-    } else if (old == d) {
+        m->delta += m->counted_new;
+    } else if ((old & ~PGT_PTE_CONT) == d) {
         return;
-    } else if (pgt_pte_valid(old) && !offline) {
+    } else if (pgt_pte_valid(old) && !m->offline) {
         pgt_write(&p[k], 0);
-        if (*first == none)
-            *first = k;
-        *last = k;
+        m->delta -= (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+        if (m->first == m->none)
+            m->first = k;
+        m->last = k;
     } else {
         /* an annotation, or a copy in an unlinked table */
         pgt_write(&p[k], d);
-        *delta += counted_new - (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+        m->delta +=
+            m->counted_new - (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
     }
+}
+
+/*
+ * A contiguous run @p[@k .. @k + @n) the map covers whole: its leaves
+ * with the hint, unless one of its valid leaves stays as it is (then
+ * without, entry by entry). Valid leaves to replace in a live table are
+ * broken, the whole run, for the make after the invalidation.
+ */
+static inline __attribute__((always_inline)) void
+map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
+        const bool STEPPING)
+{
+    bool stay = false, replace = false, same = true;
+    pgt_pte_t any = 0;
+
+    /* A table not linked yet (new, or a split's copy): nothing can see a
+     * run half written, so it is written in one pass. */
+    if (m->offline) {
+        for (uint64_t j = k; j < k + n; j++) {
+            pgt_pte_t old = p[j];
+            pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+            if (PGT_UNLIKELY(old))
+                m->delta -= (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+        }
+        m->delta += (int)n * m->counted_new;
+        return;
+    }
+    /* In a live table, the common case is a run of empty entries: one
+     * pass to see it, one to write it. */
+    for (uint64_t j = k; j < k + n; j++)
+        any |= p[j];
+    if (PGT_LIKELY(!any)) {
+        for (uint64_t j = k; j < k + n; j++)
+            pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+        m->delta += (int)n * m->counted_new;
+        return;
+    }
+    for (uint64_t j = k; j < k + n; j++) {
+        pgt_pte_t old = p[j], d = leaf_at(op, m, j, STEPPING);
+        if (old == (d | PGT_PTE_CONT))
+            continue;
+        same = false;
+        if (pgt_pte_valid(old)) {
+            if (old == d)
+                stay = true;
+            else
+                replace = true;
+        }
+    }
+    if (same)
+        return;
+    if (stay) {
+        for (uint64_t j = k; j < k + n; j++)
+            map_entry(op, p, j, leaf_at(op, m, j, STEPPING), m);
+        return;
+    }
+    if (replace && !m->offline) {
+        for (uint64_t j = k; j < k + n; j++) {
+            pgt_pte_t old = p[j];
+            if (!old)
+                continue;
+            pgt_write(&p[j], 0);
+            m->delta -= (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+        }
+        if (m->first == m->none)
+            m->first = k;
+        m->last = k + n - 1;
+        return;
+    }
+    for (uint64_t j = k; j < k + n; j++) {
+        pgt_pte_t old = p[j];
+        pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+        m->delta +=
+            m->counted_new - (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
+    }
+}
+
+/* The entries [@k0, @k1) of @p, with the whole runs [@c0, @c1) (of @n
+ * entries each) taken together. */
+static inline __attribute__((always_inline)) void
+map_entries(struct op *op, pgt_pte_t *p, uint64_t k0, uint64_t c0, uint64_t c1,
+            uint64_t k1, uint64_t n, struct mapping *m, const bool STEPPING)
+{
+    for (uint64_t k = k0; k < c0; k++)
+        map_entry(op, p, k, leaf_at(op, m, k, STEPPING), m);
+    for (uint64_t k = c0; k < c1; k += n)
+        map_run(op, p, k, n, m, STEPPING);
+    for (uint64_t k = c1; k < k1; k++)
+        map_entry(op, p, k, leaf_at(op, m, k, STEPPING), m);
 }
 
 /* Map: entries [i0, i1] of the last-level table @p (from @tbase). */
@@ -665,48 +922,77 @@ static void run_map(struct op *op, pgt_pte_t *p, uint64_t tbase, uint64_t i0,
     uint64_t oa = op->phys + (addr - op->addr);
     uint64_t oa_last = oa + (n - 1) * step;
     uint32_t top = g->lpa2 ? 50 : 48;
-    pgt_pte_t d = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
-    int counted_new = pgt_counted(pgt, d, PGT_LEVEL_MAX), delta = 0;
-    uint64_t first = n, last = 0;
+    uint32_t cs = pgt_cont_shift(pgt, PGT_LEVEL_MAX);
+    struct mapping m;
 
     p += i0;
-    /* Consecutive leaves differ by one granule in the descriptor, unless
-     * the run crosses into the OA bits stored elsewhere (LPA2, 64K LPA). */
-    bool stepping = (oa >> top) == (oa_last >> top);
+    m.d0 = pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX);
+    m.oa0 = oa;
+    m.step = step;
+    m.counted_new = pgt_counted(pgt, m.d0, PGT_LEVEL_MAX);
+    m.delta = 0;
+    m.first = m.none = n;
+    m.last = 0;
+    m.offline = offline;
+    /* The whole contiguous runs inside [i0, i1]: [c0, c1) from @p. */
+    uint64_t run = 1ull << cs, c0 = n, c1 = n;
+    /* (a run's output addresses too are aligned to its span) */
+    if (cs && !((op->phys - op->addr) & ((run << g->granule_shift) - 1))) {
+        uint64_t r0 = (i0 + run - 1) & ~(run - 1), r1 = (i1 + 1) & ~(run - 1);
+        if (r0 < r1) {
+            c0 = r0 - i0;
+            c1 = r1 - i0;
+        }
+    }
     if (op->cmo_d || op->cmo_i) {
         /* Cache maintenance for the leaves that change (from the first to
          * the last), before any of them becomes valid. */
         uint64_t lo = 0, hi = n;
-        while (lo < n && p[lo] == pgt_make_leaf(g, oa + lo * step, op->attrs,
-                                                PGT_LEVEL_MAX))
+        while (lo < n &&
+               (p[lo] & ~PGT_PTE_CONT) ==
+                   pgt_make_leaf(g, oa + lo * step, op->attrs, PGT_LEVEL_MAX))
             lo++;
-        while (hi > lo && p[hi - 1] == pgt_make_leaf(g, oa + (hi - 1) * step,
-                                                     op->attrs, PGT_LEVEL_MAX))
+        while (hi > lo && (p[hi - 1] & ~PGT_PTE_CONT) ==
+                              pgt_make_leaf(g, oa + (hi - 1) * step, op->attrs,
+                                            PGT_LEVEL_MAX))
             hi--;
         if (lo < hi)
             pgt_map_cmo(pgt, oa + lo * step, (hi - lo) * step, op->cmo_d,
                         op->cmo_i);
     }
-    if (PGT_LIKELY(stepping)) {
-        for (uint64_t k = 0; k < n; k++, d += step)
-            map_entry(op, p, k, d, counted_new, offline, &delta, &first, &last, n);
-    } else {
-        for (uint64_t k = 0; k < n; k++, oa += step)
-            map_entry(op, p, k, pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX),
-                      counted_new, offline, &delta, &first, &last, n);
-    }
-    if (first != n) {
+    if (PGT_LIKELY((oa >> top) == (oa_last >> top)))
+        map_entries(op, p, 0, c0, c1, n, run, &m, true);
+    else
+        map_entries(op, p, 0, c0, c1, n, run, &m, false);
+    if (m.first != n) {
         /* Break-before-make for the replaced leaves: every entry of the
          * span that is zero now was broken above (the empty ones were
-         * filled), so each gets its leaf after the invalidation. */
-        pgt_tlbi_leaves(pgt, addr + first * step, (last - first + 1) * step,
-                        PGT_LEVEL_MAX);
-        oa = op->phys + (addr - op->addr) + first * step;
-        for (uint64_t k = first; k <= last; k++, oa += step)
-            if (p[k] == 0)
-                pgt_publish(&p[k], pgt_make_leaf(g, oa, op->attrs, PGT_LEVEL_MAX));
+         * filled), so each gets its leaf after the invalidation, a whole
+         * run broken together with the hint. */
+        pgt_tlbi_leaves(pgt, addr + m.first * step,
+                        (m.last - m.first + 1) * step, PGT_LEVEL_MAX);
+        for (uint64_t k = m.first; k <= m.last; k++) {
+            pgt_pte_t cont = 0;
+            if (k >= c0 && k < c1 && !((k - c0) & (run - 1))) {
+                uint64_t j = k;
+                while (j < k + run && p[j] == 0)
+                    j++;
+                if (j == k + run)
+                    cont = PGT_PTE_CONT;
+            }
+            uint64_t end = cont ? k + run : k + 1;
+            for (; k < end; k++) {
+                if (p[k] != 0)
+                    continue;
+                pgt_publish(&p[k], pgt_make_leaf(g, oa + k * step, op->attrs,
+                                                 PGT_LEVEL_MAX) |
+                                       cont);
+                m.delta += m.counted_new;
+            }
+            k--;
+        }
     }
-    pgt_ref_delta(pgt, pgt_table_of(pgt, p), delta);
+    pgt_ref_delta(pgt, pgt_table_of(pgt, p), m.delta);
 }
 
 /* Unmap / set_owner: entries [i0, i1] of the last-level table @p. */
@@ -826,6 +1112,56 @@ static void run_young(struct op *op, pgt_pte_t *p, uint64_t i0, uint64_t i1)
 }
 
 /*
+ * run_blocks()'s contiguous run: the 2^@cs entries from t[@i] (at @level,
+ * the first covering from @base), all inside the map. Returns whether it
+ * mapped them, with the hint: not when one is a table or a valid leaf
+ * that stays as it is (the caller maps them one by one, without). Valid
+ * leaves to replace in a live table are broken and invalidated, the whole
+ * run, before the new ones are written.
+ */
+static bool map_block_run(struct op *op, pgt_pte_t *t, uint64_t i,
+                          uint64_t base, int level, uint32_t cs, bool offline,
+                          struct batch *b)
+{
+    struct pgt *pgt = op->pgt;
+    uint64_t n = 1ull << cs, size = pgt_level_size(&pgt->geom, level);
+    bool replace = false, same = true;
+
+    for (uint64_t k = 0; k < n; k++) {
+        pgt_pte_t old = pgt_read(&t[i + k]);
+        pgt_pte_t d = map_leaf(op, base + k * size, level);
+        if (old == (d | PGT_PTE_CONT))
+            continue;
+        same = false;
+        if (pgt_pte_is_table(old, level) || old == d)
+            return false;
+        replace |= pgt_pte_valid(old);
+    }
+    if (same)
+        return true;
+    if (replace && !offline) {
+        for (uint64_t k = 0; k < n; k++) {
+            pgt_pte_t old = pgt_read(&t[i + k]);
+            if (!pgt_pte_valid(old))
+                continue;
+            pgt_write(&t[i + k], 0);
+            b->delta -= (int)pgt_counted(pgt, old, level);
+        }
+        pgt_tlbi_leaves(pgt, base, n * size, level);
+    }
+    pgt_map_cmo(pgt, op->phys + (base - op->addr), n * size, op->cmo_d,
+                op->cmo_i);
+    for (uint64_t k = 0; k < n; k++) {
+        pgt_pte_t old = pgt_read(&t[i + k]);
+        pgt_pte_t d = map_leaf(op, base + k * size, level) | PGT_PTE_CONT;
+        pgt_publish(&t[i + k], d);
+        b->delta +=
+            (int)pgt_counted(pgt, d, level) - (int)pgt_counted(pgt, old, level);
+    }
+    return true;
+}
+
+/*
  * Map above the last level: the run of entries from @i that the range
  * covers whole at a level where they become blocks (classify() says
  * ACT_LEAF or ACT_NONE for each), in one loop: committed, or in a
@@ -840,6 +1176,12 @@ run_blocks(struct op *op, pgt_pte_t *t, uint64_t tbase,
 {
     struct pgt *pgt = op->pgt;
     uint32_t shift = pgt_level_shift(&pgt->geom, level);
+    uint32_t cs = op->commit ? pgt_cont_shift(pgt, level) : 0;
+    uint64_t run = 1ull << cs;
+
+    /* (a run's output addresses too are aligned to its span) */
+    if ((op->phys - op->addr) & ((run << shift) - 1))
+        cs = 0;
 
     for (; i <= i1; i++) {
         uint64_t base = tbase + (i << shift);
@@ -851,11 +1193,17 @@ run_blocks(struct op *op, pgt_pte_t *t, uint64_t tbase,
                 break;
             continue;
         }
+        if (cs && !(i & (run - 1)) && i + run - 1 <= i1 &&
+            base + (run << shift) <= op->end &&
+            map_block_run(op, t, i, base, level, cs, offline, b)) {
+            i += run - 1;
+            continue;
+        }
         pgt_pte_t old = pgt_read(&t[i]);
         if (pgt_pte_is_table(old, level))
             break;
         pgt_pte_t new = map_leaf(op, base, level);
-        if (old == new)
+        if ((old & ~PGT_PTE_CONT) == new)
             continue;
         if (PGT_LIKELY(old == 0 && !op->cmo_d && !op->cmo_i)) {
             pgt_publish(&t[i], new);
@@ -885,6 +1233,8 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
     struct batch b = {0, 0, 0, 0, 0, false, false};
     int ret;
 
+    if (op->commit && !offline)
+        cont_prepare(op, t, tbase, level, &i0, &i1);
     if (level == PGT_LEVEL_MAX) {
         /* Nothing at the last level needs a page; prepare only looks
          * there for what can fail (stage-1 conflicts, protect). */
@@ -1118,7 +1468,7 @@ int pgt_engine_protect(struct pgt *pgt, uint64_t addr, uint64_t size,
 
     op_init(&op, pgt, OP_PROT, addr, size);
     op.attrs = attrs;
-    op.perm = perm;
+    op.perm = perm & ~PGT_PTE_CONT; /* the hint is the engine's */
     op.memtype = memtype;
     op.whole = whole;
     op.terminal = terminal_levels(&op, false);

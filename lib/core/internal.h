@@ -96,6 +96,13 @@ enum pgt_counting {
  * called at init and whenever a table is given other mm_ops. */
 void pgt_derive(struct pgt *pgt);
 
+/* log2 of the entries one contiguous run joins at @level; 0: no hint
+ * there (pgt_cont_entries(), PGT_NO_CONT). */
+static inline uint32_t pgt_cont_shift(const struct pgt *pgt, int level)
+{
+    return pgt->internal.cont[level + 1];
+}
+
 /* ---- reference counts ----------------------------------------------------- */
 
 /* Whether @pte at @level holds a reference on its table page. */

@@ -298,7 +298,8 @@ static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
  * it without a counted entry (with host counting, a table of uncounted
  * leaves goes with any unmap that reaches it, as in the engine). Both
  * counts are read before anything is written or called. A block or
- * annotation above the last level is split by the engine.
+ * annotation above the last level is split by the engine, and a page of a
+ * contiguous run unfolds it there.
  * With a count array (@ARRAY) the instance makes no call but its last.
  */
 ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
@@ -312,7 +313,7 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
 
     uint8_t counting = pgt->internal.counting;
     if (PGT_UNLIKELY((d.level != PGT_LEVEL_MAX && pte) ||
-                     counting == PGT_COUNT_CUSTOM))
+                     counting == PGT_COUNT_CUSTOM || (pte & PGT_PTE_CONT)))
         return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
     /* pgt_counted() for the two modes left: every entry, or (host) all
      * but valid leaves. */

@@ -34,7 +34,7 @@
 #define TTBR_ASID_SHIFT 48
 
 #define S1_INIT_FLAGS                                                          \
-    (PGT_S1_LPA2 | PGT_S1_UPPER | PGT_S1_ASID16 | PGT_S1_ALLOW_WX)
+    (PGT_S1_LPA2 | PGT_S1_UPPER | PGT_S1_ASID16 | PGT_S1_ALLOW_WX | PGT_NO_CONT)
 
 /* The regimes with two VA ranges, EL0 and ASIDs. */
 static bool two_ranges(enum pgt_regime regime)

@@ -16,8 +16,9 @@
 #define VTCR_ORGN0_WBWA (1ull << PGT_VTCR_ORGN0_SHIFT)
 #define VTCR_SH0_INNER (3ull << PGT_VTCR_SH0_SHIFT)
 
-#define S2_FLAGS (PGT_S2_FWB | PGT_S2_XNX | PGT_S2_HOST | PGT_S2_HW_DIRTY | \
-                  PGT_S2_COALESCE)
+#define S2_FLAGS                                                               \
+    (PGT_S2_FWB | PGT_S2_XNX | PGT_S2_HOST | PGT_S2_HW_DIRTY |                 \
+     PGT_S2_COALESCE | PGT_NO_CONT)
 #define MAP_FLAGS (PGT_MAP_SKIP_DCACHE | PGT_MAP_SKIP_ICACHE)
 
 /* A live stage-2 table (pgt_create() sets pgd and mm_ops together,
@@ -341,6 +342,9 @@ static pgt_pte_t s2_xn_field(unsigned exec)
     return enc[exec & 3] << PGT_S2_XN_SHIFT;
 }
 
+/* The R/W/X bits of a stage-2 leaf: S2AP and XN[1:0]. */
+#define S2_PERM (PGT_S2_S2AP_R | PGT_S2_S2AP_W | PGT_S2_XN_MASK)
+
 int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
 {
     const uint32_t allowed = PGT_PROT_RWX | PGT_PROT_PXN | PGT_PROT_UXN;
@@ -376,14 +380,17 @@ int pgt_s2_relax_perms(struct pgt *pgt, uint64_t addr, enum pgt_prot prot)
     }
     if (new == old)
         return 0;
+    if (old & PGT_PTE_CONT) {
+        /* One leaf of a contiguous run: the engine unfolds the run. */
+        uint64_t size = pgt_level_size(&pgt->geom, level);
+        return pgt_engine_protect(pgt, addr & ~(size - 1), size, new,
+                                  S2_PERM | PGT_PTE_DBM, 0, false);
+    }
     /* Relaxing permissions needs no break-before-make. */
     pgt_write(ptep, new);
     pgt_tlbi_leaf(pgt, addr & ~(pgt_level_size(&pgt->geom, level) - 1), level);
     return 0;
 }
-
-/* The R/W/X bits of a stage-2 leaf: S2AP and XN[1:0]. */
-#define S2_PERM (PGT_S2_S2AP_R | PGT_S2_S2AP_W | PGT_S2_XN_MASK)
 
 int pgt_s2_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 {
@@ -423,8 +430,17 @@ int pgt_s2_mkyoung(struct pgt *pgt, uint64_t addr)
     if (ret)
         return ret;
     old = pgt_read(ptep);
-    if (!(old & PGT_PTE_AF))
-        pgt_write(ptep, old | PGT_PTE_AF); /* AF: no TLBI needed */
+    if (old & PGT_PTE_AF)
+        return 0;
+    if (old & PGT_PTE_CONT) {
+        /* A contiguous run is young as a whole: every entry's flag. */
+        uint64_t n = 1ull << pgt_cont_shift(pgt, level);
+        ptep = (pgt_pte_t *)((uintptr_t)ptep & ~(n * sizeof(*ptep) - 1));
+        for (uint64_t k = 0; k < n; k++)
+            pgt_write(&ptep[k], pgt_read(&ptep[k]) | PGT_PTE_AF);
+        return 0;
+    }
+    pgt_write(ptep, old | PGT_PTE_AF); /* AF: no TLBI needed */
     return 0;
 }
 

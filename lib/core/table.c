@@ -77,6 +77,17 @@ void pgt_derive(struct pgt *pgt)
     in->shape = (in->flags & PGT_INTERNAL_ENGINE_ONLY) ? PGT_SHAPE_ENGINE
                                                        : shape_of(pgt);
 
+    /* The contiguous hint: at every level that has one, unless the table
+     * opts out, or its hardware dirty state is kept per page (a run has
+     * one dirty state for all its pages). */
+    for (int l = -1; l <= PGT_LEVEL_MAX; l++) {
+        uint32_t n = pgt_cont_entries(&pgt->geom, l);
+        bool off =
+            (pgt->flags & PGT_NO_CONT) ||
+            (pgt->regime == PGT_REGIME_S2 && (pgt->flags & PGT_S2_HW_DIRTY));
+        in->cont[l + 1] = (uint8_t)(off || !n ? 0 : __builtin_ctz(n));
+    }
+
     /* Stage 2: what a map of normal memory needs, worked out once. */
     in->cmo = 0;
     in->normal = 0;

@@ -31,6 +31,20 @@ bool tlbm_level_has_leaf(const struct pgt *pgt, int level)
     return level == 1 && pgt->geom.granule_shift == 12;
 }
 
+unsigned tlbm_cont_entries(const struct pgt *pgt, int level)
+{
+    if (!tlbm_level_has_leaf(pgt, level))
+        return 0;
+    switch (pgt->geom.granule_shift) {
+    case 12:
+        return 16;
+    case 14:
+        return level == 3 ? 128 : level == 2 ? 32 : 0;
+    default:
+        return level >= 2 ? 32 : 0;
+    }
+}
+
 bool tlbm_walk(const struct tmm *m, const struct pgt *pgt, uint64_t addr,
                struct tlbm_walk_res *res)
 {
@@ -205,22 +219,59 @@ static uint64_t span_end(const struct tlbm *t, uint64_t va, int level)
     return va + (1ull << tlbm_shift(t->pgt, level));
 }
 
+/* End of the span a cached entry covers (a whole run for a contiguous
+ * leaf). */
+static uint64_t entry_end(const struct tlbm *t, const struct tlbm_entry *e)
+{
+    return e->va + ((1ull << tlbm_shift(t->pgt, e->level)) << e->cont);
+}
+
 static void insert(struct tlbm *t, uint64_t va, int level, bool walk,
-                   pgt_pte_t pte)
+                   pgt_pte_t pte, unsigned cont)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (t->e[i].va == va && t->e[i].level == level && t->e[i].walk == walk)
+        if (t->e[i].va == va && t->e[i].level == level &&
+            t->e[i].walk == walk && t->e[i].cont == cont)
             return; /* keep the older copy: it is what a TLB would hold */
     size_t i = t->n < TLBM_CAP ? t->n++ : (size_t)(rnd(t) % TLBM_CAP);
     t->e[i].va = va;
     t->e[i].level = (int8_t)level;
     t->e[i].walk = walk;
+    t->e[i].cont = (uint8_t)cont;
+    t->e[i].gone[0] = t->e[i].gone[1] = 0;
     t->e[i].pte = pte;
 }
 
 static void drop(struct tlbm *t, size_t i)
 {
     t->e[i] = t->e[--t->n];
+}
+
+static bool gone(const struct tlbm_entry *e, uint64_t k)
+{
+    return e->gone[k / 64] >> (k % 64) & 1;
+}
+
+/* An invalidation of [@addr, @end) hits entry @i: a single entry goes; a
+ * run loses the entries in the range, and goes when none is left. */
+static void forget(struct tlbm *t, size_t i, uint64_t addr, uint64_t end)
+{
+    struct tlbm_entry *e = &t->e[i];
+    uint64_t n = 1ull << e->cont, sz = 1ull << tlbm_shift(t->pgt, e->level);
+    bool all = true;
+
+    if (!e->cont) {
+        drop(t, i);
+        return;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t va = e->va + k * sz;
+        if (va < end && va + sz > addr)
+            e->gone[k / 64] |= 1ull << (k % 64);
+        all = all && gone(e, k);
+    }
+    if (all)
+        drop(t, i);
 }
 
 void tlbm_touch(struct tlbm *t, uint64_t addr)
@@ -230,10 +281,22 @@ void tlbm_touch(struct tlbm *t, uint64_t addr)
         return;
     for (int i = 0; i < r.nr_tables; i++)
         insert(t, span_base(t, addr, r.tables[i].level), r.tables[i].level,
-               true, r.tables[i].pte);
-    if (r.pte & PGT_PTE_VALID)
-        insert(t, span_base(t, addr, r.level), r.level, false,
-               r.pte & ~PGT_PTE_AF);
+               true, r.tables[i].pte, 0);
+    if (r.pte & PGT_PTE_VALID) {
+        unsigned n =
+            (r.pte & PGT_PTE_CONT) ? tlbm_cont_entries(t->pgt, r.level) : 0;
+        uint64_t va = span_base(t, addr, r.level);
+        if (n > 1) {
+            /* One entry for the run, from this leaf: the leaf the run's
+             * first address would have if the run is as it claims. */
+            uint64_t sz = 1ull << tlbm_shift(t->pgt, r.level);
+            uint64_t k = (va / sz) & (n - 1);
+            insert(t, va - k * sz, r.level, false,
+                   (r.pte & ~PGT_PTE_AF) - k * sz, (unsigned)__builtin_ctz(n));
+        } else {
+            insert(t, va, r.level, false, r.pte & ~PGT_PTE_AF, 0);
+        }
+    }
     t->refills++;
 }
 
@@ -360,7 +423,7 @@ static void mark_broken(struct tlbm *t, uint64_t addr, uint64_t end, int level)
 static bool entry_overlaps(const struct tlbm *t, const struct tlbm_entry *e,
                            uint64_t addr, uint64_t end)
 {
-    return e->va < end && span_end(t, e->va, e->level) > addr;
+    return e->va < end && entry_end(t, e) > addr;
 }
 
 void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
@@ -376,7 +439,7 @@ void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
         if (ev->level == PGT_LEVEL_UNKNOWN) {
             for (size_t i = t->n; i-- > 0;)
                 if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + 1))
-                    drop(t, i);
+                    forget(t, i, ev->addr, ev->addr + 1);
             mark_broken(t, ev->addr, ev->addr + 1, -1);
         } else if (!tlbm_level_has_leaf(t->pgt, ev->level)) {
             violation(t, &t->hint,
@@ -386,11 +449,10 @@ void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
                       ev->addr, ev->level, 1u << t->pgt->geom.granule_shift,
                       t->pgt->geom.start_level);
         } else {
-            uint64_t va = span_base(t, ev->addr, ev->level);
             for (size_t i = t->n; i-- > 0;)
                 if (!t->e[i].walk && t->e[i].level == ev->level &&
-                    t->e[i].va == va)
-                    drop(t, i);
+                    entry_overlaps(t, &t->e[i], ev->addr, ev->addr + 1))
+                    forget(t, i, ev->addr, ev->addr + 1);
             mark_broken(t, ev->addr, ev->addr + 1, ev->level);
         }
         tlbm_touch(t, ev->addr); /* the walker may refill right away */
@@ -398,7 +460,7 @@ void tlbm_on_event(struct tmm *m, const struct pgt *pgt,
     case TMM_TLBI_RANGE:
         for (size_t i = t->n; i-- > 0;)
             if (entry_overlaps(t, &t->e[i], ev->addr, ev->addr + ev->size))
-                drop(t, i);
+                forget(t, i, ev->addr, ev->addr + ev->size);
         mark_broken(t, ev->addr, ev->addr + ev->size, -1);
         tlbm_touch(t, ev->addr);
         if (ev->size > t->mm->page_size)
@@ -461,6 +523,8 @@ static void bbm_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte, uint64_t 
             what = "memory type";
         else if (p->level != level)
             what = "block size";
+        else if ((p->pte ^ pte) & PGT_PTE_CONT)
+            what = "contiguous bit";
         if (what)
             violation(t, &t->bbm,
                       "BBM: %s of %#" PRIx64 " changed (level %d pte %#" PRIx64
@@ -478,6 +542,104 @@ static void check_bbm(struct tlbm *t)
         (void)tlbm_leaf_runs(t->mm, t->pgt, t->op_addr, t->op_end, bbm_leaf, t);
 }
 
+/* The run of @level holding @va, whose entry there has the contiguous
+ * bit: uniform, or a CONT violation. */
+static void check_run(struct tlbm *t, uint64_t va, int level)
+{
+    unsigned n = tlbm_cont_entries(t->pgt, level);
+    uint64_t sz = 1ull << tlbm_shift(t->pgt, level);
+    struct tlbm_walk_res r, r0;
+
+    if (n == 0) {
+        violation(t, &t->cont,
+                  "CONT: leaf at va %#" PRIx64 " level %d has the contiguous "
+                  "bit, which that level does not have",
+                  va, level);
+        return;
+    }
+    uint64_t base = va & ~(n * sz - 1);
+    const pgt_pte_t oa_mask = ((1ull << 48) - 1) & ~(sz - 1);
+    if (!tlbm_walk(t->mm, t->pgt, base, &r0))
+        return; /* broken tables: the property test reports them */
+    for (unsigned k = 0; k < n; k++) {
+        const char *why = NULL;
+        if (!k)
+            r = r0;
+        else if (!tlbm_walk(t->mm, t->pgt, base + k * sz, &r))
+            return;
+        if (!(r.pte & PGT_PTE_VALID) || r.level != level)
+            why = "an entry of the run is not a leaf of its level";
+        else if (!(r.pte & PGT_PTE_CONT))
+            why = "an entry of the run lacks the contiguous bit";
+        else if ((r.pte & ~oa_mask) != (r0.pte & ~oa_mask))
+            why = "entries of the run differ in attributes";
+        else if ((r.pte & oa_mask) != (r0.pte & oa_mask) + k * sz ||
+                 ((r0.pte & oa_mask) & (n * sz - 1)))
+            why = "the run's output addresses do not follow on from an "
+                  "aligned one";
+        if (why) {
+            violation(t, &t->cont,
+                      "CONT: run of %u at va %#" PRIx64 " level %d (entry %u, "
+                      "pte %#" PRIx64 "): %s",
+                      n, base, level, k, r.pte, why);
+            return;
+        }
+    }
+}
+
+struct cont_ctx {
+    struct tlbm *t;
+    uint64_t last_base;
+    int last_level;
+};
+
+static void cont_check_once(struct cont_ctx *c, uint64_t va, int level)
+{
+    unsigned n = tlbm_cont_entries(c->t->pgt, level);
+    uint64_t run = (uint64_t)(n ? n : 1) << tlbm_shift(c->t->pgt, level);
+    uint64_t base = va & ~(run - 1);
+
+    if (base == c->last_base && level == c->last_level)
+        return;
+    c->last_base = base;
+    c->last_level = level;
+    check_run(c->t, va, level);
+}
+
+/* A run of @count leaves following on, all with the same bits: the runs
+ * with the hint at its two ends are checked whole; those between hold
+ * entries of this run only, uniform with the first's alignment. */
+static void cont_leaves(void *arg, uint64_t va, int level, pgt_pte_t pte,
+                        uint64_t count)
+{
+    struct cont_ctx *c = arg;
+
+    if (!(pte & PGT_PTE_VALID) || !(pte & PGT_PTE_CONT))
+        return;
+    cont_check_once(c, va, level);
+    cont_check_once(
+        c, va + (count - 1) * (1ull << tlbm_shift(c->t->pgt, level)), level);
+}
+
+/* Every run with the hint that [addr, end) touches: the leaves inside,
+ * and the runs holding either end, at every level. */
+static void check_cont(struct tlbm *t, uint64_t addr, uint64_t end)
+{
+    struct cont_ctx c = {t, 1, -9};
+
+    (void)tlbm_leaf_runs(t->mm, t->pgt, addr, end, cont_leaves, &c);
+    for (int level = t->pgt->geom.start_level; level <= 3; level++) {
+        unsigned n = tlbm_cont_entries(t->pgt, level);
+        uint64_t run = (uint64_t)n << tlbm_shift(t->pgt, level);
+        if (!n)
+            continue;
+        uint64_t lo = addr & ~(run - 1), hi = (end - 1) & ~(run - 1);
+        (void)tlbm_leaf_runs(t->mm, t->pgt, lo, lo + run, cont_leaves, &c);
+        if (hi != lo)
+            (void)tlbm_leaf_runs(t->mm, t->pgt, hi, hi + run, cont_leaves, &c);
+    }
+}
+
 unsigned long tlbm_end_op(struct tlbm *t)
 {
     unsigned long before = t->violations;
@@ -492,8 +654,18 @@ unsigned long tlbm_end_op(struct tlbm *t)
                 if (r.tables[k].level == e->level && r.tables[k].pte == e->pte)
                     ok = true;
         } else if (ok) {
-            ok = (r.pte & PGT_PTE_VALID) && r.level == e->level &&
-                 (r.pte & ~PGT_PTE_AF) == e->pte;
+            /* Every address the entry translates: one, or the entries of
+             * a run not invalidated yet. */
+            const pgt_pte_t mask = ~(PGT_PTE_AF | PGT_PTE_CONT);
+            uint64_t sz = 1ull << tlbm_shift(t->pgt, e->level);
+            for (uint64_t k = 0; ok && k < (1ull << e->cont); k++) {
+                if (gone(e, k))
+                    continue;
+                if (k || e->cont)
+                    ok = tlbm_walk(t->mm, t->pgt, e->va + k * sz, &r);
+                ok = ok && (r.pte & PGT_PTE_VALID) && r.level == e->level &&
+                     (r.pte & mask) == ((e->pte + k * sz) & mask);
+            }
         }
         if (!ok) {
             violation(t, &t->stale,
@@ -505,8 +677,11 @@ unsigned long tlbm_end_op(struct tlbm *t)
             drop(t, i);
         }
     }
-    if (t->in_op)
+    if (t->in_op) {
         check_bbm(t);
+        if (t->op_end > t->op_addr)
+            check_cont(t, t->op_addr, t->op_end);
+    }
     t->in_op = false;
     return t->violations - before;
 }

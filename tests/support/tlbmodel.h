@@ -20,12 +20,26 @@
  *   tlbi_all               everything.
  * (and a random eviction when full: always allowed).
  *
+ * The contiguous hint (Arm ARM D8.6.1): a leaf with the Contiguous bit is
+ * cached as one entry for its whole aligned run (tlbm_cont_entries()
+ * entries), translating every address of the run from that leaf. As a
+ * TLB may also hold the run's entries one by one, an invalidation drops
+ * only the addresses it covers: the run is gone once every entry of it
+ * was invalidated.
+ *
  * Violations it flags:
  *  - STALE: after an operation, a cached entry disagrees with the tables
- *    (missing TLBI, wrong level hint); the access flag is ignored.
+ *    (missing TLBI, wrong level hint); the access flag and the
+ *    contiguous bit are ignored (a cached run is checked at each of its
+ *    addresses).
  *  - BBM: a valid leaf replaced by a valid one with a different output
- *    address, memory type or block size, without an invalidation of that
- *    address made while the entry was invalid.
+ *    address, memory type, block size or contiguous bit, without an
+ *    invalidation of that address made while the entry was invalid.
+ *  - CONT: after an operation, a leaf with the contiguous bit whose run is
+ *    not uniform (every entry a valid leaf with the bit, the same bits but
+ *    the output address, which follows on from an address aligned to the
+ *    run), or at a level without the hint: a missing unfold. Checked for
+ *    the runs the operation's range touches.
  *  - HINT: tlbi_va with a level the geometry cannot hold a leaf at.
  *  - FREED: during an operation, a table page freed while a cached table
  *    entry still points at it (the TLBI must come before the free: the
@@ -99,6 +113,11 @@ const char *tlbm_leaf_runs(const struct tmm *m, const struct pgt *pgt, uint64_t 
 /* Whether a leaf may sit at @level (Arm ARM, 48-bit OA, no LPA2). */
 bool tlbm_level_has_leaf(const struct pgt *pgt, int level);
 
+/* Entries one contiguous run joins at @level (Arm ARM D8.6.1: 16 at 4K
+ * levels 1-3; 16K: 32 at level 2, 128 at level 3; 64K: 32 at levels 2 and
+ * 3), 0 where the hint does not exist. */
+unsigned tlbm_cont_entries(const struct pgt *pgt, int level);
+
 /* ---- recording TLB ---------------------------------------------------- */
 
 #define TLBM_CAP 64
@@ -107,6 +126,9 @@ struct tlbm_entry {
     uint64_t va;   /* base of the span the entry covers */
     int8_t level;  /* level of the cached descriptor */
     uint8_t walk;  /* 1: walk-cache (table descriptor), 0: leaf */
+    uint8_t cont;  /* log2 of the entries it covers (a contiguous run) */
+    uint64_t gone[2]; /* a run: its entries invalidated so far (the TLB
+                       * may hold them one by one) */
     pgt_pte_t pte; /* cached descriptor (leaf: AF cleared) */
 };
 
@@ -131,7 +153,7 @@ struct tlbm {
     /* Results. */
     bool fatal;          /* abort() on the first violation */
     unsigned long violations;
-    unsigned long stale, bbm, hint, freed;
+    unsigned long stale, bbm, hint, freed, cont;
     char msg[512];       /* the last violation */
     unsigned long events, refills, checks;
     void (*report)(void *arg, const char *msg); /* before abort(), or NULL */

@@ -263,8 +263,11 @@ static void check_leaf_bits(struct pi *p, uint64_t va, pgt_pte_t pte, int level,
     else if (((pte & PGT_PTE_SW_MASK) >> PGT_PTE_SW_SHIFT) !=
              ((prot & PGT_PROT_SW_MASK) >> PGT_PROT_SW_SHIFT))
         bad = "software bits [58:55]";
-    else if (pte & (PGT_PTE_DBM | PGT_PTE_CONT | (0x1full << 59)))
-        bad = "DBM/contiguous/upper bits set";
+    else if (pte & (PGT_PTE_DBM | (0x1full << 59)))
+        bad = "DBM/upper bits set";
+    else if ((pte & PGT_PTE_CONT) &&
+             (!tlbm_cont_entries(&p->pgt, level) || (p->pgt.flags & PGT_NO_CONT)))
+        bad = "contiguous bit where the table has no hint";
     else if (is_s2(p)) {
         if (((pte >> 2) & 0xf) != memattr_s2(p, prot))
             bad = "stage-2 MemAttr[5:2]";
@@ -1148,18 +1151,28 @@ static int64_t c_hyp_protect(struct pi *p, void *v)
 /* ---- model updates for leaf-wide operations ---------------------------- */
 
 /* Apply @fn to every valid leaf (whole leaf) overlapping [a, b) in the
- * model, using the leaf extents the tables had before the operation. */
+ * model, using the leaf extents the tables had before the operation. For
+ * the access flag (mkyoung, test_clear_young) a contiguous run is one
+ * leaf, as a block is (s2.h): its extent is the run's (@ext_runs). */
 struct extent {
     uint64_t s, e;
 };
 static struct extent *ext;
 static size_t next_, extcap;
+static bool ext_runs;
 
 static void ext_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
 {
     struct pi *p = arg;
+    uint64_t size = span(p, level);
     if (!(pte & PGT_PTE_VALID))
         return;
+    if (ext_runs && (pte & PGT_PTE_CONT) && tlbm_cont_entries(&p->pgt, level)) {
+        size *= tlbm_cont_entries(&p->pgt, level);
+        va &= ~(size - 1);
+        if (next_ && ext[next_ - 1].s == va)
+            return;
+    }
     if (next_ == extcap) {
         extcap = extcap ? extcap * 2 : 256;
         ext = realloc(ext, extcap * sizeof(*ext));
@@ -1167,12 +1180,13 @@ static void ext_leaf(void *arg, uint64_t va, int level, pgt_pte_t pte)
             abort();
     }
     ext[next_].s = va;
-    ext[next_++].e = va + span(p, level);
+    ext[next_++].e = va + size;
 }
 
-static void collect_extents(struct pi *p, uint64_t a, uint64_t b)
+static void collect_extents(struct pi *p, uint64_t a, uint64_t b, bool runs)
 {
     next_ = 0;
+    ext_runs = runs;
     const char *err = tlbm_leaves(&p->mm, &p->pgt, a, b, ext_leaf, p);
     if (err)
         fail(p, "broken table: %s", err);
@@ -1404,7 +1418,7 @@ static void op_s2_relax(struct pi *p)
         o.expect = o.alt = -PGT_ENOENT;
     else if ((x.prot & PGT_PROT_X) && (v.prot & PGT_PROT_DEVICE))
         o.expect = o.alt = -PGT_EINVAL;
-    collect_extents(p, x.addr, x.addr + p->page);
+    collect_extents(p, x.addr, x.addr + p->page, false);
     if (run_op(p, &o, c_s2_relax, &x))
         update_extents(p, u_relax, x.prot);
     after_op(p, &o);
@@ -1418,7 +1432,7 @@ static void op_s2_wrprotect(struct pi *p)
     o.addr = x.addr;
     o.size = x.size;
     DESC("s2_wrprotect(%#" PRIx64 ", %#" PRIx64 ")", x.addr, x.size);
-    collect_extents(p, x.addr, x.addr + x.size);
+    collect_extents(p, x.addr, x.addr + x.size, false);
     if (run_op(p, &o, c_s2_wrprotect, &x))
         update_extents(p, u_wrprotect, 0);
     after_op(p, &o);
@@ -1435,7 +1449,7 @@ static void op_s2_mkyoung(struct pi *p)
     DESC("s2_mkyoung(%#" PRIx64 ")", x.addr);
     if (rm_get(&p->rm, x.addr).kind != RM_MAPPED)
         o.expect = o.alt = -PGT_ENOENT;
-    collect_extents(p, x.addr, x.addr + p->page);
+    collect_extents(p, x.addr, x.addr + p->page, true);
     if (run_op(p, &o, c_s2_mkyoung, &x))
         update_extents(p, u_young, 1);
     after_op(p, &o);
@@ -1453,7 +1467,7 @@ static void op_s2_tcy(struct pi *p)
          x.size, x.mkold);
     /* Young if any leaf overlapping the range is: the model's pages of
      * those leaves (uniform per leaf, checked by compare()). */
-    collect_extents(p, x.addr, x.addr + x.size);
+    collect_extents(p, x.addr, x.addr + x.size, true);
     int young = 0;
     for (size_t i = 0; i < next_; i++) {
         uint64_t pe;
@@ -1480,7 +1494,7 @@ static void op_s2_split(struct pi *p)
     DESC("s2_split(%#" PRIx64 ", %#" PRIx64 ")", x.addr, x.size);
     if (run_op(p, &o, c_s2_split, &x)) {
         /* Every mapped page in the range is now a page leaf. */
-        collect_extents(p, x.addr, x.addr + x.size);
+        collect_extents(p, x.addr, x.addr + x.size, false);
         for (size_t i = 0; i < next_; i++)
             if (ext[i].e - ext[i].s != p->page)
                 fail(p, "split: %#" PRIx64 " is still a block of %#" PRIx64

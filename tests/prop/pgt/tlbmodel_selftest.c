@@ -7,6 +7,7 @@
  * Table used (4K granule, 39-bit IA, start level 1):
  *   L1[1] -> L2 table;  L2[0] -> L3 table;  L3[1] = page VA 0x40001000
  *   L2[1] = 2 MiB block VA 0x40200000
+ *   (and L3[16..31], a contiguous run, in the tests of the hint)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,6 +236,92 @@ static void tlbi_before_the_store_is_flagged(void **state)
     assert_int_equal(tlbm_end_op(&f->tlb), 1);
 }
 
+/* The contiguous hint: L3[16..31] (VA 0x40010000, 64 KiB) one run of 16
+ * pages, its output addresses from 0x2000000 (aligned to the run). */
+#define VA_RUN 0x40010000ull
+#define PA_RUN 0x2000000ull
+#define RUN_END (VA_RUN + 16 * 4096)
+
+static void map_run(struct fx *f)
+{
+    for (int k = 0; k < 16; k++)
+        f->l3[16 + k] =
+            (PA_RUN + (uint64_t)k * 4096) | PAGE_BITS | S2_RW | PGT_PTE_CONT;
+    tlbm_touch(&f->tlb, VA_RUN + 0x3000); /* cached as one entry */
+}
+
+static void unmap_run(struct fx *f)
+{
+    for (int k = 0; k < 16; k++)
+        f->l3[16 + k] = 0;
+}
+
+static void cont_run_invalidated_at_one_address_is_flagged(void **state)
+{
+    struct fx *f = *state;
+    map_run(f);
+    tlbm_begin_op(&f->tlb, VA_RUN, RUN_END);
+    unmap_run(f);
+    /* Enough for an entry cached for the run, not for entries the TLB
+     * may hold one by one. */
+    tmm_ops.tlbi_va(&f->pgt, VA_RUN + 0x3000, 3);
+    assert_int_equal(tlbm_end_op(&f->tlb), 1);
+    assert_int_equal(f->tlb.stale, 1);
+}
+
+static void cont_run_invalidated_whole_passes(void **state)
+{
+    struct fx *f = *state;
+    map_run(f);
+    tlbm_begin_op(&f->tlb, VA_RUN, RUN_END);
+    unmap_run(f);
+    for (int k = 0; k < 16; k++)
+        tmm_ops.tlbi_va(&f->pgt, VA_RUN + (uint64_t)k * 4096, 3);
+    assert_int_equal(tlbm_end_op(&f->tlb), 0);
+    map_run(f);
+    tlbm_begin_op(&f->tlb, VA_RUN, RUN_END);
+    unmap_run(f);
+    tmm_ops.tlbi_range(&f->pgt, VA_RUN, 16 * 4096);
+    assert_int_equal(tlbm_end_op(&f->tlb), 0);
+}
+
+static void cont_bit_cleared_in_place_is_flagged(void **state)
+{
+    struct fx *f = *state;
+    map_run(f);
+    tlbm_begin_op(&f->tlb, VA_RUN, RUN_END);
+    for (int k = 0; k < 16; k++)
+        f->l3[16 + k] &= ~PGT_PTE_CONT; /* an unfold without the break */
+    tmm_ops.tlbi_range(&f->pgt, VA_RUN, 16 * 4096);
+    assert_int_equal(tlbm_end_op(&f->tlb), 16); /* one per entry */
+    assert_int_equal(f->tlb.bbm, 16);
+    assert_non_null(strstr(f->tlb.msg, "contiguous bit"));
+}
+
+static void cont_run_left_mixed_is_flagged(void **state)
+{
+    struct fx *f = *state;
+    map_run(f);
+    tlbm_begin_op(&f->tlb, VA_RUN + 0x5000, VA_RUN + 0x6000);
+    /* One page of the run remapped with break-before-make, the others
+     * left with the hint: a missing unfold. */
+    f->l3[21] = 0;
+    tmm_ops.tlbi_range(&f->pgt, VA_RUN, 16 * 4096);
+    f->l3[21] = PA_B | PAGE_BITS | S2_RW | PGT_PTE_CONT;
+    /* The walker refilled the run from its first page after the TLBI:
+     * that entry translates page 5 the old way (STALE), and the run is
+     * not uniform (CONT). */
+    assert_int_equal(tlbm_end_op(&f->tlb), 2);
+    assert_int_equal(f->tlb.stale, 1);
+    assert_int_equal(f->tlb.cont, 1);
+    assert_non_null(strstr(f->tlb.msg, "CONT"));
+    /* Without the bit on the new page the rest still claims the hint. */
+    f->l3[21] = PA_B | PAGE_BITS | S2_RW;
+    tlbm_begin_op(&f->tlb, VA_RUN + 0x5000, VA_RUN + 0x6000);
+    assert_int_equal(tlbm_end_op(&f->tlb), 1);
+    assert_int_equal(f->tlb.cont, 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -253,6 +340,10 @@ int main(void)
         T(permission_change_needs_tlbi_but_no_break),
         T(access_flag_change_needs_nothing),
         T(tlbi_before_the_store_is_flagged),
+        T(cont_run_invalidated_at_one_address_is_flagged),
+        T(cont_run_invalidated_whole_passes),
+        T(cont_bit_cleared_in_place_is_flagged),
+        T(cont_run_left_mixed_is_flagged),
     };
     return cmocka_run_group_tests_name("tlbmodel", tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@
 #define AF (1ull << 10)                 /* access flag */
 #define SH_INNER (3ull << 8)            /* SH[1:0] = 0b11 */
 #define SH_MASK (3ull << 8)
+#define D_CONT (1ull << 52)             /* Contiguous: one run, one TLB entry */
 #define SW(n) (1ull << (55 + (n)))      /* software bits [58:55] */
 
 /* Stage 1 (lower attributes [11:2], upper [63:50]). */

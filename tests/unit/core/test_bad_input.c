@@ -364,7 +364,7 @@ static void test_s2_init_rejects_bad_configurations(void **state)
     c = good, c.start_level = 2;
     expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "40-bit at L2: 512 pages");
 
-    c = good, c.flags = 1u << 7;
+    c = good, c.flags = 1u << 8;
     expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "unknown table flag");
     c = good, c.geom_flags = 1u << 7;
     expect_s2_init_einval(&c, &tmm_ops, SZ_4K, "unknown geometry flag");

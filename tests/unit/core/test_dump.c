@@ -24,6 +24,7 @@
  */
 #include "core_ref.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pgtable/dump.h"
@@ -237,6 +238,38 @@ static void stage1_el2_table(void **state)
 }
 
 /* Every code errno.h defines, with its text. */
+/* A map the library makes with the contiguous hint: the runs with the
+ * hint are their own lines, marked "cont". */
+static void contiguous_runs_are_marked(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct out o = { .len = 0 };
+
+    fx_s2(&f, 12, 40, 40, 1, 0, 0);
+    /* 49 pages from 0x40003000: 13 pages, two runs of 16, 4 pages. */
+    assert_int_equal(pgt_s2_map(&f.pgt, 0x40003000, 49 * SZ_4K, 0x80003000,
+                                PGT_PROT_RW, NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(pgt_dump(&f.pgt, 0x40000000, SZ_2M, collect, &o), 0);
+    /* The tables' addresses, read by the reference walker. */
+    unsigned long long l2 = ref_oa(&f.r, E(&f, 0x40000000, 1));
+    unsigned long long l3 = ref_oa(&f.r, E(&f, 0x40000000, 2));
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "%s"
+             "L1 0x0040000000-0x007fffffff table -> 0x%010llx\n"
+             "  L2 0x0040000000-0x00401fffff table -> 0x%010llx\n"
+             "    L3 0x0040003000-0x004000ffff 13 pages -> 0x0080003000 RW- "
+             "normal-wb\n"
+             "    L3 0x0040010000-0x004002ffff 32 pages -> 0x0080010000 RW- "
+             "normal-wb cont\n"
+             "    L3 0x0040030000-0x0040033fff 4 pages -> 0x0080030000 RW- "
+             "normal-wb\n",
+             s2_title, l2, l3);
+    assert_string_equal(o.text, want);
+    fx_fini(&f);
+}
+
 static void strerror_names_every_code(void **state)
 {
     (void)state;
@@ -271,6 +304,7 @@ int main(void)
         cmocka_unit_test(range_shows_only_the_entries_it_covers),
         cmocka_unit_test(bad_arguments_print_nothing),
         cmocka_unit_test(stage1_el2_table),
+        cmocka_unit_test(contiguous_runs_are_marked),
         cmocka_unit_test(strerror_names_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -257,7 +257,7 @@ static void test_s2_map_4k_512g_range_uses_level1_blocks_not_level0(
     assert_true(pgt_pte_is_table(E(&f, 512 * SZ_1G, 0), 0));
     for (uint64_t i = 0; i < 512; i++)
         assert_u64(E(&f, 512 * SZ_1G + i * SZ_1G, 1),
-                   (i * SZ_1G) | S2_XN | S2_WB_RW | D_BLOCK);
+                   (i * SZ_1G) | S2_XN | S2_WB_RW | D_CONT | D_BLOCK);
     assert_int_equal(f.m.live, 2);
     fx_fini(&f);
 }
@@ -273,7 +273,8 @@ static void test_s2_map_16k_64g_range_uses_level2_blocks_not_level1(
     assert_true(pgt_pte_is_table(E(&f, 64 * SZ_1G, 1), 1));
     for (uint64_t i = 0; i < 2048; i++)
         assert_u64(E(&f, 64 * SZ_1G + i * SZ_32M, 2),
-                   (64 * SZ_1G + i * SZ_32M) | S2_XN | S2_WB_RW | D_BLOCK);
+                   (64 * SZ_1G + i * SZ_32M) | S2_XN | S2_WB_RW | D_CONT |
+                       D_BLOCK);
     assert_int_equal(f.m.live, 2);
     fx_fini(&f);
 }
@@ -290,7 +291,7 @@ static void test_s2_map_64k_4t_range_with_48bit_oa_uses_level2_blocks(
     assert_true(pgt_pte_is_table(E(&f, 4096 * SZ_1G, 1), 1));
     for (uint64_t i = 0; i < 8192; i += 1023)
         assert_u64(E(&f, 4096 * SZ_1G + i * SZ_512M, 2),
-                   (i * SZ_512M) | S2_XN | S2_WB_RW | D_BLOCK);
+                   (i * SZ_512M) | S2_XN | S2_WB_RW | D_CONT | D_BLOCK);
     assert_int_equal(f.m.live, 2);
     fx_fini(&f);
 }
@@ -376,7 +377,8 @@ static void test_s2_map_with_force_pte_uses_pages_for_aligned_range(
     assert_true(pgt_pte_is_table(E(&f, 0x40200000, 2), 2));
     for (uint64_t i = 0; i < 512; i += 97)
         assert_u64(E(&f, 0x40200000 + i * SZ_4K, 3),
-                   (0x80200000ull + i * SZ_4K) | S2_XN | S2_WB_RW | D_PAGE);
+                   (0x80200000ull + i * SZ_4K) | S2_XN | S2_WB_RW | D_CONT |
+                       D_PAGE);
     fx_fini(&f);
 }
 
@@ -444,13 +446,19 @@ static void test_s2_map_identical_page_inside_block_splits_it(void **state)
     assert_int_equal(f.m.live, live + 1); /* the new level-3 table */
     for (uint64_t i = 0; i < 512; i++)
         assert_u64(E(&f, 0x40200000 + i * SZ_4K, 3),
-                   (0x80200000ull + i * SZ_4K) | S2_XN | S2_WB_RW | D_PAGE);
+                   (0x80200000ull + i * SZ_4K) | S2_XN | S2_WB_RW | D_CONT |
+                       D_PAGE);
     /* break-before-make of the block */
     assert_true(log_tlbi_covers(&f.m, 0x40200000));
     assert_int_equal(pgt_s2_relax_perms(&f.pgt, 0x40201000, PGT_PROT_X), 0);
     assert_u64(E(&f, 0x40201000, 3), 0x80201000ull | S2_WB_RW | D_PAGE);
     assert_u64(E(&f, 0x40200000, 3), 0x80200000ull | S2_XN | S2_WB_RW | D_PAGE);
     assert_u64(E(&f, 0x40202000, 3), 0x80202000ull | S2_XN | S2_WB_RW | D_PAGE);
+    /* The relaxed page's run [0x40200000, 0x40210000) is unfolded, the
+     * next one keeps its hint. */
+    assert_u64(E(&f, 0x4020f000, 3), 0x8020f000ull | S2_XN | S2_WB_RW | D_PAGE);
+    assert_u64(E(&f, 0x40210000, 3),
+               0x80210000ull | S2_XN | S2_WB_RW | D_CONT | D_PAGE);
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
     fx_fini(&f);
 }
@@ -493,7 +501,7 @@ static void test_s2_map_page_inside_block_splits_it_and_keeps_the_rest(
         else
             assert_u64(E(&f, ipa, 3),
                        (0x80200000ull + i * SZ_4K) | S2_XN | S2_WB_RW |
-                           D_PAGE);
+                           (i < 16 ? 0 : D_CONT) | D_PAGE);
     }
     fx_fini(&f);
 }
@@ -534,7 +542,12 @@ static void test_s2_map_page_inside_1g_block_keeps_every_other_address(
         assert_true(ref_translate(&f.r, &f.m, f.pgt.pgd, 0x40000000 + off,
                                   &pa, &leaf, NULL));
         assert_u64(pa, 0xc0000000ull + off);
-        assert_u64(leaf & ~ref_oa(&f.r, leaf) & ~3ull, S2_XN | S2_WB_RW);
+        /* Not uniform: the 2 MiB blocks of the first 32 MiB (one of
+         * them is now a table), and the pages of the changed page's run. */
+        bool cont = off >= SZ_32M ||
+                    (off >= 0xa10000 && off < 0xc00000);
+        assert_u64(leaf & ~ref_oa(&f.r, leaf) & ~3ull,
+                   S2_XN | S2_WB_RW | (cont ? D_CONT : 0));
     }
     for (uint64_t off = 0xa00000; off < 0xc00000; off += SZ_4K) {
         if (off == 0xa05000)
@@ -614,7 +627,8 @@ static void test_s2_unmap_part_of_block_splits_it_and_keeps_the_rest(
             assert_u64(E(&f, ipa, 3), 0);
         else
             assert_u64(E(&f, ipa, 3), (0x80200000ull + i * SZ_4K) | S2_XN |
-                                          S2_WB_RW | D_PAGE);
+                                          S2_WB_RW | (i < 16 ? 0 : D_CONT) |
+                                          D_PAGE);
     }
     assert_int_equal(f.m.live, 4);
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
@@ -647,8 +661,11 @@ static void test_s2_unmap_inside_1g_block_keeps_every_other_address_mapped(
         if (!hole) {
             assert_u64(pa, 0xc0000000ull + off);
             /* Same attributes as the block. */
+            /* The hole's run [0x400000, 0x410000) is unfolded; the 2 MiB
+             * blocks' run of the first 32 MiB holds a table now. */
+            bool cont = off >= 0x410000;
             assert_u64(leaf & ~ref_oa(&f.r, leaf) & ~3ull,
-                       S2_XN | S2_WB_RW);
+                       S2_XN | S2_WB_RW | (cont ? D_CONT : 0));
         }
     }
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
@@ -674,8 +691,10 @@ static void test_s2_unmap_straddling_two_blocks_splits_both_ends(
                          !hole);
         if (!hole) {
             assert_u64(pa, 0x80200000ull + off);
+            /* The hole's edges are run boundaries: every run left is
+             * whole and keeps the hint. */
             assert_u64(leaf, (0x80200000ull + off) | S2_XN | S2_WB_RW |
-                                 D_PAGE);
+                                 D_CONT | D_PAGE);
         }
     }
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
@@ -714,7 +733,8 @@ static void test_s2_set_owner_inside_block_splits_it_and_keeps_the_rest(
             assert_u64(E(&f, ipa, 3), OWNER(7));
         else
             assert_u64(E(&f, ipa, 3), (0x80200000ull + i * SZ_4K) | S2_XN |
-                                          S2_WB_RW | D_PAGE);
+                                          S2_WB_RW | (i < 16 ? 0 : D_CONT) |
+                                          D_PAGE);
     }
     fx_fini(&f);
 }
@@ -993,7 +1013,7 @@ static void test_s2_split_turns_2m_block_into_512_pages(void **state)
     for (uint64_t i = 0; i < 512; i++)
         assert_u64(E(&f, 0x40200000 + i * SZ_4K, 3),
                    (0x80200000ull + i * SZ_4K) | AF | SH_INNER | S2AP_R |
-                       MEMATTR(MA_NORMAL_WB) | D_PAGE);
+                       MEMATTR(MA_NORMAL_WB) | D_CONT | D_PAGE);
     assert_int_equal(f.m.live, 4);
     ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
     fx_fini(&f);
@@ -1009,7 +1029,7 @@ static void test_s2_split_turns_1g_block_into_pages(void **state)
     assert_int_equal(pgt_s2_split(&f.pgt, 0x40000000, SZ_1G, NULL), 0);
     for (uint64_t off = 0; off < SZ_1G; off += 0x1ff000)
         assert_u64(E(&f, 0x40000000 + off, 3),
-                   (0xc0000000ull + off) | S2_XN | S2_WB_RW | D_PAGE);
+                   (0xc0000000ull + off) | S2_XN | S2_WB_RW | D_CONT | D_PAGE);
     /* 2 root + 1 level-2 + 512 level-3 tables. */
     assert_int_equal(f.m.live, 515);
     fx_fini(&f);
@@ -1040,7 +1060,8 @@ static void test_s2_split_16k_block_into_2048_pages(void **state)
     assert_int_equal(pgt_s2_split(&f.pgt, 0x42000000, SZ_32M, NULL), 0);
     for (uint64_t i = 0; i < 2048; i++)
         assert_u64(E(&f, 0x42000000 + i * SZ_16K, 3),
-                   (0x84000000ull + i * SZ_16K) | S2_XN | S2_WB_RW | D_PAGE);
+                   (0x84000000ull + i * SZ_16K) | S2_XN | S2_WB_RW | D_CONT |
+                       D_PAGE);
     fx_fini(&f);
 }
 

@@ -76,19 +76,59 @@ static uint64_t s1_attrs(unsigned prot)
            ((prot & PGT_PROT_X) ? 0 : S1_XN);
 }
 
+/* Entries one contiguous run joins (Arm ARM, the Contiguous bit). */
+static uint64_t cont_run(unsigned gs, int level)
+{
+    if (gs == 12)
+        return 16;
+    if (gs == 14)
+        return level == 3 ? 128 : 32;
+    return 32;
+}
+
+/* A leaf with the contiguous hint: every entry of its aligned run is a
+ * leaf of the same level with the same attributes and consecutive output
+ * addresses (anything else is a TLB conflict on hardware). */
+static void check_cont_run(struct seq *s, uint64_t ia, uint64_t leaf,
+                           int level)
+{
+    const struct ref *r = &s->f.r;
+    uint64_t size = ref_shift(r, level), n = cont_run(r->gs, level);
+    size = 1ull << size;
+    uint64_t first = ia & ~(n * size - 1);
+    uint64_t attrs = leaf & ~ref_oa_field(r, ref_oa(r, leaf));
+    uint64_t oa0 = ref_oa(r, leaf) - (ia & ~(size - 1)) + first;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t e = ref_entry(r, &s->f.m, s->f.pgt.pgd, first + k * size,
+                               level);
+        if ((e & ~ref_oa_field(r, ref_oa(r, e))) != attrs ||
+            ref_oa(r, e) != oa0 + k * size) {
+            print_error("contiguous run at %#llx (level %d): entry %llu is "
+                        "%#llx, leaf %#llx\n",
+                        (unsigned long long)first, level,
+                        (unsigned long long)k, (unsigned long long)e,
+                        (unsigned long long)leaf);
+            fail();
+        }
+    }
+}
+
 static void check_window(struct seq *s, int step)
 {
     for (uint64_t i = 0; i < s->W; i++) {
         uint64_t ia = s->base + i * s->P, pa, leaf;
+        int level;
         bool valid = ref_translate(&s->f.r, &s->f.m, s->f.pgt.pgd, ia, &pa,
-                                   &leaf, NULL);
+                                   &leaf, &level);
         const struct mpage *e = &s->m[i];
         bool bad = false;
         if (e->kind == MAPPED) {
             uint64_t want = s->s2 ? s2_attrs(s, e->prot) : s1_attrs(e->prot);
             bad = !valid || pa != e->pa ||
                   (leaf & ~ref_oa_field(&s->f.r, ref_oa(&s->f.r, leaf)) &
-                   ~3ull) != want;
+                   ~3ull & ~D_CONT) != want;
+            if (!bad && (leaf & D_CONT))
+                check_cont_run(s, ia, leaf, level);
         } else {
             bad = valid || leaf != (e->kind == OWNED ? OWNER(e->owner) : 0);
         }
