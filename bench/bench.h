@@ -67,6 +67,8 @@ struct result {
                            * (maps) or before it (unmaps/walks) */
     uint64_t peak_bytes;  /* peak table (or pool) memory during the run */
     uint64_t tlbi;        /* TLB-hook calls in one run */
+    uint64_t tlb_entries; /* TLB entries the GiB's leaves need, the
+                           * contiguous hint counted (0: not measured) */
     struct target tgt[BENCH_MAX_TARGETS];
     const char *cmp;      /* a row of the same shape the ratio is taken
                            * against (TGT_X_REF), or NULL */

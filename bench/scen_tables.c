@@ -382,6 +382,22 @@ static void run_a(struct tctx *t)
         t->err = ret;
 }
 
+/* The output offset of (a-cont): one level-3 contiguous run (64 KiB at
+ * 4K, 2 MiB at 16K and 64K), so the runs can have the hint while the
+ * blocks' alignment is missed and the GiB stays pages. */
+static uint64_t cont_span(const struct gcfg *gc)
+{
+    return gc->gran == SZ_4K ? 64 * 1024 : 2 * MiB;
+}
+
+static void run_a_cont(struct tctx *t)
+{
+    int ret = pgt_s2_map(&t->pgt, 0, GiB, cont_span(t->gc), PGT_PROT_RW, NULL,
+                         MAP_FLAGS);
+    if (ret)
+        t->err = ret;
+}
+
 static void setup_mapped(struct tctx *t)
 {
     s2_setup(t);
@@ -515,6 +531,38 @@ static void check_pages_mapped(struct tctx *t, struct result *r)
     if (pool_used(t) != want)
         bench_fail(r, "%zu table pages in use, expected %llu", pool_used(t),
                    (unsigned long long)want);
+}
+
+/* (a-cont), (a-nc): every page mapped to IPA + cont_span(), with the hint
+ * on every leaf exactly when the table has it; the TLB entries counted. */
+static void check_pages_cont(struct tctx *t, struct result *r)
+{
+    const struct gcfg *gc = t->gc;
+    uint64_t g = gc->gran, entries = 0;
+    bool want = !(t->s2_flags & PGT_NO_CONT);
+    uint64_t run = pgt_cont_entries(&t->pgt.geom, 3);
+    for (uint64_t ipa = 0; ipa < GiB; ipa += g) {
+        pgt_pte_t pte = 0;
+        int level = -9;
+        int ret = pgt_get_leaf(&t->pgt, ipa, &pte, &level);
+        if (ret ||
+            !leaf_ok(gc, pte & ~PGT_PTE_CONT, level, 3, ipa + cont_span(gc)) ||
+            !(pte & PGT_PTE_CONT) != !want) {
+            bench_fail(r, "IPA %#llx: ret %d level %d pte %#llx",
+                       (unsigned long long)ipa, ret, level,
+                       (unsigned long long)pte);
+            return;
+        }
+        /* One entry per run with the hint, per page without. */
+        if (!(pte & PGT_PTE_CONT) || (ipa / g) % run == 0)
+            entries++;
+    }
+    r->tlb_entries = entries;
+    uint64_t want_pages =
+        s2_root_pages(gc) + tables_for_range(gc, gc->s2_start, GiB);
+    if (pool_used(t) != want_pages)
+        bench_fail(r, "%zu table pages in use, expected %llu", pool_used(t),
+                   (unsigned long long)want_pages);
 }
 
 static void check_blocks(struct tctx *t, struct result *r)
@@ -1193,6 +1241,31 @@ static void make_d_ipas(struct tctx *t, size_t n)
 static const struct scen s_a = {
     "a", "s2 map 1GiB as pages, one call", "4KiB",
     s2_setup, run_a, s2_teardown, check_pages_mapped, units_4k, false, false, NULL, 0 };
+static const struct scen s_a_cont = {
+    "a-cont",
+    "(a) with every run aligned: contiguous hint",
+    "4KiB",
+    s2_setup,
+    run_a_cont,
+    s2_teardown,
+    check_pages_cont,
+    units_4k,
+    false,
+    false,
+    NULL,
+    0};
+static const struct scen s_a_nc = {"a-nc",
+                                   "(a-cont) on a PGT_NO_CONT table",
+                                   "4KiB",
+                                   s2_setup,
+                                   run_a_cont,
+                                   s2_teardown,
+                                   check_pages_cont,
+                                   units_4k,
+                                   false,
+                                   false,
+                                   NULL,
+                                   PGT_NO_CONT};
 static const struct scen s_a2 = {
     "a2", "s2 map 1GiB, one call per page", "call",
     s2_setup, run_a2, s2_teardown, check_pages_mapped, units_pages, false, false, NULL, 0 };
@@ -1314,6 +1387,18 @@ static void scen_wp_dl(struct tctx *t)
     run_alternating(t, dl, dr, 3);
 }
 
+/* The map with the contiguous hint: at most 1.2x the same map without. */
+#define CONT_X 1.2
+
+static void scen_a_cont(struct tctx *t)
+{
+    const struct target ct[] = {XREF(CONT_X)};
+    const struct scen *s[] = {&s_a_cont, &s_a_nc};
+    struct result *r[] = {scen_row(t, &s_a_cont, "a-nc", ct, 1),
+                          scen_row(t, &s_a_nc, NULL, NULL, 0)};
+    run_alternating(t, s, r, 2);
+}
+
 /* Bars for the one-page calls: times faster than Linux at every shape. */
 #define XL_A2 5
 #define XL_C2 4
@@ -1343,7 +1428,8 @@ const char *const bench_shapes[] = {"4K/40", "4K/48", "4K/36", "16K/47",
 const int bench_nshapes = sizeof(bench_shapes) / sizeof(bench_shapes[0]);
 
 /* Scenario ids each set runs (to skip a shape --only leaves empty). */
-static const char *const ids_bulk[] = {"G", "a", "c", "e", "f"};
+static const char *const ids_bulk[] = {"G", "a", "a-cont", "a-nc",
+                                       "c", "e", "f"};
 static const char *const ids_full[] = {"a2", "b", "c2", "Gd", "d", "Gd2",
                                        "d2", "f2", "wp", "wp-nr", "dl",
                                        "dl-old", "dl-hw", "a-hp", "c-hp",
@@ -1472,6 +1558,8 @@ static void bench_shape(struct gcfg *gc)
         result_finish(t->pair_r);
         t->pair_fn = NULL;
     }
+    if (bulk)
+        scen_a_cont(t);
     if (one)
         scen(t, &s_a2, full ? NS(15) : NONE, INFO(lx[LX_A2]), XL(XL_A2));
     if (full)
