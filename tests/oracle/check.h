@@ -124,6 +124,8 @@ struct orc_check_stats {
     uint64_t pages;        /* mapped pages translated on the emulator */
     uint64_t unmapped;     /* unmapped addresses translated */
     uint64_t checks;       /* orc_check calls */
+    uint64_t cont;         /* of the pages, those the library maps with a
+                            * leaf that has the contiguous hint */
 };
 extern struct orc_check_stats orc_check_stats;
 

@@ -24,6 +24,8 @@ static struct orc_expect expect_lib(const struct orc_target *t, uint64_t ia,
         e.fault = ORC_F_OTHER; /* never what the emulator reports */
         return e;
     }
+    if ((pte & PGT_PTE_CONT) && (pte & PGT_PTE_VALID) && !a->write && !a->el0)
+        orc_check_stats.cont++;
     if (!a->write && !a->el0) {
         /* pgt_translate() must tell the same story as the leaf. */
         uint64_t tpa = 0;
