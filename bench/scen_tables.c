@@ -792,15 +792,22 @@ static bool dl_faults(struct tctx *t)
     return true;
 }
 
-static void run_dl(struct tctx *t)
+/* One dirty-log cycle over the GiB with the write-protect @wp. */
+static void dl_cycle(struct tctx *t,
+                     int (*wp)(struct pgt *pgt, uint64_t addr, uint64_t size))
 {
-    int ret = pgt_s2_wrprotect(&t->pgt, 0, GiB);
+    int ret = wp(&t->pgt, 0, GiB);
     if (ret) {
         t->err = ret;
         return;
     }
     if (dl_faults(t))
         dl_collect(t);
+}
+
+static void run_dl(struct tctx *t)
+{
+    dl_cycle(t, pgt_s2_wrprotect);
 }
 
 /*
@@ -845,13 +852,7 @@ static int old_wrprotect(struct pgt *pgt, uint64_t addr, uint64_t size)
 
 static void run_dl_old(struct tctx *t)
 {
-    int ret = old_wrprotect(&t->pgt, 0, GiB);
-    if (ret) {
-        t->err = ret;
-        return;
-    }
-    if (dl_faults(t))
-        dl_collect(t);
+    dl_cycle(t, old_wrprotect);
 }
 
 /* Reported from pgt_s2_test_clear_dirty(): the dirty leaf's pages into
