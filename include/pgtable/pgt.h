@@ -71,6 +71,10 @@ struct pgt_internal {
                            * (upper VA range: 2^64 - 2^ia_bits, else 0);
                            * the core works on offsets from it */
     uint64_t ia_size;     /* 2^ia_bits: offsets from va_base stay below */
+    pgt_pte_t rwx_attrs[8]; /* stage 2: the leaf attributes of normal
+                             * memory for each R/W/X permission set */
+    uint8_t rwx_cmo[8];     /* stage 2: the cache maintenance a map of normal
+                             * memory with that set needs (PGT_CMO_*) */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

@@ -438,12 +438,13 @@ pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level)
 int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                  int *level)
 {
-    if (!pgt || !pgt->pgd || !pgt->mm_ops)
+    if (!pgt)
         return -PGT_EINVAL;
     /* From the table's first address: an address below it wraps round
-     * to beyond the IA size. */
+     * to beyond the IA size. A destroyed table is all zero (ia_size 0),
+     * so this one test also sends it to the error path. */
     addr -= pgt->internal.va_base;
-    if (addr >= pgt->internal.ia_size)
-        return -PGT_ERANGE;
+    if (PGT_UNLIKELY(addr >= pgt->internal.ia_size))
+        return !pgt->pgd || !pgt->mm_ops ? -PGT_EINVAL : -PGT_ERANGE;
     return pgt_page(pgt)->get_leaf(pgt, addr, ptep, level);
 }

@@ -227,6 +227,14 @@ s2_map_attrs(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     return s2_map_range(pgt, addr, size, phys, prot, attrs, mc, cmo);
 }
 
+/* Plain memory, a fault handler's usual request: what pgt_leaf_attrs()
+ * gives for R/W/X @prot, from the table's normal-memory bits. */
+static inline __attribute__((always_inline)) pgt_pte_t
+s2_plain_attrs(const struct pgt *pgt, enum pgt_prot prot)
+{
+    return pgt->internal.rwx_attrs[prot & PGT_PROT_RWX];
+}
+
 /* pgt_s2_map() of anything but plain R/W/X memory: the general rules of
  * pgt_leaf_attrs(). */
 static __attribute__((noinline)) int s2_map_prot(struct pgt *pgt, uint64_t addr,
@@ -241,7 +249,37 @@ static __attribute__((noinline)) int s2_map_prot(struct pgt *pgt, uint64_t addr,
     return s2_map_attrs(pgt, addr, size, phys, prot, attrs, mc, flags);
 }
 
+static int s2_map_general(struct pgt *pgt, uint64_t addr, uint64_t size,
+                          uint64_t phys, enum pgt_prot prot, void *mc,
+                          uint32_t flags);
+
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
+               enum pgt_prot prot, void *mc, uint32_t flags)
+{
+    /* One page of plain memory, the fault handler's call: every check of
+     * the general path below in a few tests (s2_end is 2^ia_bits for a
+     * live stage-2 table, else 0; an aligned page below 2^oa_bits ends
+     * below it), straight to the table's one-page instance. */
+    if (PGT_LIKELY(pgt && addr < pgt->internal.s2_end)) {
+        uint32_t gs = pgt->geom.granule_shift;
+        if (PGT_LIKELY(size == 1ull << gs && !((addr | phys) & (size - 1)) &&
+                       !(phys >> pgt->geom.oa_bits) &&
+                       !((flags & ~MAP_FLAGS) |
+                         ((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX)) &&
+                       (!(pgt->flags & PGT_S2_HOST) || phys == addr))) {
+            return pgt_page(pgt)->map(pgt, addr, phys,
+                                      pgt->internal.rwx_attrs[prot], mc,
+                                      pgt->internal.rwx_cmo[prot] & ~flags);
+        }
+    }
+    return s2_map_general(pgt, addr, size, phys, prot, mc, flags);
+}
+
+/* pgt_s2_map() but the one page of plain memory: every check in its
+ * order (each -PGT_EINVAL before any -PGT_ERANGE), then the instance or
+ * the engine. Out of line, so that the common call keeps nothing. */
+static __attribute__((noinline)) int
+s2_map_general(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags)
 {
     int ret = s2_map_check_args(pgt, addr, size, phys, flags);
@@ -250,13 +288,8 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
         return ret;
     if (PGT_UNLIKELY((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX))
         return s2_map_prot(pgt, addr, size, phys, prot, mc, flags);
-    /* Plain memory, a fault handler's usual request: what pgt_leaf_attrs()
-     * gives for it, from the table's normal-memory bits. */
-    pgt_pte_t attrs = pgt->internal.normal |
-                      ((prot & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
-                      ((prot & PGT_PROT_W) ? PGT_S2_S2AP_W | pgt->internal.dbm : 0) |
-                      ((prot & PGT_PROT_X) ? 0 : PGT_S2_XN);
-    return s2_map_attrs(pgt, addr, size, phys, prot, attrs, mc, flags);
+    return s2_map_attrs(pgt, addr, size, phys, prot, s2_plain_attrs(pgt, prot),
+                        mc, flags);
 }
 
 int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,

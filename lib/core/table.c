@@ -107,6 +107,20 @@ void pgt_derive(struct pgt *pgt)
                      (fwb ? PGT_S2_FWB_MEMATTR_NORMAL_WB : PGT_S2_MEMATTR_NORMAL_WB)
                          << PGT_S2_MEMATTR_SHIFT;
     }
+    /* Per R/W/X set, what pgt_leaf_attrs() gives for plain memory and the
+     * maintenance its map needs: one load each on the fault path. */
+    for (unsigned int p = 0; p < 8; p++) {
+        in->rwx_attrs[p] = 0;
+        in->rwx_cmo[p] = 0;
+        if (pgt->regime != PGT_REGIME_S2)
+            continue;
+        in->rwx_attrs[p] = in->normal | ((p & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
+                           ((p & PGT_PROT_W) ? PGT_S2_S2AP_W | in->dbm : 0) |
+                           ((p & PGT_PROT_X) ? 0 : PGT_S2_XN);
+        in->rwx_cmo[p] =
+            (uint8_t)(in->cmo &
+                      (PGT_CMO_D | ((p & PGT_PROT_X) ? PGT_CMO_I : 0)));
+    }
 }
 
 /* ---- creation and destruction ------------------------------------------- */
