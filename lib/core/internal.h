@@ -76,6 +76,9 @@ enum pgt_shape {
     PGT_SHAPE_64K_L2,
     PGT_SHAPE_64K_L3,
     PGT_SHAPE_ENGINE, /* no one-page paths: everything through the engine */
+    /* PGT_SHAPE_P2V + a shape above: the same shape's constants, table
+     * addresses from mm_ops.phys_to_virt (no linear map) */
+    PGT_SHAPE_P2V = PGT_SHAPE_ENGINE,
 };
 _Static_assert(PGT_SHAPE_ENGINE == PGT_INTERNAL_SHAPE_ENGINE,
                "pgt.h names the engine-only shape");

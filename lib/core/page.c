@@ -28,20 +28,30 @@ struct descent {
     int depth;                       /* tables below the root on the way */
 };
 
+/* How an instance finds its table pages (its MODE): the shape's
+ * constants with the linear map (LINEAR) or with mm_ops.phys_to_virt
+ * (P2V), both for the plain OA format; or the geometry read from the
+ * table and pgt_table_va(), for every format (GENERIC). */
+#define MODE_LINEAR 0
+#define MODE_P2V 1
+#define MODE_GENERIC 2
+#define HOOKED (MODE == MODE_GENERIC)
+
 /* The descriptor bits holding a plain OA of granule shift @gs. */
 #define PLAIN_OA_MASK(gs) (((1ull << 48) - 1) & ~((1ull << (gs)) - 1))
 
 /*
  * The descent: from the root to the entry translating @addr (below
  * 2^ia_bits), which is a leaf or an invalid entry. @GS and @START are the
- * instance's granule shift and start level; with @HOOKED they are read
- * from the table instead and table addresses come from pgt_table_va().
+ * instance's granule shift and start level; with @MODE GENERIC they are
+ * read from the table instead and table addresses come from
+ * pgt_table_va(); with P2V from phys_to_virt of the plain OA.
  * @record keeps every entry on the way in @d->ptep.
  */
 ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
                                  struct descent *d, const bool record,
                                  const uint32_t GS, const int START,
-                                 const bool HOOKED)
+                                 const int MODE)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const int start = HOOKED ? pgt->geom.start_level : START;
@@ -64,8 +74,12 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
             break;
         uint64_t idx = (addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l))) & idx_mask;
         d->parent = ptep;
-        if (HOOKED) {
+        if (MODE == MODE_GENERIC) {
             ptep = &pgt_table_va(pgt, pte)[idx];
+        } else if (MODE == MODE_P2V) {
+            ptep = (pgt_pte_t *)pgt->mm_ops->phys_to_virt(
+                       pgt->mm_ctx, pte & PLAIN_OA_MASK(gs)) +
+                   idx;
         } else {
             /* The entry's offset, linear offset included, is formed off
              * the chain of dependent loads: one AND and one ADD between
@@ -108,7 +122,7 @@ static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
     pgt_pte_t *tables[PGT_MAX_LEVELS]; /* tables[i] is at level + 1 + i */
     pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, true);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, MODE_GENERIC);
     int level = d.level, n = PGT_LEVEL_MAX - level;
     bool bad = false;
 
@@ -160,7 +174,7 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
                                               void *mc, unsigned int cmo)
 {
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, true);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, MODE_GENERIC);
     pgt_pte_t leaf = pgt_make_leaf(&pgt->geom, phys, attrs, PGT_LEVEL_MAX);
 
     (void)mc;
@@ -182,7 +196,7 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
  */
 ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
                           pgt_pte_t attrs, void *mc, unsigned int cmo,
-                          const uint32_t GS, const int START, const bool HOOKED)
+                          const uint32_t GS, const int START, const int MODE)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     pgt_pte_t leaf = HOOKED ? pgt_make_leaf(&pgt->geom, phys, attrs,
@@ -190,7 +204,7 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
                             : (phys & PLAIN_OA_MASK(gs)) | attrs |
                                   PGT_PTE_TYPE | PGT_PTE_VALID;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
 
     if (PGT_LIKELY(d.level == PGT_LEVEL_MAX)) {
         if (PGT_LIKELY(d.pte == 0)) {
@@ -234,12 +248,12 @@ ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
  */
 ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
                                   const uint32_t GS, const int START,
-                                  const bool HOOKED)
+                                  const int MODE)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const int start = HOOKED ? pgt->geom.start_level : START;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, true, GS, START, HOOKED);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, true, GS, START, MODE);
     pgt_pte_t pte = d.pte;
     int refs = pgt_counted(pgt, pte, d.level);
     int top = d.depth - 1;
@@ -304,11 +318,11 @@ static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
  */
 ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
                                 const uint32_t GS, const int START,
-                                const bool HOOKED, const bool ARRAY)
+                                const int MODE, const bool ARRAY)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
     pgt_pte_t pte = d.pte;
 
     uint8_t counting = pgt->internal.counting;
@@ -336,10 +350,10 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
 
 ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
                                     int *level, const uint32_t GS,
-                                    const int START, const bool HOOKED)
+                                    const int START, const int MODE)
 {
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, HOOKED);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
 
     *level = d.level;
     return ptep;
@@ -347,11 +361,11 @@ ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
 
 ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
                                pgt_pte_t *ptep, int *level, const uint32_t GS,
-                               const int START, const bool HOOKED)
+                               const int START, const int MODE)
 {
     struct descent d;
 
-    descend(pgt, addr, &d, false, GS, START, HOOKED);
+    descend(pgt, addr, &d, false, GS, START, MODE);
     if (ptep)
         *ptep = d.pte;
     if (level)
@@ -363,7 +377,8 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
 
 /*
  * Each instance is a function of its own: the shapes with a linear map
- * make no call on their common path, so they keep nothing across one.
+ * make no call on their common path, so they keep nothing across one;
+ * those without one call phys_to_virt per table on the way.
  */
 #define INSTANCE(name, gs, sl, hooked)                                         \
     static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,          \
@@ -409,9 +424,11 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     X(64K_L2, PGT_GRANULE_64K, 2)          \
     X(64K_L3, PGT_GRANULE_64K, 3)
 
-#define LINEAR_INSTANCE(name, gs, sl) INSTANCE(name, gs, sl, false)
+#define LINEAR_INSTANCE(name, gs, sl) INSTANCE(name, gs, sl, MODE_LINEAR)
+#define P2V_INSTANCE(name, gs, sl) INSTANCE(name##_P2V, gs, sl, MODE_P2V)
 SHAPES(LINEAR_INSTANCE)
-INSTANCE(GENERIC, 0, 0, true)
+SHAPES(P2V_INSTANCE)
+INSTANCE(GENERIC, 0, 0, MODE_GENERIC)
 
 /* PGT_SHAPE_ENGINE (tests): lookups as the generic shape, map and unmap
  * through the engine. */
@@ -420,14 +437,22 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
     return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
 }
 
-#define FNS(name, gs, sl)                                                     \
-    [PGT_SHAPE_##name] = {get_leaf_##name, lookup_##name, map_##name,         \
-                          {unmap_##name, unmap_##name##_array}, release_##name},
+#define FNS_AT(index, name)                                                    \
+    [index] = {get_leaf_##name,                                                \
+               lookup_##name,                                                  \
+               map_##name,                                                     \
+               {unmap_##name, unmap_##name##_array},                           \
+               release_##name},
+#define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
+#define FNS_P2V(name, gs, sl)                                                  \
+    FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
 const struct pgt_page_fns pgt_page_fns[] = {
-    SHAPES(FNS)
-    FNS(GENERIC, 0, 0)
-    [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
-                          {unmap_by_engine, unmap_by_engine}, release_GENERIC},
+    SHAPES(FNS) SHAPES(FNS_P2V) FNS(
+        GENERIC, 0, 0)[PGT_SHAPE_ENGINE] = {get_leaf_GENERIC,
+                                            lookup_GENERIC,
+                                            map_by_engine,
+                                            {unmap_by_engine, unmap_by_engine},
+                                            release_GENERIC},
 };
 
 pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level)

@@ -143,15 +143,22 @@ int64_t pgt_s1_map_cost(const struct pgt *pgt, uint64_t va, uint64_t size,
     return pgt_engine_map_cost(pgt, off, size, phys, attrs, 0);
 }
 
+/* A stage-1 table and a granule-aligned range of it: its offset from
+ * the table's first VA in *@off, or -PGT_EINVAL / -PGT_ERANGE. */
+static int s1_range(const struct pgt *pgt, uint64_t va, uint64_t size,
+                    uint64_t *off)
+{
+    if (!is_s1(pgt))
+        return -PGT_EINVAL;
+    *off = va - pgt->internal.va_base;
+    return pgt_check_range(pgt, *off, size);
+}
+
 int64_t pgt_s1_unmap(struct pgt *pgt, uint64_t va, uint64_t size)
 {
     uint64_t off;
-    int ret;
+    int ret = s1_range(pgt, va, size, &off);
 
-    if (!is_s1(pgt))
-        return -PGT_EINVAL;
-    off = va - pgt->internal.va_base;
-    ret = pgt_check_range(pgt, off, size);
     if (ret)
         return ret;
     if (size == 1ull << pgt->geom.granule_shift)
@@ -178,12 +185,8 @@ int pgt_s1_protect(struct pgt *pgt, uint64_t va, uint64_t size,
 int pgt_s1_coalesce(struct pgt *pgt, uint64_t va, uint64_t size)
 {
     uint64_t off;
-    int ret;
+    int ret = s1_range(pgt, va, size, &off);
 
-    if (!is_s1(pgt))
-        return -PGT_EINVAL;
-    off = va - pgt->internal.va_base;
-    ret = pgt_check_range(pgt, off, size);
     if (ret)
         return ret;
     return pgt_engine_fold(pgt, off, size);

@@ -23,17 +23,20 @@ static enum pgt_shape shape_of(const struct pgt *pgt)
     bool plain_oa = !g->lpa2 &&
                     (g->granule_shift != PGT_GRANULE_64K || g->oa_bits < 52);
 
-    if (!pgt->mm_ops->linear || !plain_oa || g->start_level < 0)
+    /* Without a linear map the same instances take phys_to_virt. */
+    int p2v = pgt->mm_ops->linear ? 0 : PGT_SHAPE_P2V;
+
+    if (!plain_oa || g->start_level < 0)
         return PGT_SHAPE_GENERIC;
     switch (g->granule_shift) {
     case PGT_GRANULE_4K:
-        return (enum pgt_shape)(PGT_SHAPE_4K_L0 + g->start_level);
+        return (enum pgt_shape)(PGT_SHAPE_4K_L0 + g->start_level + p2v);
     case PGT_GRANULE_16K:
-        return (enum pgt_shape)(PGT_SHAPE_16K_L0 + g->start_level);
+        return (enum pgt_shape)(PGT_SHAPE_16K_L0 + g->start_level + p2v);
     default:
         if (g->start_level < 1)
             return PGT_SHAPE_GENERIC;
-        return (enum pgt_shape)(PGT_SHAPE_64K_L1 + g->start_level - 1);
+        return (enum pgt_shape)(PGT_SHAPE_64K_L1 + g->start_level - 1 + p2v);
     }
 }
 
