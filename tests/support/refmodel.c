@@ -94,6 +94,17 @@ void rm_set(struct refmodel *m, uint64_t addr, uint64_t size,
     while (j < m->n && m->runs[j].start < end)
         j++;
 
+    /* Nothing changes: unmapping a gap, or setting what one run already
+     * holds there. Leaf-wide updates (access flag, write protection) call
+     * this once per leaf, mostly with what the model has already. */
+    if (v->kind == RM_UNMAPPED ? i == j
+                               : j == i + 1 && m->runs[i].start <= addr &&
+                                     m->runs[i].end >= end) {
+        struct rm_val cur = i < j ? val_at(&m->runs[i], addr) : *v;
+        if (rm_val_eq(&cur, v))
+            return;
+    }
+
     struct rm_run repl[3];
     size_t nr = 0;
     if (i < j && m->runs[i].start < addr) {
