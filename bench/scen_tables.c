@@ -1243,30 +1243,13 @@ static const struct scen s_a = {
     "a", "s2 map 1GiB as pages, one call", "4KiB",
     s2_setup, run_a, s2_teardown, check_pages_mapped, units_4k, false, false, NULL, 0 };
 static const struct scen s_a_cont = {
-    "a-cont",
-    "(a) with every run aligned: contiguous hint",
-    "4KiB",
-    s2_setup,
-    run_a_cont,
-    s2_teardown,
-    check_pages_cont,
-    units_4k,
-    false,
-    false,
-    NULL,
-    0};
-static const struct scen s_a_nc = {"a-nc",
-                                   "(a-cont) on a PGT_NO_CONT table",
-                                   "4KiB",
-                                   s2_setup,
-                                   run_a_cont,
-                                   s2_teardown,
-                                   check_pages_cont,
-                                   units_4k,
-                                   false,
-                                   false,
-                                   NULL,
-                                   PGT_NO_CONT};
+    "a-cont", "(a) with every run aligned: contiguous hint", "4KiB",
+    s2_setup, run_a_cont, s2_teardown, check_pages_cont, units_4k, false,
+    false, NULL, 0 };
+static const struct scen s_a_nc = {
+    "a-nc", "(a-cont) on a PGT_NO_CONT table", "4KiB",
+    s2_setup, run_a_cont, s2_teardown, check_pages_cont, units_4k, false,
+    false, NULL, PGT_NO_CONT };
 static const struct scen s_a2 = {
     "a2", "s2 map 1GiB, one call per page", "call",
     s2_setup, run_a2, s2_teardown, check_pages_mapped, units_pages, false, false, NULL, 0 };
