@@ -247,6 +247,14 @@ static int classify(struct op *op, pgt_pte_t old, int level, uint64_t base,
 
 /* The entry at @level for IA @base in a new table below @parent (which
  * covers from @pbase): @parent's meaning one level down. */
+/* A leaf's attributes: every bit but its output address, its type and
+ * valid bits and the contiguous hint (which goes with the run it is in). */
+static pgt_pte_t leaf_bits(const struct pgt_geom *g, pgt_pte_t pte)
+{
+    return pte & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID |
+                   PGT_PTE_CONT);
+}
+
 static pgt_pte_t child_of(const struct op *op, pgt_pte_t parent, uint64_t pbase,
                           int level, uint64_t base)
 {
@@ -254,10 +262,8 @@ static pgt_pte_t child_of(const struct op *op, pgt_pte_t parent, uint64_t pbase,
 
     if (!pgt_pte_valid(parent))
         return parent; /* an annotation (or nothing) repeated */
-    pgt_pte_t attrs = parent & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE |
-                                 PGT_PTE_VALID | PGT_PTE_CONT);
-    return pgt_make_leaf(g, pgt_oa_decode(g, parent) + (base - pbase), attrs,
-                         level);
+    return pgt_make_leaf(g, pgt_oa_decode(g, parent) + (base - pbase),
+                         leaf_bits(g, parent), level);
 }
 
 /* ---- the contiguous hint ------------------------------------------------ */
@@ -292,8 +298,7 @@ static pgt_pte_t leaf_run(const struct pgt *pgt, const pgt_pte_t *t, uint64_t n,
     if (!pgt_pte_is_leaf(first, level))
         return 0;
     uint64_t oa = pgt_oa_decode(g, first);
-    pgt_pte_t attrs =
-        first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
+    pgt_pte_t attrs = leaf_bits(g, first);
     if (oa & (align - 1))
         return 0;
     for (uint64_t i = 1; i < n; i++)
@@ -321,9 +326,7 @@ static void cont_unfold(struct op *op, pgt_pte_t *t, uint64_t g, uint32_t cs,
         af |= __atomic_exchange_n(&t[g + k], 0, __ATOMIC_RELAXED) & PGT_PTE_AF;
     pgt_tlbi_leaves(pgt, gbase, n * size, level);
     uint64_t oa = pgt_oa_decode(gm, first);
-    pgt_pte_t attrs = (first & ~(pgt_oa_field_mask(gm) | PGT_PTE_TYPE |
-                                 PGT_PTE_VALID | PGT_PTE_CONT)) |
-                      af;
+    pgt_pte_t attrs = leaf_bits(gm, first) | af;
     for (uint64_t k = 0; k < n; k++)
         pgt_write(&t[g + k], pgt_make_leaf(gm, oa + k * size, attrs, level));
 }
@@ -663,9 +666,8 @@ static pgt_pte_t uniform(const struct pgt *pgt, const pgt_pte_t *t, int level,
     first = leaf_run(pgt, t, n, level, pgt_level_size(g, level - 1));
     if (!first)
         return 0;
-    pgt_pte_t attrs =
-        first & ~(pgt_oa_field_mask(g) | PGT_PTE_TYPE | PGT_PTE_VALID);
-    return pgt_make_leaf(g, pgt_oa_decode(g, first), attrs, level - 1);
+    return pgt_make_leaf(g, pgt_oa_decode(g, first), leaf_bits(g, first),
+                         level - 1);
 }
 
 /*
