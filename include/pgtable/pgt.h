@@ -58,8 +58,6 @@ struct pgt_internal {
     uint8_t count_shift;  /* count array: log2 of its stride */
     uint8_t flags;        /* PGT_INTERNAL_* */
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
-    pgt_pte_t normal;     /* stage 2: leaf attributes of normal memory, no
-                           * permissions */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
     pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
     uint8_t cont[5];      /* per level + 1: log2 of the entries one

@@ -437,23 +437,22 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
     return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
 }
 
-#define FNS_AT(index, name)                                                    \
-    [index] = {get_leaf_##name,                                                \
-               lookup_##name,                                                  \
-               map_##name,                                                     \
-               {unmap_##name, unmap_##name##_array},                           \
-               release_##name},
+/* The instances by internal.shape (a table of macro calls: kept as
+ * written, one row per line). */
+/* clang-format off */
+#define FNS_AT(index, name)                                                   \
+    [index] = {get_leaf_##name, lookup_##name, map_##name,                    \
+               {unmap_##name, unmap_##name##_array}, release_##name},
 #define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
-#define FNS_P2V(name, gs, sl)                                                  \
-    FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
+#define FNS_P2V(name, gs, sl) FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
 const struct pgt_page_fns pgt_page_fns[] = {
-    SHAPES(FNS) SHAPES(FNS_P2V) FNS(
-        GENERIC, 0, 0)[PGT_SHAPE_ENGINE] = {get_leaf_GENERIC,
-                                            lookup_GENERIC,
-                                            map_by_engine,
-                                            {unmap_by_engine, unmap_by_engine},
-                                            release_GENERIC},
+    SHAPES(FNS)
+    SHAPES(FNS_P2V)
+    FNS(GENERIC, 0, 0)
+    [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
+                          {unmap_by_engine, unmap_by_engine}, release_GENERIC},
 };
+/* clang-format on */
 
 pgt_pte_t *pgt_lookup(const struct pgt *pgt, uint64_t addr, int *level)
 {

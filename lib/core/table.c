@@ -83,41 +83,40 @@ void pgt_derive(struct pgt *pgt)
     /* The contiguous hint: at every level that has one, unless the table
      * opts out, or its hardware dirty state is kept per page (a run has
      * one dirty state for all its pages). */
+    bool no_cont =
+        (pgt->flags & PGT_NO_CONT) ||
+        (pgt->regime == PGT_REGIME_S2 && (pgt->flags & PGT_S2_HW_DIRTY));
     for (int l = -1; l <= PGT_LEVEL_MAX; l++) {
         uint32_t n = pgt_cont_entries(&pgt->geom, l);
-        bool off =
-            (pgt->flags & PGT_NO_CONT) ||
-            (pgt->regime == PGT_REGIME_S2 && (pgt->flags & PGT_S2_HW_DIRTY));
-        in->cont[l + 1] = (uint8_t)(off || !n ? 0 : __builtin_ctz(n));
+        in->cont[l + 1] = (uint8_t)(no_cont || !n ? 0 : __builtin_ctz(n));
     }
 
-    /* Stage 2: what a map of normal memory needs, worked out once. */
+    /* Stage 2: what a map of normal memory needs, worked out once; per
+     * R/W/X set, what pgt_leaf_attrs() gives for plain memory and the
+     * maintenance its map needs (one load each on the fault path). */
     in->cmo = 0;
-    in->normal = 0;
     in->s2_end = 0;
     in->dbm = 0;
-    if (pgt->regime == PGT_REGIME_S2) {
-        in->s2_end = 1ull << pgt->geom.ia_bits;
-        if (pgt->flags & PGT_S2_HW_DIRTY)
-            in->dbm = PGT_PTE_DBM;
-        bool fwb = pgt->flags & PGT_S2_FWB;
-        if (!fwb && mm->dcache_clean_inval_poc)
-            in->cmo |= PGT_CMO_D;
-        if (mm->icache_inval_pou)
-            in->cmo |= PGT_CMO_I;
-        in->normal = PGT_PTE_AF |
-                     (pgt->geom.lpa2 ? 0 : PGT_SH_INNER << PGT_PTE_SH_SHIFT) |
-                     (fwb ? PGT_S2_FWB_MEMATTR_NORMAL_WB : PGT_S2_MEMATTR_NORMAL_WB)
-                         << PGT_S2_MEMATTR_SHIFT;
-    }
-    /* Per R/W/X set, what pgt_leaf_attrs() gives for plain memory and the
-     * maintenance its map needs: one load each on the fault path. */
     for (unsigned int p = 0; p < 8; p++) {
         in->rwx_attrs[p] = 0;
         in->rwx_cmo[p] = 0;
-        if (pgt->regime != PGT_REGIME_S2)
-            continue;
-        in->rwx_attrs[p] = in->normal | ((p & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
+    }
+    if (pgt->regime != PGT_REGIME_S2)
+        return;
+    in->s2_end = 1ull << pgt->geom.ia_bits;
+    if (pgt->flags & PGT_S2_HW_DIRTY)
+        in->dbm = PGT_PTE_DBM;
+    bool fwb = pgt->flags & PGT_S2_FWB;
+    if (!fwb && mm->dcache_clean_inval_poc)
+        in->cmo |= PGT_CMO_D;
+    if (mm->icache_inval_pou)
+        in->cmo |= PGT_CMO_I;
+    pgt_pte_t normal =
+        PGT_PTE_AF | (pgt->geom.lpa2 ? 0 : PGT_SH_INNER << PGT_PTE_SH_SHIFT) |
+        (fwb ? PGT_S2_FWB_MEMATTR_NORMAL_WB : PGT_S2_MEMATTR_NORMAL_WB)
+            << PGT_S2_MEMATTR_SHIFT;
+    for (unsigned int p = 0; p < 8; p++) {
+        in->rwx_attrs[p] = normal | ((p & PGT_PROT_R) ? PGT_S2_S2AP_R : 0) |
                            ((p & PGT_PROT_W) ? PGT_S2_S2AP_W | in->dbm : 0) |
                            ((p & PGT_PROT_X) ? 0 : PGT_S2_XN);
         in->rwx_cmo[p] =
