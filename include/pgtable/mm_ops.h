@@ -37,7 +37,9 @@ struct pgt;
  * Required hooks: zalloc_page, get_page, put_page, page_count,
  * phys_to_virt, virt_to_phys. Stage-2 tables with a concatenated or
  * multi-page root also need zalloc_pages_exact and free_pages_exact.
- * Every other hook may be NULL.
+ * Every other hook may be NULL. A table works out which of them are set
+ * when it is created (and when hyp_pgt_fix_refcounts() gives it other
+ * mm_ops), so the struct must not change while tables use it.
  */
 struct pgt_mm_ops {
     /* One zeroed granule-sized page with count 1, or NULL. @arg is the
@@ -131,7 +133,8 @@ struct pgt_mm_ops {
      * virtual address va, page_count(ctx, va) must equal the naturally
      * aligned unsigned integer of @count_width bytes (2 or 4) at
      *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
-     * (@count_va a page address; 1 << @count_shift >= @count_width),
+     * (@count_va a page address; @count_width <= 1 << @count_shift <= the
+ * granule),
      * read with a single-copy-atomic load: the caller holds the table's
      * lock, so only its own get/put change those counts meanwhile. For
      * example 4-byte counts in an array (@count_width 4, @count_shift 2),

@@ -55,7 +55,7 @@ struct pgt_internal {
     uint8_t shape;        /* which instance of the one-page paths */
     uint8_t counting;     /* which entries hold a reference on their table */
     uint8_t count_width;  /* count array: 2 or 4 bytes per count, 0: none */
-    uint8_t count_shift;  /* count array: log2 of its stride */
+    uint8_t count_rshift; /* count array: granule shift - log2 of its stride */
     uint8_t flags;        /* PGT_INTERNAL_* */
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
@@ -64,7 +64,7 @@ struct pgt_internal {
                            * contiguous run joins, 0: no hint there */
     uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
     uintptr_t count_base; /* count of the table page at VA v: at
-                           * count_base + ((v >> granule) << count_shift) */
+                           * count_base + (v >> count_rshift) */
     uint64_t va_base;     /* the input address of the table's first entry
                            * (upper VA range: 2^64 - 2^ia_bits, else 0);
                            * the core works on offsets from it */
@@ -73,6 +73,12 @@ struct pgt_internal {
                              * memory for each R/W/X permission set */
     uint8_t rwx_cmo[8];     /* stage 2: the cache maintenance a map of normal
                              * memory with that set needs (PGT_CMO_*) */
+    /* the one-page paths' instances for this table (called directly) */
+    int (*get_leaf)(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
+                    int *level);
+    int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
+               void *mc, unsigned int cmo);
+    int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the
@@ -82,9 +88,8 @@ struct pgt_internal {
 
 /* Tests only: from now on every operation on @pgt goes through the
  * general engine (kept when the table is given other mm_ops). */
-#define PGT_INTERNAL_SET_ENGINE_ONLY(pgt)                     \
-    ((pgt)->internal.flags |= PGT_INTERNAL_ENGINE_ONLY,      \
-     (pgt)->internal.shape = PGT_INTERNAL_SHAPE_ENGINE)
+void pgt_internal_set_engine_only(struct pgt *pgt);
+#define PGT_INTERNAL_SET_ENGINE_ONLY(pgt) pgt_internal_set_engine_only(pgt)
 
 /**
  * struct pgt - one translation table. Fields are read-only for the

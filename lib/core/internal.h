@@ -123,14 +123,13 @@ static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
     }
 }
 
-/* The count of the table page at @table: from the embedder's count array
- * when mm_ops declares one (struct pgt_mm_ops.count_base), else
- * page_count. */
+/* The count of the table page at @table (a page address): from the
+ * embedder's count array when mm_ops declares one (struct
+ * pgt_mm_ops.count_base), else page_count. */
 static inline int pgt_table_count(const struct pgt *pgt, const void *table)
 {
     const struct pgt_internal *in = &pgt->internal;
-    uintptr_t rec = in->count_base +
-                    (((uintptr_t)table >> pgt->geom.granule_shift) << in->count_shift);
+    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
 
     if (in->count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
@@ -305,8 +304,10 @@ static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
 
 /*
  * One shape's instances of the one-page paths (page.c), indexed by
- * struct pgt.internal.shape. Each takes checked arguments and hands what
- * it does not handle to the engine.
+ * struct pgt.internal.shape; pgt_derive() copies the table's get_leaf,
+ * map and unmap into internal, where the public calls find them. Each
+ * takes checked arguments and hands what it does not handle to the
+ * engine.
  *   map:   one granule at @addr to @phys, @cmo: PGT_CMO_* to do; stage 1
  *          (a conflict is -PGT_EEXIST) or 2 (replaced) by the regime.
  *          Return as pgt_s2_map() / pgt_hyp_map().
@@ -320,7 +321,8 @@ struct pgt_page_fns {
     pgt_pte_t *(*lookup)(const struct pgt *pgt, uint64_t addr, int *level);
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo);
-    /* [0]: counts from page_count, [1]: from the count array */
+    /* [0]: any table, [1]: page.c's unmap_fast(), for the tables
+     * pgt_derive() finds it fits */
     int64_t (*unmap[2])(struct pgt *pgt, uint64_t addr, void *mc);
     int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
 };
@@ -331,11 +333,6 @@ static inline const struct pgt_page_fns *pgt_page(const struct pgt *pgt)
     return &pgt_page_fns[pgt->internal.shape];
 }
 
-/* The one-page unmap instance for @pgt (its counts' source). */
-static inline int64_t pgt_unmap_page(struct pgt *pgt, uint64_t addr, void *mc)
-{
-    return pgt_page(pgt)->unmap[pgt->internal.count_width != 0](pgt, addr, mc);
-}
 
 /* The entry translating @addr (< 2^ia_bits) and its level: the leaf, or
  * the invalid entry where the walk stopped. */

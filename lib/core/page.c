@@ -224,16 +224,12 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
     return map_chain(pgt, addr, phys, attrs, mc, cmo);
 }
 
-/* The count of the table page @t, with the instance's granule shift:
- * from the count array (@ARRAY: the table has one) or page_count. */
-ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
-                              const uint32_t gs, const bool ARRAY)
+/* The count of the table page @t from the count array. */
+ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t)
 {
     const struct pgt_internal *in = &pgt->internal;
-    uintptr_t rec = in->count_base + (((uintptr_t)t >> gs) << in->count_shift);
+    uintptr_t rec = in->count_base + ((uintptr_t)t >> in->count_rshift);
 
-    if (!ARRAY)
-        return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
     if (in->count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
@@ -276,26 +272,10 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
 }
 
 /*
- * unmap_one()'s two ends, out of its line so that it makes no call but
- * its last (it keeps nothing across one). @bytes: what the page mapped
- * (0: an annotation). The leaf's table stays: the leaf is cleared,
- * invalidated, its reference dropped.
+ * The leaf's last-level table @t goes with it (the table of the entry
+ * @parent linking it stays): released with one invalidation. Out of the
+ * common path for the counting modes other than the default.
  */
-static __attribute__((noinline)) int64_t unmap_leaf(struct pgt *pgt,
-                                                    uint64_t addr,
-                                                    pgt_pte_t *ptep, int refs,
-                                                    int64_t bytes)
-{
-    pgt_write(ptep, 0);
-    if (bytes)
-        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
-    if (refs)
-        pgt_put(pgt, pgt_table_of(pgt, ptep));
-    return bytes;
-}
-
-/* The leaf's last-level table @t goes with it (the table of the entry
- * @parent linking it stays): released with one invalidation. */
 static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
                                                      uint64_t addr,
                                                      pgt_pte_t *parent,
@@ -303,6 +283,20 @@ static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
                                                      int64_t bytes)
 {
     pgt_release_tables(pgt, parent, PGT_LEVEL_MAX - 1, addr, &t, 1, refs);
+    return bytes;
+}
+
+/* The leaf (or annotation) is cleared and its reference dropped; its
+ * table stays. */
+ALWAYS_INLINE int64_t clear_leaf(struct pgt *pgt, uint64_t addr,
+                                 pgt_pte_t *ptep, pgt_pte_t *t, int refs,
+                                 int64_t bytes)
+{
+    pgt_write(ptep, 0);
+    if (bytes)
+        pgt_tlbi_leaf(pgt, addr, PGT_LEVEL_MAX);
+    if (refs)
+        pgt_put(pgt, t);
     return bytes;
 }
 
@@ -314,38 +308,94 @@ static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
  * counts are read before anything is written or called. A block or
  * annotation above the last level is split by the engine, and a page of a
  * contiguous run unfolds it there.
- * With a count array (@ARRAY) the instance makes no call but its last.
+ *
+ * The fault handler's two cases, a last-level leaf with the default
+ * counting that leaves its table or takes it along, call their hooks
+ * from here; a chain of tables to release and the other counting modes
+ * go out of line.
  */
 ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
                                 const uint32_t GS, const int START,
-                                const int MODE, const bool ARRAY)
+                                const int MODE)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     struct descent d;
     pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
     pgt_pte_t pte = d.pte;
-
+    pgt_pte_t *t = table_of(ptep, gs);
+    int64_t bytes = pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
     uint8_t counting = pgt->internal.counting;
+
     if (PGT_UNLIKELY((d.level != PGT_LEVEL_MAX && pte) ||
                      counting == PGT_COUNT_CUSTOM || (pte & PGT_PTE_CONT)))
         return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
+    if (PGT_LIKELY(counting == PGT_COUNT_ALL && pte)) {
+        /* A count of 2 (the table's own and the entry's): the leaf is
+         * the table's last entry. The root stays. */
+        if (d.depth == 0 || pgt_table_count(pgt, t) != 2)
+            return clear_leaf(pgt, addr, ptep, t, 1, bytes);
+        if (d.depth > 1 &&
+            pgt_table_count(pgt, table_of(d.parent, gs)) == 2)
+            return pgt_page(pgt)->release(pgt, addr);
+        pgt_release_tables(pgt, d.parent, PGT_LEVEL_MAX - 1, addr, &t, 1, 1);
+        return bytes;
+    }
     /* pgt_counted() for the two modes left: every entry, or (host) all
      * but valid leaves. */
     int refs = pte && (counting == PGT_COUNT_ALL || !pgt_pte_is_leaf(pte, d.level));
-    int64_t bytes = pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
-    pgt_pte_t *t = table_of(ptep, gs);
-    if (d.depth > 0 && table_count(pgt, t, gs, ARRAY) == 1 + refs) {
+    if (d.depth > 0 && pgt_table_count(pgt, t) == 1 + refs) {
         /* The table above goes too when its only counted entry is the
          * link (count 2) and it is not the root: the rarer chain. */
         if (d.level != PGT_LEVEL_MAX ||
             (d.depth > 1 &&
-             table_count(pgt, table_of(d.parent, gs), gs, ARRAY) == 2))
+             pgt_table_count(pgt, table_of(d.parent, gs)) == 2))
             return pgt_page(pgt)->release(pgt, addr);
         return unmap_table(pgt, addr, d.parent, t, refs, bytes);
     }
     if (!pte)
         return 0;
-    return unmap_leaf(pgt, addr, ptep, refs, bytes);
+    return clear_leaf(pgt, addr, ptep, t, refs, bytes);
+}
+
+/*
+ * unmap_one() for a table whose every non-zero entry is counted, whose
+ * counts are in a count array and whose mm_ops have tlbi_va and
+ * put_page_n (pgt_derive() picks it): the fault handler's two cases, a
+ * page that leaves its table and a page that takes it along, with their
+ * hook calls in line. Anything else, @ANY: unmap_one() of the same shape.
+ */
+ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
+                                 const uint32_t GS, const int START,
+                                 const int MODE,
+                                 int64_t (*const ANY)(struct pgt *, uint64_t,
+                                                      void *))
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    struct descent d;
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
+    pgt_pte_t *t = table_of(ptep, gs);
+
+    if (PGT_UNLIKELY(d.level != PGT_LEVEL_MAX ||
+                     (d.pte & (PGT_PTE_VALID | PGT_PTE_CONT)) != PGT_PTE_VALID))
+        return ANY(pgt, addr, mc);
+    /* A count of 2 (the table's own and the leaf's): the leaf is the
+     * table's last entry. The root stays. */
+    if (d.depth == 0 || table_count(pgt, t) != 2) {
+        pgt_write(ptep, 0);
+        mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_MAX);
+        mm->put_page(pgt->mm_ctx, t);
+        return (int64_t)1 << gs;
+    }
+    if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs)) == 2)
+        return pgt_page(pgt)->release(pgt, addr);
+    /* Break the link (the leaf goes with its table), one TLBI by VA at
+     * every level, then the table's two references and the link's. */
+    pgt_write(d.parent, 0);
+    mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_UNKNOWN);
+    mm->put_page_n(pgt->mm_ctx, t, 2);
+    mm->put_page(pgt->mm_ctx, table_of(d.parent, gs));
+    return (int64_t)1 << gs;
 }
 
 ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
@@ -398,12 +448,12 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     }                                                                          \
     static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)     \
     {                                                                          \
-        return unmap_one(pgt, addr, mc, gs, sl, hooked, false);                \
+        return unmap_one(pgt, addr, mc, gs, sl, hooked);                \
     }                                                                          \
-    static int64_t unmap_##name##_array(struct pgt *pgt, uint64_t addr,       \
-                                        void *mc)                              \
+    static int64_t unmap_##name##_fast(struct pgt *pgt, uint64_t addr,        \
+                                       void *mc)                               \
     {                                                                          \
-        return unmap_one(pgt, addr, mc, gs, sl, hooked, true);                 \
+        return unmap_fast(pgt, addr, mc, gs, sl, hooked, unmap_##name);        \
     }                                                                          \
     static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
     {                                                                          \
@@ -442,7 +492,7 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
 /* clang-format off */
 #define FNS_AT(index, name)                                                   \
     [index] = {get_leaf_##name, lookup_##name, map_##name,                    \
-               {unmap_##name, unmap_##name##_array}, release_##name},
+               {unmap_##name, unmap_##name##_fast}, release_##name},
 #define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
 #define FNS_P2V(name, gs, sl) FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
 const struct pgt_page_fns pgt_page_fns[] = {
@@ -470,5 +520,5 @@ int pgt_get_leaf(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
     addr -= pgt->internal.va_base;
     if (PGT_UNLIKELY(addr >= pgt->internal.ia_size))
         return !pgt->pgd || !pgt->mm_ops ? -PGT_EINVAL : -PGT_ERANGE;
-    return pgt_page(pgt)->get_leaf(pgt, addr, ptep, level);
+    return pgt->internal.get_leaf(pgt, addr, ptep, level);
 }

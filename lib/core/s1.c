@@ -125,7 +125,7 @@ int pgt_s1_map(struct pgt *pgt, uint64_t va, uint64_t size, uint64_t phys,
     if (!pa_in_range(pgt, phys, size))
         return -PGT_ERANGE;
     if (size == 1ull << pgt->geom.granule_shift)
-        return pgt_page(pgt)->map(pgt, off, phys, attrs, NULL, 0);
+        return pgt->internal.map(pgt, off, phys, attrs, NULL, 0);
     return pgt_engine_map(pgt, off, size, phys, attrs, NULL, 0);
 }
 
@@ -162,7 +162,7 @@ int64_t pgt_s1_unmap(struct pgt *pgt, uint64_t va, uint64_t size)
     if (ret)
         return ret;
     if (size == 1ull << pgt->geom.granule_shift)
-        return pgt_unmap_page(pgt, off, NULL);
+        return pgt->internal.unmap(pgt, off, NULL);
     return pgt_engine_clear(pgt, off, size, 0, NULL);
 }
 

@@ -223,7 +223,7 @@ s2_map_attrs(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
     if (ret)
         return ret;
     if (size == 1ull << pgt->geom.granule_shift)
-        return pgt_page(pgt)->map(pgt, addr, phys, attrs, mc, cmo);
+        return pgt->internal.map(pgt, addr, phys, attrs, mc, cmo);
     return s2_map_range(pgt, addr, size, phys, prot, attrs, mc, cmo);
 }
 
@@ -267,7 +267,7 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                        !((flags & ~MAP_FLAGS) |
                          ((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX)) &&
                        (!(pgt->flags & PGT_S2_HOST) || phys == addr))) {
-            return pgt_page(pgt)->map(pgt, addr, phys,
+            return pgt->internal.map(pgt, addr, phys,
                                       pgt->internal.rwx_attrs[prot], mc,
                                       pgt->internal.rwx_cmo[prot] & ~flags);
         }
@@ -321,7 +321,7 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
      * of what s2_check_range() checks. */
     if (PGT_LIKELY(pgt && size == 1ull << pgt->geom.granule_shift &&
                    !(addr & (size - 1)) && addr < pgt->internal.s2_end)) {
-        ret = pgt_unmap_page(pgt, addr, mc);
+        ret = pgt->internal.unmap(pgt, addr, mc);
         return ret < 0 ? (int)ret : 0;
     }
     ret = s2_check_range(pgt, addr, size);

@@ -62,23 +62,31 @@ void pgt_derive(struct pgt *pgt)
                       : 0;
 
     /* A count array is used when its counts are naturally aligned 2- or
-     * 4-byte integers and its first record belongs to a page boundary. */
+     * 4-byte integers, no further apart than a page, and its first record
+     * belongs to a page boundary. */
     in->count_width = 0;
-    in->count_shift = 0;
+    in->count_rshift = 0;
     in->count_base = 0;
     if (mm->count_base && (mm->count_width == 2 || mm->count_width == 4) &&
-        (1u << mm->count_shift) >= mm->count_width && mm->count_shift < 16 &&
+        (1u << mm->count_shift) >= mm->count_width && mm->count_shift <= gs &&
         !(mm->count_va & ((1ull << gs) - 1))) {
         in->count_width = mm->count_width;
-        in->count_shift = mm->count_shift;
         /* The record of the page at VA v: count_base + ((v - count_va) >>
-         * gs << shift), with the constant part folded (modulo 2^64). */
+         * gs << shift), which for a page address v is count_base + (v >>
+         * (gs - shift)) with the constant part folded (modulo 2^64). */
+        in->count_rshift = (uint8_t)(gs - mm->count_shift);
         in->count_base = (uintptr_t)mm->count_base -
                          ((mm->count_va >> gs) << mm->count_shift);
     }
 
     in->shape = (in->flags & PGT_INTERNAL_ENGINE_ONLY) ? PGT_SHAPE_ENGINE
                                                        : shape_of(pgt);
+    const struct pgt_page_fns *fns = pgt_page(pgt);
+    bool unmap_fast = in->counting == PGT_COUNT_ALL && in->count_width &&
+                      mm->tlbi_va && mm->put_page_n;
+    in->get_leaf = fns->get_leaf;
+    in->map = fns->map;
+    in->unmap = fns->unmap[unmap_fast];
 
     /* The contiguous hint: at every level that has one, unless the table
      * opts out, or its hardware dirty state is kept per page (a run has
@@ -456,4 +464,10 @@ void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
     pgt_free_subtree(pgt, tables[0], level + 1);
     if (pgt_counted(pgt, link, level))
         pgt_put(pgt, pgt_table_of(pgt, pe));
+}
+
+void pgt_internal_set_engine_only(struct pgt *pgt)
+{
+    pgt->internal.flags |= PGT_INTERNAL_ENGINE_ONLY;
+    pgt_derive(pgt);
 }
