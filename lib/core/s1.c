@@ -108,9 +108,19 @@ static int s1_check(const struct pgt *pgt, uint64_t va, uint64_t size,
     return ret;
 }
 
-static bool pa_in_range(const struct pgt *pgt, uint64_t phys, uint64_t size)
+/* s1_check() for a map: the output range must also lie below 2^oa_bits
+ * (-PGT_ERANGE). */
+static int s1_map_check(const struct pgt *pgt, uint64_t va, uint64_t size,
+                        uint64_t phys, enum pgt_prot prot, uint64_t *off,
+                        pgt_pte_t *attrs)
 {
-    return phys + size >= phys && phys + size <= (1ull << pgt->geom.oa_bits);
+    int ret = s1_check(pgt, va, size, phys, prot, off, attrs);
+
+    if (ret)
+        return ret;
+    if (phys + size < phys || phys + size > (1ull << pgt->geom.oa_bits))
+        return -PGT_ERANGE;
+    return 0;
 }
 
 int pgt_s1_map(struct pgt *pgt, uint64_t va, uint64_t size, uint64_t phys,
@@ -118,12 +128,10 @@ int pgt_s1_map(struct pgt *pgt, uint64_t va, uint64_t size, uint64_t phys,
 {
     pgt_pte_t attrs = 0;
     uint64_t off = 0;
-    int ret = s1_check(pgt, va, size, phys, prot, &off, &attrs);
+    int ret = s1_map_check(pgt, va, size, phys, prot, &off, &attrs);
 
     if (ret)
         return ret;
-    if (!pa_in_range(pgt, phys, size))
-        return -PGT_ERANGE;
     if (size == 1ull << pgt->geom.granule_shift)
         return pgt->internal.map(pgt, off, phys, attrs, NULL, 0);
     return pgt_engine_map(pgt, off, size, phys, attrs, NULL, 0);
@@ -134,12 +142,10 @@ int64_t pgt_s1_map_cost(const struct pgt *pgt, uint64_t va, uint64_t size,
 {
     pgt_pte_t attrs = 0;
     uint64_t off = 0;
-    int ret = s1_check(pgt, va, size, phys, prot, &off, &attrs);
+    int ret = s1_map_check(pgt, va, size, phys, prot, &off, &attrs);
 
     if (ret)
         return ret;
-    if (!pa_in_range(pgt, phys, size))
-        return -PGT_ERANGE;
     return pgt_engine_map_cost(pgt, off, size, phys, attrs, 0);
 }
 
