@@ -79,6 +79,10 @@ struct pgt_internal {
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo);
     int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
+    /* mm_ops' hooks the one-page unmap calls, one load away */
+    void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
+    void (*put_page)(void *ctx, void *addr);
+    void (*put_page_n)(void *ctx, void *addr, int n);
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

@@ -371,7 +371,7 @@ ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
                                                       void *))
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
-    const struct pgt_mm_ops *mm = pgt->mm_ops;
+    const struct pgt_internal *in = &pgt->internal;
     struct descent d;
     pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
     pgt_pte_t *t = table_of(ptep, gs);
@@ -383,8 +383,8 @@ ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
      * table's last entry. The root stays. */
     if (d.depth == 0 || table_count(pgt, t) != 2) {
         pgt_write(ptep, 0);
-        mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_MAX);
-        mm->put_page(pgt->mm_ctx, t);
+        in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_MAX);
+        in->put_page(pgt->mm_ctx, t);
         return (int64_t)1 << gs;
     }
     if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs)) == 2)
@@ -392,9 +392,9 @@ ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
     /* Break the link (the leaf goes with its table), one TLBI by VA at
      * every level, then the table's two references and the link's. */
     pgt_write(d.parent, 0);
-    mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_UNKNOWN);
-    mm->put_page_n(pgt->mm_ctx, t, 2);
-    mm->put_page(pgt->mm_ctx, table_of(d.parent, gs));
+    in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_UNKNOWN);
+    in->put_page_n(pgt->mm_ctx, t, 2);
+    in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
     return (int64_t)1 << gs;
 }
 

@@ -87,6 +87,9 @@ void pgt_derive(struct pgt *pgt)
     in->get_leaf = fns->get_leaf;
     in->map = fns->map;
     in->unmap = fns->unmap[unmap_fast];
+    in->tlbi_va = mm->tlbi_va;
+    in->put_page = mm->put_page;
+    in->put_page_n = mm->put_page_n;
 
     /* The contiguous hint: at every level that has one, unless the table
      * opts out, or its hardware dirty state is kept per page (a run has
