@@ -73,16 +73,21 @@ struct pgt_internal {
                              * memory for each R/W/X permission set */
     uint8_t rwx_cmo[8];     /* stage 2: the cache maintenance a map of normal
                              * memory with that set needs (PGT_CMO_*) */
-    /* the one-page paths' instances for this table (called directly) */
+    /* The one-page paths' instances for this table, called directly by
+     * pgt_get_leaf(), pgt_s2_map() / pgt_hyp_map() and pgt_s2_unmap() /
+     * pgt_hyp_unmap(). */
     int (*get_leaf)(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
-                    int *level);
+                    int *level); /* the lookup */
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
-               void *mc, unsigned int cmo);
-    int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
+               void *mc, unsigned int cmo); /* one page mapped */
+    int64_t (*unmap)(struct pgt *pgt, uint64_t addr,
+                     void *mc); /* one page unmapped */
     /* mm_ops' hooks the one-page unmap calls, one load away */
-    void (*tlbi_va)(const struct pgt *pgt, uint64_t addr, int level);
-    void (*put_page)(void *ctx, void *addr);
-    void (*put_page_n)(void *ctx, void *addr, int n);
+    void (*tlbi_va)(const struct pgt *pgt, uint64_t addr,
+                    int level);                 /* mm_ops.tlbi_va */
+    void (*put_page)(void *ctx, void *addr);   /* mm_ops.put_page */
+    void (*put_page_n)(void *ctx, void *addr,
+                       int n);                  /* mm_ops.put_page_n */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the
@@ -90,8 +95,12 @@ struct pgt_internal {
 #define PGT_INTERNAL_ENGINE_ONLY (1u << 0)
 #define PGT_INTERNAL_SHAPE_ENGINE 12 /* the shape that goes with it */
 
-/* Tests only: from now on every operation on @pgt goes through the
- * general engine (kept when the table is given other mm_ops). */
+/**
+ * pgt_internal_set_engine_only() - tests only: from now on every operation
+ * on @pgt goes through the general engine, without the one-page paths
+ * (kept when the table is given other mm_ops).
+ * @pgt: a live table.
+ */
 void pgt_internal_set_engine_only(struct pgt *pgt);
 #define PGT_INTERNAL_SET_ENGINE_ONLY(pgt) pgt_internal_set_engine_only(pgt)
 

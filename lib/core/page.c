@@ -7,7 +7,8 @@
  * folds; one more instance reads the geometry from the table and goes
  * through phys_to_virt and the general OA decoder (no linear map, LPA2,
  * 52-bit 64K). struct pgt.internal.shape, worked out at init, picks the
- * instance.
+ * instance, and pgt_derive() copies its functions into struct
+ * pgt.internal for the public calls.
  *
  * They do what a fault handler does one page at a time: a page into an
  * empty entry (building the missing tables), a page removed (releasing

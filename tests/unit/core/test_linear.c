@@ -300,6 +300,43 @@ static void test_one_page_unmap_4k_level1(void **state)
 }
 
 /*
+ * A count array whose records lie further apart than a page (mm_ops.h:
+ * 1 << count_shift at most the granule) is not used: counts come from
+ * page_count. Declared here over a zeroed buffer, where every count would
+ * read 0 and no table would ever be released.
+ */
+static void test_count_array_with_records_wider_than_a_page_is_ignored(void **state)
+{
+    (void)state;
+    static uint16_t zeros[64 * 8192 / sizeof(uint16_t)];
+    struct fx f;
+    memset(&f, 0, sizeof(f));
+    tmm_init(&f.m, SZ_4K, 64, ARENA_PA);
+    ref_init(&f.r, 12, 40, 1, false, false);
+    lin_ops = tmm_ops;
+    lin_ops.linear = true;
+    lin_ops.linear_offset = (uint64_t)(uintptr_t)f.m.base - ARENA_PA;
+    lin_ops.count_base = zeros;
+    lin_ops.count_va = (uintptr_t)f.m.base;
+    lin_ops.count_shift = 13;
+    lin_ops.count_width = 2;
+    struct pgt_s2_cfg cfg = {.granule = PGT_GRANULE_4K, .ia_bits = 40,
+                             .oa_bits = 40, .start_level = 1};
+    assert_int_equal(pgt_s2_init(&f.pgt, &cfg, &lin_ops, NULL, NULL), 0);
+    long roots = f.m.live;
+    const uint64_t A = 0x40000000ull + SZ_4K;
+    assert_int_equal(pgt_s2_map(&f.pgt, A, SZ_4K, 0x80000000ull, PGT_PROT_RW,
+                                NULL, PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(f.m.live, roots + 2);
+    /* The page takes both its tables with it. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A, SZ_4K, NULL), 0);
+    assert_int_equal(f.m.live, roots);
+    assert_u64(E(&f, A, 1), 0);
+    fx_fini(&f);
+    lin_ops = tmm_ops;
+}
+
+/*
  * The one-page map of the same shape has its own code too: a new page in
  * new tables, a new page in an existing table (with and without cache
  * maintenance), the same page again (nothing to do), a different one
@@ -386,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_linear_map_gives_the_same_hyp_tables),
         cmocka_unit_test(test_one_page_unmap_4k_level1),
         cmocka_unit_test(test_one_page_map_4k_level1),
+        cmocka_unit_test(test_count_array_with_records_wider_than_a_page_is_ignored),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
