@@ -74,14 +74,13 @@ struct pgt_internal {
     uint8_t rwx_cmo[8];     /* stage 2: the cache maintenance a map of normal
                              * memory with that set needs (PGT_CMO_*) */
     /* The one-page paths' instances for this table, called directly by
-     * pgt_get_leaf(), pgt_s2_map() / pgt_hyp_map() and pgt_s2_unmap() /
-     * pgt_hyp_unmap(). */
+     * pgt_get_leaf(), pgt_s2_map() / pgt_hyp_map() and pgt_s2_unmap(). */
     int (*get_leaf)(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                     int *level); /* the lookup */
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo); /* one page mapped */
-    int64_t (*unmap)(struct pgt *pgt, uint64_t addr,
-                     void *mc); /* one page unmapped */
+    int (*unmap)(struct pgt *pgt, uint64_t addr,
+                 void *mc); /* one page unmapped (stage 2) */
     /* mm_ops' hooks the one-page unmap calls, one load away */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr,
                     int level);                 /* mm_ops.tlbi_va */

@@ -19,6 +19,11 @@
 #define PGT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PGT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* For the fault handler's map and unmap calls and their instances: each
+ * starts a 64-byte cache line, so where its branches fall within lines,
+ * and what its fetch costs, does not change when unrelated code moves. */
+#define PGT_LINE_ALIGNED __attribute__((aligned(64)))
+
 /* ---- descriptors in memory ---------------------------------------------- */
 
 /* A descriptor store: one single-copy-atomic 64-bit write (Arm ARM D8.2.1:
@@ -321,12 +326,16 @@ struct pgt_page_fns {
     pgt_pte_t *(*lookup)(const struct pgt *pgt, uint64_t addr, int *level);
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo);
-    /* [0]: any table, [1]: page.c's unmap_fast(), for the tables
-     * pgt_derive() finds it fits */
-    int64_t (*unmap[2])(struct pgt *pgt, uint64_t addr, void *mc);
+    int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
+    /* stage 2, returning as pgt_s2_unmap(): page.c's unmap_fast(), for
+     * the tables pgt_derive() finds it fits */
+    int (*unmap_s2)(struct pgt *pgt, uint64_t addr, void *mc);
     int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
 };
 extern const struct pgt_page_fns pgt_page_fns[];
+/* The stage-2 one-page unmap of every other table (unmap, as
+ * pgt_s2_unmap() returns). */
+int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc);
 
 static inline const struct pgt_page_fns *pgt_page(const struct pgt *pgt)
 {

@@ -358,18 +358,26 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
     return clear_leaf(pgt, addr, ptep, t, refs, bytes);
 }
 
+/* A one-page unmap's result as pgt_s2_unmap() returns it. */
+static inline int s2_result(int64_t ret)
+{
+    return ret < 0 ? (int)ret : 0;
+}
+
 /*
- * unmap_one() for a table whose every non-zero entry is counted, whose
- * counts are in a count array and whose mm_ops have tlbi_va and
- * put_page_n (pgt_derive() picks it): the fault handler's two cases, a
- * page that leaves its table and a page that takes it along, with their
- * hook calls in line. Anything else, @ANY: unmap_one() of the same shape.
+ * The stage-2 one-page unmap of a table whose every non-zero entry is
+ * counted, whose counts are in a count array and whose mm_ops have
+ * tlbi_va and put_page_n (pgt_derive() picks it), returning as
+ * pgt_s2_unmap() so that the public call ends in it: the fault handler's
+ * two cases, a page that leaves its table and a page that takes it
+ * along, with their hook calls in line. Anything else, @ANY: unmap_one()
+ * of the same shape.
  */
-ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
-                                 const uint32_t GS, const int START,
-                                 const int MODE,
-                                 int64_t (*const ANY)(struct pgt *, uint64_t,
-                                                      void *))
+ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
+                             const uint32_t GS, const int START,
+                             const int MODE,
+                             int64_t (*const ANY)(struct pgt *, uint64_t,
+                                                  void *))
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const struct pgt_internal *in = &pgt->internal;
@@ -379,24 +387,24 @@ ALWAYS_INLINE int64_t unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
 
     if (PGT_UNLIKELY(d.level != PGT_LEVEL_MAX ||
                      (d.pte & (PGT_PTE_VALID | PGT_PTE_CONT)) != PGT_PTE_VALID))
-        return ANY(pgt, addr, mc);
+        return s2_result(ANY(pgt, addr, mc));
     /* A count of 2 (the table's own and the leaf's): the leaf is the
      * table's last entry. The root stays. */
     if (d.depth == 0 || table_count(pgt, t) != 2) {
         pgt_write(ptep, 0);
         in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_MAX);
         in->put_page(pgt->mm_ctx, t);
-        return (int64_t)1 << gs;
+        return 0;
     }
     if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs)) == 2)
-        return pgt_page(pgt)->release(pgt, addr);
+        return s2_result(pgt_page(pgt)->release(pgt, addr));
     /* Break the link (the leaf goes with its table), one TLBI by VA at
      * every level, then the table's two references and the link's. */
     pgt_write(d.parent, 0);
     in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_UNKNOWN);
     in->put_page_n(pgt->mm_ctx, t, 2);
     in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
-    return (int64_t)1 << gs;
+    return 0;
 }
 
 ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
@@ -442,6 +450,7 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     {                                                                          \
         return lookup_one(pgt, addr, level, gs, sl, hooked);                   \
     }                                                                          \
+    PGT_LINE_ALIGNED                                                           \
     static int map_##name(struct pgt *pgt, uint64_t addr, uint64_t phys,      \
                           pgt_pte_t attrs, void *mc, unsigned int cmo)         \
     {                                                                          \
@@ -449,10 +458,10 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     }                                                                          \
     static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)     \
     {                                                                          \
-        return unmap_one(pgt, addr, mc, gs, sl, hooked);                \
+        return unmap_one(pgt, addr, mc, gs, sl, hooked);                       \
     }                                                                          \
-    static int64_t unmap_##name##_fast(struct pgt *pgt, uint64_t addr,        \
-                                       void *mc)                               \
+    PGT_LINE_ALIGNED                                                           \
+    static int unmap_##name##_fast(struct pgt *pgt, uint64_t addr, void *mc)  \
     {                                                                          \
         return unmap_fast(pgt, addr, mc, gs, sl, hooked, unmap_##name);        \
     }                                                                          \
@@ -488,12 +497,23 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
     return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
 }
 
+static int s2_unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
+{
+    return s2_result(unmap_by_engine(pgt, addr, mc));
+}
+
+/* The stage-2 one-page unmap of the tables unmap_fast() does not fit. */
+int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc)
+{
+    return s2_result(pgt_page(pgt)->unmap(pgt, addr, mc));
+}
+
 /* The instances by internal.shape (a table of macro calls: kept as
  * written, one row per line). */
 /* clang-format off */
 #define FNS_AT(index, name)                                                   \
     [index] = {get_leaf_##name, lookup_##name, map_##name,                    \
-               {unmap_##name, unmap_##name##_fast}, release_##name},
+               unmap_##name, unmap_##name##_fast, release_##name},
 #define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
 #define FNS_P2V(name, gs, sl) FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
 const struct pgt_page_fns pgt_page_fns[] = {
@@ -501,7 +521,7 @@ const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS_P2V)
     FNS(GENERIC, 0, 0)
     [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
-                          {unmap_by_engine, unmap_by_engine}, release_GENERIC},
+                          unmap_by_engine, s2_unmap_by_engine, release_GENERIC},
 };
 /* clang-format on */
 

@@ -168,7 +168,7 @@ int64_t pgt_s1_unmap(struct pgt *pgt, uint64_t va, uint64_t size)
     if (ret)
         return ret;
     if (size == 1ull << pgt->geom.granule_shift)
-        return pgt->internal.unmap(pgt, off, NULL);
+        return pgt_page(pgt)->unmap(pgt, off, NULL);
     return pgt_engine_clear(pgt, off, size, 0, NULL);
 }
 

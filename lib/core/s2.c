@@ -253,6 +253,7 @@ static int s2_map_general(struct pgt *pgt, uint64_t addr, uint64_t size,
                           uint64_t phys, enum pgt_prot prot, void *mc,
                           uint32_t flags);
 
+PGT_LINE_ALIGNED
 int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
                enum pgt_prot prot, void *mc, uint32_t flags)
 {
@@ -312,6 +313,7 @@ int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
     return pgt_engine_map_cost(pgt, addr, size, phys, attrs, cmo);
 }
 
+PGT_LINE_ALIGNED
 int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
     int64_t ret;
@@ -321,8 +323,7 @@ int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
      * of what s2_check_range() checks. */
     if (PGT_LIKELY(pgt && size == 1ull << pgt->geom.granule_shift &&
                    !(addr & (size - 1)) && addr < pgt->internal.s2_end)) {
-        ret = pgt->internal.unmap(pgt, addr, mc);
-        return ret < 0 ? (int)ret : 0;
+        return pgt->internal.unmap(pgt, addr, mc);
     }
     ret = s2_check_range(pgt, addr, size);
     if (ret)

@@ -86,7 +86,7 @@ void pgt_derive(struct pgt *pgt)
                       mm->tlbi_va && mm->put_page_n;
     in->get_leaf = fns->get_leaf;
     in->map = fns->map;
-    in->unmap = fns->unmap[unmap_fast];
+    in->unmap = unmap_fast ? fns->unmap_s2 : pgt_s2_unmap_any;
     in->tlbi_va = mm->tlbi_va;
     in->put_page = mm->put_page;
     in->put_page_n = mm->put_page_n;
