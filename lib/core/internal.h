@@ -328,8 +328,9 @@ struct pgt_page_fns {
                void *mc, unsigned int cmo);
     int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
     /* stage 2, returning as pgt_s2_unmap(): page.c's unmap_fast(), for
-     * the tables pgt_derive() finds it fits */
-    int (*unmap_s2)(struct pgt *pgt, uint64_t addr, void *mc);
+     * the tables pgt_derive() finds it fits, with counts from page_count
+     * [0] or the count array [1] */
+    int (*unmap_s2[2])(struct pgt *pgt, uint64_t addr, void *mc);
     int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
 };
 extern const struct pgt_page_fns pgt_page_fns[];

@@ -225,12 +225,16 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
     return map_chain(pgt, addr, phys, attrs, mc, cmo);
 }
 
-/* The count of the table page @t from the count array. */
-ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t)
+/* The count of the table page @t: from the count array (@ARRAY), else
+ * page_count. */
+ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
+                              const bool ARRAY)
 {
     const struct pgt_internal *in = &pgt->internal;
     uintptr_t rec = in->count_base + ((uintptr_t)t >> in->count_rshift);
 
+    if (!ARRAY)
+        return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
     if (in->count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
@@ -366,16 +370,15 @@ static inline int s2_result(int64_t ret)
 
 /*
  * The stage-2 one-page unmap of a table whose every non-zero entry is
- * counted, whose counts are in a count array and whose mm_ops have
- * tlbi_va and put_page_n (pgt_derive() picks it), returning as
- * pgt_s2_unmap() so that the public call ends in it: the fault handler's
- * two cases, a page that leaves its table and a page that takes it
- * along, with their hook calls in line. Anything else, @ANY: unmap_one()
- * of the same shape.
+ * counted and whose mm_ops have tlbi_va (pgt_derive() picks it),
+ * returning as pgt_s2_unmap() so that the public call ends in it: the
+ * fault handler's two cases, a page that leaves its table and a page that
+ * takes it along, with their hook calls in line. Anything else, @ANY:
+ * unmap_one() of the same shape. @ARRAY: counts from the count array.
  */
 ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
                              const uint32_t GS, const int START,
-                             const int MODE,
+                             const int MODE, const bool ARRAY,
                              int64_t (*const ANY)(struct pgt *, uint64_t,
                                                   void *))
 {
@@ -390,19 +393,24 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
         return s2_result(ANY(pgt, addr, mc));
     /* A count of 2 (the table's own and the leaf's): the leaf is the
      * table's last entry. The root stays. */
-    if (d.depth == 0 || table_count(pgt, t) != 2) {
+    if (d.depth == 0 || table_count(pgt, t, ARRAY) != 2) {
         pgt_write(ptep, 0);
         in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_MAX);
         in->put_page(pgt->mm_ctx, t);
         return 0;
     }
-    if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs)) == 2)
+    if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs), ARRAY) == 2)
         return s2_result(pgt_page(pgt)->release(pgt, addr));
     /* Break the link (the leaf goes with its table), one TLBI by VA at
      * every level, then the table's two references and the link's. */
     pgt_write(d.parent, 0);
     in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_UNKNOWN);
-    in->put_page_n(pgt->mm_ctx, t, 2);
+    if (PGT_LIKELY(in->put_page_n != NULL)) {
+        in->put_page_n(pgt->mm_ctx, t, 2);
+    } else {
+        in->put_page(pgt->mm_ctx, t);
+        in->put_page(pgt->mm_ctx, t);
+    }
     in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
     return 0;
 }
@@ -463,7 +471,13 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     PGT_LINE_ALIGNED                                                           \
     static int unmap_##name##_fast(struct pgt *pgt, uint64_t addr, void *mc)  \
     {                                                                          \
-        return unmap_fast(pgt, addr, mc, gs, sl, hooked, unmap_##name);        \
+        return unmap_fast(pgt, addr, mc, gs, sl, hooked, false, unmap_##name); \
+    }                                                                          \
+    PGT_LINE_ALIGNED                                                           \
+    static int unmap_##name##_fast_array(struct pgt *pgt, uint64_t addr,      \
+                                         void *mc)                             \
+    {                                                                          \
+        return unmap_fast(pgt, addr, mc, gs, sl, hooked, true, unmap_##name);  \
     }                                                                          \
     static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
     {                                                                          \
@@ -512,8 +526,9 @@ int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc)
  * written, one row per line). */
 /* clang-format off */
 #define FNS_AT(index, name)                                                   \
-    [index] = {get_leaf_##name, lookup_##name, map_##name,                    \
-               unmap_##name, unmap_##name##_fast, release_##name},
+    [index] = {get_leaf_##name, lookup_##name, map_##name, unmap_##name,      \
+               {unmap_##name##_fast, unmap_##name##_fast_array},              \
+               release_##name},
 #define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
 #define FNS_P2V(name, gs, sl) FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
 const struct pgt_page_fns pgt_page_fns[] = {
@@ -521,7 +536,7 @@ const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS_P2V)
     FNS(GENERIC, 0, 0)
     [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
-                          unmap_by_engine, s2_unmap_by_engine, release_GENERIC},
+                          unmap_by_engine, {s2_unmap_by_engine, s2_unmap_by_engine}, release_GENERIC},
 };
 /* clang-format on */
 

@@ -82,11 +82,11 @@ void pgt_derive(struct pgt *pgt)
     in->shape = (in->flags & PGT_INTERNAL_ENGINE_ONLY) ? PGT_SHAPE_ENGINE
                                                        : shape_of(pgt);
     const struct pgt_page_fns *fns = pgt_page(pgt);
-    bool unmap_fast = in->counting == PGT_COUNT_ALL && in->count_width &&
-                      mm->tlbi_va && mm->put_page_n;
+    bool unmap_fast = in->counting == PGT_COUNT_ALL && mm->tlbi_va;
     in->get_leaf = fns->get_leaf;
     in->map = fns->map;
-    in->unmap = unmap_fast ? fns->unmap_s2 : pgt_s2_unmap_any;
+    in->unmap = unmap_fast ? fns->unmap_s2[in->count_width != 0]
+                           : pgt_s2_unmap_any;
     in->tlbi_va = mm->tlbi_va;
     in->put_page = mm->put_page;
     in->put_page_n = mm->put_page_n;
