@@ -36,9 +36,11 @@ run() {
     t=$1
     w=$build/tests/fuzz/campaign-$t
     mkdir -p "$w/corpus" "$w/crashes"
-    # As run_fuzz.sh: a small ASan quarantine keeps the targets under 100
-    # MB; the limit makes a leak a failure, not a swapping machine.
+    # As run_fuzz.sh: a small ASan quarantine and no leak scan at exit
+    # keep the targets under 100 MB (libFuzzer still checks every input
+    # for leaks); the limit makes a leak a failure, not a swapping machine.
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8" \
+    LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}leak_check_at_exit=0" \
     "$build/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=20 \
         -rss_limit_mb=512 -print_final_stats=1 \
         -artifact_prefix="$w/crashes/" "$w/corpus" "tests/fuzz/corpus/$t" \
