@@ -35,8 +35,8 @@ struct snap {
     long live;
 };
 
-struct pred { /* a leaf level the documentation promises */
-    uint64_t addr;
+struct pred { /* leaves of one level the documentation promises */
+    uint64_t addr, end; /* [addr, end): consecutive leaves of that level */
     int level;
 };
 
@@ -772,56 +772,91 @@ struct op {
     bool may_alloc;      /* OOM injection makes sense */
 };
 
+/* Record that [a, e) holds leaves of @level, one record per run. */
+static void pred_add(struct pi *p, uint64_t a, uint64_t e, int level)
+{
+    if (p->npred && p->pred[p->npred - 1].end == a &&
+        p->pred[p->npred - 1].level == level) {
+        p->pred[p->npred - 1].end = e;
+        return;
+    }
+    if (p->npred == p->predcap) {
+        p->predcap = p->predcap ? p->predcap * 2 : 256;
+        p->pred = realloc(p->pred, p->predcap * sizeof(*p->pred));
+        if (!p->pred)
+            abort();
+    }
+    p->pred[p->npred++] = (struct pred){.addr = a, .end = e, .level = level};
+}
+
+/*
+ * The leaf level a map of [addr, addr + size) -> phys promises at each
+ * address: the largest block alignment and size allow; with
+ * @need_unmapped (stage 1) only over pages not mapped yet. Pages already
+ * mapped the same way promise nothing (an identical existing leaf may be
+ * left alone).
+ */
 static void predict_levels(struct pi *p, uint64_t addr, uint64_t size,
                            uint64_t phys, uint32_t prot, bool need_unmapped)
 {
+    uint64_t end = addr + size, pe;
+    struct rm_val v;
     p->npred = 0;
-    for (uint64_t a = addr; a < addr + size;) {
+    for (uint64_t a = addr; a < end;) {
+        /* Up to where a block could start next, page leaves only: one
+         * piece of the model at a time rather than page by page. */
+        uint64_t stop = end;
+        for (int l = p->start_level; l < 3; l++) {
+            uint64_t sz = span(p, l);
+            if (tlbm_level_has_leaf(&p->pgt, l) && !((phys - addr) & (sz - 1)) &&
+                align_down(a + sz - 1, sz) < stop)
+                stop = align_down(a + sz - 1, sz);
+        }
+        if (stop > a) {
+            for (uint64_t q = a; rm_piece(&p->rm, q, stop, &pe, &v); q = pe)
+                if (v.kind != RM_MAPPED ||
+                    (!need_unmapped && (v.pa != phys + (q - addr) || v.prot != prot)))
+                    pred_add(p, q, pe, 3);
+            a = stop;
+            continue;
+        }
         int level = -1;
         for (int l = p->start_level; l <= 3; l++) {
             uint64_t sz = span(p, l);
             if (!tlbm_level_has_leaf(&p->pgt, l) || (a & (sz - 1)) ||
-                ((phys + (a - addr)) & (sz - 1)) || a + sz > addr + size)
+                ((phys + (a - addr)) & (sz - 1)) || a + sz > end)
                 continue;
             if (need_unmapped && rm_mapped_bytes(&p->rm, a, sz))
                 continue;
             level = l;
             break;
         }
-        bool known = true;
-        if (level >= 0 && !need_unmapped) {
-            /* Pages already mapped the same way may stay in a larger
-             * existing leaf ("an identical existing leaf is left alone"). */
-            uint64_t pe, sz = span(p, level);
-            struct rm_val v;
-            for (uint64_t q = a; rm_piece(&p->rm, q, a + sz, &pe, &v); q = pe)
+        bool known = level >= 0;
+        if (known && !need_unmapped)
+            for (uint64_t q = a; rm_piece(&p->rm, q, a + span(p, level), &pe, &v);
+                 q = pe)
                 if (v.kind == RM_MAPPED && v.pa == phys + (q - addr) &&
                     v.prot == prot)
                     known = false;
-        }
-        if (p->npred == p->predcap) {
-            p->predcap = p->predcap ? p->predcap * 2 : 256;
-            p->pred = realloc(p->pred, p->predcap * sizeof(*p->pred));
-            if (!p->pred)
-                abort();
-        }
-        p->pred[p->npred].addr = a;
-        p->pred[p->npred++].level = known ? level : -1;
-        a += level >= 0 ? span(p, level) : p->page;
+        uint64_t next = a + (level >= 0 ? span(p, level) : p->page);
+        if (known)
+            pred_add(p, a, next, level);
+        a = next;
     }
 }
 
 static void check_levels(struct pi *p)
 {
     for (size_t i = 0; i < p->npred; i++) {
-        if (p->pred[i].level < 0)
-            continue;
-        struct tlbm_walk_res r;
-        walk(p, p->pred[i].addr, &r);
-        if (!(r.pte & PGT_PTE_VALID) || r.level != p->pred[i].level)
-            fail(p, "map: %#" PRIx64 " should be a level-%d leaf (largest "
-                    "block alignment and size allow) but is level %d pte %#"
-                    PRIx64, p->pred[i].addr, p->pred[i].level, r.level, r.pte);
+        const struct pred *pr = &p->pred[i];
+        for (uint64_t a = pr->addr; a < pr->end; a += span(p, pr->level)) {
+            struct tlbm_walk_res r;
+            walk(p, a, &r);
+            if (!(r.pte & PGT_PTE_VALID) || r.level != pr->level)
+                fail(p, "map: %#" PRIx64 " should be a level-%d leaf (largest "
+                        "block alignment and size allow) but is level %d pte %#"
+                        PRIx64, a, pr->level, r.level, r.pte);
+        }
     }
     p->npred = 0;
 }
