@@ -2,11 +2,13 @@
 /*
  * libFuzzer target: the property-test interpreter (tests/prop/pgt/interp.h)
  * driven by the input bytes. Built once per granule (FUZZ_GRANULE = 12, 14
- * or 16). Byte 0 picks the stage (stage 2, host stage 2, stage-1 EL2);
- * every later choice (operation,
- * range, output address, prot, OOM injection point) is read from the
- * following bytes. Any disagreement with the reference model, the TLB
- * model or an invariant abort()s, which libFuzzer reports as a crash.
+ * or 16). Byte 0 picks the stage (stage 2, host stage 2, stage-1 EL2)
+ * and, for a stage-2 root of several concatenated pages (4K, 64K), whether
+ * the operations go across the boundary between its last two pages;
+ * every later choice (operation, range, output address, prot, OOM
+ * injection point) is read from the following bytes. Any disagreement
+ * with the reference model, the TLB model or an invariant abort()s, which
+ * libFuzzer reports as a crash.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pi_cfg cfg = {0};
     cfg.granule = (enum pgt_granule)FUZZ_GRANULE;
     cfg.mode = (enum pi_mode)(data[0] % 3);
+    cfg.root_cross = (data[0] / 3) & 1;
     cfg.bytes = data + 1;
     cfg.nbytes = size - 1;
     cfg.arena_pages = arena_pages[cfg.granule];

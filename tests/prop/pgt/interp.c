@@ -1829,6 +1829,13 @@ static void setup_window(struct pi *p)
         p->win_base = span(p, p->big_level - 1) - 2 * bs;
     else if (p->win_size * 2 <= p->ia_size)
         p->win_base = p->win_size;
+    if (p->cfg.root_cross && g->nr_root_pages > 1) {
+        /* Centred on the start of the last root page: ranges over two
+         * pages, each with its own reference count (with more than two
+         * root pages, neither of them the first). */
+        uint64_t root_page_span = span(p, g->start_level) << g->bits_per_level;
+        p->win_base = (g->nr_root_pages - 1) * root_page_span - 2 * bs;
+    }
     /* Hot level-2 spans: the first, second and last of each big span. */
     p->nhot = 0;
     uint64_t s2 = span(p, 2);

@@ -61,6 +61,9 @@ struct pi_cfg {
                            * (of arena_pages pages of the granule, every
                            * page free), reset and reused */
     unsigned full_every;  /* whole-table check period in ops, 0: default */
+    bool root_cross;      /* stage 2 with a concatenated root: operations
+                           * go across the boundary between its last two
+                           * pages (ignored for a one-page root) */
     bool verbose;
     unsigned long trace_from; /* verbose: print operations from this index */
 };
