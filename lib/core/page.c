@@ -278,8 +278,8 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
 
 /*
  * The leaf's last-level table @t goes with it (the table of the entry
- * @parent linking it stays): released with one invalidation. Out of the
- * common path for the counting modes other than the default.
+ * @parent linking it stays): released with one invalidation. Out of line:
+ * the fault handler's tables take unmap_fast() instead.
  */
 static __attribute__((noinline)) int64_t unmap_table(struct pgt *pgt,
                                                      uint64_t addr,
@@ -313,11 +313,6 @@ ALWAYS_INLINE int64_t clear_leaf(struct pgt *pgt, uint64_t addr,
  * counts are read before anything is written or called. A block or
  * annotation above the last level is split by the engine, and a page of a
  * contiguous run unfolds it there.
- *
- * The fault handler's two cases, a last-level leaf with the default
- * counting that leaves its table or takes it along, call their hooks
- * from here; a chain of tables to release and the other counting modes
- * go out of line.
  */
 ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
                                 const uint32_t GS, const int START,
@@ -334,17 +329,6 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
     if (PGT_UNLIKELY((d.level != PGT_LEVEL_MAX && pte) ||
                      counting == PGT_COUNT_CUSTOM || (pte & PGT_PTE_CONT)))
         return pgt_engine_clear(pgt, addr, 1ull << gs, 0, mc);
-    if (PGT_LIKELY(counting == PGT_COUNT_ALL && pte)) {
-        /* A count of 2 (the table's own and the entry's): the leaf is
-         * the table's last entry. The root stays. */
-        if (d.depth == 0 || pgt_table_count(pgt, t) != 2)
-            return clear_leaf(pgt, addr, ptep, t, 1, bytes);
-        if (d.depth > 1 &&
-            pgt_table_count(pgt, table_of(d.parent, gs)) == 2)
-            return pgt_page(pgt)->release(pgt, addr);
-        pgt_release_tables(pgt, d.parent, PGT_LEVEL_MAX - 1, addr, &t, 1, 1);
-        return bytes;
-    }
     /* pgt_counted() for the two modes left: every entry, or (host) all
      * but valid leaves. */
     int refs = pte && (counting == PGT_COUNT_ALL || !pgt_pte_is_leaf(pte, d.level));
