@@ -27,8 +27,11 @@
  *       the engine's runs;  dl-hw: the hardware way (test_clear_dirty)
  *   G   floor for (a): zero the table pages (a) needs and write its
  *       descriptors in a plain loop;  Gd: the same for (d), cold pages
+ *   Ge  floor for (e): (e)'s loop over a call shaped like pgt_get_leaf()
+ *       (entry, checks, indirect call, both results) that walks nothing
  */
 #include "bench.h"
+#include "call_floor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1191,6 +1194,23 @@ static uint64_t floor_gd2_run(struct tctx *t)
     return t->d_n;
 }
 
+/* Ge: run_e's loop over the call floor instead of pgt_get_leaf(). */
+static uint64_t floor_ge_run(struct tctx *t)
+{
+    uint64_t g = t->gc->gran, acc = 0;
+    struct call_floor cf;
+
+    call_floor_init(&cf, GiB, g, FLOOR_LEAF_ATTRS | PGT_PTE_TYPE);
+    for (uint64_t ipa = 0; ipa < GiB; ipa += g) {
+        uint64_t pte;
+        int level;
+        call_floor_get(&cf, ipa, &pte, &level);
+        acc += pte + (uint64_t)level;
+    }
+    sink = acc;
+    return 0;
+}
+
 static void floor_scen(struct tctx *t, struct result *r,
                        uint64_t (*fn)(struct tctx *t), bool flush,
                        uint64_t units)
@@ -1413,13 +1433,13 @@ const int bench_nshapes = sizeof(bench_shapes) / sizeof(bench_shapes[0]);
 
 /* Scenario ids each set runs (to skip a shape --only leaves empty). */
 static const char *const ids_bulk[] = {"G", "a", "a-cont", "a-nc",
-                                       "c", "e", "f"};
+                                       "c", "Ge", "e", "f"};
 static const char *const ids_full[] = {"a2", "b", "c2", "Gd", "d", "Gd2",
                                        "d2", "f2", "wp", "wp-nr", "dl",
                                        "dl-old", "dl-hw", "a-hp", "c-hp",
                                        "d-hp", "d2-hp"};
 static const char *const ids_shape[] = {"a2", "c2", "Gd", "d", "Gd2", "d2",
-                                        "e", "a2-nh", "c2-nh", "d-nh",
+                                        "Ge", "e", "a2-nh", "c2-nh", "d-nh",
                                         "d2-nh", "e-nh"};
 
 static bool any_wanted(const struct gcfg *gc, const char *const *ids,
@@ -1494,6 +1514,32 @@ static void scen_d_d2(struct tctx *t, struct target d_t0, struct target d2_t0)
     }
 }
 
+/* (e) with its floor Ge timed right before each run. */
+static void scen_e(struct tctx *t, struct target t0, struct target t1,
+                   struct target t2)
+{
+    const struct gcfg *gc = t->gc;
+    bool e = scenario_wanted_at("e", gc->name);
+    if (scenario_wanted_at("Ge", gc->name)) {
+        struct result *r = result_new("Ge", gc->name,
+                                      "floor for (e): the call, no walk",
+                                      "call");
+        r->units = GiB / gc->gran;
+        if (e) {
+            t->pair_fn = floor_ge_run;
+            t->pair_r = r;
+            t->pair_flush = false;
+        } else {
+            floor_scen(t, r, floor_ge_run, false, GiB / gc->gran);
+        }
+    }
+    scen(t, &s_e, t0, t1, t2);
+    if (t->pair_fn) {
+        result_finish(t->pair_r);
+        t->pair_fn = NULL;
+    }
+}
+
 static void bench_shape(struct gcfg *gc)
 {
     bool bulk = gc->sets & SET_BULK, full = gc->sets & SET_FULL;
@@ -1555,10 +1601,8 @@ static void bench_shape(struct gcfg *gc)
         make_d_ipas(t, d_n);
         scen_d_d2(t, full ? XGD(1.3) : NONE, full ? NS(100) : NONE);
     }
-    if (one)
-        scen(t, &s_e, bulk ? NS(5) : NONE, INFO(lx[LX_E]), XL(XL_E));
-    else if (bulk)
-        scen(t, &s_e, NS(5), NONE, NONE);
+    scen_e(t, bulk ? NS(5) : NONE, one ? INFO(lx[LX_E]) : NONE,
+           one ? XL(XL_E) : NONE);
     if (bulk)
         scen(t, &s_f, NS(2), NONE, NONE);
     if (full)
