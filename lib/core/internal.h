@@ -309,7 +309,8 @@ static inline int pgt_check_range(const struct pgt *pgt, uint64_t addr,
 
 /*
  * One shape's instances of the one-page paths (page.c), indexed by
- * struct pgt.internal.shape; pgt_derive() copies the table's get_leaf,
+ * struct pgt.internal.shape (the generic instance's for a shape or mode
+ * the build leaves out); pgt_derive() copies the table's get_leaf,
  * map and unmap into internal, where the public calls find them. Each
  * takes checked arguments and hands what it does not handle to the
  * engine.

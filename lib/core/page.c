@@ -8,7 +8,9 @@
  * through phys_to_virt and the general OA decoder (no linear map, LPA2,
  * 52-bit 64K). struct pgt.internal.shape, worked out at init, picks the
  * instance, and pgt_derive() copies its functions into struct
- * pgt.internal for the public calls.
+ * pgt.internal for the public calls. A build may keep the instances of
+ * a few shapes only (meson options one_page_shapes, one_page_modes): the
+ * others' tables take the generic instance.
  *
  * They do what a fault handler does one page at a time: a page into an
  * empty entry (building the missing tables), a page removed (releasing
@@ -482,8 +484,46 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     X(64K_L2, PGT_GRANULE_64K, 2)          \
     X(64K_L3, PGT_GRANULE_64K, 3)
 
-#define LINEAR_INSTANCE(name, gs, sl) INSTANCE(name, gs, sl, MODE_LINEAR)
-#define P2V_INSTANCE(name, gs, sl) INSTANCE(name##_P2V, gs, sl, MODE_P2V)
+/*
+ * The instances the build keeps: PGT_ONE_PAGE_<shape> for each shape
+ * above and PGT_ONE_PAGE_LINEAR / PGT_ONE_PAGE_P2V, each 1 or 0, set by
+ * the meson options one_page_shapes and one_page_modes. A shape's
+ * instance in a mode is built when both are 1; otherwise its row of
+ * pgt_page_fns[] holds the generic instance, which serves every table,
+ * with the same results. Built without them: every instance.
+ */
+#ifndef PGT_ONE_PAGE_LINEAR
+#define PGT_ONE_PAGE_4K_L0 1
+#define PGT_ONE_PAGE_4K_L1 1
+#define PGT_ONE_PAGE_4K_L2 1
+#define PGT_ONE_PAGE_4K_L3 1
+#define PGT_ONE_PAGE_16K_L0 1
+#define PGT_ONE_PAGE_16K_L1 1
+#define PGT_ONE_PAGE_16K_L2 1
+#define PGT_ONE_PAGE_16K_L3 1
+#define PGT_ONE_PAGE_64K_L1 1
+#define PGT_ONE_PAGE_64K_L2 1
+#define PGT_ONE_PAGE_64K_L3 1
+#define PGT_ONE_PAGE_LINEAR 1
+#define PGT_ONE_PAGE_P2V 1
+#endif
+
+/* KEPT(shape flag, mode flag, yes, no): @yes when both flags are 1, else
+ * @no (the flags are expanded to their values before they are pasted). */
+#define KEPT(s, m, yes, no) KEPT_(s, m, yes, no)
+#define KEPT_(s, m, yes, no) KEPT_##s##m(yes, no)
+#define KEPT_11(yes, no) yes
+#define KEPT_10(yes, no) no
+#define KEPT_01(yes, no) no
+#define KEPT_00(yes, no) no
+#define NO_INSTANCE(name, gs, sl, mode)
+
+#define LINEAR_INSTANCE(name, gs, sl)                                          \
+    KEPT(PGT_ONE_PAGE_##name, PGT_ONE_PAGE_LINEAR, INSTANCE, NO_INSTANCE)      \
+    (name, gs, sl, MODE_LINEAR)
+#define P2V_INSTANCE(name, gs, sl)                                             \
+    KEPT(PGT_ONE_PAGE_##name, PGT_ONE_PAGE_P2V, INSTANCE, NO_INSTANCE)         \
+    (name##_P2V, gs, sl, MODE_P2V)
 SHAPES(LINEAR_INSTANCE)
 SHAPES(P2V_INSTANCE)
 INSTANCE(GENERIC, 0, 0, MODE_GENERIC)
@@ -506,19 +546,25 @@ int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc)
     return s2_result(pgt_page(pgt)->unmap(pgt, addr, mc));
 }
 
-/* The instances by internal.shape (a table of macro calls: kept as
+/* The instances by internal.shape, the generic one in the rows of the
+ * shapes and modes the build leaves out (a table of macro calls: kept as
  * written, one row per line). */
 /* clang-format off */
-#define FNS_AT(index, name)                                                   \
+#define FNS_AT(index, name) FNS_AT_(index, name)
+#define FNS_AT_(index, name)                                                  \
     [index] = {get_leaf_##name, lookup_##name, map_##name, unmap_##name,      \
                {unmap_##name##_fast, unmap_##name##_fast_array},              \
                release_##name},
-#define FNS(name, gs, sl) FNS_AT(PGT_SHAPE_##name, name)
-#define FNS_P2V(name, gs, sl) FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V, name##_P2V)
+#define FNS(name, gs, sl)                                                     \
+    FNS_AT(PGT_SHAPE_##name,                                                  \
+           KEPT(PGT_ONE_PAGE_##name, PGT_ONE_PAGE_LINEAR, name, GENERIC))
+#define FNS_P2V(name, gs, sl)                                                 \
+    FNS_AT(PGT_SHAPE_##name + PGT_SHAPE_P2V,                                  \
+           KEPT(PGT_ONE_PAGE_##name, PGT_ONE_PAGE_P2V, name##_P2V, GENERIC))
 const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS)
     SHAPES(FNS_P2V)
-    FNS(GENERIC, 0, 0)
+    FNS_AT(PGT_SHAPE_GENERIC, GENERIC)
     [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
                           unmap_by_engine, {s2_unmap_by_engine, s2_unmap_by_engine}, release_GENERIC},
 };
