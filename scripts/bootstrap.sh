@@ -7,7 +7,8 @@
 #   demo  runs the host demo and boots the EL2 reference hypervisor in QEMU
 #   test  runs every test suite: native (gcc) build, ASan+UBSan (clang)
 #         build with the fuzz targets, and both aarch64 cross builds
-#         (freestanding lib/ + the EL2 hypervisor under QEMU)
+#         (freestanding lib/ + the EL2 hypervisor under QEMU); the unit
+#         and prop suites again with one table shape's one-page paths
 #   bench builds optimised and runs the benchmarks, then plots them
 #
 # Environment: JOBS (parallel build jobs), PGT_SKIP_APT=1 (no apt at all),
@@ -189,6 +190,14 @@ test)
     setup build
     ninja -C build -j "$jobs"
     meson test -C build --num-processes "$jobs" --print-errorlogs || rc=1
+    # A firmware's build that keeps the one-page instances of one table
+    # shape (options one_page_shapes, one_page_modes): every other table
+    # takes the generic instance and must come out the same.
+    setup build-one-page -Done_page_shapes=4K_L1 -Done_page_modes=linear \
+        -Dbench=disabled -Dexamples=disabled -Dfuzz=disabled -Dunicorn=disabled
+    ninja -C build-one-page -j "$jobs"
+    meson test -C build-one-page --num-processes "$jobs" --print-errorlogs \
+        --suite unit --suite prop || rc=1
     setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
         -Ddebug_checks=true \
         --native-file cross/clang-native.ini
@@ -208,7 +217,7 @@ test)
         meson test -C $d --num-processes "$jobs" --print-errorlogs || rc=1
         consumer build-consumer-aarch64-$tc --cross-file $(cross_file $tc)
     done
-    summary build build-san build-aarch64-clang build-aarch64-gcc build-consumer \
+    summary build build-one-page build-san build-aarch64-clang build-aarch64-gcc build-consumer \
         build-consumer-shared "${failed_extra[@]}" || rc=1
     exit $rc
     ;;
