@@ -797,6 +797,16 @@ leaf_at(const struct op *op, const struct mapping *m, uint64_t k,
                          PGT_LEVEL_MAX);
 }
 
+/* The leaf of entry @k + 1 from @d, entry @k's: the loops over a table
+ * step the descriptor by one addition rather than derive each from its
+ * index. */
+static inline __attribute__((always_inline)) pgt_pte_t
+leaf_next(const struct op *op, const struct mapping *m, uint64_t k,
+          pgt_pte_t d, const bool STEPPING)
+{
+    return STEPPING ? d + m->step : leaf_at(op, m, k + 1, false);
+}
+
 /* run_map()'s step: the leaf @d into entry @k of @p. A valid leaf to
  * replace is broken, and marked for the make after one invalidation. */
 static inline __attribute__((always_inline)) void
@@ -839,10 +849,11 @@ map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
 
     /* A table not linked yet (new, or a split's copy): nothing can see a
      * run half written, so it is written in one pass. */
+    pgt_pte_t d = leaf_at(op, m, k, STEPPING);
     if (m->offline) {
-        for (uint64_t j = k; j < k + n; j++) {
+        for (uint64_t j = k; j < k + n; d = leaf_next(op, m, j++, d, STEPPING)) {
             pgt_pte_t old = p[j];
-            pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+            pgt_write(&p[j], d | PGT_PTE_CONT);
             if (PGT_UNLIKELY(old))
                 m->delta -= (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
         }
@@ -854,18 +865,18 @@ map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
     for (uint64_t j = k; j < k + n; j++)
         any |= p[j];
     if (PGT_LIKELY(!any)) {
-        for (uint64_t j = k; j < k + n; j++)
-            pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+        for (uint64_t j = k; j < k + n; d = leaf_next(op, m, j++, d, STEPPING))
+            pgt_write(&p[j], d | PGT_PTE_CONT);
         m->delta += (int)n * m->counted_new;
         return;
     }
     for (uint64_t j = k; j < k + n; j++) {
-        pgt_pte_t old = p[j], d = leaf_at(op, m, j, STEPPING);
-        if (old == (d | PGT_PTE_CONT))
+        pgt_pte_t old = p[j], dj = leaf_at(op, m, j, STEPPING);
+        if (old == (dj | PGT_PTE_CONT))
             continue;
         same = false;
         if (pgt_pte_valid(old)) {
-            if (old == d)
+            if (old == dj)
                 stay = true;
             else
                 replace = true;
@@ -874,8 +885,8 @@ map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
     if (same)
         return;
     if (stay) {
-        for (uint64_t j = k; j < k + n; j++)
-            map_entry(op, p, j, leaf_at(op, m, j, STEPPING), m);
+        for (uint64_t j = k; j < k + n; d = leaf_next(op, m, j++, d, STEPPING))
+            map_entry(op, p, j, d, m);
         return;
     }
     if (replace && !m->offline) {
@@ -891,9 +902,9 @@ map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
         m->last = k + n - 1;
         return;
     }
-    for (uint64_t j = k; j < k + n; j++) {
+    for (uint64_t j = k; j < k + n; d = leaf_next(op, m, j++, d, STEPPING)) {
         pgt_pte_t old = p[j];
-        pgt_write(&p[j], leaf_at(op, m, j, STEPPING) | PGT_PTE_CONT);
+        pgt_write(&p[j], d | PGT_PTE_CONT);
         m->delta +=
             m->counted_new - (int)pgt_counted(op->pgt, old, PGT_LEVEL_MAX);
     }
@@ -905,12 +916,14 @@ static inline __attribute__((always_inline)) void
 map_entries(struct op *op, pgt_pte_t *p, uint64_t k0, uint64_t c0, uint64_t c1,
             uint64_t k1, uint64_t n, struct mapping *m, const bool STEPPING)
 {
-    for (uint64_t k = k0; k < c0; k++)
-        map_entry(op, p, k, leaf_at(op, m, k, STEPPING), m);
+    pgt_pte_t d = leaf_at(op, m, k0, STEPPING);
+    for (uint64_t k = k0; k < c0; d = leaf_next(op, m, k++, d, STEPPING))
+        map_entry(op, p, k, d, m);
     for (uint64_t k = c0; k < c1; k += n)
         map_run(op, p, k, n, m, STEPPING);
-    for (uint64_t k = c1; k < k1; k++)
-        map_entry(op, p, k, leaf_at(op, m, k, STEPPING), m);
+    d = leaf_at(op, m, c1, STEPPING);
+    for (uint64_t k = c1; k < k1; d = leaf_next(op, m, k++, d, STEPPING))
+        map_entry(op, p, k, d, m);
 }
 
 /* Map: entries [i0, i1] of the last-level table @p (from @tbase). */
