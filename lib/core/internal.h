@@ -128,18 +128,25 @@ static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
     }
 }
 
-/* The count of the table page at @table (a page address): from the
- * embedder's count array when mm_ops declares one (struct
- * pgt_mm_ops.count_base), else page_count. */
-static inline int pgt_table_count(const struct pgt *pgt, const void *table)
+/* The count of the table page at @table (a page address) in the
+ * embedder's count array (struct pgt_mm_ops.count_base); only for a
+ * table that has one (internal.count_width 2 or 4). */
+static inline int pgt_count_record(const struct pgt *pgt, const void *table)
 {
     const struct pgt_internal *in = &pgt->internal;
     uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
 
     if (in->count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-    if (in->count_width == 4)
-        return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+}
+
+/* The count of the table page at @table (a page address): from the
+ * embedder's count array when mm_ops declares one, else page_count. */
+static inline int pgt_table_count(const struct pgt *pgt, const void *table)
+{
+    if (pgt->internal.count_width)
+        return pgt_count_record(pgt, table);
     return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)table);
 }
 

@@ -232,14 +232,9 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
 ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
                               const bool ARRAY)
 {
-    const struct pgt_internal *in = &pgt->internal;
-    uintptr_t rec = in->count_base + ((uintptr_t)t >> in->count_rshift);
-
-    if (!ARRAY)
-        return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
-    if (in->count_width == 2)
-        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-    return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    if (ARRAY)
+        return pgt_count_record(pgt, t);
+    return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
 }
 
 /*
