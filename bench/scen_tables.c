@@ -1229,6 +1229,60 @@ static void floor_scen(struct tctx *t, struct result *r,
     result_finish(r);
 }
 
+/* A floor and how it runs: @prep (untimed) builds what @run needs. */
+struct floor {
+    const char *id, *desc, *unit;
+    uint64_t (*run)(struct tctx *t);
+    void (*prep)(struct tctx *t);
+    bool flush; /* evict the caches before each run */
+};
+
+static const struct floor floor_g = {
+    "G", "floor for (a): zero tables + write descs", "4KiB", floor_g_run,
+    NULL, false};
+static const struct floor floor_gd = {
+    "Gd", "floor for (d): radix insert, cold", "call", floor_gd_run, NULL,
+    true};
+static const struct floor floor_gd2 = {
+    "Gd2", "floor for (d2): radix clear + unlink", "call", floor_gd2_run,
+    floor_gd2_prep, true};
+static const struct floor floor_ge = {
+    "Ge", "floor for (e): the call, no walk", "call", floor_ge_run, NULL,
+    false};
+
+/* Floor @f of @units units, timed right before each run of scenario
+ * @with (run_rep()), so that both see the same machine noise. When @with
+ * is left out it runs on its own, or not at all if it has a prep (its
+ * runs are only set up between @with's). floor_end() after @with. */
+static void floor_begin(struct tctx *t, const struct floor *f,
+                        const char *with, uint64_t units)
+{
+    const char *shape = t->gc->name;
+    bool paired = scenario_wanted_at(with, shape);
+
+    if (!scenario_wanted_at(f->id, shape) || (f->prep && !paired))
+        return;
+    struct result *r = result_new(f->id, shape, f->desc, f->unit);
+    r->units = units;
+    if (!paired) {
+        floor_scen(t, r, f->run, f->flush, units);
+        return;
+    }
+    t->pair_r = r;
+    t->pair_fn = f->run;
+    t->pair_prep = f->prep;
+    t->pair_flush = f->flush;
+}
+
+static void floor_end(struct tctx *t)
+{
+    if (!t->pair_fn)
+        return;
+    result_finish(t->pair_r);
+    t->pair_fn = NULL;
+    t->pair_prep = NULL;
+}
+
 /* (d)'s IPAs: distinct, page aligned, spread over [0, d_span). A
  * xorshift-multiply mix of the index is a bijection on numbers of the
  * span's page-number width. */
@@ -1479,65 +1533,22 @@ static void scen_d_d2(struct tctx *t, struct target d_t0, struct target d2_t0)
 {
     const struct gcfg *gc = t->gc;
     const double *lx = gc->linux_ns;
-    if (scenario_wanted_at("Gd", gc->name)) {
-        struct result *r = result_new("Gd", gc->name,
-                                      "floor for (d): radix insert, cold",
-                                      "call");
-        r->units = t->d_n;
-        if (scenario_wanted_at("d", gc->name)) {
-            t->pair_fn = floor_gd_run;
-            t->pair_r = r;
-            t->pair_flush = true;
-        } else {
-            floor_scen(t, r, floor_gd_run, true, t->d_n);
-        }
-    }
+
+    floor_begin(t, &floor_gd, "d", t->d_n);
     scen_as(t, &s_d, "d", gc->d_desc, d_t0, NONE, NONE);
-    if (t->pair_fn) {
-        result_finish(t->pair_r);
-        t->pair_fn = NULL;
-    }
-    if (scenario_wanted_at("Gd2", gc->name) &&
-        scenario_wanted_at("d2", gc->name)) {
-        t->pair_r = result_new("Gd2", gc->name,
-                               "floor for (d2): radix clear + unlink", "call");
-        t->pair_r->units = t->d_n;
-        t->pair_prep = floor_gd2_prep;
-        t->pair_fn = floor_gd2_run;
-        t->pair_flush = true;
-    }
+    floor_end(t);
+    floor_begin(t, &floor_gd2, "d2", t->d_n);
     scen(t, &s_d2, d2_t0, INFO(lx[LX_D2]), XL(XL_D2));
-    if (t->pair_fn) {
-        result_finish(t->pair_r);
-        t->pair_fn = NULL;
-        t->pair_prep = NULL;
-    }
+    floor_end(t);
 }
 
 /* (e) with its floor Ge timed right before each run. */
 static void scen_e(struct tctx *t, struct target t0, struct target t1,
                    struct target t2)
 {
-    const struct gcfg *gc = t->gc;
-    bool e = scenario_wanted_at("e", gc->name);
-    if (scenario_wanted_at("Ge", gc->name)) {
-        struct result *r = result_new("Ge", gc->name,
-                                      "floor for (e): the call, no walk",
-                                      "call");
-        r->units = GiB / gc->gran;
-        if (e) {
-            t->pair_fn = floor_ge_run;
-            t->pair_r = r;
-            t->pair_flush = false;
-        } else {
-            floor_scen(t, r, floor_ge_run, false, GiB / gc->gran);
-        }
-    }
+    floor_begin(t, &floor_ge, "e", GiB / t->gc->gran);
     scen(t, &s_e, t0, t1, t2);
-    if (t->pair_fn) {
-        result_finish(t->pair_r);
-        t->pair_fn = NULL;
-    }
+    floor_end(t);
 }
 
 static void bench_shape(struct gcfg *gc)
@@ -1568,25 +1579,10 @@ static void bench_shape(struct gcfg *gc)
                POOL_PA_BASE);
     bpool_use(&t->pool);
 
-    if (bulk && scenario_wanted_at("G", gc->name)) {
-        struct result *r = result_new("G", gc->name,
-                                      "floor for (a): zero tables + write descs",
-                                      "4KiB");
-        r->units = GiB / SZ_4K;
-        if (scenario_wanted_at("a", gc->name)) {
-            /* Interleaved with (a)'s runs. */
-            t->pair_fn = floor_g_run;
-            t->pair_r = r;
-            t->pair_flush = false;
-        } else {
-            floor_scen(t, r, floor_g_run, false, GiB / SZ_4K);
-        }
-    }
-    if (bulk)
+    if (bulk) {
+        floor_begin(t, &floor_g, "a", GiB / SZ_4K);
         scen(t, &s_a, NS(2), XG(6), NONE);
-    if (t->pair_fn) {
-        result_finish(t->pair_r);
-        t->pair_fn = NULL;
+        floor_end(t);
     }
     if (bulk)
         scen_a_cont(t);
