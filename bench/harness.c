@@ -233,13 +233,20 @@ void results_evaluate(void)
                 break;
             }
         }
-        /* e is read against its own floor Ge, the lookup's call without
-         * a walk, where that ran. */
-        if (!r->ratio_ref && r->ran && strcmp(r->name, "e") == 0) {
-            const struct result *ref = result_find("Ge", r->shape);
+        /* Rows without a ratio target read against their own floor where
+         * it ran, as it moves with the machine's state as much as they
+         * do: e against Ge (the lookup's call without a walk), d2 against
+         * Gd2 (d2's target is in ns), d against Gd on the shapes that
+         * carry no Gd target. */
+        static const char *const own_floor[][2] = {
+            {"e", "Ge"}, {"d2", "Gd2"}, {"d", "Gd"}};
+        for (size_t k = 0; k < sizeof(own_floor) / sizeof(own_floor[0]); k++) {
+            if (r->ratio_ref || !r->ran || strcmp(r->name, own_floor[k][0]))
+                continue;
+            const struct result *ref = result_find(own_floor[k][1], r->shape);
             if (ref && ref->ran && ref->median > 0) {
                 r->ratio = r->median / ref->median;
-                r->ratio_ref = "Ge";
+                r->ratio_ref = own_floor[k][1];
             }
         }
         /* Scenarios without a ratio target still show their ratio to the
@@ -259,23 +266,6 @@ void results_evaluate(void)
                                    : (double)strtol(r->granule, NULL, 10) / 4.0;
                 r->ratio = r->median / per4k / ref;
                 r->ratio_ref = refname;
-            }
-        }
-        /* d2's target is in ns, but its floor Gd2 moves with the machine's
-         * state as much as d2 does: show the ratio too (no target). */
-        if (!r->ratio_ref && r->ran && strcmp(r->name, "d2") == 0) {
-            const struct result *ref = result_find("Gd2", r->shape);
-            if (ref && ref->ran && ref->median > 0) {
-                r->ratio = r->median / ref->median;
-                r->ratio_ref = "Gd2";
-            }
-        }
-        /* Likewise d on the shapes that carry no Gd target. */
-        if (!r->ratio_ref && r->ran && strcmp(r->name, "d") == 0) {
-            const struct result *ref = result_find("Gd", r->shape);
-            if (ref && ref->ran && ref->median > 0) {
-                r->ratio = r->median / ref->median;
-                r->ratio_ref = "Gd";
             }
         }
     }
