@@ -404,13 +404,18 @@ void fx_s1_(struct fx *f, enum pgt_regime regime, unsigned gs, unsigned va,
     fx_check_geom(f, file, line);
 }
 
+void tmm_table_fini(struct pgt *pgt, struct tmm *m)
+{
+    if (pgt->regime == PGT_REGIME_S2)
+        pgt_s2_destroy(pgt);
+    else
+        pgt_hyp_destroy(pgt);
+    long live = m->live;
+    tmm_fini(m);
+    assert_int_equal(live, 0);
+}
+
 void fx_fini(struct fx *f)
 {
-    if (f->pgt.regime == PGT_REGIME_S2)
-        pgt_s2_destroy(&f->pgt);
-    else
-        pgt_hyp_destroy(&f->pgt);
-    long live = f->m.live;
-    tmm_fini(&f->m);
-    assert_int_equal(live, 0);
+    tmm_table_fini(&f->pgt, &f->m);
 }

@@ -186,7 +186,10 @@ void fx_s1_(struct fx *f, enum pgt_regime regime, unsigned gs, unsigned va,
 #define fx_hyp(f, gs, va, sl) \
     fx_s1_((f), PGT_REGIME_EL2, (gs), (va), 48, (sl), 0, 64, ARENA_PA, \
            __FILE__, __LINE__)
-/* Destroy the table, assert every page came back, free the arena. */
+/* Destroy @pgt (stage 2 or stage 1), assert every page of arena @m came
+ * back, free the arena. */
+void tmm_table_fini(struct pgt *pgt, struct tmm *m);
+/* tmm_table_fini() of the fixture's table and arena. */
 void fx_fini(struct fx *f);
 
 /* Entry at @level for @addr in the fixture's table. */

@@ -79,13 +79,7 @@ static void table_init(struct table *t, const struct pgt_s2_cfg *cfg, bool s1,
 
 static void table_fini(struct table *t)
 {
-    if (t->pgt.regime == PGT_REGIME_S2)
-        pgt_s2_destroy(&t->pgt);
-    else
-        pgt_hyp_destroy(&t->pgt);
-    long live = t->m.live;
-    tmm_fini(&t->m);
-    assert_int_equal(live, 0);
+    tmm_table_fini(&t->pgt, &t->m);
 }
 
 /* Read-write normal memory, not executable, as a page descriptor. */
