@@ -72,23 +72,32 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
      * unrolls into straight-line code with constant shifts. */
 #pragma GCC unroll 4
     for (int l = start + 1; l <= PGT_LEVEL_MAX; l++) {
-        if ((pte & (PGT_PTE_VALID | PGT_PTE_TYPE)) !=
-            (PGT_PTE_VALID | PGT_PTE_TYPE))
-            break;
+        const pgt_pte_t tbl = PGT_PTE_VALID | PGT_PTE_TYPE;
+        if (MODE == MODE_GENERIC) {
+            if ((pte & tbl) != tbl)
+                break;
+        } else if (PGT_UNLIKELY((pte & ~PLAIN_OA_MASK(gs)) != tbl)) {
+            /* Not a table entry as pgt_make_table() writes it (address
+             * and type bits only): a leaf, an invalid entry, or a table
+             * entry with ignored bits set, which is still followed. One
+             * compare tests both type bits and that no mask is needed. */
+            if ((pte & tbl) != tbl)
+                break;
+            pte &= PLAIN_OA_MASK(gs) | tbl;
+        }
         uint64_t idx = (addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l))) & idx_mask;
         d->parent = ptep;
         if (MODE == MODE_GENERIC) {
             ptep = &pgt_table_va(pgt, pte)[idx];
         } else if (MODE == MODE_P2V) {
-            ptep = (pgt_pte_t *)pgt->mm_ops->phys_to_virt(
-                       pgt->mm_ctx, pte & PLAIN_OA_MASK(gs)) +
+            ptep = (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt->mm_ctx,
+                                                          pte - tbl) +
                    idx;
         } else {
-            /* The entry's offset, linear offset included, is formed off
-             * the chain of dependent loads: one AND and one ADD between
-             * one entry's load and the next. */
-            uintptr_t off = lin + idx * sizeof(pgt_pte_t);
-            ptep = (pgt_pte_t *)((uintptr_t)(pte & PLAIN_OA_MASK(gs)) + off);
+            /* The entry is now the table's address plus the type bits:
+             * the next entry's address is the entry plus a constant and
+             * the index, with no AND between two dependent loads. */
+            ptep = &((pgt_pte_t *)(uintptr_t)(pte + (lin - tbl)))[idx];
         }
         pte = pgt_read(ptep);
         level = l;

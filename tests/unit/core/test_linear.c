@@ -13,6 +13,7 @@
 static struct pgt_mm_ops lin_ops;
 static bool lin_counts; /* also declare tmm's count array (mm_ops.count_base) */
 static bool lin_no_put_n, lin_no_tlbi_va; /* leave out these optional hooks */
+static bool lin_p2v; /* declare no linear map: tables through phys_to_virt */
 
 static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                         int sl, uint32_t gflags, uint64_t pa_base, bool s2)
@@ -22,7 +23,7 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
     ref_init(&f->r, gs, ia, sl, (gflags & PGT_GEOM_LPA2) != 0,
              gs == 16 && oa == 52);
     lin_ops = tmm_ops;
-    lin_ops.linear = true;
+    lin_ops.linear = !lin_p2v;
     lin_ops.linear_offset = (uint64_t)(uintptr_t)f->m.base - pa_base;
     if (lin_counts) {
         lin_ops.count_base = f->m.refcount; /* one int32_t per page */
@@ -314,7 +315,7 @@ static void test_count_array_with_records_wider_than_a_page_is_ignored(void **st
     tmm_init(&f.m, SZ_4K, 64, ARENA_PA);
     ref_init(&f.r, 12, 40, 1, false, false);
     lin_ops = tmm_ops;
-    lin_ops.linear = true;
+    lin_ops.linear = !lin_p2v;
     lin_ops.linear_offset = (uint64_t)(uintptr_t)f.m.base - ARENA_PA;
     lin_ops.count_base = zeros;
     lin_ops.count_va = (uintptr_t)f.m.base;
@@ -412,6 +413,80 @@ static void test_one_page_map_4k_level1(void **state)
     fx_fini(&f);
 }
 
+/*
+ * Table entries with ignored bits set (bits [58:55] and [11:2], which this
+ * library never writes but an embedder or a debugger may): the one-page
+ * paths and the lookups still follow them to the leaf, for every granule
+ * and start level, with and without a linear map, and leave those bits
+ * as they were.
+ */
+static void ignored_bits_in_table_entries(unsigned gs, unsigned ia, int sl,
+                                          bool p2v)
+{
+    struct fx f;
+    lin_p2v = p2v;
+    init_linear(&f, gs, ia, 48, sl, 0, ARENA_PA, true);
+    lin_p2v = false;
+    const uint64_t p = 1ull << gs, pa = 0x80000000ull;
+    const uint64_t B = 3ull << (gs + (gs - 3)); /* the 4th level-2 block */
+    const uint64_t C = B + 5 * p;                   /* same leaf table as B */
+    const uint64_t leaf = S2_RW | SH_INNER | D_PAGE;
+    const uint64_t junk = SW(0) | SW(3) | (1ull << 2) | (1ull << 11);
+    assert_int_equal(pgt_s2_map(&f.pgt, C, p, pa + C, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, B, p, pa + B, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    for (int l = sl; l < 3; l++) {
+        uint64_t *t = ref_ptep(&f.r, &f.m, f.pgt.pgd, B, l);
+        assert_non_null(t);
+        assert_u64(*t & 3, D_TABLE);
+        *t |= junk;
+    }
+    long live = f.m.live;
+
+    pgt_pte_t pte = 0;
+    int lvl = -1;
+    assert_int_equal(pgt_get_leaf(&f.pgt, B + 8, &pte, &lvl), 0);
+    assert_u64(pte, (pa + B) | leaf);
+    assert_int_equal(lvl, 3);
+    assert_int_equal(pgt_s2_relax_perms(&f.pgt, C, PGT_PROT_X), 0);
+    assert_u64(E(&f, C, 3), (pa + C) | (leaf & ~S2_XN));
+
+    /* Unmapped and mapped again one page at a time: the leaf table stays
+     * (C), no page comes or goes. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, B, p, NULL), 0);
+    assert_u64(E(&f, B, 3), 0);
+    assert_u64(E(&f, C, 3), (pa + C) | (leaf & ~S2_XN));
+    assert_int_equal(pgt_s2_map(&f.pgt, B, p, pa + B + p, PGT_PROT_RW, NULL,
+                                PGT_MAP_SKIP_DCACHE), 0);
+    assert_u64(E(&f, B, 3), (pa + B + p) | leaf);
+    assert_int_equal(f.m.live, live);
+    for (int l = sl; l < 3; l++)
+        assert_u64(E(&f, B, l) & junk, junk);
+
+    /* The last page of the leaf table: the leaf table goes. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, B, p, NULL), 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, C, p, NULL), 0);
+    assert_int_equal(pgt_get_leaf(&f.pgt, C, &pte, &lvl), 0);
+    assert_u64(pte, 0);
+    assert_true(lvl < 3);
+    assert_true(f.m.live < live);
+    fx_fini(&f);
+}
+
+static void test_table_entries_with_ignored_bits_are_followed(void **state)
+{
+    (void)state;
+    for (int p2v = 0; p2v < 2; p2v++) {
+        ignored_bits_in_table_entries(12, 48, 0, p2v);
+        ignored_bits_in_table_entries(12, 40, 1, p2v);
+        ignored_bits_in_table_entries(12, 36, 1, p2v);
+        ignored_bits_in_table_entries(14, 47, 1, p2v);
+        ignored_bits_in_table_entries(14, 40, 2, p2v);
+        ignored_bits_in_table_entries(16, 42, 2, p2v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_one_page_unmap_4k_level1),
         cmocka_unit_test(test_one_page_map_4k_level1),
         cmocka_unit_test(test_count_array_with_records_wider_than_a_page_is_ignored),
+        cmocka_unit_test(test_table_entries_with_ignored_bits_are_followed),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
