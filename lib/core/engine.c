@@ -598,14 +598,20 @@ static void scan_subtree(const struct pgt *pgt, const pgt_pte_t *t, int level,
     uint64_t n = pgt_ptes_per_page(&pgt->geom), leaves = 0;
 
     s->pages++;
-    for (uint64_t i = 0; i < n; i++) {
-        pgt_pte_t e = t[i];
-        if (!(e & PGT_PTE_VALID))
-            continue;
-        if (pgt_pte_is_table(e, level))
-            scan_subtree(pgt, pgt_table_va(pgt, e), level + 1, s);
-        else
-            leaves++;
+    if (level == PGT_LEVEL_MAX) {
+        /* Leaves only: the valid ones counted with no branch per entry. */
+        for (uint64_t i = 0; i < n; i++)
+            leaves += t[i] & PGT_PTE_VALID;
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            pgt_pte_t e = t[i];
+            if (!(e & PGT_PTE_VALID))
+                continue;
+            if (pgt_pte_is_table(e, level))
+                scan_subtree(pgt, pgt_table_va(pgt, e), level + 1, s);
+            else
+                leaves++;
+        }
     }
     s->bytes += leaves << pgt_level_shift(&pgt->geom, level);
 }
