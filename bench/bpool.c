@@ -100,6 +100,9 @@ void bpool_use(struct bpool *p)
     bpool_ops.count_va = (uintptr_t)p->base;
     bpool_ops.count_shift = 2;
     bpool_ops.count_width = 4;
+    /* Its get/put of a page in use only change that count: the library
+     * may change it there itself. */
+    bpool_ops.count_writable = true;
     /* What an embedder that fills only the required hooks passes. */
     bpool_nh_ops = bpool_ops;
     bpool_nh_ops.linear = false;
@@ -108,6 +111,7 @@ void bpool_use(struct bpool *p)
     bpool_nh_ops.count_va = 0;
     bpool_nh_ops.count_shift = 0;
     bpool_nh_ops.count_width = 0;
+    bpool_nh_ops.count_writable = false;
     bpool_nh_ops.get_page_n = NULL;
     bpool_nh_ops.put_page_n = NULL;
     bpool_nr_ops = bpool_ops;

@@ -134,21 +134,34 @@ struct pgt_mm_ops {
      * aligned unsigned integer of @count_width bytes (2 or 4) at
      *     @count_base + (((va - @count_va) >> granule shift) << @count_shift)
      * (@count_va a page address; @count_width <= 1 << @count_shift <= the
- * granule),
-     * read with a single-copy-atomic load: the caller holds the table's
-     * lock, so only its own get/put change those counts meanwhile. For
-     * example 4-byte counts in an array (@count_width 4, @count_shift 2),
-     * or 2-byte counts at the start of 8-byte records (@count_width 2,
+     * granule), read with a single-copy-atomic load: the caller holds the
+     * table's lock, so only its own get/put change those counts meanwhile.
+     * For example 4-byte counts in an array (@count_width 4, @count_shift
+     * 2), or 2-byte counts at the start of 8-byte records (@count_width 2,
      * @count_shift 3, as struct hyp_page). Other layouts are ignored. The
-     * library then reads counts there instead of calling page_count, and
-     * never writes there: changes still go through get_page/put_page.
-     * Read when the table is created, like @linear.
+     * library then reads counts there instead of calling page_count; it
+     * writes there only with @count_writable. Read when the table is
+     * created, like @linear.
      */
     const void *count_base;
     uintptr_t count_va;  /* virtual address of the page whose count is at
                           * @count_base */
     uint8_t count_shift; /* log2 of the distance between two counts */
     uint8_t count_width; /* bytes per count: 2 or 4 */
+
+    /*
+     * Optional, for speed, with a count array (@count_base): true lets
+     * the library change a table page's count there itself, with a
+     * single-copy-atomic store, whenever the count stays at 1 or more.
+     * get_page and get_page_n are then not called for table pages, and
+     * put_page and put_page_n only with the references that free a page;
+     * the counts, and the pages freed, are the same as without. For
+     * embedders whose get/put of a page in use do nothing but change its
+     * count, and where nothing else changes a table page's count while
+     * the table's lock is held (hyp_pool_mm_ops_hints() sets it). Read
+     * when the table is created, like @linear.
+     */
+    bool count_writable;
 };
 
 /**

@@ -58,6 +58,7 @@ struct pgt_internal {
     uint8_t count_rshift; /* count array: granule shift - log2 of its stride */
     uint8_t flags;        /* PGT_INTERNAL_* */
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
+    uint8_t count_write;  /* count array: counts changed in place (1) */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
     pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
     uint8_t cont[5];      /* per level + 1: log2 of the entries one

@@ -69,6 +69,9 @@ void hyp_pool_mm_ops_hints(struct pgt_mm_ops *ops, const struct hyp_pool *pool)
     ops->count_va = (uintptr_t)hyp_phys_to_virt(vm, vm->first_pfn << vm->granule_shift);
     ops->count_shift = 3;
     ops->count_width = 2;
+    /* The pool changes a page's record only when it allocates or frees
+     * that page, so the count of a table page in use is the table's. */
+    ops->count_writable = true;
 }
 
 static void *pool_zalloc_page(void *ctx, void *arg)

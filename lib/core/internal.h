@@ -141,6 +141,34 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
 }
 
+/*
+ * Add @delta to the count of the table page at @table in the count array
+ * itself, when the embedder allows it (mm_ops.count_writable) and the
+ * count stays at 1 or more (and fits its width): true if done. Otherwise
+ * the caller calls the hooks, which free a page whose count reaches 0.
+ */
+static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
+                                 int delta)
+{
+    const struct pgt_internal *in = &pgt->internal;
+    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
+
+    if (!in->count_write)
+        return false;
+    if (in->count_width == 2) {
+        int c = __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED) + delta;
+        if (c < 1 || c > 0xffff)
+            return false;
+        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
+        return true;
+    }
+    int64_t c = (int64_t)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED) + delta;
+    if (c < 1 || c > INT32_MAX)
+        return false;
+    __atomic_store_n((uint32_t *)rec, (uint32_t)c, __ATOMIC_RELAXED);
+    return true;
+}
+
 /* The count of the table page at @table (a page address): from the
  * embedder's count array when mm_ops declares one, else page_count. */
 static inline int pgt_table_count(const struct pgt *pgt, const void *table)
@@ -150,18 +178,23 @@ static inline int pgt_table_count(const struct pgt *pgt, const void *table)
     return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)table);
 }
 
+/* One reference more, or one less, on the table page at @table: in the
+ * count array when pgt_count_add() can, else get_page / put_page. */
 static inline void pgt_get(const struct pgt *pgt, void *table)
 {
-    pgt->mm_ops->get_page(pgt->mm_ctx, table);
+    if (!pgt_count_add(pgt, table, 1))
+        pgt->mm_ops->get_page(pgt->mm_ctx, table);
 }
 
 static inline void pgt_put(const struct pgt *pgt, void *table)
 {
-    pgt->mm_ops->put_page(pgt->mm_ctx, table);
+    if (!pgt_count_add(pgt, table, -1))
+        pgt->mm_ops->put_page(pgt->mm_ctx, table);
 }
 
-/* get (@delta > 0) or put (@delta < 0) |@delta| references on @table,
- * batched with get_page_n / put_page_n when the embedder has them. */
+/* get (@delta > 0) or put (@delta < 0) |@delta| references on @table: in
+ * the count array when pgt_count_add() can, else batched with get_page_n
+ * / put_page_n when the embedder has them. */
 void pgt_ref_delta(const struct pgt *pgt, void *table, int delta);
 
 /* ---- table pages ------------------------------------------------------- */

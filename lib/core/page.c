@@ -386,7 +386,8 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
     if (d.depth == 0 || table_count(pgt, t, ARRAY) != 2) {
         pgt_write(ptep, 0);
         in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_MAX);
-        in->put_page(pgt->mm_ctx, t);
+        if (!(ARRAY && pgt_count_add(pgt, t, -1)))
+            in->put_page(pgt->mm_ctx, t);
         return 0;
     }
     if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs), ARRAY) == 2)
@@ -401,7 +402,8 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
         in->put_page(pgt->mm_ctx, t);
         in->put_page(pgt->mm_ctx, t);
     }
-    in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
+    if (!(ARRAY && pgt_count_add(pgt, table_of(d.parent, gs), -1)))
+        in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
     return 0;
 }
 

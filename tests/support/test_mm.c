@@ -60,6 +60,7 @@ void tmm_reset(struct tmm *m)
     /* Allocation order restarts too: a rerun gets the same addresses. */
     m->next_hint = 0;
     m->allocs = m->frees = 0;
+    m->get_calls = m->put_calls = 0;
     m->fail_countdown = -1;
     m->failed = 0;
     m->nlog = 0;
@@ -183,6 +184,7 @@ static void tmm_get_page_n(void *ctx, void *addr, int n)
 {
     struct tmm *m = arena(ctx);
     size_t idx = page_index(m, addr);
+    m->get_calls++;
     if (m->refcount[idx] <= 0) {
         fprintf(stderr, "tmm: get_page on free page %zu\n", idx);
         abort();
@@ -194,6 +196,7 @@ static void tmm_put_page_n(void *ctx, void *addr, int n)
 {
     struct tmm *m = arena(ctx);
     size_t idx = page_index(m, addr);
+    m->put_calls++;
     if (m->refcount[idx] < n) {
         fprintf(stderr, "tmm: put_page underflow on page %zu (%d - %d)\n", idx,
                 m->refcount[idx], n);

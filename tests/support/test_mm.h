@@ -41,6 +41,7 @@ struct tmm {
     size_t next_hint;     /* where the next search for a free page starts */
     long allocs, frees;   /* successful page allocations / pages freed */
     long live;            /* pages currently allocated */
+    long get_calls, put_calls; /* get_page(_n) / put_page(_n) calls */
     long fail_countdown;  /* >0: that many more allocations succeed, then
                            * every one fails; <0: never fail */
     long failed;          /* allocations refused */

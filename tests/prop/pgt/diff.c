@@ -2,10 +2,11 @@
 /*
  * Differential test of the one-page paths and the mm_ops hints.
  *
- * The same random operation sequence runs on sixteen copies of a table:
- * every combination of the three optional hints (linear map, count array,
- * get/put_page_n) with the one-page paths on, and with every operation
- * forced through the engine (PGT_INTERNAL_ENGINE_ONLY). Each copy lives
+ * The same random operation sequence runs on 24 copies of a table: every
+ * combination of the optional hints (linear map; no count array, one the
+ * library reads, or one it also writes (count_writable); get/put_page_n)
+ * with the one-page paths on, and with every operation forced through
+ * the engine (PGT_INTERNAL_ENGINE_ONLY). Each copy lives
  * in an arena of its own (its mm_ctx) and is watched by the TLB model.
  * After every operation all copies must have returned the same value and
  * hold the same tables: identical leaf and invalid entries, table entries
@@ -31,7 +32,7 @@
 #include "test_mm.h"
 #include "tlbmodel.h"
 
-#define NVAR 16
+#define NVAR 24
 #define ARENA_PA 0x8000000000ull /* 512 GiB: table PAs above any IA used */
 
 enum mode { MODE_S2, MODE_HOST, MODE_HYP, MODE_FOLD };
@@ -66,7 +67,8 @@ struct var {
     struct pgt_mm_ops ops;
     struct pgt pgt;
     struct tlbm tlb;
-    unsigned hints; /* bit 0 linear, bit 1 counts, bit 2 _n hooks */
+    unsigned hints; /* bit 0 linear, bit 1 counts, bit 2 _n hooks,
+                     * bit 3 counts written in place */
     bool engine_only;
 };
 
@@ -118,8 +120,10 @@ static void var_init(struct var *v, int i)
     const struct shape *s = cur;
     int ret;
 
-    v->hints = (unsigned)i & 7;
-    v->engine_only = i >= 8;
+    int k = i % (NVAR / 2), counts = (k >> 1) % 3;
+    v->hints = (unsigned)(k & 1) | (counts ? 2u : 0u) | (k >= 6 ? 4u : 0u) |
+               (counts == 2 ? 8u : 0u);
+    v->engine_only = i >= NVAR / 2;
     tmm_init(&v->m, (size_t)1 << s->g, s->pages, ARENA_PA);
     v->ops = tmm_ops;
     if (v->hints & 1) {
@@ -131,6 +135,7 @@ static void var_init(struct var *v, int i)
         v->ops.count_va = (uintptr_t)v->m.base;
         v->ops.count_shift = 2;
         v->ops.count_width = 4;
+        v->ops.count_writable = (v->hints & 8) != 0;
     }
     if (!(v->hints & 4)) {
         v->ops.get_page_n = NULL;

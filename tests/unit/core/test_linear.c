@@ -14,6 +14,8 @@ static struct pgt_mm_ops lin_ops;
 static bool lin_counts; /* also declare tmm's count array (mm_ops.count_base) */
 static bool lin_no_put_n, lin_no_tlbi_va; /* leave out these optional hooks */
 static bool lin_p2v; /* declare no linear map: tables through phys_to_virt */
+static bool lin_count_write; /* with lin_counts: mm_ops.count_writable */
+static bool lin_no_get_n;    /* leave out get_page_n too */
 
 static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                         int sl, uint32_t gflags, uint64_t pa_base, bool s2)
@@ -30,10 +32,13 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
         lin_ops.count_va = (uintptr_t)f->m.base;
         lin_ops.count_shift = 2;
         lin_ops.count_width = 4;
+        lin_ops.count_writable = lin_count_write;
     }
     /* Before init: a table's ops must not change while it uses them. */
     if (lin_no_put_n)
         lin_ops.put_page_n = NULL;
+    if (lin_no_get_n)
+        lin_ops.get_page_n = NULL;
     if (lin_no_tlbi_va)
         lin_ops.tlbi_va = NULL;
     if (s2) {
@@ -487,6 +492,81 @@ static void test_table_entries_with_ignored_bits_are_followed(void **state)
     }
 }
 
+/*
+ * mm_ops.count_writable: the library changes table pages' counts in the
+ * count array itself while they stay at 1 or more, so get_page(_n) is
+ * never called and put_page(_n) only with the references that free a
+ * page (one call per table freed: every hook has its _n form here, or
+ * none of them). The counts always equal 1 + the entries each table holds
+ * (counted by hand), for one-page and range calls, every granule, with
+ * and without the linear map.
+ */
+static void counts_written_in_place(unsigned gs, unsigned ia, int sl,
+                                    bool p2v, bool n_hooks)
+{
+    struct fx f;
+    lin_p2v = p2v;
+    lin_counts = lin_count_write = true;
+    lin_no_put_n = lin_no_get_n = !n_hooks;
+    init_linear(&f, gs, ia, 48, sl, 0, ARENA_PA, true);
+    lin_p2v = lin_counts = lin_count_write = false;
+    lin_no_put_n = lin_no_get_n = false;
+    const uint64_t p = 1ull << gs, pa = 0x80000000ull;
+    const uint64_t blk = 1ull << (gs + (gs - 3)); /* a level-2 block */
+    const uint64_t A = 3 * blk, B = A + 5 * p;     /* one leaf table */
+    const uint64_t R = 6 * blk - 4 * p;            /* range over two */
+    const uint32_t nocmo = PGT_MAP_SKIP_DCACHE;
+    long live0 = f.m.live;
+
+    assert_int_equal(pgt_s2_map(&f.pgt, A, p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, B, p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, R, 8 * p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    assert_int_equal(f.m.get_calls, 0);
+    assert_int_equal(f.m.put_calls, 0);
+    long live = f.m.live;
+    assert_true(live > live0);
+
+    /* One page out of a table that keeps another: nothing freed. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A, p, NULL), 0);
+    assert_int_equal(f.m.put_calls, 0);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    /* The last page of the leaf table: it goes, and the level-2 table
+     * above it when the start level is above 2 (it held that link only,
+     * R is under another level-2 entry of the same level-2 table for
+     * 4K and 16K, and in the root for 64K/42). */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, B, p, NULL), 0);
+    long freed = live - f.m.live;
+    assert_int_equal(freed, 1);
+    assert_int_equal(f.m.put_calls, n_hooks ? freed : 2 * freed);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+
+    /* The range: both its leaf tables go, and what held only them. */
+    long puts = f.m.put_calls;
+    live = f.m.live;
+    assert_int_equal(pgt_s2_unmap(&f.pgt, R, 8 * p, NULL), 0);
+    assert_int_equal(f.m.live, live0);
+    assert_true(live - live0 >= 2);
+    if (n_hooks)
+        assert_int_equal(f.m.put_calls - puts, live - live0);
+    assert_int_equal(f.m.get_calls, 0);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    fx_fini(&f);
+}
+
+static void test_counts_written_in_place(void **state)
+{
+    (void)state;
+    for (int p2v = 0; p2v < 2; p2v++) {
+        for (int n = 0; n < 2; n++) {
+            counts_written_in_place(12, 48, 0, p2v, n);
+            counts_written_in_place(12, 40, 1, p2v, n);
+            counts_written_in_place(14, 47, 1, p2v, n);
+            counts_written_in_place(16, 42, 2, p2v, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_one_page_map_4k_level1),
         cmocka_unit_test(test_count_array_with_records_wider_than_a_page_is_ignored),
         cmocka_unit_test(test_table_entries_with_ignored_bits_are_followed),
+        cmocka_unit_test(test_counts_written_in_place),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
