@@ -242,7 +242,9 @@ int hyp_pools_init(struct hyp_state *h)
     hyp_pool_mm_ops_el2 = hyp_pool_mm_ops;
     hyp_pool_mm_ops_el2.tlbi_va = hyp_tlbi_va;
     hyp_pool_mm_ops_el2.tlbi_all = hyp_tlbi_all;
-    hyp_pool_mm_ops_el2.linear = true; /* phys_to_virt is the identity */
+    /* The speed hints from the vmemmap: the linear map (phys_to_virt is
+     * the identity) and the counts, read and changed in place. */
+    hyp_pool_mm_ops_hints(&hyp_pool_mm_ops_el2, &hpool);
 
     /* Hand the early tables over (pKVM's fix_hyp_pgtable_refcnt): each
      * table page's count becomes 1 + its counted entries, and the pool
@@ -274,7 +276,7 @@ int hyp_pools_init(struct hyp_state *h)
     host_s2_mm_ops = hyp_pool_mm_ops;
     host_s2_mm_ops.tlbi_va = host_tlbi_va;
     host_s2_mm_ops.tlbi_all = host_tlbi_all;
-    host_s2_mm_ops.linear = true;
+    hyp_pool_mm_ops_hints(&host_s2_mm_ops, &host_s2_pool);
     uart_printf("[pool] host stage-2 pool over 0x%lx-0x%lx: %lu free pages\n",
                 h->s2_pool.start, h->s2_pool.end,
                 hyp_pool_nr_free_pages(&host_s2_pool));
