@@ -57,8 +57,9 @@ void hyp_pool_free_pages_exact(struct hyp_pool *pool, void *addr, size_t size);
  * (mm_ops.count_base: 2-byte counts at the start of 8-byte struct
  * hyp_page records), which the library may change in place
  * (mm_ops.count_writable: the pool changes a page's record only when it
- * allocates or frees that page). Tables must come from pages that vmemmap describes
- * (as they do from any pool on it). Call before the table's init.
+ * allocates or frees that page). Tables must come from pages that
+ * vmemmap describes (as they do from any pool on it). Call before the
+ * table's init.
  * @ops:  a writable copy of hyp_pool_mm_ops (e.g. with the embedder's
  *        TLB hooks added)
  * @pool: the pool whose vmemmap the tables' pages are in

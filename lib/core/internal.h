@@ -143,29 +143,28 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
 
 /*
  * Add @delta to the count of the table page at @table in the count array
- * itself, when the embedder allows it (mm_ops.count_writable) and the
- * count stays at 1 or more (and fits its width): true if done. Otherwise
- * the caller calls the hooks, which free a page whose count reaches 0.
+ * itself, when the embedder allows it (mm_ops.count_writable), the page
+ * is in use and stays so (count 1 or more before and after, within the
+ * count's width): true if done. Otherwise the caller calls the hooks,
+ * which free a page whose count reaches 0 and report misuse.
  */
 static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
                                  int delta)
 {
     const struct pgt_internal *in = &pgt->internal;
-    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
 
     if (!in->count_write)
         return false;
-    if (in->count_width == 2) {
-        int c = __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED) + delta;
-        if (c < 1 || c > 0xffff)
-            return false;
-        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
-        return true;
-    }
-    int64_t c = (int64_t)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED) + delta;
-    if (c < 1 || c > INT32_MAX)
+    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
+    bool wide = in->count_width == 4;
+    int64_t old = pgt_count_record(pgt, table), c = old + delta;
+
+    if (old < 1 || c < 1 || c > (wide ? INT32_MAX : UINT16_MAX))
         return false;
-    __atomic_store_n((uint32_t *)rec, (uint32_t)c, __ATOMIC_RELAXED);
+    if (wide)
+        __atomic_store_n((uint32_t *)rec, (uint32_t)c, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
     return true;
 }
 
