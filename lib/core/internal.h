@@ -131,14 +131,34 @@ static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
 /* The count of the table page at @table (a page address) in the
  * embedder's count array (struct pgt_mm_ops.count_base); only for a
  * table that has one (internal.count_width 2 or 4). */
-static inline int pgt_count_record(const struct pgt *pgt, const void *table)
+static inline uintptr_t pgt_count_addr(const struct pgt *pgt,
+                                       const void *table)
 {
     const struct pgt_internal *in = &pgt->internal;
-    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
 
-    if (in->count_width == 2)
+    return in->count_base + ((uintptr_t)table >> in->count_rshift);
+}
+
+static inline int pgt_count_record(const struct pgt *pgt, const void *table)
+{
+    uintptr_t rec = pgt_count_addr(pgt, table);
+
+    if (pgt->internal.count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+}
+
+/* Store @count (which fits the width) as the count of the table page at
+ * @table in the count array (internal.count_write). */
+static inline void pgt_count_set(const struct pgt *pgt, const void *table,
+                                 uint32_t count)
+{
+    uintptr_t rec = pgt_count_addr(pgt, table);
+
+    if (pgt->internal.count_width == 2)
+        __atomic_store_n((uint16_t *)rec, (uint16_t)count, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n((uint32_t *)rec, count, __ATOMIC_RELAXED);
 }
 
 /*
@@ -155,16 +175,21 @@ static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
 
     if (!in->count_write)
         return false;
-    uintptr_t rec = in->count_base + ((uintptr_t)table >> in->count_rshift);
-    bool wide = in->count_width == 4;
-    int64_t old = pgt_count_record(pgt, table), c = old + delta;
-
-    if (old < 1 || c < 1 || c > (wide ? INT32_MAX : UINT16_MAX))
-        return false;
-    if (wide)
-        __atomic_store_n((uint32_t *)rec, (uint32_t)c, __ATOMIC_RELAXED);
-    else
+    /* Before and after in [1, max]: one unsigned compare each. */
+    uintptr_t rec = pgt_count_addr(pgt, table);
+    if (in->count_width == 2) {
+        uint32_t old = __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
+        uint32_t c = old + (uint32_t)delta;
+        if (old - 1 >= UINT16_MAX || c - 1 >= UINT16_MAX)
+            return false;
         __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
+        return true;
+    }
+    uint32_t old = __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    uint32_t c = old + (uint32_t)delta;
+    if (old - 1 >= INT32_MAX || c - 1 >= INT32_MAX)
+        return false;
+    __atomic_store_n((uint32_t *)rec, c, __ATOMIC_RELAXED);
     return true;
 }
 

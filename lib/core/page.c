@@ -393,7 +393,8 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
     if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs), ARRAY) == 2)
         return s2_result(pgt_page(pgt)->release(pgt, addr));
     /* Break the link (the leaf goes with its table), one TLBI by VA at
-     * every level, then the table's two references and the link's. */
+     * every level, then the table's two references and the link's (in
+     * the count array when counts are written there). */
     pgt_write(d.parent, 0);
     in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_UNKNOWN);
     if (PGT_LIKELY(in->put_page_n != NULL)) {
