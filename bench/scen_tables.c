@@ -67,7 +67,7 @@ struct gcfg {
     /* Filled in at run time. */
     int s2_start;        /* Linux's choice for ia_bits */
     uint64_t d_span;     /* (d)'s IPA range */
-    char d_desc[48];
+    char d_desc[64];
 };
 
 struct tctx {
