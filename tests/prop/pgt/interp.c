@@ -1981,11 +1981,12 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
         unsigned opt = cfg->bytes ? (unsigned)draw(p, 4) : (unsigned)cfg->seed;
         p->fwb = cfg->mode == PI_S2 && (opt & 1);
         /*
-         * Half the option sets (FWB alone, XNX alone) declare both speed
-         * hints as a hypervisor would: the linear map and the count array.
-         * The 4K start-level-1 shape then takes its own one-page unmap in
-         * s2.c (merged TLBI included), checked here against the model and
-         * the TLB model like everything else.
+         * Half the option sets (FWB alone, XNX alone) declare the speed
+         * hints as a hypervisor would: the linear map and the count array,
+         * which with FWB alone the library also writes (count_writable).
+         * The one-page paths then take their linear-map instances and the
+         * stage-2 unmap its count-array one, checked here against the
+         * model and the TLB model like everything else.
          */
         static struct pgt_mm_ops hinted;
         hinted = tmm_ops;
@@ -1996,6 +1997,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
             hinted.count_va = (uintptr_t)p->mm.base;
             hinted.count_shift = 2;
             hinted.count_width = 4;
+            hinted.count_writable = (opt & 1) != 0;
         }
         /* The other half have no tlbi_range: invalidations go per leaf,
          * then one tlbi_all past a small threshold, under the TLB model. */
