@@ -211,12 +211,13 @@ const struct pgt_mm_ops hyp_early_alloc_mm_ops = {
 
 /* --- hand-over ------------------------------------------------------------ */
 
-/* One reference on the page holding each counted entry. */
+/* One reference on the page holding each counted entry (in the count
+ * array itself when the new ops allow it, as every other get). */
 static int count_entry(const struct pgt_visit_ctx *ctx, enum pgt_walk_flags visit)
 {
     (void)visit;
     if (pgt_counted(ctx->pgt, ctx->old, ctx->level))
-        ctx->pgt->mm_ops->get_page(ctx->pgt->mm_ctx, ctx->ptep);
+        pgt_get(ctx->pgt, pgt_table_of(ctx->pgt, ctx->ptep));
     return 0;
 }
 

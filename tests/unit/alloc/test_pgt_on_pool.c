@@ -153,6 +153,23 @@ static void count_tlbi_va(const struct pgt *pgt, uint64_t addr, int level)
     tlbi_va_calls++;
 }
 
+/* The pool's get_page, counting its calls: with hyp_pool_mm_ops_hints()
+ * (mm_ops.count_writable) the library changes the counts of table pages
+ * in the vmemmap itself and never calls it. */
+static int get_page_calls;
+
+static void count_get_page(void *ctx, void *addr)
+{
+    get_page_calls++;
+    pool_ops.get_page(ctx, addr);
+}
+
+static void count_get_page_n(void *ctx, void *addr, int n)
+{
+    get_page_calls++;
+    pool_ops.get_page_n(ctx, addr, n);
+}
+
 static void map_lone_pages(struct pgt *pgt)
 {
     for (int i = 0; i < 4; i++)
@@ -404,14 +421,26 @@ static void s2_fast_table_handed_over(bool hints)
         hyp_pool_mm_ops_hints(&ops, &pool);
         ops.tlbi_va = count_tlbi_va;
     }
-    tlbi_va_calls = 0;
+    ops.get_page = count_get_page;
+    ops.get_page_n = count_get_page_n;
+    tlbi_va_calls = get_page_calls = 0;
     /* The new ops have a different view of memory: no linear offset at
      * all without hints. */
     assert_int_equal(hyp_pgt_fix_refcounts(&pgt, &ops, &pool), 0);
     c = scan(&h, &pgt);
     assert_int_equal(c.bad, 0);
+    /* The hand-over's references: in the vmemmap with the hints, one
+     * get_page per counted entry without (2 root entries, then per
+     * table the entries of lone_ia's four pages). */
+    if (hints)
+        assert_int_equal(get_page_calls, 0);
+    else
+        assert_true(get_page_calls >= 4 + 2);
+    map_lone_pages(&pgt); /* the same pages again: nothing changes */
     unmap_lone_pages(&h, &pgt);
     assert_int_equal(tlbi_va_calls, hints ? 4 : 0);
+    if (hints)
+        assert_int_equal(get_page_calls, 0);
     pgt_s2_destroy(&pgt);
     assert_int_equal(hyp_pool_nr_free_pages(&pool), NPOOL);
     assert_int_equal(ah_panics.count, 0);
