@@ -128,7 +128,7 @@ static inline bool pgt_counted(const struct pgt *pgt, pgt_pte_t pte, int level)
     }
 }
 
-/* The count of the table page at @table (a page address) in the
+/* Where the count of the table page at @table (a page address) is in the
  * embedder's count array (struct pgt_mm_ops.count_base); only for a
  * table that has one (internal.count_width 2 or 4). */
 static inline uintptr_t pgt_count_addr(const struct pgt *pgt,
@@ -139,6 +139,7 @@ static inline uintptr_t pgt_count_addr(const struct pgt *pgt,
     return in->count_base + ((uintptr_t)table >> in->count_rshift);
 }
 
+/* That count, read. */
 static inline int pgt_count_record(const struct pgt *pgt, const void *table)
 {
     uintptr_t rec = pgt_count_addr(pgt, table);
@@ -146,19 +147,6 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
     if (pgt->internal.count_width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
-}
-
-/* Store @count (which fits the width) as the count of the table page at
- * @table in the count array (internal.count_write). */
-static inline void pgt_count_set(const struct pgt *pgt, const void *table,
-                                 uint32_t count)
-{
-    uintptr_t rec = pgt_count_addr(pgt, table);
-
-    if (pgt->internal.count_width == 2)
-        __atomic_store_n((uint16_t *)rec, (uint16_t)count, __ATOMIC_RELAXED);
-    else
-        __atomic_store_n((uint32_t *)rec, count, __ATOMIC_RELAXED);
 }
 
 /*
