@@ -163,7 +163,9 @@ static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
 
     if (!in->count_write)
         return false;
-    /* Before and after in [1, max]: one unsigned compare each. */
+    /* The width is tested once, for the load, the bounds and the store
+     * (not through pgt_count_record(), which tests it again); before and
+     * after in [1, max]: one unsigned compare each. */
     uintptr_t rec = pgt_count_addr(pgt, table);
     if (in->count_width == 2) {
         uint32_t old = __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
