@@ -14,10 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pgtable/pgtable.h"
 
 #define BENCH_MAX_REPS 64
+#define BENCH_MAX_CPUS 64 /* CPUs --cpu auto times at most */
 
 /* ---- options ---- */
 struct bench_opts {
@@ -27,6 +29,11 @@ struct bench_opts {
     const char *only; /* comma-separated ids, id@shape or @shape, or NULL */
     const char *json; /* JSON output path, or NULL */
     double load_start, load_end; /* 1-minute load average around the run */
+    const char *cpu_spec;        /* --cpu: "auto", "none" or a number */
+    int cpu;                     /* the CPU the run is pinned to, or -1 */
+    int ncal;                    /* CPUs timed by --cpu auto */
+    int cal_cpu[BENCH_MAX_CPUS]; /* their numbers */
+    double cal_ns[BENCH_MAX_CPUS]; /* their call loop's ns per call */
 };
 extern struct bench_opts bopt;
 
@@ -100,6 +107,13 @@ void bench_fail(struct result *r, const char *fmt, ...);
 
 /* ---- clock ---- */
 uint64_t now_ns(void);
+
+/* ---- CPU placement (cpu.c) ---- */
+/* Pin the process as --cpu @spec says ("auto": the fastest CPU at a short
+ * call loop); fills bopt.cpu and the calibration. 0, or -1 with a message. */
+int bench_pin(const char *spec);
+/* One line saying where the run ran and, with auto, what each CPU timed. */
+void bench_pin_print(FILE *f);
 
 /* ---- deterministic random numbers (splitmix64) ---- */
 static inline uint64_t rng_next(uint64_t *s)

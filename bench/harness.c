@@ -528,9 +528,13 @@ int results_write_json(const char *path)
     }
     fprintf(f, "{\n  \"tool\": \"pgt-bench\",\n  \"reps\": %d,\n"
                "  \"quick\": %s,\n  \"load_start\": %.2f,\n"
-               "  \"load_end\": %.2f,\n  \"results\": [\n",
+               "  \"load_end\": %.2f,\n  \"cpu\": %d,\n  \"cpu_calibration\": [",
             bopt.reps, bopt.quick ? "true" : "false", bopt.load_start,
-            bopt.load_end);
+            bopt.load_end, bopt.cpu);
+    for (int i = 0; i < bopt.ncal; i++)
+        fprintf(f, "%s{\"cpu\": %d, \"call_ns\": %.3f}", i ? ", " : "",
+                bopt.cal_cpu[i], bopt.cal_ns[i]);
+    fprintf(f, "],\n  \"results\": [\n");
     for (int i = 0; i < nresults; i++) {
         const struct result *r = &results[i];
         fprintf(f, "    {\"id\": ");

@@ -3,6 +3,7 @@
  * pgt-bench: libpgtable's map/unmap/walk and allocator benchmarks (issue 6).
  *
  *   pgt-bench [--quick] [--check] [--reps N] [--only a,c,G...] [--json FILE]
+ *             [--cpu auto|none|N]
  *
  * Prints one table (best and median ns per unit, ratio to the floor measured
  * in the same run, target and pass/MISS, table pages, peak table memory,
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pgt-bench [--quick] [--check] [--reps N] [--only LIST] "
-            "[--json FILE]\n"
+            "[--json FILE] [--cpu auto|none|N]\n"
             "  --quick      3 repetitions, smaller (d) and allocator loops "
             "(under a minute)\n"
             "  --check      verify results; exit 1 if any check fails\n"
@@ -37,7 +38,10 @@ static void usage(FILE *f)
             "               ID@SHAPE for one shape (e.g. a2@4K/48), @SHAPE for "
             "all of a shape\n"
             "               (4K/40 16K/40 64K/40 4K/48 4K/36 16K/47 64K/42)\n"
-            "  --json FILE  also write the results as JSON\n");
+            "  --json FILE  also write the results as JSON\n"
+            "  --cpu C      run the whole bench on one CPU: auto (default) the\n"
+            "               fastest at a short call loop, N that one, none\n"
+            "               wherever the scheduler puts it\n");
 }
 
 int main(int argc, char **argv)
@@ -54,6 +58,8 @@ int main(int argc, char **argv)
             bopt.only = argv[++i];
         } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
             bopt.json = argv[++i];
+        } else if (!strcmp(argv[i], "--cpu") && i + 1 < argc) {
+            bopt.cpu_spec = argv[++i];
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
@@ -67,6 +73,9 @@ int main(int argc, char **argv)
     if (bopt.reps > BENCH_MAX_REPS)
         bopt.reps = BENCH_MAX_REPS;
 
+    if (bench_pin(bopt.cpu_spec ? bopt.cpu_spec : "auto"))
+        return 2;
+
     double la[3] = {0, 0, 0};
     if (getloadavg(la, 1) == 1)
         bopt.load_start = la[0];
@@ -79,6 +88,7 @@ int main(int argc, char **argv)
     results_evaluate();
     results_print();
     results_print_shapes();
+    bench_pin_print(stdout);
     printf("total %.1f s; load average %.2f at start, %.2f at end (2 cores: "
            "above ~1.5 expect noise)\n",
            (double)(now_ns() - t0) / 1e9, bopt.load_start, bopt.load_end);

@@ -3,13 +3,16 @@
 """Compare two pgt-bench binaries paired: run them alternately, so that
 both see the same machine noise, and print new time over old per row.
 
-usage: pair.py OLD NEW [--rounds N] [--changed] [-- pgt-bench arguments...]
+usage: pair.py OLD NEW [--rounds N] [--changed] [--cpu N]
+               [-- pgt-bench arguments...]
 
 Round r runs OLD then NEW when r is even, NEW then OLD when it is odd,
 each as its own process with --json. Per (id, shape) it prints the best
 of the rounds' best times and the median of their medians, for each
 binary, and NEW over OLD for both. Rows only one binary has are left out;
 with --changed, so are the rows whose two ratios are both within 3% of 1.
+With --cpu N both binaries run on CPU N only (taskset), so that a binary
+from before pgt-bench pinned itself (--cpu) sees the same core as the other.
 
 Build the old binary from a worktree of the commit to compare with:
   git worktree add --detach /tmp/old REV
@@ -25,11 +28,12 @@ import sys
 import tempfile
 
 
-def run_once(binary, args):
+def run_once(binary, args, cpu):
     fd, path = tempfile.mkstemp(suffix=".json")
     os.close(fd)
+    pin = ["taskset", "-c", cpu] if cpu is not None else []
     try:
-        subprocess.run([binary, "--json", path] + args, check=False,
+        subprocess.run(pin + [binary, "--json", path] + args, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(path) as f:
             data = json.load(f)
@@ -51,11 +55,15 @@ def main(argv):
         own, bench_args = argv[:cut], argv[cut + 1:]
     else:
         own, bench_args = argv, []
-    rounds, changed_only, bins = 6, False, []
+    rounds, changed_only, cpu, bins = 6, False, None, []
     i = 0
     while i < len(own):
         if own[i] == "--rounds" and i + 1 < len(own):
             rounds = int(own[i + 1])
+            i += 2
+            continue
+        if own[i] == "--cpu" and i + 1 < len(own):
+            cpu = own[i + 1]
             i += 2
             continue
         if own[i] == "--changed":
@@ -73,7 +81,7 @@ def main(argv):
         if r % 2:
             order.reverse()
         for tag, binary in order:
-            for key, val in run_once(binary, bench_args).items():
+            for key, val in run_once(binary, bench_args, cpu).items():
                 seen[tag].setdefault(key, []).append(val)
         sys.stderr.write("round %d/%d done\n" % (r + 1, rounds))
     keys = sorted(set(seen["old"]) & set(seen["new"]),

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Which CPU pgt-bench runs on. The whole run stays on one CPU, so that the
+ * rows it compares (shapes against each other, a row against its floor)
+ * see the same core. On a virtual machine the vCPUs can differ by far
+ * more than the effects measured: one whose host core is shared with
+ * other work runs the same loop up to twice as slowly. --cpu auto (the
+ * default) therefore times a short fixed loop on every CPU the process
+ * may use and keeps the fastest; --cpu N picks one; --cpu none leaves
+ * placement to the scheduler, as before.
+ */
+#include "bench.h"
+#include "call_floor.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAL_CALLS 65536u /* calls per calibration sample */
+#define CAL_SAMPLES 15   /* samples per CPU; the median is kept */
+
+static volatile uint64_t cal_sink;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+/* Median ns per call of Ge's call loop on the CPU the process is on. */
+static double calibrate(void)
+{
+    struct call_floor cf;
+    uint64_t s[CAL_SAMPLES], acc = 0;
+
+    call_floor_init(&cf, (uint64_t)CAL_CALLS << 12, 1ull << 12, 0x403);
+    for (int k = 0; k < CAL_SAMPLES; k++) {
+        uint64_t t0 = now_ns();
+        for (uint64_t a = 0; a < (uint64_t)CAL_CALLS << 12; a += 1ull << 12) {
+            uint64_t pte;
+            int level;
+            call_floor_get(&cf, a, &pte, &level);
+            acc += pte + (uint64_t)level;
+        }
+        s[k] = now_ns() - t0;
+    }
+    cal_sink = acc;
+    qsort(s, CAL_SAMPLES, sizeof(s[0]), cmp_u64);
+    return (double)s[CAL_SAMPLES / 2] / CAL_CALLS;
+}
+
+int bench_pin(const char *spec)
+{
+    cpu_set_t allowed;
+
+    bopt.cpu = -1;
+    bopt.ncal = 0;
+    if (!strcmp(spec, "none"))
+        return 0;
+    bool automatic = !strcmp(spec, "auto");
+    if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+        if (automatic) /* a sandbox may refuse: run unpinned */
+            return 0;
+        perror("pgt-bench: sched_getaffinity");
+        return -1;
+    }
+    if (!automatic) {
+        char *end;
+        long cpu = strtol(spec, &end, 10);
+        if (*end || cpu < 0 || cpu >= CPU_SETSIZE ||
+            !CPU_ISSET((int)cpu, &allowed) || !pin_to((int)cpu)) {
+            fprintf(stderr, "pgt-bench: cannot run on CPU '%s'\n", spec);
+            return -1;
+        }
+        bopt.cpu = (int)cpu;
+        return 0;
+    }
+    double best = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && bopt.ncal < BENCH_MAX_CPUS; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed) || !pin_to(cpu))
+            continue;
+        double ns = calibrate();
+        bopt.cal_cpu[bopt.ncal] = cpu;
+        bopt.cal_ns[bopt.ncal++] = ns;
+        if (bopt.cpu < 0 || ns < best) {
+            best = ns;
+            bopt.cpu = cpu;
+        }
+    }
+    /* No CPU would take the process (a sandbox may refuse): unpinned. */
+    if (bopt.cpu >= 0 && !pin_to(bopt.cpu))
+        bopt.cpu = -1;
+    if (bopt.cpu < 0)
+        sched_setaffinity(0, sizeof(allowed), &allowed);
+    return 0;
+}
+
+void bench_pin_print(FILE *f)
+{
+    if (bopt.cpu < 0) {
+        fprintf(f, "CPU: not pinned (%s)\n",
+                bopt.cpu_spec && !strcmp(bopt.cpu_spec, "none")
+                    ? "--cpu none"
+                    : "no CPU would take the process");
+        return;
+    }
+    fprintf(f, "CPU: %d for the whole run", bopt.cpu);
+    if (bopt.ncal) {
+        fprintf(f, ", the fastest at a call loop (ns per call:");
+        for (int i = 0; i < bopt.ncal; i++)
+            fprintf(f, "%s CPU %d %.2f", i ? "," : "", bopt.cal_cpu[i],
+                    bopt.cal_ns[i]);
+        fprintf(f, ")");
+    }
+    fprintf(f, "\n");
+}
