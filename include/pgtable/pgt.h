@@ -63,7 +63,8 @@ struct pgt_internal {
     pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
     uint8_t cont[5];      /* per level + 1: log2 of the entries one
                            * contiguous run joins, 0: no hint there */
-    uintptr_t linear_offset; /* table VA = PA + linear_offset (linear map) */
+    uintptr_t entry_offset; /* linear map: the VA of the table a table
+                             * entry links is the entry + entry_offset */
     uintptr_t count_base; /* count of the table page at VA v: at
                            * count_base + (v >> count_rshift) */
     uint64_t va_base;     /* the input address of the table's first entry

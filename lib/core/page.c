@@ -44,6 +44,16 @@ struct descent {
 #define PLAIN_OA_MASK(gs) (((1ull << 48) - 1) & ~((1ull << (gs)) - 1))
 
 /*
+ * An entry below the root, read once as pgt_read() does. A volatile load
+ * rather than an __atomic one: AArch64 gcc folds the entry and the offset
+ * into one register-offset LDR only for the former.
+ */
+static inline pgt_pte_t read_below_root(const pgt_pte_t *ptep)
+{
+    return *(const volatile pgt_pte_t *)ptep;
+}
+
+/*
  * The descent: from the root to the entry translating @addr (below
  * 2^ia_bits), which is a leaf or an invalid entry. @GS and @START are the
  * instance's granule shift and start level; with @MODE GENERIC they are
@@ -60,7 +70,7 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     const int start = HOOKED ? pgt->geom.start_level : START;
     const uint32_t bpl = gs - 3;
     const uint64_t idx_mask = (1ull << bpl) - 1;
-    const uintptr_t lin = pgt->internal.linear_offset;
+    const uintptr_t eoff = pgt->internal.entry_offset;
     pgt_pte_t *ptep = &pgt->pgd[addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - start))];
     pgt_pte_t pte = pgt_read(ptep);
     int level = start;
@@ -95,11 +105,12 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
                    idx;
         } else {
             /* The entry is now the table's address plus the type bits:
-             * the next entry's address is the entry plus a constant and
-             * the index, with no AND between two dependent loads. */
-            ptep = &((pgt_pte_t *)(uintptr_t)(pte + (lin - tbl)))[idx];
+             * the next entry is at the entry plus an offset that does not
+             * depend on it, so only the load sits between two dependent
+             * loads. */
+            ptep = (pgt_pte_t *)(uintptr_t)(pte + (eoff + idx * sizeof(*ptep)));
         }
-        pte = pgt_read(ptep);
+        pte = HOOKED ? pgt_read(ptep) : read_below_root(ptep);
         level = l;
         if (record)
             d->ptep[l - start] = ptep;

@@ -53,7 +53,11 @@ void pgt_derive(struct pgt *pgt)
     else
         in->counting = PGT_COUNT_ALL;
 
-    in->linear_offset = mm->linear ? (uintptr_t)mm->linear_offset : 0;
+    /* A table entry as pgt_make_table() writes it is the table's PA plus
+     * the two type bits: the descent adds this to it, and no mask. */
+    in->entry_offset = mm->linear ? (uintptr_t)mm->linear_offset -
+                                        (PGT_PTE_VALID | PGT_PTE_TYPE)
+                                  : 0;
 
     /* An upper-range table's first entry translates 2^64 - 2^ia_bits. */
     in->ia_size = 1ull << pgt->geom.ia_bits;
