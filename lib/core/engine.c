@@ -854,9 +854,12 @@ map_run(struct op *op, pgt_pte_t *p, uint64_t k, uint64_t n, struct mapping *m,
     pgt_pte_t any = 0;
 
     /* A table not linked yet (new, or a split's copy): nothing can see a
-     * run half written, so it is written in one pass. */
+     * run half written, so it is written in one pass, four entries an
+     * iteration (each is a load, a store and a test: the loop's own step
+     * and branch were much of its cost). */
     pgt_pte_t d = leaf_at(op, m, k, STEPPING);
     if (m->offline) {
+#pragma GCC unroll 4
         for (uint64_t j = k; j < k + n; d = leaf_next(op, m, j++, d, STEPPING)) {
             pgt_pte_t old = p[j];
             pgt_write(&p[j], d | PGT_PTE_CONT);
@@ -923,6 +926,9 @@ map_entries(struct op *op, pgt_pte_t *p, uint64_t k0, uint64_t c0, uint64_t c1,
             uint64_t k1, uint64_t n, struct mapping *m, const bool STEPPING)
 {
     pgt_pte_t d = leaf_at(op, m, k0, STEPPING);
+    /* Four entries an iteration, as in map_run(): the page-by-page map of
+     * a new table is a load, a test and a store per entry. */
+#pragma GCC unroll 4
     for (uint64_t k = k0; k < c0; d = leaf_next(op, m, k++, d, STEPPING))
         map_entry(op, p, k, d, m);
     for (uint64_t k = c0; k < c1; k += n)
