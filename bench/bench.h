@@ -34,6 +34,7 @@ struct bench_opts {
     int ncal;                    /* CPUs timed by --cpu auto */
     int cal_cpu[BENCH_MAX_CPUS]; /* their numbers */
     double cal_ns[BENCH_MAX_CPUS]; /* their call loop's ns per call */
+    double end_ns;               /* the chosen CPU's call loop at the end */
 };
 extern struct bench_opts bopt;
 
@@ -112,7 +113,10 @@ uint64_t now_ns(void);
 /* Pin the process as --cpu @spec says ("auto": the fastest CPU at a short
  * call loop); fills bopt.cpu and the calibration. 0, or -1 with a message. */
 int bench_pin(const char *spec);
-/* One line saying where the run ran and, with auto, what each CPU timed. */
+/* The chosen CPU's call loop again, after the scenarios. */
+void bench_pin_recheck(void);
+/* One line saying where the run ran, what each CPU timed at the start and
+ * the chosen one at the end. */
 void bench_pin_print(FILE *f);
 
 /* ---- deterministic random numbers (splitmix64) ---- */

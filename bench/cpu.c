@@ -82,6 +82,9 @@ int bench_pin(const char *spec)
             return -1;
         }
         bopt.cpu = (int)cpu;
+        bopt.cal_cpu[0] = bopt.cpu;
+        bopt.cal_ns[0] = calibrate();
+        bopt.ncal = 1;
         return 0;
     }
     double best = 0;
@@ -104,6 +107,20 @@ int bench_pin(const char *spec)
     return 0;
 }
 
+void bench_pin_recheck(void)
+{
+    bopt.end_ns = bopt.cpu >= 0 ? calibrate() : 0;
+}
+
+/* The chosen CPU's call loop at the start of the run. */
+static double start_ns(void)
+{
+    for (int i = 0; i < bopt.ncal; i++)
+        if (bopt.cal_cpu[i] == bopt.cpu)
+            return bopt.cal_ns[i];
+    return 0;
+}
+
 void bench_pin_print(FILE *f)
 {
     if (bopt.cpu < 0) {
@@ -115,11 +132,19 @@ void bench_pin_print(FILE *f)
     }
     fprintf(f, "CPU: %d for the whole run", bopt.cpu);
     if (bopt.ncal) {
-        fprintf(f, ", the fastest at a call loop (ns per call:");
+        fprintf(f, bopt.ncal > 1 ? ", the fastest at a call loop (ns per call:"
+                                 : ", its call loop (ns per call:");
         for (int i = 0; i < bopt.ncal; i++)
             fprintf(f, "%s CPU %d %.2f", i ? "," : "", bopt.cal_cpu[i],
                     bopt.cal_ns[i]);
         fprintf(f, ")");
+    }
+    double t0 = start_ns();
+    if (t0 > 0 && bopt.end_ns > 0) {
+        fprintf(f, "; at the end %.2f", bopt.end_ns);
+        if (bopt.end_ns > 1.1 * t0)
+            fprintf(f, ": slower than at the start, the core was busier for "
+                       "part of the run; compare its rows with care");
     }
     fprintf(f, "\n");
 }

@@ -534,7 +534,8 @@ int results_write_json(const char *path)
     for (int i = 0; i < bopt.ncal; i++)
         fprintf(f, "%s{\"cpu\": %d, \"call_ns\": %.3f}", i ? ", " : "",
                 bopt.cal_cpu[i], bopt.cal_ns[i]);
-    fprintf(f, "],\n  \"results\": [\n");
+    fprintf(f, "],\n  \"cpu_end_call_ns\": %.3f,\n  \"results\": [\n",
+            bopt.end_ns);
     for (int i = 0; i < nresults; i++) {
         const struct result *r = &results[i];
         fprintf(f, "    {\"id\": ");

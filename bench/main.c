@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     bench_zero();
     bench_tables();
     bench_alloc();
+    bench_pin_recheck();
     if (getloadavg(la, 1) == 1)
         bopt.load_end = la[0];
     results_evaluate();
