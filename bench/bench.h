@@ -109,6 +109,15 @@ void bench_fail(struct result *r, const char *fmt, ...);
 /* ---- clock ---- */
 uint64_t now_ns(void);
 
+/* ---- shared helpers (harness.c) ---- */
+/* Sorts @s[0..@n) in place (so @s[0] is the least) and returns the median. */
+double bench_median(double *s, int n);
+struct call_floor;
+/* Ge's loop: call_floor_get() at every @gran step of [0, @size), the sum of
+ * both results (for a sink). Outside call_floor.c, so each call is real. */
+uint64_t bench_call_floor_loop(const struct call_floor *cf, uint64_t size,
+                               uint64_t gran);
+
 /* ---- CPU placement (cpu.c) ---- */
 /* Pin the process as --cpu @spec says ("auto": the fastest CPU at a short
  * call loop); fills bopt.cpu and the calibration. 0, or -1 with a message. */

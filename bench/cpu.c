@@ -22,12 +22,6 @@
 
 static volatile uint64_t cal_sink;
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static bool pin_to(int cpu)
 {
     cpu_set_t set;
@@ -39,23 +33,19 @@ static bool pin_to(int cpu)
 /* Median ns per call of Ge's call loop on the CPU the process is on. */
 static double calibrate(void)
 {
+    const uint64_t gran = 1ull << 12, size = CAL_CALLS * gran;
     struct call_floor cf;
-    uint64_t s[CAL_SAMPLES], acc = 0;
+    double s[CAL_SAMPLES];
+    uint64_t acc = 0;
 
-    call_floor_init(&cf, (uint64_t)CAL_CALLS << 12, 1ull << 12, 0x403);
+    call_floor_init(&cf, size, gran, 0x403);
     for (int k = 0; k < CAL_SAMPLES; k++) {
         uint64_t t0 = now_ns();
-        for (uint64_t a = 0; a < (uint64_t)CAL_CALLS << 12; a += 1ull << 12) {
-            uint64_t pte;
-            int level;
-            call_floor_get(&cf, a, &pte, &level);
-            acc += pte + (uint64_t)level;
-        }
-        s[k] = now_ns() - t0;
+        acc += bench_call_floor_loop(&cf, size, gran);
+        s[k] = (double)(now_ns() - t0);
     }
     cal_sink = acc;
-    qsort(s, CAL_SAMPLES, sizeof(s[0]), cmp_u64);
-    return (double)s[CAL_SAMPLES / 2] / CAL_CALLS;
+    return bench_median(s, CAL_SAMPLES) / CAL_CALLS;
 }
 
 int bench_pin(const char *spec)

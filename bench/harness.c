@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* pgt-bench harness: clock, statistics, targets, the table and the JSON. */
 #include "bench.h"
+#include "call_floor.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,15 +116,33 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+double bench_median(double *s, int n)
+{
+    qsort(s, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+uint64_t bench_call_floor_loop(const struct call_floor *cf, uint64_t size,
+                               uint64_t gran)
+{
+    uint64_t acc = 0;
+
+    for (uint64_t a = 0; a < size; a += gran) {
+        uint64_t pte;
+        int level;
+        call_floor_get(cf, a, &pte, &level);
+        acc += pte + (uint64_t)level;
+    }
+    return acc;
+}
+
 void result_finish(struct result *r)
 {
     if (!r->nsamples || !r->units)
         return;
     double s[BENCH_MAX_REPS];
     memcpy(s, r->sample_ns, sizeof(double) * (size_t)r->nsamples);
-    qsort(s, (size_t)r->nsamples, sizeof(double), cmp_double);
-    double med = r->nsamples % 2 ? s[r->nsamples / 2]
-                                 : (s[r->nsamples / 2 - 1] + s[r->nsamples / 2]) / 2;
+    double med = bench_median(s, r->nsamples);
     r->best = s[0] / (double)r->units;
     r->median = med / (double)r->units;
     r->ran = true;
