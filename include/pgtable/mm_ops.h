@@ -62,7 +62,10 @@ struct pgt_mm_ops {
     void (*put_page_n)(void *ctx, void *addr, int n); /* see get_page_n */
     /* The count of the page holding @addr. */
     int (*page_count)(void *ctx, void *addr);
-    /* Virtual address of a table page's physical address @phys. */
+    /* Virtual address of a table page's physical address @phys. The same
+     * @phys must give the same address for as long as a table uses these
+     * ops: the one-page map and unmap remember the last table they
+     * reached at each level. */
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
     /* Physical address of the table page at @addr. */
     uint64_t (*virt_to_phys)(void *ctx, void *addr);

@@ -89,6 +89,11 @@ struct pgt_internal {
     void (*put_page)(void *ctx, void *addr);   /* mm_ops.put_page */
     void (*put_page_n)(void *ctx, void *addr,
                        int n);                  /* mm_ops.put_page_n */
+    /* Without a linear map, what phys_to_virt gave the one-page map and
+     * unmap, by level: the last table they reached there (PA ~0: none).
+     * A cache: calls may refill it whether they succeed or not. */
+    uint64_t p2v_pa[4];   /* the table's PA */
+    pgt_pte_t *p2v_va[4]; /* phys_to_virt of it */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

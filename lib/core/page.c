@@ -58,13 +58,16 @@ static inline pgt_pte_t read_below_root(const pgt_pte_t *ptep)
  * 2^ia_bits), which is a leaf or an invalid entry. @GS and @START are the
  * instance's granule shift and start level; with @MODE GENERIC they are
  * read from the table instead and table addresses come from
- * pgt_table_va(); with P2V from phys_to_virt of the plain OA.
- * @record keeps every entry on the way in @d->ptep.
+ * pgt_table_va(); with P2V from phys_to_virt of the plain OA, through
+ * @memo's cache when it is not NULL (the calls that change the table,
+ * which the embedder serialises): neighbouring pages then share the
+ * call for the tables they share. @record keeps every entry on the way
+ * in @d->ptep.
  */
 ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
                                  struct descent *d, const bool record,
-                                 const uint32_t GS, const int START,
-                                 const int MODE)
+                                 struct pgt_internal *memo, const uint32_t GS,
+                                 const int START, const int MODE)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const int start = HOOKED ? pgt->geom.start_level : START;
@@ -99,6 +102,13 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
         d->parent = ptep;
         if (MODE == MODE_GENERIC) {
             ptep = &pgt_table_va(pgt, pte)[idx];
+        } else if (MODE == MODE_P2V && memo) {
+            uint64_t pa = pte - tbl;
+            if (memo->p2v_pa[l] != pa) {
+                memo->p2v_pa[l] = pa;
+                memo->p2v_va[l] = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
+            }
+            ptep = memo->p2v_va[l] + idx;
         } else if (MODE == MODE_P2V) {
             ptep = (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt->mm_ctx,
                                                           pte - tbl) +
@@ -145,7 +155,7 @@ static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
     pgt_pte_t *tables[PGT_MAX_LEVELS]; /* tables[i] is at level + 1 + i */
     pgt_pte_t leaf = pgt_make_leaf(g, phys, attrs, PGT_LEVEL_MAX);
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, MODE_GENERIC);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, NULL, 0, 0, MODE_GENERIC);
     int level = d.level, n = PGT_LEVEL_MAX - level;
     bool bad = false;
 
@@ -197,7 +207,7 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
                                               void *mc, unsigned int cmo)
 {
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, 0, 0, MODE_GENERIC);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, NULL, 0, 0, MODE_GENERIC);
     pgt_pte_t leaf = pgt_make_leaf(&pgt->geom, phys, attrs, PGT_LEVEL_MAX);
 
     (void)mc;
@@ -227,7 +237,7 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
                             : (phys & PLAIN_OA_MASK(gs)) | attrs |
                                   PGT_PTE_TYPE | PGT_PTE_VALID;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, &pgt->internal, GS, START, MODE);
 
     if (PGT_LIKELY(d.level == PGT_LEVEL_MAX)) {
         if (PGT_LIKELY(d.pte == 0)) {
@@ -271,7 +281,7 @@ ALWAYS_INLINE int64_t release_one(struct pgt *pgt, uint64_t addr,
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const int start = HOOKED ? pgt->geom.start_level : START;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, true, GS, START, MODE);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, true, &pgt->internal, GS, START, MODE);
     pgt_pte_t pte = d.pte;
     int refs = pgt_counted(pgt, pte, d.level);
     int top = d.depth - 1;
@@ -337,7 +347,7 @@ ALWAYS_INLINE int64_t unmap_one(struct pgt *pgt, uint64_t addr, void *mc,
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, &pgt->internal, GS, START, MODE);
     pgt_pte_t pte = d.pte;
     pgt_pte_t *t = table_of(ptep, gs);
     int64_t bytes = pgt_pte_valid(pte) ? (int64_t)1 << gs : 0;
@@ -386,7 +396,7 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const struct pgt_internal *in = &pgt->internal;
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, &pgt->internal, GS, START, MODE);
     pgt_pte_t *t = table_of(ptep, gs);
 
     if (PGT_UNLIKELY(d.level != PGT_LEVEL_MAX ||
@@ -424,7 +434,7 @@ ALWAYS_INLINE pgt_pte_t *lookup_one(const struct pgt *pgt, uint64_t addr,
                                     const int START, const int MODE)
 {
     struct descent d;
-    pgt_pte_t *ptep = descend(pgt, addr, &d, false, GS, START, MODE);
+    pgt_pte_t *ptep = descend(pgt, addr, &d, false, NULL, GS, START, MODE);
 
     *level = d.level;
     return ptep;
@@ -436,7 +446,7 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
 {
     struct descent d;
 
-    descend(pgt, addr, &d, false, GS, START, MODE);
+    descend(pgt, addr, &d, false, NULL, GS, START, MODE);
     if (ptep)
         *ptep = d.pte;
     if (level)
@@ -449,7 +459,8 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
 /*
  * Each instance is a function of its own: the shapes with a linear map
  * make no call on their common path, so they keep nothing across one;
- * those without one call phys_to_virt per table on the way.
+ * those without one call phys_to_virt for a table on the way that the
+ * last map or unmap did not reach.
  */
 #define INSTANCE(name, gs, sl, hooked)                                         \
     static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,          \

@@ -96,6 +96,12 @@ void pgt_derive(struct pgt *pgt)
     in->tlbi_va = mm->tlbi_va;
     in->put_page = mm->put_page;
     in->put_page_n = mm->put_page_n;
+    /* The phys_to_virt cache starts empty: other ops may place the
+     * table pages elsewhere. */
+    for (int l = 0; l < 4; l++) {
+        in->p2v_pa[l] = ~0ull;
+        in->p2v_va[l] = NULL;
+    }
 
     /* The contiguous hint: at every level that has one, unless the table
      * opts out, or its hardware dirty state is kept per page (a run has

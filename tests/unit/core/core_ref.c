@@ -283,9 +283,25 @@ void snap_check_(const struct snap *s, const struct tmm *m,
         print_error("live pages %ld, was %ld\n", m->live, s->live);
         bad = true;
     }
-    if (memcmp(&s->pgt, pgt, sizeof(*pgt))) {
+    /* Byte for byte, but for the phys_to_virt cache: a call may refill it
+     * whether it succeeds or not (its entries stay true). */
+    struct pgt was = s->pgt, now = *pgt;
+    memset(was.internal.p2v_pa, 0, sizeof(was.internal.p2v_pa));
+    memset(was.internal.p2v_va, 0, sizeof(was.internal.p2v_va));
+    memset(now.internal.p2v_pa, 0, sizeof(now.internal.p2v_pa));
+    memset(now.internal.p2v_va, 0, sizeof(now.internal.p2v_va));
+    if (memcmp(&was, &now, sizeof(now))) {
         print_error("struct pgt changed\n");
         bad = true;
+    }
+    for (int l = 0; l < 4; l++) {
+        uint64_t pa = pgt->internal.p2v_pa[l];
+        if (pa != ~0ull &&
+            pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa) != pgt->internal.p2v_va[l]) {
+            print_error("phys_to_virt cache: level %d pa %#llx wrong\n", l,
+                        (unsigned long long)pa);
+            bad = true;
+        }
     }
     if (strict) {
         if (s->allocs != m->allocs || s->frees != m->frees) {

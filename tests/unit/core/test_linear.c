@@ -16,6 +16,14 @@ static bool lin_no_put_n, lin_no_tlbi_va; /* leave out these optional hooks */
 static bool lin_p2v; /* declare no linear map: tables through phys_to_virt */
 static bool lin_count_write; /* with lin_counts: mm_ops.count_writable */
 static bool lin_no_get_n;    /* leave out get_page_n too */
+static bool lin_count_p2v;   /* count the phys_to_virt calls in p2v_calls */
+static unsigned long p2v_calls;
+
+static void *counting_phys_to_virt(void *ctx, uint64_t phys)
+{
+    p2v_calls++;
+    return tmm_ops.phys_to_virt(ctx, phys);
+}
 
 static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
                         int sl, uint32_t gflags, uint64_t pa_base, bool s2)
@@ -41,6 +49,8 @@ static void init_linear(struct fx *f, unsigned gs, unsigned ia, unsigned oa,
         lin_ops.get_page_n = NULL;
     if (lin_no_tlbi_va)
         lin_ops.tlbi_va = NULL;
+    if (lin_count_p2v)
+        lin_ops.phys_to_virt = counting_phys_to_virt;
     if (s2) {
         struct pgt_s2_cfg cfg = {.granule = (enum pgt_granule)gs,
                                  .ia_bits = ia,
@@ -567,6 +577,86 @@ static void test_counts_written_in_place(void **state)
     }
 }
 
+/*
+ * Without a linear map, the one-page map and unmap remember the table
+ * they last reached at each level: a page beside the last one makes no
+ * phys_to_virt call, one in the next leaf table calls it for that table
+ * only; every page still translates to what it was given, and the counts
+ * match the tables.
+ */
+static void p2v_calls_of_neighbours(unsigned gs, unsigned ia, int sl)
+{
+    struct fx f;
+    lin_p2v = lin_count_p2v = true;
+    init_linear(&f, gs, ia, 48, sl, 0, ARENA_PA, true);
+    lin_p2v = lin_count_p2v = false;
+    const uint64_t p = 1ull << gs, pa = 0x80000000ull;
+    const uint64_t blk = 1ull << (gs + (gs - 3)); /* one leaf table's span */
+    const uint64_t A = 3 * blk, B = A + blk;
+    const unsigned long depth = (unsigned long)(PGT_LEVEL_MAX - sl);
+    const uint32_t nocmo = PGT_MAP_SKIP_DCACHE;
+
+    /* The first page builds the tables; its neighbour reaches them all
+     * through phys_to_virt, once each. */
+    assert_int_equal(pgt_s2_map(&f.pgt, A, p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    p2v_calls = 0;
+    assert_int_equal(pgt_s2_map(&f.pgt, A + p, p, pa + 2 * p, PGT_PROT_RW,
+                                NULL, nocmo), 0);
+    assert_int_equal(p2v_calls, depth);
+    /* Beside it: none, to map or to unmap. */
+    p2v_calls = 0;
+    assert_int_equal(pgt_s2_map(&f.pgt, A + 2 * p, p, pa + 3 * p, PGT_PROT_RW,
+                                NULL, nocmo), 0);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A + 2 * p, p, NULL), 0);
+    assert_int_equal(p2v_calls, 0);
+    /* The next leaf table, once built: one call, and one back. */
+    assert_int_equal(pgt_s2_map(&f.pgt, B, p, pa + p, PGT_PROT_RW, NULL, nocmo), 0);
+    p2v_calls = 0;
+    assert_int_equal(pgt_s2_map(&f.pgt, B + p, p, pa + 4 * p, PGT_PROT_RW,
+                                NULL, nocmo), 0);
+    assert_int_equal(p2v_calls, 1);
+    assert_int_equal(pgt_s2_map(&f.pgt, A + 3 * p, p, pa + 5 * p, PGT_PROT_RW,
+                                NULL, nocmo), 0);
+    assert_int_equal(p2v_calls, 2);
+
+    const uint64_t ipa[] = {A, B, A + p, B + p, A + 3 * p};
+    const uint64_t opa[] = {pa, pa + p, pa + 2 * p, pa + 4 * p, pa + 5 * p};
+    for (unsigned i = 0; i < 5; i++) {
+        uint64_t out;
+        assert_int_equal(pgt_translate(&f.pgt, ipa[i] + 8, &out, NULL), 0);
+        assert_u64(out, opa[i] + 8);
+    }
+    assert_int_equal(pgt_translate(&f.pgt, A + 2 * p, NULL, NULL),
+                     -PGT_ENOENT);
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+
+    /* Emptied page by page, tables and all, then built again on the
+     * same pages: still right. */
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(pgt_s2_unmap(&f.pgt, ipa[i], p, NULL), 0);
+    assert_int_equal(f.m.live, f.r.nroot);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(pgt_s2_map(&f.pgt, ipa[4 - i], p, opa[i],
+                                    PGT_PROT_RW, NULL, nocmo), 0);
+    for (unsigned i = 0; i < 5; i++) {
+        uint64_t out;
+        assert_int_equal(pgt_translate(&f.pgt, ipa[4 - i], &out, NULL), 0);
+        assert_u64(out, opa[i]);
+    }
+    ref_check_refcounts(&f.r, &f.m, f.pgt.pgd, false, false);
+    fx_fini(&f);
+}
+
+static void test_p2v_calls_shared_by_neighbouring_pages(void **state)
+{
+    (void)state;
+    p2v_calls_of_neighbours(12, 48, 0);
+    p2v_calls_of_neighbours(12, 40, 1);
+    p2v_calls_of_neighbours(12, 36, 1);
+    p2v_calls_of_neighbours(14, 47, 1);
+    p2v_calls_of_neighbours(16, 42, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_count_array_with_records_wider_than_a_page_is_ignored),
         cmocka_unit_test(test_table_entries_with_ignored_bits_are_followed),
         cmocka_unit_test(test_counts_written_in_place),
+        cmocka_unit_test(test_p2v_calls_shared_by_neighbouring_pages),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
