@@ -64,8 +64,8 @@ struct pgt_mm_ops {
     int (*page_count)(void *ctx, void *addr);
     /* Virtual address of a table page's physical address @phys. The same
      * @phys must give the same address for as long as a table uses these
-     * ops: the one-page map and unmap remember the last table they
-     * reached at each level. */
+     * ops: the calls that change a table remember the last table they
+     * reached at each level, for the one-page calls and lookups. */
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
     /* Physical address of the table page at @addr. */
     uint64_t (*virt_to_phys)(void *ctx, void *addr);

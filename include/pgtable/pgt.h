@@ -89,9 +89,10 @@ struct pgt_internal {
     void (*put_page)(void *ctx, void *addr);   /* mm_ops.put_page */
     void (*put_page_n)(void *ctx, void *addr,
                        int n);                  /* mm_ops.put_page_n */
-    /* Without a linear map, what phys_to_virt gave the one-page map and
-     * unmap, by level: the last table they reached there (PA ~0: none).
-     * A cache: calls may refill it whether they succeed or not. */
+    /* Without a linear map, a page-walk cache for the one-page paths: by
+     * level, the last table a call that changes the table reached or
+     * linked there, and its phys_to_virt (PA ~0: none). Lookups read it.
+     * Calls may refill it whether they succeed or not. */
     uint64_t p2v_pa[4];   /* the table's PA */
     pgt_pte_t *p2v_va[4]; /* phys_to_virt of it */
 };

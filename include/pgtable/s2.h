@@ -19,7 +19,9 @@
  *
  * Arguments are checked before anything changes: every operation that
  * returns an error leaves the table exactly as it was. Callers serialise
- * the operations on one table (the embedder's lock).
+ * the operations on one table (the embedder's lock); lookups
+ * (pgt_get_leaf(), pgt_translate()) may run beside one another, but not
+ * beside a call that changes the table.
  */
 #ifndef PGTABLE_S2_H
 #define PGTABLE_S2_H

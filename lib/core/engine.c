@@ -768,6 +768,7 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
         pgt_free_subtree(pgt, child, cl);
     } else {
         new = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, child));
+        pgt_p2v_keep(pgt, new, cl, child);
     }
     if (pgt_pte_valid(old) && !offline) {
         pgt_write(&t[i], 0); /* break: the block goes */
@@ -1339,6 +1340,7 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
             break;
         default: { /* ACT_DESCEND */
             pgt_pte_t *child = pgt_table_va(pgt, old);
+            pgt_p2v_keep(pgt, old, level + 1, child);
             apply(op, child, 0, base, level + 1, ca, ce, offline);
             if (op->free_empty && pgt_table_count(pgt, child) == 1)
                 pgt_release_tables(pgt, &t[i], level, base, &child, 1, 0);

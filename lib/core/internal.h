@@ -64,6 +64,20 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
     return pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
 }
 
+/*
+ * A call that changes the table reached (or linked) the table at @va,
+ * with table entry @pte, at @level: remember it for the one-page paths of
+ * a table without a linear map (internal.p2v_pa / p2v_va).
+ */
+static inline void pgt_p2v_keep(struct pgt *pgt, pgt_pte_t pte, int level,
+                                const pgt_pte_t *va)
+{
+    if (pgt->mm_ops->linear || level < 1)
+        return;
+    pgt->internal.p2v_pa[level] = pgt_oa_decode(&pgt->geom, pte);
+    pgt->internal.p2v_va[level] = (pgt_pte_t *)va;
+}
+
 /* ---- what struct pgt.internal holds (table.c derives it) ---------------- */
 
 /* internal.shape: the one-page paths' instance (page.c). */

@@ -59,10 +59,11 @@ static inline pgt_pte_t read_below_root(const pgt_pte_t *ptep)
  * instance's granule shift and start level; with @MODE GENERIC they are
  * read from the table instead and table addresses come from
  * pgt_table_va(); with P2V from phys_to_virt of the plain OA, through
- * @memo's cache when it is not NULL (the calls that change the table,
- * which the embedder serialises): neighbouring pages then share the
- * call for the tables they share. @record keeps every entry on the way
- * in @d->ptep.
+ * the table's page-walk cache (internal.p2v_pa / p2v_va): @memo, the
+ * calls that change the table, which the embedder serialises, refill it
+ * on a miss; lookups (@memo NULL) only read it. Neighbouring pages then
+ * share the call for the tables they share. @record keeps every entry on
+ * the way in @d->ptep.
  */
 ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
                                  struct descent *d, const bool record,
@@ -110,9 +111,14 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
             }
             ptep = memo->p2v_va[l] + idx;
         } else if (MODE == MODE_P2V) {
-            ptep = (pgt_pte_t *)pgt->mm_ops->phys_to_virt(pgt->mm_ctx,
-                                                          pte - tbl) +
-                   idx;
+            /* A lookup: it reads what the calls that change the table
+             * remember, and writes nothing. */
+            const struct pgt_internal *in = &pgt->internal;
+            uint64_t pa = pte - tbl;
+            pgt_pte_t *t = in->p2v_pa[l] == pa
+                               ? in->p2v_va[l]
+                               : pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
+            ptep = t + idx;
         } else {
             /* The entry is now the table's address plus the type bits:
              * the next entry is at the entry plus an offset that does not
@@ -177,10 +183,12 @@ static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
         pgt_pte_t *e = &tables[i][(addr >> pgt_level_shift(g, level + 1 + i)) & mask];
         pgt_pte_t t = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[i + 1]));
         pgt_write(e, t);
+        pgt_p2v_keep(pgt, t, level + 2 + i, tables[i + 1]);
         if (pgt_counted(pgt, t, level + 1 + i))
             pgt_get(pgt, tables[i]);
     }
     pgt_pte_t top = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[0]));
+    pgt_p2v_keep(pgt, top, level + 1, tables[0]);
     pgt_publish(ptep, top);
     if (pgt_counted(pgt, top, level))
         pgt_get(pgt, pgt_table_of(pgt, ptep));
@@ -460,7 +468,7 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
  * Each instance is a function of its own: the shapes with a linear map
  * make no call on their common path, so they keep nothing across one;
  * those without one call phys_to_virt for a table on the way that the
- * last map or unmap did not reach.
+ * last call to change the table did not reach.
  */
 #define INSTANCE(name, gs, sl, hooked)                                         \
     static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,          \
