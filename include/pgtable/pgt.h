@@ -93,8 +93,8 @@ struct pgt_internal {
      * level, the last table a call that changes the table reached or
      * linked there, and its phys_to_virt (PA ~0: none). Lookups read it.
      * Calls may refill it whether they succeed or not. */
-    uint64_t p2v_pa[4];   /* the table's PA */
-    pgt_pte_t *p2v_va[4]; /* phys_to_virt of it */
+    uint64_t p2v_pa[PGT_LEVEL_MAX + 1];   /* the table's PA */
+    pgt_pte_t *p2v_va[PGT_LEVEL_MAX + 1]; /* phys_to_virt of it */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

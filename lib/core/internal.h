@@ -72,7 +72,7 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
 static inline void pgt_p2v_keep(struct pgt *pgt, pgt_pte_t pte, int level,
                                 const pgt_pte_t *va)
 {
-    if (pgt->mm_ops->linear || level < 1)
+    if (pgt->mm_ops->linear)
         return;
     pgt->internal.p2v_pa[level] = pgt_oa_decode(&pgt->geom, pte);
     pgt->internal.p2v_va[level] = (pgt_pte_t *)va;

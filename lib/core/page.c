@@ -103,21 +103,21 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
         d->parent = ptep;
         if (MODE == MODE_GENERIC) {
             ptep = &pgt_table_va(pgt, pte)[idx];
-        } else if (MODE == MODE_P2V && memo) {
-            uint64_t pa = pte - tbl;
-            if (memo->p2v_pa[l] != pa) {
-                memo->p2v_pa[l] = pa;
-                memo->p2v_va[l] = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
-            }
-            ptep = memo->p2v_va[l] + idx;
         } else if (MODE == MODE_P2V) {
-            /* A lookup: it reads what the calls that change the table
-             * remember, and writes nothing. */
             const struct pgt_internal *in = &pgt->internal;
             uint64_t pa = pte - tbl;
-            pgt_pte_t *t = in->p2v_pa[l] == pa
-                               ? in->p2v_va[l]
-                               : pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
+            pgt_pte_t *t;
+            if (in->p2v_pa[l] == pa) {
+                t = in->p2v_va[l];
+            } else {
+                /* A lookup writes nothing. The key is stored first, so
+                 * that it need not be kept across the call. */
+                if (memo)
+                    memo->p2v_pa[l] = pa;
+                t = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
+                if (memo)
+                    memo->p2v_va[l] = t;
+            }
             ptep = t + idx;
         } else {
             /* The entry is now the table's address plus the type bits:

@@ -98,7 +98,7 @@ void pgt_derive(struct pgt *pgt)
     in->put_page_n = mm->put_page_n;
     /* The phys_to_virt cache starts empty: other ops may place the
      * table pages elsewhere. */
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l <= PGT_LEVEL_MAX; l++) {
         in->p2v_pa[l] = ~0ull;
         in->p2v_va[l] = NULL;
     }

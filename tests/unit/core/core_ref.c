@@ -294,7 +294,7 @@ void snap_check_(const struct snap *s, const struct tmm *m,
         print_error("struct pgt changed\n");
         bad = true;
     }
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l <= PGT_LEVEL_MAX; l++) {
         uint64_t pa = pgt->internal.p2v_pa[l];
         if (pa != ~0ull &&
             pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa) != pgt->internal.p2v_va[l]) {
