@@ -30,6 +30,9 @@
  *    and a leaf's is aligned to the leaf's size;
  *  - an invalid entry is zero or, in a stage-2 table, a well-formed owner
  *    annotation (pgt_make_owner() of an id 1..255, nothing else set).
+ * pgt_check() (the whole table) then checks the library's walk cache:
+ * the level-2 table it keeps for the one-page calls must be the one the
+ * walk reaches for its range (PGT_CHECK_WALK_CACHE).
  * The first fault in walk order (the root pages in the range first, then a
  * table page before its entries, entries in address order, depth first)
  * is reported and the walk stops there, so it never descends through a
@@ -57,6 +60,8 @@ enum pgt_check_what {
     PGT_CHECK_OWNER,      /* invalid entry neither zero nor an annotation */
     PGT_CHECK_CONT,       /* contiguous bit where the table has no hint, or
                            * on a run that is not uniform */
+    PGT_CHECK_WALK_CACHE, /* the table's walk cache (struct pgt.internal)
+                           * names a table the walk does not reach */
 };
 
 /* pgt_check() flags. */

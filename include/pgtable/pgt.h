@@ -89,12 +89,21 @@ struct pgt_internal {
     void (*put_page)(void *ctx, void *addr);   /* mm_ops.put_page */
     void (*put_page_n)(void *ctx, void *addr,
                        int n);                  /* mm_ops.put_page_n */
-    /* Without a linear map, a page-walk cache for the one-page paths: by
-     * level, the last table a call that changes the table reached or
-     * linked there, and its phys_to_virt (PA ~0: none). Lookups read it.
-     * Calls may refill it whether they succeed or not. */
+    /* Two caches for the one-page paths, which lookups read and the
+     * calls that change the table refill, whether they succeed or not.
+     * Without a linear map, the phys_to_virt cache: by level, the last
+     * table such a call reached or linked there, and its phys_to_virt
+     * (PA ~0: none). */
     uint64_t p2v_pa[PGT_LEVEL_MAX + 1];   /* the table's PA */
     pgt_pte_t *p2v_va[PGT_LEVEL_MAX + 1]; /* phys_to_virt of it */
+    /* The walk cache, used by the shapes that start above level 2: the
+     * last level-2 table (entries at level 2) such a call reached or
+     * linked, and the input range it translates, so that a call there
+     * starts at it. Dropped whenever a table at level 2 or above is
+     * unlinked (pgt_walk() too, when a visitor changes a table entry
+     * above level 2). */
+    uint64_t walk_tag;   /* its range: offset >> the level-1 shift, ~0: none */
+    pgt_pte_t *walk_tbl; /* the table */
 };
 
 /* struct pgt_internal.flags. Tests only: every operation through the

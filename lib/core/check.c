@@ -274,15 +274,54 @@ int pgt_check_region(const struct pgt *pgt, uint64_t addr, uint64_t size, uint32
                    addr, end);
 }
 
+/*
+ * The one piece of the library's own state checked: its walk cache
+ * (struct pgt.internal.walk_tag / walk_tbl), when it names a range, must
+ * name the table that the level-1 entry of that range links.
+ */
+static int check_walk_cache(struct chk *c)
+{
+    const struct pgt *pgt = c->pgt;
+    const struct pgt_geom *g = &pgt->geom;
+    int level = g->start_level, last = PGT_LEVEL_MAX - 2;
+
+    if (pgt->internal.walk_tag == ~0ull)
+        return 0;
+    uint64_t addr = pgt->internal.walk_tag << pgt_level_shift(g, last);
+    if (level > last || addr >> g->ia_bits ||
+        addr >> pgt_level_shift(g, last) != pgt->internal.walk_tag)
+        return report(c, PGT_CHECK_WALK_CACHE, addr, level, 0);
+    pgt_pte_t pte = pgt->pgd[addr >> pgt_level_shift(g, level)];
+    for (;;) {
+        if (!pgt_pte_is_table(pte, level))
+            return report(c, PGT_CHECK_WALK_CACHE, addr, level, pte);
+        const pgt_pte_t *t = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pgt_oa_decode(g, pte));
+        if (level == last)
+            return t == pgt->internal.walk_tbl
+                       ? 0
+                       : report(c, PGT_CHECK_WALK_CACHE, addr, level, pte);
+        level++;
+        pte = t[(addr >> pgt_level_shift(g, level)) & (pgt_ptes_per_page(g) - 1)];
+    }
+}
+
 int pgt_check(const struct pgt *pgt, uint32_t flags, struct pgt_check_fault *fault)
 {
+    struct pgt_check_fault local;
+
     if (!pgt) {
         if (fault)
             fault->what = PGT_CHECK_OK;
         return -PGT_EINVAL;
     }
-    return pgt_check_region(pgt, pgt->internal.va_base, 1ull << pgt->geom.ia_bits, flags,
-                            fault);
+    if (!fault)
+        fault = &local;
+    int ret = pgt_check_region(pgt, pgt->internal.va_base, 1ull << pgt->geom.ia_bits, flags,
+                               fault);
+    if (ret)
+        return ret;
+    struct chk c = {.pgt = pgt, .flags = flags, .f = fault};
+    return check_walk_cache(&c);
 }
 
 const char *pgt_check_what_str(enum pgt_check_what what)
@@ -307,6 +346,8 @@ const char *pgt_check_what_str(enum pgt_check_what what)
     case PGT_CHECK_CONT:
         return "contiguous bit without the hint there, or on a run that is not "
                "uniform";
+    case PGT_CHECK_WALK_CACHE:
+        return "the walk cache names a table the walk does not reach";
     }
     return "unknown";
 }

@@ -629,7 +629,7 @@ static void commit_replace(struct op *op, pgt_pte_t *t, uint64_t i,
     struct scan s = {0, 0};
 
     scan_subtree(pgt, child, level + 1, &s);
-    pgt_write(&t[i], 0); /* break: unlink the table */
+    pgt_unlink(pgt, &t[i], level); /* break */
     /* Cached leaves, or walk-cache entries below its first table, are
      * cached for other addresses of the span too. */
     pgt_tlbi_table(pgt, base, size, s.bytes || s.pages > 1);
@@ -684,7 +684,7 @@ static pgt_pte_t uniform(const struct pgt *pgt, const pgt_pte_t *t, int level,
  * break-before-make and free @t. Returns whether it did. @delta: the
  * reference change on *@pe's table, for the caller to apply.
  */
-static bool fold_table(const struct pgt *pgt, pgt_pte_t *pe, pgt_pte_t *t,
+static bool fold_table(struct pgt *pgt, pgt_pte_t *pe, pgt_pte_t *t,
                        int level, uint64_t base, int *delta)
 {
     pgt_pte_t block = uniform(pgt, t, level + 1, base);
@@ -692,7 +692,7 @@ static bool fold_table(const struct pgt *pgt, pgt_pte_t *pe, pgt_pte_t *t,
 
     if (!block)
         return false;
-    pgt_write(pe, 0); /* break: unlink the table */
+    pgt_unlink(pgt, pe, level); /* break */
     /* Its leaves were cached for every address of the span. */
     pgt_tlbi_table(pgt, base, pgt_level_size(&pgt->geom, level),
                    pgt_pte_valid(block));
@@ -768,7 +768,7 @@ static void commit_table(struct op *op, pgt_pte_t *t, uint64_t i, pgt_pte_t old,
         pgt_free_subtree(pgt, child, cl);
     } else {
         new = pgt_make_table(g, pgt->mm_ops->virt_to_phys(pgt->mm_ctx, child));
-        pgt_p2v_keep(pgt, new, cl, child);
+        pgt_walk_keep(pgt, new, cl, child, base);
     }
     if (pgt_pte_valid(old) && !offline) {
         pgt_write(&t[i], 0); /* break: the block goes */
@@ -1340,7 +1340,7 @@ static int apply(struct op *op, pgt_pte_t *t, pgt_pte_t parent, uint64_t tbase,
             break;
         default: { /* ACT_DESCEND */
             pgt_pte_t *child = pgt_table_va(pgt, old);
-            pgt_p2v_keep(pgt, old, level + 1, child);
+            pgt_walk_keep(pgt, old, level + 1, child, base);
             apply(op, child, 0, base, level + 1, ca, ce, offline);
             if (op->free_empty && pgt_table_count(pgt, child) == 1)
                 pgt_release_tables(pgt, &t[i], level, base, &child, 1, 0);

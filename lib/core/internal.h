@@ -64,18 +64,38 @@ static inline pgt_pte_t *pgt_table_va(const struct pgt *pgt, pgt_pte_t pte)
     return pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pa);
 }
 
+/* The level of the walk cache's table (internal.walk_tag / walk_tbl):
+ * the last above the leaf tables. */
+#define PGT_WALK_LEVEL (PGT_LEVEL_MAX - 1)
+
 /*
  * A call that changes the table reached (or linked) the table at @va,
- * with table entry @pte, at @level: remember it for the one-page paths of
- * a table without a linear map (internal.p2v_pa / p2v_va).
+ * with table entry @pte, at @level, translating from @ia: remember it in
+ * the page-walk caches of the one-page paths (internal.walk_tag /
+ * walk_tbl, and without a linear map internal.p2v_pa / p2v_va).
  */
-static inline void pgt_p2v_keep(struct pgt *pgt, pgt_pte_t pte, int level,
-                                const pgt_pte_t *va)
+static inline void pgt_walk_keep(struct pgt *pgt, pgt_pte_t pte, int level,
+                                 const pgt_pte_t *va, uint64_t ia)
 {
+    if (level == PGT_WALK_LEVEL) {
+        pgt->internal.walk_tag = ia >> pgt_level_shift(&pgt->geom, level - 1);
+        pgt->internal.walk_tbl = (pgt_pte_t *)va;
+    }
     if (pgt->mm_ops->linear)
         return;
     pgt->internal.p2v_pa[level] = pgt_oa_decode(&pgt->geom, pte);
     pgt->internal.p2v_va[level] = (pgt_pte_t *)va;
+}
+
+/*
+ * The table entry *@pe at @level, linking a table, is broken (written 0)
+ * to unlink it: the walk cache goes when the tables unlinked may hold it.
+ */
+static inline void pgt_unlink(struct pgt *pgt, pgt_pte_t *pe, int level)
+{
+    pgt_write(pe, 0);
+    if (level < PGT_WALK_LEVEL)
+        pgt->internal.walk_tag = ~0ull;
 }
 
 /* ---- what struct pgt.internal holds (table.c derives it) ---------------- */
@@ -304,7 +324,7 @@ void pgt_tlbi_table(const struct pgt *pgt, uint64_t addr, uint64_t size,
 
 /* pgt_release_tables() when uncounted entries may be left in the tables
  * (host or custom counting): they go with them. */
-void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
+void pgt_release_uncounted(struct pgt *pgt, pgt_pte_t *pe, int level,
                            uint64_t addr, pgt_pte_t *const *tables, int n);
 
 /*
@@ -319,7 +339,7 @@ void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
  * table. The one way tables are released (unmap, set_owner, one page or
  * a range).
  */
-static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
+static inline void pgt_release_tables(struct pgt *pgt, pgt_pte_t *pe,
                                       int level, uint64_t addr,
                                       pgt_pte_t *const *tables, int n, int refs)
 {
@@ -332,7 +352,7 @@ static inline void pgt_release_tables(const struct pgt *pgt, pgt_pte_t *pe,
      * to take with them): one TLBI by VA at every level forgets all they
      * held. */
     const struct pgt_mm_ops *mm = pgt->mm_ops;
-    pgt_write(pe, 0); /* break: unlink the chain */
+    pgt_unlink(pgt, pe, level); /* break */
     if (PGT_LIKELY(mm->tlbi_va != NULL))
         mm->tlbi_va(pgt, addr + pgt->internal.va_base, PGT_LEVEL_UNKNOWN);
     else

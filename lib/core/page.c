@@ -54,38 +54,39 @@ static inline pgt_pte_t read_below_root(const pgt_pte_t *ptep)
 }
 
 /*
- * The descent: from the root to the entry translating @addr (below
- * 2^ia_bits), which is a leaf or an invalid entry. @GS and @START are the
- * instance's granule shift and start level; with @MODE GENERIC they are
- * read from the table instead and table addresses come from
- * pgt_table_va(); with P2V from phys_to_virt of the plain OA, through
- * the table's page-walk cache (internal.p2v_pa / p2v_va): @memo, the
- * calls that change the table, which the embedder serialises, refill it
- * on a miss; lookups (@memo NULL) only read it. Neighbouring pages then
- * share the call for the tables they share. @record keeps every entry on
- * the way in @d->ptep.
+ * The descent below the entry *@ptep at @FROM (the root's level, or the
+ * walk cache's): to the entry translating @addr (below 2^ia_bits), which
+ * is a leaf or an invalid entry. @GS and @START are the instance's
+ * granule shift and start level; with @MODE GENERIC they are read from
+ * the table instead and table addresses come from pgt_table_va(); with
+ * P2V from phys_to_virt of the plain OA, through the table's
+ * phys_to_virt cache (internal.p2v_pa / p2v_va). @memo: the calls that
+ * change the table, which the embedder serialises, refill the caches on
+ * a miss; lookups (@memo NULL) only read them. @record keeps every entry
+ * on the way in @d->ptep (from the root only).
  */
-ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
-                                 struct descent *d, const bool record,
-                                 struct pgt_internal *memo, const uint32_t GS,
-                                 const int START, const int MODE)
+ALWAYS_INLINE pgt_pte_t *walk_from(const struct pgt *pgt, uint64_t addr,
+                                   struct descent *d, const bool record,
+                                   struct pgt_internal *memo,
+                                   const uint32_t GS, const int START,
+                                   const int MODE, const int FROM,
+                                   pgt_pte_t *ptep)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const int start = HOOKED ? pgt->geom.start_level : START;
     const uint32_t bpl = gs - 3;
     const uint64_t idx_mask = (1ull << bpl) - 1;
     const uintptr_t eoff = pgt->internal.entry_offset;
-    pgt_pte_t *ptep = &pgt->pgd[addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - start))];
-    pgt_pte_t pte = pgt_read(ptep);
-    int level = start;
+    pgt_pte_t pte = FROM == start ? pgt_read(ptep) : read_below_root(ptep);
+    int level = FROM;
 
     d->parent = NULL;
     if (record)
         d->ptep[0] = ptep;
-    /* At most four steps down; with a constant start level the loop
-     * unrolls into straight-line code with constant shifts. */
+    /* At most four steps down; with constant levels the loop unrolls into
+     * straight-line code with constant shifts. */
 #pragma GCC unroll 4
-    for (int l = start + 1; l <= PGT_LEVEL_MAX; l++) {
+    for (int l = FROM + 1; l <= PGT_LEVEL_MAX; l++) {
         const pgt_pte_t tbl = PGT_PTE_VALID | PGT_PTE_TYPE;
         if (MODE == MODE_GENERIC) {
             if ((pte & tbl) != tbl)
@@ -100,13 +101,14 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
             pte &= PLAIN_OA_MASK(gs) | tbl;
         }
         uint64_t idx = (addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l))) & idx_mask;
+        pgt_pte_t *t; /* the table below */
         d->parent = ptep;
         if (MODE == MODE_GENERIC) {
-            ptep = &pgt_table_va(pgt, pte)[idx];
+            t = pgt_table_va(pgt, pte);
+            ptep = t + idx;
         } else if (MODE == MODE_P2V) {
             const struct pgt_internal *in = &pgt->internal;
             uint64_t pa = pte - tbl;
-            pgt_pte_t *t;
             if (in->p2v_pa[l] == pa) {
                 t = in->p2v_va[l];
             } else {
@@ -120,11 +122,16 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
             }
             ptep = t + idx;
         } else {
-            /* The entry is now the table's address plus the type bits:
-             * the next entry is at the entry plus an offset that does not
-             * depend on it, so only the load sits between two dependent
-             * loads. */
+            /* The entry is now the table's address plus the type bits
+             * (eoff: the linear offset less them): the next entry is at
+             * the entry plus an offset that does not depend on it, so
+             * only the load sits between two dependent loads. */
+            t = (pgt_pte_t *)(uintptr_t)(pte + eoff);
             ptep = (pgt_pte_t *)(uintptr_t)(pte + (eoff + idx * sizeof(*ptep)));
+        }
+        if (memo && l == PGT_WALK_LEVEL && MODE != MODE_GENERIC) {
+            memo->walk_tag = addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l + 1));
+            memo->walk_tbl = t;
         }
         pte = HOOKED ? pgt_read(ptep) : read_below_root(ptep);
         level = l;
@@ -135,6 +142,32 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     d->level = level;
     d->depth = level - start;
     return ptep;
+}
+
+/*
+ * The descent to the entry translating @addr: from the root, or, for the
+ * shapes that start above the walk cache's level, from the walk cache's
+ * table when @addr is in its range (not when @record). Arguments as
+ * walk_from(). d->parent is NULL when the descent followed no table
+ * entry (it does when it ends at the last level).
+ */
+ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
+                                 struct descent *d, const bool record,
+                                 struct pgt_internal *memo, const uint32_t GS,
+                                 const int START, const int MODE)
+{
+    const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
+    const int start = HOOKED ? pgt->geom.start_level : START;
+    const uint32_t bpl = gs - 3;
+
+    if (!HOOKED && !record && START < PGT_WALK_LEVEL &&
+        addr >> (gs + 2 * bpl) == pgt->internal.walk_tag) {
+        uint64_t idx = (addr >> (gs + bpl)) & ((1ull << bpl) - 1);
+        return walk_from(pgt, addr, d, false, memo, GS, START, MODE,
+                         PGT_WALK_LEVEL, pgt->internal.walk_tbl + idx);
+    }
+    return walk_from(pgt, addr, d, record, memo, GS, START, MODE, start,
+                     &pgt->pgd[addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - start))]);
 }
 
 /* The table page holding @ptep, for the instance's granule. */
@@ -183,12 +216,12 @@ static __attribute__((noinline)) int map_chain(struct pgt *pgt, uint64_t addr,
         pgt_pte_t *e = &tables[i][(addr >> pgt_level_shift(g, level + 1 + i)) & mask];
         pgt_pte_t t = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[i + 1]));
         pgt_write(e, t);
-        pgt_p2v_keep(pgt, t, level + 2 + i, tables[i + 1]);
+        pgt_walk_keep(pgt, t, level + 2 + i, tables[i + 1], addr);
         if (pgt_counted(pgt, t, level + 1 + i))
             pgt_get(pgt, tables[i]);
     }
     pgt_pte_t top = pgt_make_table(g, mm->virt_to_phys(pgt->mm_ctx, tables[0]));
-    pgt_p2v_keep(pgt, top, level + 1, tables[0]);
+    pgt_walk_keep(pgt, top, level + 1, tables[0], addr);
     pgt_publish(ptep, top);
     if (pgt_counted(pgt, top, level))
         pgt_get(pgt, pgt_table_of(pgt, ptep));

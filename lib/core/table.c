@@ -96,12 +96,14 @@ void pgt_derive(struct pgt *pgt)
     in->tlbi_va = mm->tlbi_va;
     in->put_page = mm->put_page;
     in->put_page_n = mm->put_page_n;
-    /* The phys_to_virt cache starts empty: other ops may place the
-     * table pages elsewhere. */
+    /* Both caches start empty: other ops may place the table pages
+     * elsewhere. */
     for (int l = 0; l <= PGT_LEVEL_MAX; l++) {
         in->p2v_pa[l] = ~0ull;
         in->p2v_va[l] = NULL;
     }
+    in->walk_tag = ~0ull;
+    in->walk_tbl = NULL;
 
     /* The contiguous hint: at every level that has one, unless the table
      * opts out, or its hardware dirty state is kept per page (a run has
@@ -457,7 +459,7 @@ static bool holds_valid(const struct pgt *pgt, const pgt_pte_t *t,
     return false;
 }
 
-void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
+void pgt_release_uncounted(struct pgt *pgt, pgt_pte_t *pe, int level,
                            uint64_t addr, pgt_pte_t *const *tables, int n)
 {
     uint64_t size = pgt_level_size(&pgt->geom, level);
@@ -475,7 +477,7 @@ void pgt_release_uncounted(const struct pgt *pgt, pgt_pte_t *pe, int level,
         }
         wide = holds_valid(pgt, tables[i], skip);
     }
-    pgt_write(pe, 0); /* break: unlink the chain */
+    pgt_unlink(pgt, pe, level); /* break */
     pgt_tlbi_table(pgt, addr, size, wide);
     /* Drops every reference on every table below *@pe. */
     pgt_free_subtree(pgt, tables[0], level + 1);

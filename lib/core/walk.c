@@ -13,6 +13,19 @@ struct walk_frame {
     uint64_t base;      /* IA of entry 0 of this table */
 };
 
+/*
+ * After a visit to *@ctx->ptep, now @now: a visitor that changed a table
+ * entry above the walk cache's level may have unlinked the table the
+ * cache keeps (pgt_unlink()). A walk that changes nothing writes nothing.
+ */
+static void visited(struct pgt *pgt, const struct pgt_visit_ctx *ctx,
+                    pgt_pte_t now)
+{
+    if (ctx->level < PGT_WALK_LEVEL && now != ctx->old &&
+        pgt_pte_is_table(ctx->old, ctx->level))
+        pgt->internal.walk_tag = ~0ull;
+}
+
 int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
              const struct pgt_walker *walker)
 {
@@ -62,6 +75,7 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
                 pos = f->base + (f->idx << shift);
                 ctx.addr = (pos < addr ? addr : pos) + va_base;
                 ret = walker->cb(&ctx, PGT_WALK_TABLE_POST);
+                visited(pgt, &ctx, pgt_read(ctx.ptep));
                 if (ret)
                     return ret;
             }
@@ -80,9 +94,10 @@ int pgt_walk(struct pgt *pgt, uint64_t addr, uint64_t size,
         if (pgt_pte_is_table(pte, level)) {
             if (walker->flags & PGT_WALK_TABLE_PRE) {
                 ret = walker->cb(&ctx, PGT_WALK_TABLE_PRE);
+                pte = pgt_read(ctx.ptep); /* the visitor may have changed it */
+                visited(pgt, &ctx, pte);
                 if (ret)
                     return ret;
-                pte = pgt_read(ctx.ptep); /* the visitor may have changed it */
             }
         } else if (walker->flags & PGT_WALK_LEAF) {
             ret = walker->cb(&ctx, PGT_WALK_LEAF);

@@ -6,6 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The walk cache (struct pgt.internal.walk_tag / walk_tbl), when it names
+ * a range, names the level-2 table that the walk reaches there: read here
+ * with the descriptor helpers and phys_to_virt alone. */
+static bool walk_cache_ok(const struct pgt *pgt)
+{
+    const struct pgt_geom *g = &pgt->geom;
+    uint64_t tag = pgt->internal.walk_tag;
+    uint32_t shift1 = pgt_level_shift(g, 1);
+
+    if (tag == ~0ull)
+        return true;
+    if (g->start_level > 1 || tag >= (1ull << (g->ia_bits - shift1)))
+        return false;
+    uint64_t addr = tag << shift1;
+    pgt_pte_t pte = pgt->pgd[addr >> pgt_level_shift(g, g->start_level)];
+    for (int level = g->start_level;; level++) {
+        if (!pgt_pte_is_table(pte, level))
+            return false;
+        const pgt_pte_t *t = pgt->mm_ops->phys_to_virt(pgt->mm_ctx, pgt_oa_decode(g, pte));
+        if (level == 1)
+            return t == pgt->internal.walk_tbl;
+        pte = t[(addr >> pgt_level_shift(g, level + 1)) & (pgt_ptes_per_page(g) - 1)];
+    }
+}
+
 #ifndef PGT_CORE_KNOWN_BUGS
 void known_bug_skip(void **state)
 {
@@ -283,15 +308,22 @@ void snap_check_(const struct snap *s, const struct tmm *m,
         print_error("live pages %ld, was %ld\n", m->live, s->live);
         bad = true;
     }
-    /* Byte for byte, but for the phys_to_virt cache: a call may refill it
-     * whether it succeeds or not (its entries stay true). */
+    /* Byte for byte, but for the page-walk caches: a call may refill them
+     * whether it succeeds or not (their entries stay true). */
     struct pgt was = s->pgt, now = *pgt;
     memset(was.internal.p2v_pa, 0, sizeof(was.internal.p2v_pa));
     memset(was.internal.p2v_va, 0, sizeof(was.internal.p2v_va));
     memset(now.internal.p2v_pa, 0, sizeof(now.internal.p2v_pa));
     memset(now.internal.p2v_va, 0, sizeof(now.internal.p2v_va));
+    was.internal.walk_tag = now.internal.walk_tag = 0;
+    was.internal.walk_tbl = now.internal.walk_tbl = NULL;
     if (memcmp(&was, &now, sizeof(now))) {
         print_error("struct pgt changed\n");
+        bad = true;
+    }
+    if (!walk_cache_ok(pgt)) {
+        print_error("walk cache: range %#llx names a table the walk does not reach\n",
+                    (unsigned long long)pgt->internal.walk_tag);
         bad = true;
     }
     for (int l = 0; l <= PGT_LEVEL_MAX; l++) {

@@ -269,6 +269,23 @@ static void test_each_broken_invariant_is_reported(void **state)
     b[1] &= ~PGT_PTE_CONT;
     a[2] &= ~PGT_PTE_CONT;
     expect_clean(&f);
+
+    /* The library's walk cache: a range with the wrong table, a range
+     * whose level-1 entry is a block; none at all is clean. The one-page
+     * map at 0x40400000 went through table B last. */
+    struct pgt_internal in = f.pgt.internal;
+    assert_u64(in.walk_tag, 1);
+    assert_ptr_equal(in.walk_tbl, b);
+    f.pgt.internal.walk_tbl = c;
+    flt = expect_fault(&f, PGT_CHECK_WALK_CACHE, 0x40000000, 1);
+    assert_u64(flt.pte, E(&f, 0x40000000, 1));
+    f.pgt.internal.walk_tbl = b;
+    f.pgt.internal.walk_tag = 0x8000000000ull >> 30;
+    expect_fault(&f, PGT_CHECK_WALK_CACHE, 0x8000000000ull, 1);
+    f.pgt.internal.walk_tag = ~0ull;
+    expect_clean(&f);
+    f.pgt.internal = in;
+    expect_clean(&f);
     fx_fini(&f);
 }
 

@@ -674,6 +674,122 @@ static void test_p2v_calls_shared_by_neighbouring_pages(void **state)
     p2v_calls_of_neighbours(16, 42, 2, PGT_ONE_PAGE_64K_L2 && PGT_ONE_PAGE_P2V);
 }
 
+/*
+ * The walk cache: a table that starts above level 2 remembers the last
+ * level-2 table a call that changed it reached, with the range that table
+ * translates, and the one-page calls there start from it. With the root's
+ * entry for that range hidden (zeroed behind the library's back), a
+ * lookup there still finds the page, and one elsewhere under the entry
+ * does not. Whatever unlinks the table forgets it: a block mapped over the
+ * range, a range unmap, a one-page unmap that takes the tables along; the
+ * range then translates as the tables say. Shapes without the walk cache
+ * (start level 2, or @kept false: the generic instance) see the hidden
+ * entry.
+ */
+/* A pgt_walk() visitor that unlinks the level-2 table it reaches (its
+ * entry saved in *arg). */
+static int unlink_level2(const struct pgt_visit_ctx *ctx,
+                         enum pgt_walk_flags visit)
+{
+    if (visit == PGT_WALK_TABLE_PRE && ctx->level == 1) {
+        *(pgt_pte_t *)ctx->arg = *ctx->ptep;
+        *ctx->ptep = 0;
+    }
+    return 0;
+}
+
+static void walk_cache(unsigned gs, unsigned ia, int sl, bool p2v, bool kept)
+{
+    struct fx f;
+    lin_p2v = p2v;
+    init_linear(&f, gs, ia, 48, sl, 0, ARENA_PA, true);
+    lin_p2v = false;
+    const uint64_t p = 1ull << gs, pa = 0x80000000ull, pa2 = 1ull << 40;
+    const uint32_t l1 = gs + 2 * (gs - 3); /* a level-1 entry's span */
+    const uint64_t span = 1ull << l1;
+    const uint64_t A = sl < 2 ? 3 * span + 5 * p : 5 * p;
+    const uint64_t *root = &f.pgt.pgd[A >> pgt_level_shift(&f.pgt.geom, sl)];
+    const bool shortcut = kept && sl < 2;
+    const uint32_t nocmo = PGT_MAP_SKIP_DCACHE;
+    pgt_pte_t pte;
+    int level;
+
+    assert_int_equal(pgt_s2_map(&f.pgt, A, p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    pgt_pte_t was = *root;
+    *(uint64_t *)root = 0;
+    assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &level), 0);
+    assert_int_equal(level, shortcut ? 3 : sl);
+    assert_u64(pte & PGT_PTE_VALID, shortcut);
+    if (sl == 0) { /* the next level-1 entry's range, under the same entry */
+        assert_int_equal(pgt_get_leaf(&f.pgt, A + span, &pte, &level), 0);
+        assert_int_equal(level, 0);
+        assert_u64(pte, 0);
+    }
+    *(uint64_t *)root = was;
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    if (sl < 2) {
+        /* An embedder's visitor unlinks the table: forgotten too. */
+        pgt_pte_t link = 0;
+        struct pgt_walker w = {.cb = unlink_level2, .arg = &link,
+                               .flags = PGT_WALK_TABLE_PRE};
+        assert_int_equal(pgt_walk(&f.pgt, 3 * span, span, &w), 0);
+        assert_true(pgt_pte_is_table(link, 1));
+        assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &level), 0);
+        assert_int_equal(level, 1);
+        assert_u64(pte, 0);
+        uint64_t *e1 = ref_ptep(&f.r, &f.m, f.pgt.pgd, A, 1);
+        *e1 = link;
+        assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &level), 0);
+        assert_int_equal(level, 3);
+    }
+    if (sl == 2) {
+        fx_fini(&f);
+        return;
+    }
+
+    /* A block over the range: the largest the granule allows there. */
+    int bl = pgt_level_has_block(&f.pgt.geom, 1) ? 1 : 2;
+    uint64_t bsize = 1ull << pgt_level_shift(&f.pgt.geom, bl);
+    assert_int_equal(pgt_s2_map(&f.pgt, 3 * span, span, pa2, PGT_PROT_RW, NULL,
+                                nocmo), 0);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &level), 0);
+    assert_int_equal(level, bl);
+    assert_u64(pgt_oa_decode(&f.pgt.geom, pte), pa2 + ((A - 3 * span) & ~(bsize - 1)));
+    /* Unmapped whole, then one page built again and unmapped with its
+     * tables: nothing is left to find. */
+    assert_int_equal(pgt_s2_unmap(&f.pgt, 3 * span, span, NULL), 0);
+    assert_int_equal(f.m.live, f.r.nroot);
+    assert_int_equal(pgt_get_leaf(&f.pgt, A, &pte, &level), 0);
+    assert_int_equal(level, sl);
+    assert_u64(pte, 0);
+    assert_int_equal(pgt_s2_map(&f.pgt, A + p, p, pa, PGT_PROT_RW, NULL, nocmo), 0);
+    assert_int_equal(pgt_get_leaf(&f.pgt, A + p, &pte, &level), 0);
+    assert_int_equal(level, 3);
+    assert_u64(pgt_oa_decode(&f.pgt.geom, pte), pa);
+    assert_int_equal(pgt_s2_unmap(&f.pgt, A + p, p, NULL), 0);
+    assert_int_equal(f.m.live, f.r.nroot);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_get_leaf(&f.pgt, A + p, &pte, &level), 0);
+    assert_int_equal(level, sl);
+    assert_u64(pte, 0);
+    fx_fini(&f);
+}
+
+static void test_walk_cache_starts_at_the_last_level2_table(void **state)
+{
+    (void)state;
+    for (int p2v = 0; p2v < 2; p2v++) {
+        bool mode = p2v ? PGT_ONE_PAGE_P2V : PGT_ONE_PAGE_LINEAR;
+        walk_cache(12, 48, 0, p2v, PGT_ONE_PAGE_4K_L0 && mode);
+        walk_cache(12, 40, 1, p2v, PGT_ONE_PAGE_4K_L1 && mode);
+        walk_cache(12, 36, 1, p2v, PGT_ONE_PAGE_4K_L1 && mode);
+        walk_cache(14, 47, 1, p2v, PGT_ONE_PAGE_16K_L1 && mode);
+        walk_cache(16, 48, 1, p2v, PGT_ONE_PAGE_64K_L1 && mode);
+        walk_cache(16, 42, 2, p2v, PGT_ONE_PAGE_64K_L2 && mode);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_table_entries_with_ignored_bits_are_followed),
         cmocka_unit_test(test_counts_written_in_place),
         cmocka_unit_test(test_p2v_calls_shared_by_neighbouring_pages),
+        cmocka_unit_test(test_walk_cache_starts_at_the_last_level2_table),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
