@@ -191,7 +191,10 @@ struct pgt_walker {
  * other entry (valid leaf or invalid) a LEAF visit. After a TABLE_PRE or
  * LEAF visit the entry is read again: if the visitor turned a leaf into a
  * table, the walk descends into it; if it removed a table, the walk does
- * not descend and makes no TABLE_POST visit. The walk is iterative (no
+ * not descend and makes no TABLE_POST visit. A visitor may change the
+ * entry it visits and no other one (the walk forgets the table the
+ * one-page calls keep, struct pgt.internal.walk_tbl, when a visit changes
+ * a table entry above level 2). The walk is iterative (no
  * recursion) and does not allocate. Addresses, here and in the visits,
  * are input addresses as the hardware sees them: for an upper-range
  * stage-1 table, VAs from pgt_ia_start() up.
