@@ -124,7 +124,10 @@ void pgt_internal_set_engine_only(struct pgt *pgt);
  * struct pgt - one translation table. Fields are read-only for the
  * embedder except @priv. Created by pgt_s1_init()/pgt_hyp_init() or
  * pgt_s2_init*(); freed by pgt_s1_destroy()/pgt_hyp_destroy() or
- * pgt_s2_destroy().
+ * pgt_s2_destroy(). One struct per table, used in place: the library
+ * keeps what it last walked in @internal, so a change made through a copy
+ * of the struct leaves the original's walk cache naming a table the
+ * change may have freed.
  */
 struct pgt {
     pgt_pte_t *pgd;         /* root table (all root pages), virtual address */
