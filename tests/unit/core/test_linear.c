@@ -790,6 +790,50 @@ static void test_walk_cache_starts_at_the_last_level2_table(void **state)
     }
 }
 
+/*
+ * The walk cache of an upper-range stage-1 table (EL1&0 TTBR1, 4K, 48-bit
+ * VAs from 0xffff000000000000), which works on offsets from its first VA:
+ * with the root entry hidden a one-page map's page is still found; after
+ * a page in another level-1 range, both translate; unmapped, the tables
+ * go and nothing is found.
+ */
+static void test_walk_cache_in_an_upper_range_table(void **state)
+{
+    (void)state;
+    struct fx f;
+    const uint64_t base = 0xffff000000000000ull;
+    const uint64_t va = base + 3 * SZ_1G + 5 * SZ_4K, va2 = va + SZ_1G;
+    const bool kept = PGT_ONE_PAGE_4K_L0 && PGT_ONE_PAGE_P2V;
+    pgt_pte_t pte;
+    int level;
+    uint64_t pa;
+
+    fx_s1_(&f, PGT_REGIME_EL10, 12, 48, 48, 0, PGT_S1_UPPER, 64, ARENA_PA,
+           __FILE__, __LINE__);
+    assert_int_equal(pgt_s1_map(&f.pgt, va, SZ_4K, 0x80001000, PGT_PROT_RW), 0);
+    uint64_t *root = &f.pgt.pgd[(va - base) >> 39];
+    uint64_t was = *root;
+    *root = 0;
+    assert_int_equal(pgt_get_leaf(&f.pgt, va, &pte, &level), 0);
+    assert_int_equal(level, kept ? 3 : 0);
+    *root = was;
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_s1_map(&f.pgt, va2, SZ_4K, 0x80002000, PGT_PROT_RW), 0);
+    assert_int_equal(pgt_translate(&f.pgt, va + 8, &pa, NULL), 0);
+    assert_u64(pa, 0x80001008);
+    assert_int_equal(pgt_translate(&f.pgt, va2, &pa, NULL), 0);
+    assert_u64(pa, 0x80002000);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_s1_unmap(&f.pgt, va2, SZ_4K), SZ_4K);
+    assert_int_equal(pgt_s1_unmap(&f.pgt, va, SZ_4K), SZ_4K);
+    assert_int_equal(f.m.live, f.r.nroot);
+    assert_int_equal(pgt_check(&f.pgt, 0, NULL), 0);
+    assert_int_equal(pgt_get_leaf(&f.pgt, va, &pte, &level), 0);
+    assert_int_equal(level, 0);
+    assert_u64(pte, 0);
+    fx_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -806,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_counts_written_in_place),
         cmocka_unit_test(test_p2v_calls_shared_by_neighbouring_pages),
         cmocka_unit_test(test_walk_cache_starts_at_the_last_level2_table),
+        cmocka_unit_test(test_walk_cache_in_an_upper_range_table),
     };
     return cmocka_run_group_tests_name("core_linear", tests, NULL, NULL);
 }
