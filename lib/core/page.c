@@ -53,6 +53,13 @@ static inline pgt_pte_t read_below_root(const pgt_pte_t *ptep)
     return *(const volatile pgt_pte_t *)ptep;
 }
 
+/* The walk cache's range holding @addr (internal.walk_tag): a level-1
+ * entry's span, for granule shift @gs. */
+ALWAYS_INLINE uint64_t walk_tag_of(uint64_t addr, const uint32_t gs)
+{
+    return addr >> (gs + 2 * (gs - 3));
+}
+
 /*
  * The descent below the entry *@ptep at @FROM (the root's level, or the
  * walk cache's): to the entry translating @addr (below 2^ia_bits), which
@@ -130,7 +137,7 @@ ALWAYS_INLINE pgt_pte_t *walk_from(const struct pgt *pgt, uint64_t addr,
             ptep = (pgt_pte_t *)(uintptr_t)(pte + (eoff + idx * sizeof(*ptep)));
         }
         if (memo && l == PGT_WALK_LEVEL && MODE != MODE_GENERIC) {
-            memo->walk_tag = addr >> (gs + bpl * (uint32_t)(PGT_LEVEL_MAX - l + 1));
+            memo->walk_tag = walk_tag_of(addr, gs);
             memo->walk_tbl = t;
         }
         pte = HOOKED ? pgt_read(ptep) : read_below_root(ptep);
@@ -161,7 +168,7 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     const uint32_t bpl = gs - 3;
 
     if (!HOOKED && !record && START < PGT_WALK_LEVEL &&
-        addr >> (gs + 2 * bpl) == pgt->internal.walk_tag) {
+        walk_tag_of(addr, gs) == pgt->internal.walk_tag) {
         uint64_t idx = (addr >> (gs + bpl)) & ((1ull << bpl) - 1);
         return walk_from(pgt, addr, d, false, memo, GS, START, MODE,
                          PGT_WALK_LEVEL, pgt->internal.walk_tbl + idx);

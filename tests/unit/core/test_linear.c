@@ -674,18 +674,6 @@ static void test_p2v_calls_shared_by_neighbouring_pages(void **state)
     p2v_calls_of_neighbours(16, 42, 2, PGT_ONE_PAGE_64K_L2 && PGT_ONE_PAGE_P2V);
 }
 
-/*
- * The walk cache: a table that starts above level 2 remembers the last
- * level-2 table a call that changed it reached, with the range that table
- * translates, and the one-page calls there start from it. With the root's
- * entry for that range hidden (zeroed behind the library's back), a
- * lookup there still finds the page, and one elsewhere under the entry
- * does not. Whatever unlinks the table forgets it: a block mapped over the
- * range, a range unmap, a one-page unmap that takes the tables along; the
- * range then translates as the tables say. Shapes without the walk cache
- * (start level 2, or @kept false: the generic instance) see the hidden
- * entry.
- */
 /* A pgt_walk() visitor that unlinks the level-2 table it reaches (its
  * entry saved in *arg). */
 static int unlink_level2(const struct pgt_visit_ctx *ctx,
@@ -698,6 +686,18 @@ static int unlink_level2(const struct pgt_visit_ctx *ctx,
     return 0;
 }
 
+/*
+ * The walk cache: a table that starts above level 2 remembers the last
+ * level-2 table a call that changed it reached, with the range that table
+ * translates, and the one-page calls there start from it. With the root's
+ * entry for that range hidden (zeroed behind the library's back), a
+ * lookup there still finds the page, and one elsewhere under the entry
+ * does not. Whatever unlinks the table forgets it: an embedder's walk
+ * visitor, a block mapped over the range, a range unmap, a one-page unmap
+ * that takes the tables along; the range then translates as the tables
+ * say. Shapes without the walk cache (start level 2, or @kept false: the
+ * generic instance) see the hidden entry.
+ */
 static void walk_cache(unsigned gs, unsigned ia, int sl, bool p2v, bool kept)
 {
     struct fx f;
