@@ -81,7 +81,7 @@ struct pgt_internal {
                     int *level); /* the lookup */
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo); /* one page mapped */
-    int (*unmap)(struct pgt *pgt, uint64_t addr,
+    int (*unmap)(struct pgt *pgt, uint64_t addr, uint64_t size,
                  void *mc); /* one page unmapped (stage 2) */
     /* mm_ops' hooks the one-page unmap calls, one load away */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr,

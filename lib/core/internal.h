@@ -173,48 +173,63 @@ static inline uintptr_t pgt_count_addr(const struct pgt *pgt,
     return in->count_base + ((uintptr_t)table >> in->count_rshift);
 }
 
-/* That count, read. */
-static inline int pgt_count_record(const struct pgt *pgt, const void *table)
+/* That count, read, for a count array of @width bytes a count (2 or 4;
+ * a constant where the caller knows it). */
+static inline int pgt_count_load(const struct pgt *pgt, const void *table,
+                                 int width)
 {
     uintptr_t rec = pgt_count_addr(pgt, table);
 
-    if (pgt->internal.count_width == 2)
+    if (width == 2)
         return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
     return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
 }
 
+static inline int pgt_count_record(const struct pgt *pgt, const void *table)
+{
+    return pgt_count_load(pgt, table, pgt->internal.count_width);
+}
+
 /*
- * Add @delta to the count of the table page at @table in the count array
- * itself, when the embedder allows it (mm_ops.count_writable), the page
- * is in use and stays so (count 1 or more before and after, within the
- * count's width): true if done. Otherwise the caller calls the hooks,
- * which free a page whose count reaches 0 and report misuse.
+ * Store @old + @delta as the count record at @rec (pgt_count_addr()) that
+ * holds @old, when the embedder allows it (mm_ops.count_writable) and the
+ * page is in use and stays so (count 1 or more before and after, within
+ * the count's width): true if done. Otherwise the caller calls the hooks,
+ * which free a page whose count reaches 0 and report misuse. @width as
+ * pgt_count_load().
  */
+static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
+                                   uint32_t old, int delta, int width)
+{
+    uint32_t c = old + (uint32_t)delta;
+    uint32_t max = width == 2 ? UINT16_MAX : INT32_MAX;
+
+    /* Before and after in [1, max]: one unsigned compare each. */
+    if (!pgt->internal.count_write || old - 1 >= max || c - 1 >= max)
+        return false;
+    if (width == 2)
+        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n((uint32_t *)rec, c, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* pgt_count_store() of @delta on the count of the table page at @table
+ * (read here). */
+static inline bool pgt_count_add_as(const struct pgt *pgt, const void *table,
+                                    int delta, int width)
+{
+    if (!pgt->internal.count_write)
+        return false;
+    return pgt_count_store(pgt, pgt_count_addr(pgt, table),
+                           (uint32_t)pgt_count_load(pgt, table, width), delta,
+                           width);
+}
+
 static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
                                  int delta)
 {
-    const struct pgt_internal *in = &pgt->internal;
-
-    if (!in->count_write)
-        return false;
-    /* The width is tested once, for the load, the bounds and the store
-     * (not through pgt_count_record(), which tests it again); before and
-     * after in [1, max]: one unsigned compare each. */
-    uintptr_t rec = pgt_count_addr(pgt, table);
-    if (in->count_width == 2) {
-        uint32_t old = __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-        uint32_t c = old + (uint32_t)delta;
-        if (old - 1 >= UINT16_MAX || c - 1 >= UINT16_MAX)
-            return false;
-        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
-        return true;
-    }
-    uint32_t old = __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
-    uint32_t c = old + (uint32_t)delta;
-    if (old - 1 >= INT32_MAX || c - 1 >= INT32_MAX)
-        return false;
-    __atomic_store_n((uint32_t *)rec, c, __ATOMIC_RELAXED);
-    return true;
+    return pgt_count_add_as(pgt, table, delta, pgt->internal.count_width);
 }
 
 /* The count of the table page at @table (a page address): from the
@@ -418,14 +433,18 @@ struct pgt_page_fns {
     int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
     /* stage 2, returning as pgt_s2_unmap(): page.c's unmap_fast(), for
      * the tables pgt_derive() finds it fits, with counts from page_count
-     * [0] or the count array [1] */
-    int (*unmap_s2[2])(struct pgt *pgt, uint64_t addr, void *mc);
+     * [0] or a count array of 2-byte [1] or 4-byte [2] counts */
+    int (*unmap_s2[3])(struct pgt *pgt, uint64_t addr, uint64_t size,
+                       void *mc);
     int64_t (*release)(struct pgt *pgt, uint64_t addr); /* unmap's tail */
 };
 extern const struct pgt_page_fns pgt_page_fns[];
 /* The stage-2 one-page unmap of every other table (unmap, as
  * pgt_s2_unmap() returns). */
-int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc);
+int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
+/* pgt_s2_unmap() of anything but one page at an aligned address of a live
+ * stage-2 table (s2.c): every check, then the engine. */
+int pgt_s2_unmap_range(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc);
 
 static inline const struct pgt_page_fns *pgt_page(const struct pgt *pgt)
 {

@@ -305,14 +305,16 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
     return map_chain(pgt, addr, phys, attrs, mc, cmo);
 }
 
-/* The count of the table page @t: from the count array (@ARRAY), else
- * page_count. */
-ALWAYS_INLINE int table_count(const struct pgt *pgt, const void *t,
-                              const bool ARRAY)
+/* The count of the table page @t: from its record @rec in the count
+ * array, of @W bytes a count (2 or 4), else (@W 0) from page_count. */
+ALWAYS_INLINE uint32_t table_count(const struct pgt *pgt, const void *t,
+                                   uintptr_t rec, const int W)
 {
-    if (ARRAY)
-        return pgt_count_record(pgt, t);
-    return pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
+    if (W == 2)
+        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
+    if (W == 4)
+        return __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    return (uint32_t)pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
 }
 
 /*
@@ -427,22 +429,43 @@ static inline int s2_result(int64_t ret)
     return ret < 0 ? (int)ret : 0;
 }
 
+/* The last-level table @t, unlinked with the page at @addr, goes: one
+ * TLBI by VA at every level, then its two references (its own and the
+ * leaf's). */
+ALWAYS_INLINE void leaf_table_gone(struct pgt *pgt, uint64_t addr, void *t)
+{
+    const struct pgt_internal *in = &pgt->internal;
+
+    in->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+    if (PGT_LIKELY(in->put_page_n != NULL)) {
+        in->put_page_n(pgt->mm_ctx, t, 2);
+    } else {
+        in->put_page(pgt->mm_ctx, t);
+        in->put_page(pgt->mm_ctx, t);
+    }
+}
+
 /*
  * The stage-2 one-page unmap of a table whose every non-zero entry is
- * counted and whose mm_ops have tlbi_va (pgt_derive() picks it),
- * returning as pgt_s2_unmap() so that the public call ends in it: the
- * fault handler's two cases, a page that leaves its table and a page that
- * takes it along, with their hook calls in line. Anything else, @ANY:
- * unmap_one() of the same shape. @ARRAY: counts from the count array.
+ * counted and whose mm_ops have tlbi_va (pgt_derive() picks it), with
+ * pgt_s2_unmap()'s arguments and result, so that the public call ends in
+ * it: the fault handler's two cases, a page that leaves its table and a
+ * page that takes it along, with their hook calls in line. Anything else,
+ * @ANY: unmap_one() of the same shape. @W: the count array's width (2 or
+ * 4), or 0 for counts from page_count.
  */
-ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
-                             const uint32_t GS, const int START,
-                             const int MODE, const bool ARRAY,
+ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, uint64_t size,
+                             void *mc, const uint32_t GS, const int START,
+                             const int MODE, const int W,
                              int64_t (*const ANY)(struct pgt *, uint64_t,
                                                   void *))
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const struct pgt_internal *in = &pgt->internal;
+
+    if (PGT_UNLIKELY(size != 1ull << gs))
+        return pgt_s2_unmap_range(pgt, addr, size, mc);
+
     struct descent d;
     pgt_pte_t *ptep = descend(pgt, addr, &d, false, &pgt->internal, GS, START, MODE);
     pgt_pte_t *t = table_of(ptep, gs);
@@ -451,29 +474,35 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, void *mc,
                      (d.pte & (PGT_PTE_VALID | PGT_PTE_CONT)) != PGT_PTE_VALID))
         return s2_result(ANY(pgt, addr, mc));
     /* A count of 2 (the table's own and the leaf's): the leaf is the
-     * table's last entry. The root stays. */
-    if (d.depth == 0 || table_count(pgt, t, ARRAY) != 2) {
+     * table's last entry. The root stays. A count that can drop in place
+     * drops before the invalidation (the table stays either way), so that
+     * nothing is needed after the hook calls. */
+    uintptr_t rec = W ? pgt_count_addr(pgt, t) : 0;
+    uint32_t count = W || d.depth ? table_count(pgt, t, rec, W) : 0;
+    if (d.depth == 0 || count != 2) {
         pgt_write(ptep, 0);
-        in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_MAX);
-        if (!(ARRAY && pgt_count_add(pgt, t, -1)))
-            in->put_page(pgt->mm_ctx, t);
+        if (W && pgt_count_store(pgt, rec, count, -1, W)) {
+            in->tlbi_va(pgt, addr, PGT_LEVEL_MAX);
+            return 0;
+        }
+        in->tlbi_va(pgt, addr, PGT_LEVEL_MAX);
+        in->put_page(pgt->mm_ctx, t);
         return 0;
     }
-    if (d.depth > 1 && table_count(pgt, table_of(d.parent, gs), ARRAY) == 2)
+    pgt_pte_t *up = table_of(d.parent, gs);
+    uintptr_t up_rec = W ? pgt_count_addr(pgt, up) : 0;
+    uint32_t up_count = W || d.depth > 1 ? table_count(pgt, up, up_rec, W) : 0;
+    if (d.depth > 1 && up_count == 2)
         return s2_result(pgt_page(pgt)->release(pgt, addr));
-    /* Break the link (the leaf goes with its table), one TLBI by VA at
-     * every level, then the table's two references and the link's (in
-     * the count array when counts are written there). */
+    /* Break the link (the leaf goes with its table) and drop its count in
+     * the table above, which stays; then leaf_table_gone(). */
     pgt_write(d.parent, 0);
-    in->tlbi_va(pgt, addr + in->va_base, PGT_LEVEL_UNKNOWN);
-    if (PGT_LIKELY(in->put_page_n != NULL)) {
-        in->put_page_n(pgt->mm_ctx, t, 2);
-    } else {
-        in->put_page(pgt->mm_ctx, t);
-        in->put_page(pgt->mm_ctx, t);
+    if (W && pgt_count_store(pgt, up_rec, up_count, -1, W)) {
+        leaf_table_gone(pgt, addr, t);
+        return 0;
     }
-    if (!(ARRAY && pgt_count_add(pgt, table_of(d.parent, gs), -1)))
-        in->put_page(pgt->mm_ctx, table_of(d.parent, gs));
+    leaf_table_gone(pgt, addr, t);
+    in->put_page(pgt->mm_ctx, up);
     return 0;
 }
 
@@ -527,20 +556,30 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     {                                                                          \
         return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked);       \
     }                                                                          \
-    static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)     \
+    static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)      \
     {                                                                          \
         return unmap_one(pgt, addr, mc, gs, sl, hooked);                       \
     }                                                                          \
     PGT_LINE_ALIGNED                                                           \
-    static int unmap_##name##_fast(struct pgt *pgt, uint64_t addr, void *mc)  \
+    static int unmap_##name##_fast(struct pgt *pgt, uint64_t addr,             \
+                                   uint64_t size, void *mc)                    \
     {                                                                          \
-        return unmap_fast(pgt, addr, mc, gs, sl, hooked, false, unmap_##name); \
+        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 0,              \
+                          unmap_##name);                                       \
     }                                                                          \
     PGT_LINE_ALIGNED                                                           \
-    static int unmap_##name##_fast_array(struct pgt *pgt, uint64_t addr,      \
-                                         void *mc)                             \
+    static int unmap_##name##_fast16(struct pgt *pgt, uint64_t addr,           \
+                                     uint64_t size, void *mc)                  \
     {                                                                          \
-        return unmap_fast(pgt, addr, mc, gs, sl, hooked, true, unmap_##name);  \
+        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 2,              \
+                          unmap_##name);                                       \
+    }                                                                          \
+    PGT_LINE_ALIGNED                                                           \
+    static int unmap_##name##_fast32(struct pgt *pgt, uint64_t addr,           \
+                                     uint64_t size, void *mc)                  \
+    {                                                                          \
+        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 4,              \
+                          unmap_##name);                                       \
     }                                                                          \
     static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
     {                                                                          \
@@ -612,14 +651,17 @@ static int64_t unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
     return pgt_engine_clear(pgt, addr, 1ull << pgt->geom.granule_shift, 0, mc);
 }
 
-static int s2_unmap_by_engine(struct pgt *pgt, uint64_t addr, void *mc)
+static int s2_unmap_by_engine(struct pgt *pgt, uint64_t addr, uint64_t size,
+                              void *mc)
 {
-    return s2_result(unmap_by_engine(pgt, addr, mc));
+    return pgt_s2_unmap_range(pgt, addr, size, mc);
 }
 
 /* The stage-2 one-page unmap of the tables unmap_fast() does not fit. */
-int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc)
+int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
+    if (size != 1ull << pgt->geom.granule_shift)
+        return pgt_s2_unmap_range(pgt, addr, size, mc);
     return s2_result(pgt_page(pgt)->unmap(pgt, addr, mc));
 }
 
@@ -629,8 +671,9 @@ int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, void *mc)
 /* clang-format off */
 #define FNS_AT(index, name) FNS_AT_(index, name)
 #define FNS_AT_(index, name)                                                  \
-    [index] = {get_leaf_##name, lookup_##name, map_##name, unmap_##name,      \
-               {unmap_##name##_fast, unmap_##name##_fast_array},              \
+    [index] = {get_leaf_##name, lookup_##name, map_##name, unmap_##name,       \
+               {unmap_##name##_fast, unmap_##name##_fast16,                    \
+                unmap_##name##_fast32},                                        \
                release_##name},
 #define FNS(name, gs, sl)                                                     \
     FNS_AT(PGT_SHAPE_##name,                                                  \
@@ -643,7 +686,9 @@ const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS_P2V)
     FNS_AT(PGT_SHAPE_GENERIC, GENERIC)
     [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
-                          unmap_by_engine, {s2_unmap_by_engine, s2_unmap_by_engine}, release_GENERIC},
+                          unmap_by_engine,
+                          {s2_unmap_by_engine, s2_unmap_by_engine, s2_unmap_by_engine},
+                          release_GENERIC},
 };
 /* clang-format on */
 

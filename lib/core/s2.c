@@ -314,22 +314,25 @@ int64_t pgt_s2_map_cost(const struct pgt *pgt, uint64_t addr, uint64_t size,
 }
 
 PGT_LINE_ALIGNED
-int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+int pgt_s2_unmap_range(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
-    int64_t ret;
+    int64_t ret = s2_check_range(pgt, addr, size);
 
-    /* One page, the fault handler's call: a live stage-2 table (its
-     * s2_end is set), an aligned address below the IA size, in one test
-     * of what s2_check_range() checks. */
-    if (PGT_LIKELY(pgt && size == 1ull << pgt->geom.granule_shift &&
-                   !(addr & (size - 1)) && addr < pgt->internal.s2_end)) {
-        return pgt->internal.unmap(pgt, addr, mc);
-    }
-    ret = s2_check_range(pgt, addr, size);
     if (ret)
         return (int)ret;
     ret = pgt_engine_clear(pgt, addr, size, 0, mc);
     return ret < 0 ? (int)ret : 0;
+}
+
+int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
+{
+    /* One page, the fault handler's call: a live stage-2 table (its
+     * s2_end is set) and an address aligned to @size below the IA size
+     * here; the table's instance takes a @size of one granule and hands
+     * any other to pgt_s2_unmap_range(). */
+    if (PGT_LIKELY(pgt && !(addr & (size - 1)) && addr < pgt->internal.s2_end))
+        return pgt->internal.unmap(pgt, addr, size, mc);
+    return pgt_s2_unmap_range(pgt, addr, size, mc);
 }
 
 int pgt_s2_set_owner(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc,

@@ -91,7 +91,7 @@ void pgt_derive(struct pgt *pgt)
     bool unmap_fast = in->counting == PGT_COUNT_ALL && mm->tlbi_va;
     in->get_leaf = fns->get_leaf;
     in->map = fns->map;
-    in->unmap = unmap_fast ? fns->unmap_s2[in->count_width != 0]
+    in->unmap = unmap_fast ? fns->unmap_s2[in->count_width / 2]
                            : pgt_s2_unmap_any;
     in->tlbi_va = mm->tlbi_va;
     in->put_page = mm->put_page;

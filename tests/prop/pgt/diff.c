@@ -44,22 +44,27 @@ struct shape {
     int start; /* stage 2 start level (stage 1: automatic) */
     enum mode mode;
     size_t pages; /* arena pages */
+    int count_width; /* the count array's (bytes a count), when declared */
 };
 
+/* The 2-byte count arrays below read the low half of test_mm's counts. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "2-byte counts as the low half of an int32_t");
+
 static const struct shape shapes[] = {
-    {"4K/40 s2", PGT_GRANULE_4K, 40, 1, MODE_S2, 1024},
-    {"4K/48 s2", PGT_GRANULE_4K, 48, 0, MODE_S2, 1024},
-    {"4K/36 s2", PGT_GRANULE_4K, 36, 1, MODE_S2, 1024},
-    {"16K/47 s2", PGT_GRANULE_16K, 47, 1, MODE_S2, 256},
-    {"64K/42 s2", PGT_GRANULE_64K, 42, 2, MODE_S2, 64},
-    {"16K/40 s2", PGT_GRANULE_16K, 40, 2, MODE_S2, 256},
-    {"4K/40 host", PGT_GRANULE_4K, 40, 1, MODE_HOST, 1024},
-    {"4K/40 fold", PGT_GRANULE_4K, 40, 1, MODE_FOLD, 1024},
-    {"64K/42 fold", PGT_GRANULE_64K, 42, 2, MODE_FOLD, 64},
-    {"64K/42 host", PGT_GRANULE_64K, 42, 2, MODE_HOST, 64},
-    {"4K/48 hyp", PGT_GRANULE_4K, 48, -1, MODE_HYP, 1024},
-    {"16K/47 hyp", PGT_GRANULE_16K, 47, -1, MODE_HYP, 256},
-    {"64K/48 hyp", PGT_GRANULE_64K, 48, -1, MODE_HYP, 64},
+    {"4K/40 s2", PGT_GRANULE_4K, 40, 1, MODE_S2, 1024, 4},
+    {"4K/48 s2", PGT_GRANULE_4K, 48, 0, MODE_S2, 1024, 2},
+    {"4K/36 s2", PGT_GRANULE_4K, 36, 1, MODE_S2, 1024, 4},
+    {"16K/47 s2", PGT_GRANULE_16K, 47, 1, MODE_S2, 256, 2},
+    {"64K/42 s2", PGT_GRANULE_64K, 42, 2, MODE_S2, 64, 2},
+    {"16K/40 s2", PGT_GRANULE_16K, 40, 2, MODE_S2, 256, 4},
+    {"4K/40 host", PGT_GRANULE_4K, 40, 1, MODE_HOST, 1024, 2},
+    {"4K/40 fold", PGT_GRANULE_4K, 40, 1, MODE_FOLD, 1024, 4},
+    {"64K/42 fold", PGT_GRANULE_64K, 42, 2, MODE_FOLD, 64, 2},
+    {"64K/42 host", PGT_GRANULE_64K, 42, 2, MODE_HOST, 64, 4},
+    {"4K/48 hyp", PGT_GRANULE_4K, 48, -1, MODE_HYP, 1024, 2},
+    {"16K/47 hyp", PGT_GRANULE_16K, 47, -1, MODE_HYP, 256, 4},
+    {"64K/48 hyp", PGT_GRANULE_64K, 48, -1, MODE_HYP, 64, 2},
 };
 
 struct var {
@@ -131,10 +136,12 @@ static void var_init(struct var *v, int i)
         v->ops.linear_offset = (uint64_t)(uintptr_t)v->m.base - v->m.pa_base;
     }
     if (v->hints & 2) {
-        v->ops.count_base = v->m.refcount; /* one int32_t per page */
+        /* One int32_t per page, whose low half (little-endian) is a
+         * 2-byte count as long as counts stay below 2^16. */
+        v->ops.count_base = v->m.refcount;
         v->ops.count_va = (uintptr_t)v->m.base;
         v->ops.count_shift = 2;
-        v->ops.count_width = 4;
+        v->ops.count_width = (uint8_t)s->count_width;
         v->ops.count_writable = (v->hints & 8) != 0;
     }
     if (!(v->hints & 4)) {
