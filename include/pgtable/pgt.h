@@ -60,6 +60,10 @@ struct pgt_internal {
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
     uint8_t count_write;  /* count array: counts changed in place (1) */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
+    uint64_t s2_page;     /* a live stage-2 table: its granule size, else 0 */
+    uint64_t s2_phys_bad; /* a live stage-2 table: the PA bits a page must
+                           * not have (below the granule, or at or above
+                           * 2^oa_bits), else ~0 */
     pgt_pte_t dbm;        /* stage 2: DBM with write permission, or 0 */
     uint8_t cont[5];      /* per level + 1: log2 of the entries one
                            * contiguous run joins, 0: no hint there */

@@ -173,16 +173,19 @@ static inline uintptr_t pgt_count_addr(const struct pgt *pgt,
     return in->count_base + ((uintptr_t)table >> in->count_rshift);
 }
 
-/* That count, read, for a count array of @width bytes a count (2 or 4;
- * a constant where the caller knows it). */
+/* The count record at @rec (pgt_count_addr()), read, for a count array of
+ * @width bytes a count (2 or 4; a constant where the caller knows it). */
+static inline uint32_t pgt_count_read(uintptr_t rec, int width)
+{
+    if (width == 2)
+        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
+    return __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+}
+
 static inline int pgt_count_load(const struct pgt *pgt, const void *table,
                                  int width)
 {
-    uintptr_t rec = pgt_count_addr(pgt, table);
-
-    if (width == 2)
-        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-    return (int)__atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    return (int)pgt_count_read(pgt_count_addr(pgt, table), width);
 }
 
 static inline int pgt_count_record(const struct pgt *pgt, const void *table)
@@ -190,22 +193,17 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
     return pgt_count_load(pgt, table, pgt->internal.count_width);
 }
 
-/*
- * Store @old + @delta as the count record at @rec (pgt_count_addr()) that
- * holds @old, when the embedder allows it (mm_ops.count_writable) and the
- * page is in use and stays so (count 1 or more before and after, within
- * the count's width): true if done. Otherwise the caller calls the hooks,
- * which free a page whose count reaches 0 and report misuse. @width as
- * pgt_count_load().
- */
-static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
-                                   uint32_t old, int delta, int width)
+/* @old + @delta, stored as the count record at @rec that holds @old, of
+ * @width bytes (as pgt_count_load()), when the page is in use and stays
+ * so: count 1 or more before and after, within the width. True if done. */
+static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
+                                 int width)
 {
     uint32_t c = old + (uint32_t)delta;
     uint32_t max = width == 2 ? UINT16_MAX : INT32_MAX;
 
     /* Before and after in [1, max]: one unsigned compare each. */
-    if (!pgt->internal.count_write || old - 1 >= max || c - 1 >= max)
+    if (old - 1 >= max || c - 1 >= max)
         return false;
     if (width == 2)
         __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
@@ -214,22 +212,37 @@ static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
     return true;
 }
 
-/* pgt_count_store() of @delta on the count of the table page at @table
- * (read here). */
+/*
+ * Add @delta to the count of the table page at @table in the count array
+ * itself, when the embedder allows it (mm_ops.count_writable) and
+ * pgt_count_put() can: true if done. Otherwise the caller calls the
+ * hooks, which free a page whose count reaches 0 and report misuse.
+ * @width as pgt_count_load(); pgt_count_store() when the caller has read
+ * the count (@old) at @rec already.
+ */
 static inline bool pgt_count_add_as(const struct pgt *pgt, const void *table,
                                     int delta, int width)
 {
     if (!pgt->internal.count_write)
         return false;
-    return pgt_count_store(pgt, pgt_count_addr(pgt, table),
-                           (uint32_t)pgt_count_load(pgt, table, width), delta,
-                           width);
+    uintptr_t rec = pgt_count_addr(pgt, table);
+    return pgt_count_put(rec, pgt_count_read(rec, width), delta, width);
 }
 
+static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
+                                   uint32_t old, int delta, int width)
+{
+    return pgt->internal.count_write && pgt_count_put(rec, old, delta, width);
+}
+
+/* pgt_count_add_as() with the table's count width (the width is tested
+ * once, before the load). */
 static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
                                  int delta)
 {
-    return pgt_count_add_as(pgt, table, delta, pgt->internal.count_width);
+    if (pgt->internal.count_width == 2)
+        return pgt_count_add_as(pgt, table, delta, 2);
+    return pgt_count_add_as(pgt, table, delta, 4);
 }
 
 /* The count of the table page at @table (a page address): from the
@@ -428,8 +441,10 @@ struct pgt_page_fns {
     int (*get_leaf)(const struct pgt *pgt, uint64_t addr, pgt_pte_t *ptep,
                     int *level);
     pgt_pte_t *(*lookup)(const struct pgt *pgt, uint64_t addr, int *level);
-    int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
-               void *mc, unsigned int cmo);
+    /* with counts changed through the hooks [0] or in a count array of
+     * 2-byte [1] or 4-byte [2] counts */
+    int (*map[3])(struct pgt *pgt, uint64_t addr, uint64_t phys,
+                  pgt_pte_t attrs, void *mc, unsigned int cmo);
     int64_t (*unmap)(struct pgt *pgt, uint64_t addr, void *mc);
     /* stage 2, returning as pgt_s2_unmap(): page.c's unmap_fast(), for
      * the tables pgt_derive() finds it fits, with counts from page_count

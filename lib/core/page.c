@@ -269,6 +269,15 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
     return 0;
 }
 
+/* One reference more on the table page @t: in the count array of @W bytes
+ * a count (2 or 4) when pgt_count_add_as() can, else (and with @W 0)
+ * get_page. */
+ALWAYS_INLINE void table_get(const struct pgt *pgt, void *t, const int W)
+{
+    if (!(W && pgt_count_add_as(pgt, t, 1, W)))
+        pgt->mm_ops->get_page(pgt->mm_ctx, t);
+}
+
 /*
  * One page into an empty entry: the leaf is written and counted, missing
  * tables are built; an identical leaf is left alone. Everything else
@@ -277,7 +286,8 @@ static __attribute__((noinline)) int map_leaf(struct pgt *pgt, uint64_t addr,
  */
 ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
                           pgt_pte_t attrs, void *mc, unsigned int cmo,
-                          const uint32_t GS, const int START, const int MODE)
+                          const uint32_t GS, const int START, const int MODE,
+                          const int W)
 {
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     pgt_pte_t leaf = HOOKED ? pgt_make_leaf(&pgt->geom, phys, attrs,
@@ -293,7 +303,7 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
                 (pgt->flags & PGT_S2_COALESCE))
                 return map_leaf(pgt, addr, phys, attrs, mc, cmo);
             pgt_write(ptep, leaf);
-            pgt_get(pgt, table_of(ptep, gs));
+            table_get(pgt, table_of(ptep, gs), W);
             return 0;
         }
         if (d.pte == leaf)
@@ -310,10 +320,8 @@ ALWAYS_INLINE int map_one(struct pgt *pgt, uint64_t addr, uint64_t phys,
 ALWAYS_INLINE uint32_t table_count(const struct pgt *pgt, const void *t,
                                    uintptr_t rec, const int W)
 {
-    if (W == 2)
-        return __atomic_load_n((const uint16_t *)rec, __ATOMIC_RELAXED);
-    if (W == 4)
-        return __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
+    if (W)
+        return pgt_count_read(rec, W);
     return (uint32_t)pgt->mm_ops->page_count(pgt->mm_ctx, (void *)t);
 }
 
@@ -551,10 +559,22 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
         return lookup_one(pgt, addr, level, gs, sl, hooked);                   \
     }                                                                          \
     PGT_LINE_ALIGNED                                                           \
-    static int map_##name(struct pgt *pgt, uint64_t addr, uint64_t phys,      \
+    static int map_##name(struct pgt *pgt, uint64_t addr, uint64_t phys,       \
                           pgt_pte_t attrs, void *mc, unsigned int cmo)         \
     {                                                                          \
-        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked);       \
+        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 0);    \
+    }                                                                          \
+    PGT_LINE_ALIGNED                                                           \
+    static int map_##name##_16(struct pgt *pgt, uint64_t addr, uint64_t phys,  \
+                               pgt_pte_t attrs, void *mc, unsigned int cmo)    \
+    {                                                                          \
+        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 2);    \
+    }                                                                          \
+    PGT_LINE_ALIGNED                                                           \
+    static int map_##name##_32(struct pgt *pgt, uint64_t addr, uint64_t phys,  \
+                               pgt_pte_t attrs, void *mc, unsigned int cmo)    \
+    {                                                                          \
+        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 4);    \
     }                                                                          \
     static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)      \
     {                                                                          \
@@ -671,9 +691,11 @@ int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 /* clang-format off */
 #define FNS_AT(index, name) FNS_AT_(index, name)
 #define FNS_AT_(index, name)                                                  \
-    [index] = {get_leaf_##name, lookup_##name, map_##name, unmap_##name,       \
-               {unmap_##name##_fast, unmap_##name##_fast16,                    \
-                unmap_##name##_fast32},                                        \
+    [index] = {get_leaf_##name, lookup_##name,                                \
+               {map_##name, map_##name##_16, map_##name##_32},                \
+               unmap_##name,                                                  \
+               {unmap_##name##_fast, unmap_##name##_fast16,                   \
+                unmap_##name##_fast32},                                       \
                release_##name},
 #define FNS(name, gs, sl)                                                     \
     FNS_AT(PGT_SHAPE_##name,                                                  \
@@ -685,7 +707,8 @@ const struct pgt_page_fns pgt_page_fns[] = {
     SHAPES(FNS)
     SHAPES(FNS_P2V)
     FNS_AT(PGT_SHAPE_GENERIC, GENERIC)
-    [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC, map_by_engine,
+    [PGT_SHAPE_ENGINE] = {get_leaf_GENERIC, lookup_GENERIC,
+                          {map_by_engine, map_by_engine, map_by_engine},
                           unmap_by_engine,
                           {s2_unmap_by_engine, s2_unmap_by_engine, s2_unmap_by_engine},
                           release_GENERIC},

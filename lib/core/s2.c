@@ -261,17 +261,14 @@ int pgt_s2_map(struct pgt *pgt, uint64_t addr, uint64_t size, uint64_t phys,
      * the general path below in a few tests (s2_end is 2^ia_bits for a
      * live stage-2 table, else 0; an aligned page below 2^oa_bits ends
      * below it), straight to the table's one-page instance. */
-    if (PGT_LIKELY(pgt && addr < pgt->internal.s2_end)) {
-        uint32_t gs = pgt->geom.granule_shift;
-        if (PGT_LIKELY(size == 1ull << gs && !((addr | phys) & (size - 1)) &&
-                       !(phys >> pgt->geom.oa_bits) &&
-                       !((flags & ~MAP_FLAGS) |
-                         ((uint32_t)prot & ~(uint32_t)PGT_PROT_RWX)) &&
-                       (!(pgt->flags & PGT_S2_HOST) || phys == addr))) {
-            return pgt->internal.map(pgt, addr, phys,
-                                      pgt->internal.rwx_attrs[prot], mc,
-                                      pgt->internal.rwx_cmo[prot] & ~flags);
-        }
+    if (PGT_LIKELY(pgt && addr < pgt->internal.s2_end &&
+                   size == pgt->internal.s2_page && !(addr & (size - 1)) &&
+                   !(phys & pgt->internal.s2_phys_bad) &&
+                   (uint32_t)prot <= PGT_PROT_RWX && !(flags & ~MAP_FLAGS) &&
+                   (!(pgt->flags & PGT_S2_HOST) || phys == addr))) {
+        return pgt->internal.map(pgt, addr, phys,
+                                  pgt->internal.rwx_attrs[prot], mc,
+                                  pgt->internal.rwx_cmo[prot] & ~flags);
     }
     return s2_map_general(pgt, addr, size, phys, prot, mc, flags);
 }

@@ -90,7 +90,7 @@ void pgt_derive(struct pgt *pgt)
     const struct pgt_page_fns *fns = pgt_page(pgt);
     bool unmap_fast = in->counting == PGT_COUNT_ALL && mm->tlbi_va;
     in->get_leaf = fns->get_leaf;
-    in->map = fns->map;
+    in->map = fns->map[in->count_width / 2];
     in->unmap = unmap_fast ? fns->unmap_s2[in->count_width / 2]
                            : pgt_s2_unmap_any;
     in->tlbi_va = mm->tlbi_va;
@@ -121,6 +121,8 @@ void pgt_derive(struct pgt *pgt)
      * maintenance its map needs (one load each on the fault path). */
     in->cmo = 0;
     in->s2_end = 0;
+    in->s2_page = 0;
+    in->s2_phys_bad = ~0ull;
     in->dbm = 0;
     for (unsigned int p = 0; p < 8; p++) {
         in->rwx_attrs[p] = 0;
@@ -129,6 +131,8 @@ void pgt_derive(struct pgt *pgt)
     if (pgt->regime != PGT_REGIME_S2)
         return;
     in->s2_end = 1ull << pgt->geom.ia_bits;
+    in->s2_page = 1ull << gs;
+    in->s2_phys_bad = ~((1ull << pgt->geom.oa_bits) - 1) | (in->s2_page - 1);
     if (pgt->flags & PGT_S2_HW_DIRTY)
         in->dbm = PGT_PTE_DBM;
     bool fwb = pgt->flags & PGT_S2_FWB;

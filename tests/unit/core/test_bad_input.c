@@ -118,6 +118,8 @@ static void test_s2_map_rejects_bad_input_without_changing_anything(
     /* Unknown map flag. */
     REJECT(&f, pgt_s2_map(p, 0x0, SZ_4K, 0x0, rw, NULL, 1u << 7),
            -PGT_EINVAL);
+    /* Size 0 at address 0 (aligned to any size). */
+    REJECT(&f, pgt_s2_map(p, 0x0, 0, 0x0, rw, NULL, 0), -PGT_EINVAL);
     /* Bad prot over an existing mapping must not touch it either. */
     REJECT(&f, pgt_s2_map(p, 0x40000000, SZ_4K, 0x80000000,
                           PGT_PROT_RX | PGT_PROT_DEVICE, NULL, 0),
@@ -161,6 +163,9 @@ static void test_s2_unmap_rejects_bad_input_without_changing_anything(
     REJECT(&f, pgt_s2_unmap(p, 0x40000800, SZ_4K, NULL), -PGT_EINVAL);
     REJECT(&f, pgt_s2_unmap(p, 0x40000000, 0x800, NULL), -PGT_EINVAL);
     REJECT(&f, pgt_s2_unmap(p, 0x40000000, 0, NULL), -PGT_EINVAL);
+    /* Size 0 at address 0: aligned to any size, so only the size check
+     * refuses it (on the one-page path's side). */
+    REJECT(&f, pgt_s2_unmap(p, 0x0, 0, NULL), -PGT_EINVAL);
     REJECT(&f, pgt_s2_unmap(p, IA40, SZ_4K, NULL), -PGT_ERANGE);
     /* Straddles the end of the IPA space: nothing removed at all. */
     REJECT(&f, pgt_s2_unmap(p, 0x40000000, IA40, NULL), -PGT_ERANGE);
@@ -531,6 +536,12 @@ static void test_stage2_calls_on_stage1_table_and_back_are_rejected(
     REJECT2(&f, pgt_s2_map(h, 0x0, SZ_4K, 0x0, PGT_PROT_R, NULL, 0),
             -PGT_EINVAL, -PGT_EPERM);
     REJECT2(&f, pgt_s2_unmap(h, 0x1000, SZ_4K, NULL), -PGT_EINVAL,
+            -PGT_EPERM);
+    /* Address 0 with size 0 and one page: a stage-1 table has no
+     * stage-2 one-page instance to reach. */
+    REJECT2(&f, pgt_s2_unmap(h, 0x0, 0, NULL), -PGT_EINVAL, -PGT_EPERM);
+    REJECT2(&f, pgt_s2_unmap(h, 0x0, SZ_4K, NULL), -PGT_EINVAL, -PGT_EPERM);
+    REJECT2(&f, pgt_s2_map(h, 0x0, 0, 0x0, PGT_PROT_R, NULL, 0), -PGT_EINVAL,
             -PGT_EPERM);
     REJECT2(&f, pgt_s2_set_owner(h, 0x1000, SZ_4K, NULL, 1), -PGT_EINVAL,
             -PGT_EPERM);
