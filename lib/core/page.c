@@ -548,12 +548,12 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
  * last call to change the table did not reach.
  */
 #define INSTANCE(name, gs, sl, hooked)                                         \
-    static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,          \
-                               pgt_pte_t *ptep, int *level)                   \
+    static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,           \
+                               pgt_pte_t *ptep, int *level)                    \
     {                                                                          \
         return get_leaf_one(pgt, addr, ptep, level, gs, sl, hooked);           \
     }                                                                          \
-    static pgt_pte_t *lookup_##name(const struct pgt *pgt, uint64_t addr,     \
+    static pgt_pte_t *lookup_##name(const struct pgt *pgt, uint64_t addr,      \
                                     int *level)                                \
     {                                                                          \
         return lookup_one(pgt, addr, level, gs, sl, hooked);                   \
@@ -601,7 +601,7 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
         return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 4,              \
                           unmap_##name);                                       \
     }                                                                          \
-    static int64_t release_##name(struct pgt *pgt, uint64_t addr)             \
+    static int64_t release_##name(struct pgt *pgt, uint64_t addr)              \
     {                                                                          \
         return release_one(pgt, addr, gs, sl, hooked);                         \
     }
