@@ -541,6 +541,23 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
 
 /* ---- the instances --------------------------------------------------- */
 
+/* A one-page map instance, and a stage-2 one-page unmap instance (@any:
+ * its fallback), for the count width @w (map_one()'s and unmap_fast()'s
+ * @W). */
+#define MAP_INSTANCE(fn, gs, sl, hooked, w)                                    \
+    PGT_LINE_ALIGNED                                                           \
+    static int fn(struct pgt *pgt, uint64_t addr, uint64_t phys,               \
+                  pgt_pte_t attrs, void *mc, unsigned int cmo)                 \
+    {                                                                          \
+        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, w);    \
+    }
+#define UNMAP_S2_INSTANCE(fn, any, gs, sl, hooked, w)                          \
+    PGT_LINE_ALIGNED                                                           \
+    static int fn(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)     \
+    {                                                                          \
+        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, w, any);        \
+    }
+
 /*
  * Each instance is a function of its own: the shapes with a linear map
  * make no call on their common path, so they keep nothing across one;
@@ -558,49 +575,16 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
     {                                                                          \
         return lookup_one(pgt, addr, level, gs, sl, hooked);                   \
     }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int map_##name(struct pgt *pgt, uint64_t addr, uint64_t phys,       \
-                          pgt_pte_t attrs, void *mc, unsigned int cmo)         \
-    {                                                                          \
-        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 0);    \
-    }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int map_##name##_16(struct pgt *pgt, uint64_t addr, uint64_t phys,  \
-                               pgt_pte_t attrs, void *mc, unsigned int cmo)    \
-    {                                                                          \
-        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 2);    \
-    }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int map_##name##_32(struct pgt *pgt, uint64_t addr, uint64_t phys,  \
-                               pgt_pte_t attrs, void *mc, unsigned int cmo)    \
-    {                                                                          \
-        return map_one(pgt, addr, phys, attrs, mc, cmo, gs, sl, hooked, 4);    \
-    }                                                                          \
+    MAP_INSTANCE(map_##name, gs, sl, hooked, 0)                                \
+    MAP_INSTANCE(map_##name##_16, gs, sl, hooked, 2)                           \
+    MAP_INSTANCE(map_##name##_32, gs, sl, hooked, 4)                           \
     static int64_t unmap_##name(struct pgt *pgt, uint64_t addr, void *mc)      \
     {                                                                          \
         return unmap_one(pgt, addr, mc, gs, sl, hooked);                       \
     }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int unmap_##name##_fast(struct pgt *pgt, uint64_t addr,             \
-                                   uint64_t size, void *mc)                    \
-    {                                                                          \
-        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 0,              \
-                          unmap_##name);                                       \
-    }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int unmap_##name##_fast16(struct pgt *pgt, uint64_t addr,           \
-                                     uint64_t size, void *mc)                  \
-    {                                                                          \
-        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 2,              \
-                          unmap_##name);                                       \
-    }                                                                          \
-    PGT_LINE_ALIGNED                                                           \
-    static int unmap_##name##_fast32(struct pgt *pgt, uint64_t addr,           \
-                                     uint64_t size, void *mc)                  \
-    {                                                                          \
-        return unmap_fast(pgt, addr, size, mc, gs, sl, hooked, 4,              \
-                          unmap_##name);                                       \
-    }                                                                          \
+    UNMAP_S2_INSTANCE(unmap_##name##_fast, unmap_##name, gs, sl, hooked, 0)    \
+    UNMAP_S2_INSTANCE(unmap_##name##_fast16, unmap_##name, gs, sl, hooked, 2)  \
+    UNMAP_S2_INSTANCE(unmap_##name##_fast32, unmap_##name, gs, sl, hooked, 4)  \
     static int64_t release_##name(struct pgt *pgt, uint64_t addr)              \
     {                                                                          \
         return release_one(pgt, addr, gs, sl, hooked);                         \
