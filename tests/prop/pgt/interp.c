@@ -1986,8 +1986,12 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
          * which with FWB alone the library also writes (count_writable).
          * The one-page paths then take their linear-map instances and the
          * stage-2 unmap its count-array one, checked here against the
-         * model and the TLB model like everything else.
+         * model and the TLB model like everything else. At 16K the counts
+         * are 2-byte (the low half of test_mm's int32_t, little-endian),
+         * elsewhere 4-byte: the instances of both widths.
          */
+        _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+                       "2-byte counts as the low half of an int32_t");
         static struct pgt_mm_ops hinted;
         hinted = tmm_ops;
         if ((opt ^ (opt >> 1)) & 1) {
@@ -1996,7 +2000,7 @@ int pi_run(const struct pi_cfg *cfg, unsigned long nops, struct pi_stats *st)
             hinted.count_base = p->mm.refcount;
             hinted.count_va = (uintptr_t)p->mm.base;
             hinted.count_shift = 2;
-            hinted.count_width = 4;
+            hinted.count_width = cfg->granule == PGT_GRANULE_16K ? 2 : 4;
             hinted.count_writable = (opt & 1) != 0;
         }
         /* The other half have no tlbi_range: invalidations go per leaf,
