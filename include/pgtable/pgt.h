@@ -86,7 +86,9 @@ struct pgt_internal {
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo); /* one page mapped */
     int (*unmap)(struct pgt *pgt, uint64_t addr, uint64_t size,
-                 void *mc); /* one page unmapped (stage 2) */
+                 void *mc); /* stage 2: pgt_s2_unmap() of an aligned
+                             * address in range; one page here, any
+                             * other size through the general path */
     /* mm_ops' hooks the one-page unmap calls, one load away */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr,
                     int level);                 /* mm_ops.tlbi_va */
