@@ -182,19 +182,15 @@ static inline uint32_t pgt_count_read(uintptr_t rec, int width)
     return __atomic_load_n((const uint32_t *)rec, __ATOMIC_RELAXED);
 }
 
-static inline int pgt_count_load(const struct pgt *pgt, const void *table,
-                                 int width)
-{
-    return (int)pgt_count_read(pgt_count_addr(pgt, table), width);
-}
-
+/* The count of the table page at @table, from the count array. */
 static inline int pgt_count_record(const struct pgt *pgt, const void *table)
 {
-    return pgt_count_load(pgt, table, pgt->internal.count_width);
+    return (int)pgt_count_read(pgt_count_addr(pgt, table),
+                               pgt->internal.count_width);
 }
 
 /* @old + @delta, stored as the count record at @rec that holds @old, of
- * @width bytes (as pgt_count_load()), when the page is in use and stays
+ * @width bytes (as pgt_count_read()), when the page is in use and stays
  * so: count 1 or more before and after, within the width. True if done. */
 static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
                                  int width)
@@ -217,7 +213,7 @@ static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
  * itself, when the embedder allows it (mm_ops.count_writable) and
  * pgt_count_put() can: true if done. Otherwise the caller calls the
  * hooks, which free a page whose count reaches 0 and report misuse.
- * @width as pgt_count_load(); pgt_count_store() when the caller has read
+ * @width as pgt_count_read(); pgt_count_store() when the caller has read
  * the count (@old) at @rec already.
  */
 static inline bool pgt_count_add_as(const struct pgt *pgt, const void *table,
