@@ -58,7 +58,9 @@ struct pgt_internal {
     uint8_t count_rshift; /* count array: granule shift - log2 of its stride */
     uint8_t flags;        /* PGT_INTERNAL_* */
     uint8_t cmo;          /* stage 2: the cache maintenance hooks that apply */
-    uint8_t count_write;  /* count array: counts changed in place (1) */
+    uint32_t count_span;  /* count array: counts change in place within
+                           * [1, 1 + count_span] (the width's limit);
+                           * 0: they do not */
     uint64_t s2_end;      /* a live stage-2 table: 2^ia_bits, else 0 */
     uint64_t s2_page;     /* a live stage-2 table: its granule size, else 0 */
     uint64_t s2_phys_bad; /* a live stage-2 table: the PA bits a page must
@@ -86,9 +88,10 @@ struct pgt_internal {
     int (*map)(struct pgt *pgt, uint64_t addr, uint64_t phys, pgt_pte_t attrs,
                void *mc, unsigned int cmo); /* one page mapped */
     int (*unmap)(struct pgt *pgt, uint64_t addr, uint64_t size,
-                 void *mc); /* stage 2: pgt_s2_unmap() of an aligned
-                             * address in range; one page here, any
-                             * other size through the general path */
+                 void *mc); /* stage 2: pgt_s2_unmap() of an address
+                             * in range; one aligned page here, any
+                             * other size or address through the
+                             * general path */
     /* mm_ops' hooks the one-page unmap calls, one load away */
     void (*tlbi_va)(const struct pgt *pgt, uint64_t addr,
                     int level);                 /* mm_ops.tlbi_va */

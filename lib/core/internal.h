@@ -191,16 +191,22 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
 
 /* @old + @delta, stored as the count record at @rec that holds @old, of
  * @width bytes (as pgt_count_read()), when the page is in use and stays
- * so: count 1 or more before and after, within the width. True if done. */
+ * so: count in [1, 1 + @span] before and after (@span internal.count_span,
+ * 0 when no count changes in place: then no @delta but 0 passes). True if
+ * done. */
 static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
-                                 int width)
+                                 int width, uint32_t span)
 {
     uint32_t c = old + (uint32_t)delta;
-    uint32_t max = width == 2 ? UINT16_MAX : INT32_MAX;
 
-    /* Before and after in [1, max]: one unsigned compare each. */
-    if (old - 1 >= max || c - 1 >= max)
+    /* One unsigned compare for a step of one (the bounds of old shifted
+     * by it), one for each end otherwise. */
+    if (delta == 1 || delta == -1) {
+        if (old - (delta < 0 ? 2u : 1u) >= span)
+            return false;
+    } else if (old - 1 > span || c - 1 > span) {
         return false;
+    }
     if (width == 2)
         __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
     else
@@ -214,21 +220,23 @@ static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
  * pgt_count_put() can: true if done. Otherwise the caller calls the
  * hooks, which free a page whose count reaches 0 and report misuse.
  * @width as pgt_count_read(); pgt_count_store() when the caller has read
- * the count (@old) at @rec already.
+ * the count (@old) at @rec already. The bound alone says whether counts
+ * change in place (count_span 0 refuses every count), so that neither
+ * tests anything else.
  */
 static inline bool pgt_count_add_as(const struct pgt *pgt, const void *table,
                                     int delta, int width)
 {
-    if (!pgt->internal.count_write)
-        return false;
     uintptr_t rec = pgt_count_addr(pgt, table);
-    return pgt_count_put(rec, pgt_count_read(rec, width), delta, width);
+
+    return pgt_count_put(rec, pgt_count_read(rec, width), delta, width,
+                         pgt->internal.count_span);
 }
 
 static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
                                    uint32_t old, int delta, int width)
 {
-    return pgt->internal.count_write && pgt_count_put(rec, old, delta, width);
+    return pgt_count_put(rec, old, delta, width, pgt->internal.count_span);
 }
 
 /* pgt_count_add_as() with the table's count width (the width is tested

@@ -471,7 +471,7 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, uint64_t size,
     const uint32_t gs = HOOKED ? pgt->geom.granule_shift : GS;
     const struct pgt_internal *in = &pgt->internal;
 
-    if (PGT_UNLIKELY(size != 1ull << gs))
+    if (PGT_UNLIKELY(size != 1ull << gs || (addr & (size - 1))))
         return pgt_s2_unmap_range(pgt, addr, size, mc);
 
     struct descent d;
@@ -664,7 +664,7 @@ static int s2_unmap_by_engine(struct pgt *pgt, uint64_t addr, uint64_t size,
 /* The stage-2 one-page unmap of the tables unmap_fast() does not fit. */
 int pgt_s2_unmap_any(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
-    if (size != 1ull << pgt->geom.granule_shift)
+    if (size != 1ull << pgt->geom.granule_shift || (addr & (size - 1)))
         return pgt_s2_unmap_range(pgt, addr, size, mc);
     return s2_result(pgt_page(pgt)->unmap(pgt, addr, mc));
 }

@@ -324,10 +324,10 @@ int pgt_s2_unmap_range(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 int pgt_s2_unmap(struct pgt *pgt, uint64_t addr, uint64_t size, void *mc)
 {
     /* One page, the fault handler's call: a live stage-2 table (its
-     * s2_end is set) and an address aligned to @size below the IA size
-     * here; the table's instance takes a @size of one granule and hands
-     * any other to pgt_s2_unmap_range(). */
-    if (PGT_LIKELY(pgt && !(addr & (size - 1)) && addr < pgt->internal.s2_end))
+     * s2_end is set) and an address below the IA size here; the table's
+     * instance takes a granule-aligned page and hands any other size or
+     * address to pgt_s2_unmap_range(). */
+    if (PGT_LIKELY(pgt && addr < pgt->internal.s2_end))
         return pgt->internal.unmap(pgt, addr, size, mc);
     return pgt_s2_unmap_range(pgt, addr, size, mc);
 }

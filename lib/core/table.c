@@ -71,7 +71,7 @@ void pgt_derive(struct pgt *pgt)
     in->count_width = 0;
     in->count_rshift = 0;
     in->count_base = 0;
-    in->count_write = 0;
+    in->count_span = 0;
     if (mm->count_base && (mm->count_width == 2 || mm->count_width == 4) &&
         (1u << mm->count_shift) >= mm->count_width && mm->count_shift <= gs &&
         !(mm->count_va & ((1ull << gs) - 1))) {
@@ -82,7 +82,8 @@ void pgt_derive(struct pgt *pgt)
         in->count_rshift = (uint8_t)(gs - mm->count_shift);
         in->count_base = (uintptr_t)mm->count_base -
                          ((mm->count_va >> gs) << mm->count_shift);
-        in->count_write = mm->count_writable;
+        if (mm->count_writable)
+            in->count_span = (mm->count_width == 2 ? UINT16_MAX : INT32_MAX) - 1;
     }
 
     in->shape = (in->flags & PGT_INTERNAL_ENGINE_ONLY) ? PGT_SHAPE_ENGINE
@@ -260,7 +261,7 @@ void pgt_ref_delta(const struct pgt *pgt, void *table, int delta)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
 
-    if (pgt_count_add(pgt, table, delta))
+    if (!delta || pgt_count_add(pgt, table, delta))
         return;
     if (delta > 0) {
         if (mm->get_page_n) {
