@@ -189,6 +189,16 @@ static inline int pgt_count_record(const struct pgt *pgt, const void *table)
                                pgt->internal.count_width);
 }
 
+/* @c stored as the count record at @rec, of @width bytes (as
+ * pgt_count_read()). */
+static inline void pgt_count_set(uintptr_t rec, uint32_t c, int width)
+{
+    if (width == 2)
+        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n((uint32_t *)rec, c, __ATOMIC_RELAXED);
+}
+
 /* @old + @delta, stored as the count record at @rec that holds @old, of
  * @width bytes (as pgt_count_read()), when the page is in use and stays
  * so: count in [1, 1 + @span] before and after (@span internal.count_span,
@@ -207,10 +217,7 @@ static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
     } else if (old - 1 > span || c - 1 > span) {
         return false;
     }
-    if (width == 2)
-        __atomic_store_n((uint16_t *)rec, (uint16_t)c, __ATOMIC_RELAXED);
-    else
-        __atomic_store_n((uint32_t *)rec, c, __ATOMIC_RELAXED);
+    pgt_count_set(rec, c, width);
     return true;
 }
 

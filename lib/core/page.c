@@ -503,10 +503,14 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, uint64_t size,
     if (d.depth > 1 && up_count == 2)
         return s2_result(pgt_page(pgt)->release(pgt, addr));
     /* Break the link (the leaf goes with its table) and drop its count in
-     * the table above, which stays; then leaf_table_gone(). */
+     * the table above, which stays; then leaf_table_gone(). Where that
+     * count changed in place, so does the leaf's reference on @t (2 to
+     * 1): one put_page() then frees it, with or without put_page_n. */
     pgt_write(d.parent, 0);
     if (W && pgt_count_store(pgt, up_rec, up_count, -1, W)) {
-        leaf_table_gone(pgt, addr, t);
+        pgt_count_set(rec, 1, W);
+        in->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
+        in->put_page(pgt->mm_ctx, t);
         return 0;
     }
     leaf_table_gone(pgt, addr, t);
