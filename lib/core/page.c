@@ -547,7 +547,9 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
 
 /* A one-page map instance, and a stage-2 one-page unmap instance (@any:
  * its fallback), for the count width @w (map_one()'s and unmap_fast()'s
- * @W). */
+ * @W). These and the lookup instances, which the public calls jump to,
+ * start on a cache line, so that a change to the code before them does
+ * not move theirs across line boundaries. */
 #define MAP_INSTANCE(fn, gs, sl, hooked, w)                                    \
     PGT_LINE_ALIGNED                                                           \
     static int fn(struct pgt *pgt, uint64_t addr, uint64_t phys,               \
@@ -569,6 +571,7 @@ ALWAYS_INLINE int get_leaf_one(const struct pgt *pgt, uint64_t addr,
  * last call to change the table did not reach.
  */
 #define INSTANCE(name, gs, sl, hooked)                                         \
+    PGT_LINE_ALIGNED                                                           \
     static int get_leaf_##name(const struct pgt *pgt, uint64_t addr,           \
                                pgt_pte_t *ptep, int *level)                    \
     {                                                                          \
