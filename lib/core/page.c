@@ -167,8 +167,10 @@ ALWAYS_INLINE pgt_pte_t *descend(const struct pgt *pgt, uint64_t addr,
     const int start = HOOKED ? pgt->geom.start_level : START;
     const uint32_t bpl = gs - 3;
 
+    /* A hit, the cheaper case, falls through; a miss pays for its loads
+     * from the root anyway. */
     if (!HOOKED && !record && START < PGT_WALK_LEVEL &&
-        walk_tag_of(addr, gs) == pgt->internal.walk_tag) {
+        PGT_LIKELY(walk_tag_of(addr, gs) == pgt->internal.walk_tag)) {
         uint64_t idx = (addr >> (gs + bpl)) & ((1ull << bpl) - 1);
         return walk_from(pgt, addr, d, false, memo, GS, START, MODE,
                          PGT_WALK_LEVEL, pgt->internal.walk_tbl + idx);
