@@ -379,7 +379,8 @@ void results_print(void)
            "floors; Ge: the lookup's call alone; Z: zeroing 2 MiB); ok judged "
            "on the median;\n"
            "xLinux = Linux 6.12 kvm_pgtable figure (issue 11, same shape, "
-           "median) / median: how many times faster (>=NxL: target).\n",
+           "median; fixed, as measured on that issue's machine: see README) "
+           "/ median: how many times faster (>=NxL: target).\n",
            bopt.reps);
     /* Rows compared with another row (run alternately with it). */
     for (int i = 0; i < nresults; i++) {
