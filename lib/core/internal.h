@@ -227,9 +227,10 @@ static inline bool pgt_count_put(uintptr_t rec, uint32_t old, int delta,
  * pgt_count_put() can: true if done. Otherwise the caller calls the
  * hooks, which free a page whose count reaches 0 and report misuse.
  * @width as pgt_count_read(); pgt_count_store() when the caller has read
- * the count (@old) at @rec already. The bound alone says whether counts
- * change in place (count_span 0 refuses every count), so that neither
- * tests anything else.
+ * the count (@old) at @rec already. Both are for a table that has a
+ * count array (the one-page paths' instances of its width): there the
+ * bound alone says whether counts change in place (count_span 0 refuses
+ * every step), so that neither tests anything else.
  */
 static inline bool pgt_count_add_as(const struct pgt *pgt, const void *table,
                                     int delta, int width)
@@ -246,11 +247,15 @@ static inline bool pgt_count_store(const struct pgt *pgt, uintptr_t rec,
     return pgt_count_put(rec, old, delta, width, pgt->internal.count_span);
 }
 
-/* pgt_count_add_as() with the table's count width (the width is tested
- * once, before the load). */
+/* pgt_count_add_as() with the table's count width, for any table: false,
+ * with nothing read, when counts do not change in place (no count array,
+ * or one the embedder changes itself); else the width is tested once,
+ * before the load. */
 static inline bool pgt_count_add(const struct pgt *pgt, const void *table,
                                  int delta)
 {
+    if (!pgt->internal.count_span)
+        return false;
     if (pgt->internal.count_width == 2)
         return pgt_count_add_as(pgt, table, delta, 2);
     return pgt_count_add_as(pgt, table, delta, 4);

@@ -440,14 +440,18 @@ static inline int s2_result(int64_t ret)
 }
 
 /* The last-level table @t, unlinked with the page at @addr, goes: one
- * TLBI by VA at every level, then its two references (its own and the
- * leaf's). */
-ALWAYS_INLINE void leaf_table_gone(struct pgt *pgt, uint64_t addr, void *t)
+ * TLBI by VA at every level, then the @refs references it still holds:
+ * 2 (its own and the leaf's), or 1 when the leaf's was dropped in the
+ * count array. */
+ALWAYS_INLINE void leaf_table_gone(struct pgt *pgt, uint64_t addr, void *t,
+                                   const int refs)
 {
     const struct pgt_internal *in = &pgt->internal;
 
     in->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
-    if (PGT_LIKELY(in->put_page_n != NULL)) {
+    if (refs == 1) {
+        in->put_page(pgt->mm_ctx, t);
+    } else if (PGT_LIKELY(in->put_page_n != NULL)) {
         in->put_page_n(pgt->mm_ctx, t, 2);
     } else {
         in->put_page(pgt->mm_ctx, t);
@@ -511,11 +515,10 @@ ALWAYS_INLINE int unmap_fast(struct pgt *pgt, uint64_t addr, uint64_t size,
     pgt_write(d.parent, 0);
     if (W && pgt_count_store(pgt, up_rec, up_count, -1, W)) {
         pgt_count_set(rec, 1, W);
-        in->tlbi_va(pgt, addr, PGT_LEVEL_UNKNOWN);
-        in->put_page(pgt->mm_ctx, t);
+        leaf_table_gone(pgt, addr, t, 1);
         return 0;
     }
-    leaf_table_gone(pgt, addr, t);
+    leaf_table_gone(pgt, addr, t, 2);
     in->put_page(pgt->mm_ctx, up);
     return 0;
 }

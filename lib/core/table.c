@@ -83,7 +83,8 @@ void pgt_derive(struct pgt *pgt)
         in->count_base = (uintptr_t)mm->count_base -
                          ((mm->count_va >> gs) << mm->count_shift);
         if (mm->count_writable)
-            in->count_span = (mm->count_width == 2 ? UINT16_MAX : INT32_MAX) - 1;
+            in->count_span =
+                (mm->count_width == 2 ? UINT16_MAX : INT32_MAX) - 1;
     }
 
     in->shape = (in->flags & PGT_INTERNAL_ENGINE_ONLY) ? PGT_SHAPE_ENGINE
@@ -261,7 +262,7 @@ void pgt_ref_delta(const struct pgt *pgt, void *table, int delta)
 {
     const struct pgt_mm_ops *mm = pgt->mm_ops;
 
-    if (!delta || pgt_count_add(pgt, table, delta))
+    if (pgt_count_add(pgt, table, delta))
         return;
     if (delta > 0) {
         if (mm->get_page_n) {

@@ -513,8 +513,9 @@ static void test_table_entries_with_ignored_bits_are_followed(void **state)
  * count array itself while they stay at 1 or more, so get_page(_n) is
  * never called and put_page(_n) only with the references that free a
  * page (one call per table freed by a one-page unmap; by a range, one
- * each when every hook has its _n form here). Without it (@write false) the array is only read: every
- * reference taken or dropped is a hook call. Either way the counts always
+ * each when every hook has its _n form here). Without it (@write false)
+ * the array is only read: every reference taken or dropped is a hook
+ * call. Either way the counts always
  * equal 1 + the entries each table holds (counted by hand), for one-page
  * and range calls, every granule, with and without the linear map, for
  * 4-byte and 2-byte counts (the one-page paths have an instance for
